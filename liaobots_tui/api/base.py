@@ -1,0 +1,106 @@
+"""The contract every wire-format adapter fulfils.
+
+An adapter is pure: it turns a :class:`Conversation` plus :class:`RequestOptions`
+into an :class:`HttpRequest` (path, headers, JSON body), and a fresh
+:class:`ReplyParser` turns what came back (SSE events one by one, or one JSON
+body) into :data:`StreamEvent` values while assembling the reply's parts with
+their provider data. No I/O happens here; ``transport.py`` does the HTTP.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from liaobots_tui.api.messages import (
+    Conversation,
+    ErrorEvent,
+    Format,
+    Part,
+    PartsBuilder,
+    RequestOptions,
+    StreamEvent,
+)
+from liaobots_tui.errors import LiaobotsError
+
+
+@dataclass
+class HttpRequest:
+    """What to send, relative to a gateway domain (failover swaps only the domain)."""
+
+    path: str
+    json: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: bool = True
+    method: str = "POST"
+
+
+class ReplyParser(ABC):
+    """Parses one reply. Create a new one per request; it is stateful.
+
+    ``done`` becomes True once a terminal event (finish or error) was returned;
+    the transport stops reading then (Chat Completions' ``[DONE]`` included).
+    """
+
+    def __init__(self) -> None:
+        self.builder = PartsBuilder()
+        self.done = False
+
+    @abstractmethod
+    def feed(self, event: str, data: str) -> list[StreamEvent]:
+        """One SSE event: its ``event:`` name ("" when absent) and joined ``data:`` text.
+
+        Malformed data yields an :class:`ErrorEvent` (kind ``bad_response``), never raises.
+        """
+
+    @abstractmethod
+    def feed_body(self, body: Any) -> list[StreamEvent]:
+        """The whole JSON body of a non-streaming reply (already decoded)."""
+
+    def end(self) -> list[StreamEvent]:
+        """The stream closed. A reply cut off before its terminal event becomes an error."""
+        if self.done:
+            return []
+        self.done = True
+        return [
+            ErrorEvent(
+                "Connection lost",
+                "The stream ended before the reply was complete.",
+                retryable=True,
+                kind="network",
+            )
+        ]
+
+    def parts(self) -> list[Part]:
+        """The reply's parts so far, provider data attached."""
+        return self.builder.build()
+
+
+class Adapter(ABC):
+    """One wire format. Subclasses set ``format`` and implement the three methods."""
+
+    format: ClassVar[Format]
+
+    @abstractmethod
+    def build_request(self, conversation: Conversation, options: RequestOptions) -> HttpRequest:
+        """Translate the whole history into this format's request (stateless: full history every time).
+
+        Raises:
+            InputError: when an option cannot be expressed (e.g. bad aspect ratio).
+        """
+
+    @abstractmethod
+    def auth_headers(self, auth_code: str) -> dict[str, str]:
+        """Headers that carry the auth code, exactly as the gateway docs show for this format."""
+
+    @abstractmethod
+    def new_parser(self) -> ReplyParser:
+        """A fresh parser for one reply."""
+
+    def parse_error(self, status: int, body: str, headers: Mapping[str, str]) -> LiaobotsError:
+        """Map a non-2xx HTTP answer to our error family (shared logic by default)."""
+        from liaobots_tui.api.http_errors import error_from_http
+
+        return error_from_http(status, body, headers)
