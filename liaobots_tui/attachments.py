@@ -1,0 +1,39 @@
+"""Check and load an image the user attaches (CLI `-a FILE`, the app's attach prompt)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.errors import InputError
+
+#: The providers reject larger inline images (Anthropic 5 MB per image, OpenAI 20 MB); 20 MB bounds memory.
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def load_attachment(path: Path) -> ImagePart:
+    """Read ``path`` as an image part, or raise InputError saying exactly why not."""
+    shown = str(path)
+    if not path.exists():
+        raise InputError(f"attachment not found: {shown}")
+    if not path.is_file():
+        raise InputError(f"attachment is not a file: {shown}")
+    size = path.stat().st_size
+    if size > MAX_ATTACHMENT_BYTES:
+        raise InputError(
+            f"attachment too large: {shown} is {size / 1e6:.1f} MB (limit {MAX_ATTACHMENT_BYTES / 1e6:.0f} MB)"
+        )
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            kind = img.format or ""
+    except (UnidentifiedImageError, OSError):
+        raise InputError(f"attachment is not an image: {shown}") from None
+    mime = _MIME.get(kind)
+    if mime is None:
+        raise InputError(f"unsupported image type {kind or 'unknown'}: {shown} (use PNG, JPEG, GIF or WebP)")
+    return ImagePart(data, mime_type=mime)

@@ -1,0 +1,182 @@
+"""The chat service: one turn of a conversation, streamed, persisted as it arrives.
+
+:class:`ChatSession` is what both the CLI and the app drive. It saves the user's
+message before anything is sent, saves the reply as "streaming" and flushes its
+partial text at least every ``flush_interval`` seconds, writes generated images
+to files the moment they arrive, and ends the reply as complete, failed (with
+the reason, partial text kept) or cancelled (the consumer's task was cancelled
+or it stopped iterating). It yields the adapters' stream events unchanged,
+framed by :class:`TurnStarted` and :class:`TurnEnded`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from liaobots_tui.api.base import ReplyParser
+from liaobots_tui.api.http_errors import to_event
+from liaobots_tui.api.messages import (
+    ErrorEvent,
+    FinishEvent,
+    Format,
+    ImageEvent,
+    Message,
+    RequestOptions,
+    SourcesEvent,
+    StreamEvent,
+    UsageEvent,
+    format_for_model,
+)
+from liaobots_tui.api.registry import get_adapter
+from liaobots_tui.api.transport import GatewayClient
+from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.store import Store
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """The user message (None for regenerate) is saved; ``reply`` is streaming."""
+
+    conversation_id: int
+    user_message: Message | None
+    reply: Message
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """The reply is final and saved: status complete, failed or cancelled."""
+
+    reply: Message
+
+
+ChatEvent = StreamEvent | TurnStarted | TurnEnded
+
+
+class ChatSession:
+    """Runs turns of saved conversations against the gateway."""
+
+    def __init__(
+        self,
+        client: GatewayClient,
+        store: Store,
+        *,
+        flush_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.flush_interval = flush_interval
+        self._clock = clock
+
+    async def send(
+        self,
+        conversation_id: int | None,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+        system: str | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Add ``user`` to the conversation (a new one when None) and stream the reply."""
+        if conversation_id is None:
+            conversation_id = self.store.create_conversation(system=system or None)
+        elif system is not None:
+            self.store.update_conversation(conversation_id, system=system or None)
+        self.store.add_message(conversation_id, user)
+        async for event in self._reply(conversation_id, user, options, format):
+            yield event
+
+    async def regenerate(
+        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        """Drop the replies after the last user message and ask again."""
+        conversation = self.store.load_conversation(conversation_id)
+        last_user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
+        if last_user is None or last_user.id is None:
+            raise LiaobotsError("there is no prompt to regenerate a reply for")
+        index = conversation.messages.index(last_user)
+        if index + 1 < len(conversation.messages):
+            first_reply = conversation.messages[index + 1]
+            assert first_reply.id is not None
+            self.store.delete_messages_from(conversation_id, first_reply.id)
+        async for event in self._reply(conversation_id, None, options, format):
+            yield event
+
+    async def edit(
+        self,
+        conversation_id: int,
+        message_id: int,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Replace user message ``message_id`` (and everything after it) with ``user`` and resend."""
+        self.store.delete_messages_from(conversation_id, message_id)
+        self.store.add_message(conversation_id, user)
+        async for event in self._reply(conversation_id, user, options, format):
+            yield event
+
+    async def _reply(
+        self, conversation_id: int, user: Message | None, options: RequestOptions, format: Format | None
+    ) -> AsyncIterator[ChatEvent]:
+        fmt: Format = format or format_for_model(options.model)
+        adapter = get_adapter(fmt)
+        conversation = self.store.load_conversation(conversation_id)
+        reply = Message("assistant", model=options.model, format=fmt, status="streaming", created_at=time.time())
+        self.store.add_message(conversation_id, reply)
+        self.store.update_conversation(
+            conversation_id, settings={**self.store.conversation_settings(conversation_id),
+                                       "model": options.model, "format": fmt}
+        )  # fmt: skip
+        yield TurnStarted(conversation_id, user, reply)
+
+        parser = adapter.new_parser()
+        last_flush = self._clock()
+        try:
+            async for event in self.client.stream_reply(adapter, conversation, options, parser):
+                if isinstance(event, ImageEvent):
+                    # Saved before anyone sees it: a generated image is never only in memory.
+                    image = event.image
+                    image.path = str(self.store.save_image(conversation_id, image.data, image.mime_type))
+                    image.data = b""  # the file is the one copy; readers use image.load()
+                elif isinstance(event, UsageEvent):
+                    reply.usage = event.usage
+                elif isinstance(event, SourcesEvent):
+                    reply.sources = list(event.sources)
+                elif isinstance(event, FinishEvent):
+                    reply.finish_reason = event.reason
+                elif isinstance(event, ErrorEvent):
+                    self._fail(reply, event.one_line())
+                yield event
+                now = self._clock()
+                if now - last_flush >= self.flush_interval:
+                    self._save(reply, parser)
+                    last_flush = now
+        except LiaobotsError as exc:  # the transport reports failures as events; this is a safety net
+            self._fail(reply, exc.one_line())
+            yield to_event(exc)
+        except (asyncio.CancelledError, GeneratorExit):
+            reply.status, reply.error, reply.finish_reason = "cancelled", "Cancelled", "cancelled"
+            self._save(reply, parser)
+            raise
+        except Exception as exc:
+            # A bug must not leave the reply "streaming" forever; keep what arrived, then let it surface.
+            self._fail(reply, f"Internal error: {type(exc).__name__}")
+            self._save(reply, parser)
+            raise
+        if reply.status == "streaming":
+            reply.status = "complete"
+        self._save(reply, parser)
+        yield TurnEnded(reply)
+
+    @staticmethod
+    def _fail(reply: Message, reason: str) -> None:
+        reply.status, reply.error, reply.finish_reason = "failed", reason, "error"
+
+    def _save(self, reply: Message, parser: ReplyParser) -> None:
+        reply.parts = parser.parts()
+        self.store.update_message(reply)

@@ -1,0 +1,398 @@
+"""The `liaobots` command: the app by default, and scripting subcommands for pipes.
+
+Exit codes: 0 ok, 1 API or network error (partial output kept on stdout),
+2 usage or configuration error, 130 interrupted. Every error is one line on
+stderr (``liaobots: Title: message``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from liaobots_tui import __version__, paths
+from liaobots_tui.api.messages import (
+    ASPECT_RATIOS,
+    FORMATS,
+    IMAGE_SIZES,
+    ErrorEvent,
+    FinishEvent,
+    ImageEvent,
+    ImageOptions,
+    Message,
+    ReasoningDelta,
+    RequestOptions,
+    RetryEvent,
+    TextDelta,
+    format_for_model,
+)
+from liaobots_tui.attachments import load_attachment
+from liaobots_tui.config import Settings, load_settings
+from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
+
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (plus a hint), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"liaobots: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--base-url", action="append", metavar="URL",
+        help="gateway domain; repeat for backups, first is primary (default: the Liaobots domains)",
+    )  # fmt: skip
+    common.add_argument("--config", type=Path, metavar="FILE", help="config file (default: XDG config dir)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="liaobots", description="Terminal client for the Liaobots LLM gateway.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"liaobots-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ask = sub.add_parser("ask", parents=[common], help="send one prompt, stream the reply to stdout")
+    ask.add_argument("prompt", nargs="?", help="the prompt; read from stdin when omitted or '-'")
+    ask.add_argument("-m", "--model", help="model id (default: config, or the continued conversation's)")
+    ask.add_argument("-f", "--format", help=f"wire format: {', '.join(FORMATS)} (default: from the model name)")
+    ask.add_argument("-s", "--system", help="system prompt")
+    ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image")
+    ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
+    ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    cont = ask.add_mutually_exclusive_group()
+    cont.add_argument("-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation")
+    cont.add_argument("--cid", type=int, metavar="ID", help="continue conversation ID")
+    ask.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="also save generated images here")
+    ask.add_argument("--temperature", type=float, metavar="T")
+    ask.add_argument("--show-thinking", action="store_true", help="print reasoning to stderr")
+    ask.add_argument("--thinking", action="store_true", help="ask the model to think (where supported)")
+    _add_image_options(ask)
+
+    image = sub.add_parser("image", parents=[common], help="generate images with a Gemini image model")
+    image.add_argument("prompt", help="what to draw")
+    image.add_argument("-m", "--model", default=DEFAULT_IMAGE_MODEL, help=f"default: {DEFAULT_IMAGE_MODEL}")
+    image.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="image to edit")
+    image.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="where to save (default: .)")
+    image.add_argument("--no-text", action="store_true", help="ask for images only")
+    _add_image_options(image)
+
+    credits = sub.add_parser("credits", parents=[common], help="show the balance")
+    credits.add_argument("--json", action="store_true")
+
+    usage = sub.add_parser("usage", parents=[common], help="list usage records, newest first")
+    usage.add_argument("--page-size", type=int, default=50, metavar="N")
+    lim = usage.add_mutually_exclusive_group()
+    lim.add_argument("--limit", type=int, default=None, metavar="N", help="at most N records (default 50)")
+    lim.add_argument("--all", action="store_true", help="every record")
+    out = usage.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="the records as the gateway gives them")
+    out.add_argument("--csv", action="store_true", help="CSV, the same as the app's export")
+
+    models = sub.add_parser("models", parents=[common], help="list the gateway's models")
+    models.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve-demo", parents=[common], help="run the built-in fake gateway")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--auth-code", default="demo")
+
+    sub.add_parser("demo", parents=[common], help="open the app against the built-in fake gateway")
+    return parser
+
+
+def _add_image_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aspect-ratio", metavar="R", help=f"image aspect ratio: {' '.join(ASPECT_RATIOS)}")
+    p.add_argument("--image-size", metavar="S", help=f"image size: {' '.join(IMAGE_SIZES)}")
+    p.add_argument("--search", action="store_true", help="ground with Google Search")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"liaobots: {' '.join(text.split())}\n")
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except (ConfigError, InputError) as exc:
+        _err(exc.one_line())
+        return EXIT_USAGE
+    except LiaobotsError as exc:
+        _err(exc.one_line())
+        return EXIT_API
+    except BrokenPipeError:
+        # `liaobots ask … | head`: the reader left; not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    return load_settings(args.config, base_urls=args.base_url, **overrides)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "serve-demo":
+        from liaobots_tui.demo.gateway import serve_forever
+
+        serve_forever(port=args.port, auth_code=args.auth_code)
+        return EXIT_OK
+    if command == "demo":
+        return _run_demo(args)
+    settings = _settings(args)
+    if command is None:
+        from liaobots_tui.ui.app import run_app
+
+        return run_app(settings)
+    if not settings.auth_code:
+        raise ConfigError(
+            f"no auth code: set LIAOBOTS_AUTH_CODE or auth_code in {paths.config_file()} (or run `liaobots`)"
+        )
+    runner = {"ask": _ask, "image": _image, "credits": _credits, "usage": _usage, "models": _models}[command]
+    return asyncio.run(runner(args, settings))
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from liaobots_tui.demo.gateway import FakeGateway
+    from liaobots_tui.ui.app import run_app
+
+    with FakeGateway(auth_code="demo") as gateway:
+        settings = _settings(args, auth_code="demo")
+        settings.base_urls = list(gateway.urls)
+        return run_app(settings, demo_gateway_urls=list(gateway.urls))
+
+
+# ---------------------------------------------------------------- ask / image
+
+
+def _read_prompt(prompt: str | None) -> str:
+    if prompt is not None and prompt != "-":
+        return prompt
+    if sys.stdin.isatty():
+        raise InputError("no prompt: give one as an argument or pipe it on stdin")
+    raw = sys.stdin.buffer.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"stdin is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+
+
+def _image_options(args: argparse.Namespace, model: str, *, want_text: bool = True) -> ImageOptions | None:
+    wanted = args.aspect_ratio or args.image_size or args.search
+    if args.aspect_ratio and args.aspect_ratio not in ASPECT_RATIOS:
+        raise InputError(f"invalid aspect ratio {args.aspect_ratio!r}; use one of {' '.join(ASPECT_RATIOS)}")
+    if args.image_size and args.image_size not in IMAGE_SIZES:
+        raise InputError(f"invalid image size {args.image_size!r}; use one of {' '.join(IMAGE_SIZES)}")
+    from liaobots_tui.api.messages import is_image_model
+
+    if not wanted and not is_image_model(model):
+        return None
+    return ImageOptions(args.aspect_ratio, args.image_size, bool(args.search), want_text)
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    return await _turn(args, settings, prompt=_read_prompt(args.prompt), json_out=args.json,
+                       image_dir=args.output_dir)  # fmt: skip
+
+
+async def _image(args: argparse.Namespace, settings: Settings) -> int:
+    for name in ("system", "format", "temperature", "cid", "no_stream", "show_thinking", "thinking"):
+        setattr(args, name, None)
+    args.cont = False
+    return await _turn(args, settings, prompt=args.prompt, json_out=False,
+                       image_dir=args.output_dir or Path.cwd(), images_to_stdout=True)  # fmt: skip
+
+
+async def _turn(
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    prompt: str,
+    json_out: bool,
+    image_dir: Path | None,
+    images_to_stdout: bool = False,
+) -> int:
+    from liaobots_tui.api.transport import GatewayClient, Timeouts
+    from liaobots_tui.chat import ChatSession, TurnEnded, TurnStarted
+    from liaobots_tui.store import Store
+
+    if args.format and args.format not in FORMATS:
+        raise InputError(f"unknown format {args.format!r}; choose one of {', '.join(FORMATS)}")
+    if image_dir is not None and image_dir.exists() and not image_dir.is_dir():
+        raise InputError(f"output directory {str(image_dir)!r} is not a directory")
+    attachments = [load_attachment(Path(a)) for a in args.attach]
+    if not prompt.strip() and not attachments:
+        raise InputError("the prompt is empty")
+
+    with Store(paths.db_file(), paths.images_dir()) as store:
+        conversation_id: int | None = None
+        if args.cont:
+            conversation_id = store.latest_conversation_id()
+            if conversation_id is None:
+                raise InputError("there is no conversation to continue yet")
+        elif args.cid is not None:
+            store.load_conversation(args.cid)  # raises InputError for an unknown id
+            conversation_id = args.cid
+        previous = store.conversation_settings(conversation_id) if conversation_id is not None else {}
+        model = args.model or previous.get("model") or settings.model
+        fmt = args.format or (None if args.model else previous.get("format")) or settings.format
+        fmt = fmt or format_for_model(model)
+        options = RequestOptions(
+            model=model,
+            stream=not args.no_stream,
+            temperature=args.temperature if args.temperature is not None else settings.temperature,
+            image=_image_options(args, model, want_text=not getattr(args, "no_text", False)),
+            thinking=bool(args.thinking),
+        )
+        user = Message("user", parts=[*attachments])
+        if prompt.strip():
+            from liaobots_tui.api.messages import TextPart
+
+            user.parts.insert(0, TextPart(prompt))
+        system = args.system if args.system is not None else (settings.system_prompt or None)
+        if conversation_id is not None and args.system is None:
+            system = None  # keep the conversation's own system prompt
+
+        timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
+        out = sys.stdout
+        printed_text = False
+        saved: list[str] = []
+        reply: Message | None = None
+        error: ErrorEvent | None = None
+        async with GatewayClient(settings.base_urls, settings.auth_code, timeouts=timeouts) as client:
+            session = ChatSession(client, store)
+            async for event in session.send(conversation_id, user, options, format=fmt, system=system):  # type: ignore[arg-type]
+                if isinstance(event, TextDelta):
+                    if not json_out:
+                        out.write(event.text)
+                        out.flush()
+                        printed_text = printed_text or bool(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    if args.show_thinking:
+                        sys.stderr.write(event.text)
+                        sys.stderr.flush()
+                elif isinstance(event, ImageEvent) and event.image.path:
+                    saved.append(_export_image(Path(event.image.path), image_dir))
+                    if not json_out:
+                        (out if images_to_stdout else sys.stderr).write(f"{saved[-1]}\n")
+                elif isinstance(event, RetryEvent):
+                    _err(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
+                elif isinstance(event, ErrorEvent):
+                    error = event
+                elif isinstance(event, TurnStarted):
+                    conversation_id = event.conversation_id
+                elif isinstance(event, TurnEnded):
+                    reply = event.reply
+                elif isinstance(event, FinishEvent) and event.reason not in ("stop", "tool") and not json_out:
+                    _err(f"reply ended: {event.reason} ({event.raw})" if event.raw else f"reply ended: {event.reason}")
+
+    if printed_text:
+        out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
+    if json_out and reply is not None:
+        _print_json(out, reply, saved, conversation_id, fmt)
+    out.flush()
+    if error is not None:
+        _err(error.one_line())
+        return EXIT_API
+    return EXIT_OK
+
+
+def _export_image(path: Path, image_dir: Path | None) -> str:
+    if image_dir is None:
+        return str(path)
+    image_dir.mkdir(parents=True, exist_ok=True)
+    target = image_dir / path.name
+    shutil.copyfile(path, target)
+    return str(target)
+
+
+def _print_json(out: TextIO, reply: Message, images: list[str], conversation_id: int | None, fmt: str) -> None:
+    usage = reply.usage.to_dict() if reply.usage else {"input_tokens": 0, "output_tokens": 0}
+    obj = {
+        "text": reply.text,
+        "thinking": reply.reasoning,
+        "images": images,
+        "usage": usage,
+        "finish_reason": reply.finish_reason,
+        "status": reply.status,
+        "error": reply.error,
+        "sources": [{"uri": s.uri, "title": s.title} for s in reply.sources],
+        "model": reply.model,
+        "format": fmt,
+        "conversation_id": conversation_id,
+    }
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------- account
+
+
+async def _credits(args: argparse.Namespace, settings: Settings) -> int:
+    from liaobots_tui.api.account import fetch_credits
+    from liaobots_tui.api.transport import GatewayClient
+
+    async with GatewayClient(settings.base_urls, settings.auth_code) as client:
+        credits = await fetch_credits(client)
+    if args.json:
+        print(json.dumps({"balance": credits.balance, "amount": credits.amount}))
+    else:
+        share = f" ({credits.balance / credits.amount:.0%} left)" if credits.amount else ""
+        print(f"Balance: {credits.balance:.2f} of {credits.amount:.2f} credits{share}")
+    return EXIT_OK
+
+
+async def _usage(args: argparse.Namespace, settings: Settings) -> int:
+    from liaobots_tui.api.account import iter_usage
+    from liaobots_tui.api.transport import GatewayClient
+    from liaobots_tui.usage_csv import local_time, write_usage_csv
+
+    if args.page_size < 1 or (args.limit is not None and args.limit < 1):
+        raise InputError("--page-size and --limit must be at least 1")
+    limit = None if args.all else (args.limit or 50)
+    async with GatewayClient(settings.base_urls, settings.auth_code) as client:
+        records = [r async for r in iter_usage(client, page_size=args.page_size, limit=limit)]
+    if args.json:
+        print(json.dumps([r.raw for r in records], ensure_ascii=False))
+    elif args.csv:
+        write_usage_csv(records, sys.stdout)
+    else:
+        print(f"{'time':<25} {'model':<32} {'input':>8} {'output':>8} {'price':>10}")
+        for r in records:
+            print(f"{local_time(r.create_time):<25} {r.model:<32} {r.input_tokens:>8} {r.output_tokens:>8} "
+                  f"{r.price:>10.4f}")  # fmt: skip
+    return EXIT_OK
+
+
+async def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from liaobots_tui.api.models import list_models
+    from liaobots_tui.api.transport import GatewayClient
+
+    async with GatewayClient(settings.base_urls, settings.auth_code) as client:
+        ids, from_gateway = await list_models(client)
+    if not from_gateway:
+        _err("the gateway did not list its models; showing the built-in list")
+    if args.json:
+        print(json.dumps([{"id": m, "format": format_for_model(m)} for m in ids]))
+    else:
+        for m in ids:
+            print(f"{m:<40} {format_for_model(m)}")
+    return EXIT_OK
