@@ -25,6 +25,7 @@ The usage chunk comes *after* the finish chunk, so ``done`` is set only by
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
@@ -36,6 +37,7 @@ from liaobots_tui.api.messages import (
     FinishReason,
     ImagePart,
     Message,
+    Part,
     ReasoningDelta,
     RequestOptions,
     StreamEvent,
@@ -100,10 +102,11 @@ def _user_content(message: Message) -> str | list[dict[str, Any]]:
     return parts
 
 
-def _assistant_content(message: Message) -> str:
+def assistant_text(parts: Iterable[Part]) -> str:
+    """Assistant parts as plain text: texts joined, images as :data:`IMAGE_NOTE`, reasoning dropped."""
     segments: list[str] = []
     text: list[str] = []
-    for part in message.parts:
+    for part in parts:
         if isinstance(part, TextPart):
             text.append(part.text)
         elif isinstance(part, ImagePart):
@@ -127,7 +130,7 @@ class OpenAIChatAdapter(Adapter):
             if message.role == "user":
                 messages.append({"role": "user", "content": _user_content(message)})
             else:
-                content = _assistant_content(message)
+                content = assistant_text(message.parts)
                 # An empty assistant turn (failed before any text) is rejected by some backends.
                 if content:
                     messages.append({"role": "assistant", "content": content})
