@@ -48,19 +48,27 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _common() -> argparse.ArgumentParser:
+def _common(*, suppress: bool) -> argparse.ArgumentParser:
+    """Global flags, accepted before or after the subcommand.
+
+    The subcommand's copy uses SUPPRESS defaults so it does not overwrite a value
+    given before the subcommand (argparse applies subparser defaults last).
+    """
+    default: Any = argparse.SUPPRESS if suppress else None
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--base-url", action="append", metavar="URL",
+        "--base-url", action="append", metavar="URL", default=default,
         help="gateway domain; repeat for backups, first is primary (default: the Liaobots domains)",
     )  # fmt: skip
-    common.add_argument("--config", type=Path, metavar="FILE", help="config file (default: XDG config dir)")
+    common.add_argument("--config", type=Path, metavar="FILE", default=default, help="config file")
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
-    parser = _Parser(prog="liaobots", description="Terminal client for the Liaobots LLM gateway.", parents=[common])
+    common = _common(suppress=True)
+    parser = _Parser(
+        prog="liaobots", description="Terminal client for the Liaobots LLM gateway.", parents=[_common(suppress=False)]
+    )
     parser.add_argument("--version", action="version", version=f"liaobots-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -124,7 +132,10 @@ def _err(text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
@@ -146,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
-    return load_settings(args.config, base_urls=args.base_url, **overrides)
+    return load_settings(args.config, base_urls=args.base_url, required=args.config is not None, **overrides)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
