@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
-from liaobots_tui.api.http_errors import stream_error_event, to_event
+from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
     Conversation,
     ErrorEvent,
@@ -59,7 +59,6 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
-from liaobots_tui.errors import BadResponseError
 
 API_VERSION = "2023-06-01"
 #: Sent when the user set no limit: the API has no default and requires one.
@@ -196,10 +195,6 @@ class _Block:
     part: TextPart | ReasoningPart | None = None
 
 
-def _bad(detail: str) -> ErrorEvent:
-    return to_event(BadResponseError(detail))
-
-
 class AnthropicParser(ReplyParser):
     """Parses one Messages reply, streamed or whole."""
 
@@ -220,25 +215,25 @@ class AnthropicParser(ReplyParser):
         try:
             obj = json.loads(data)
         except (ValueError, RecursionError):
-            return self._fail(_bad(f"Malformed JSON in the stream: {data[:80]!r}"))
+            return self._fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
         if not isinstance(obj, dict):
-            return self._fail(_bad(f"Expected a JSON object, got {type(obj).__name__}."))
+            return self._fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         kind = obj.get("type") or event
         try:
             return self._event(kind, obj)
         except (TypeError, AttributeError, KeyError, ValueError):
-            return self._fail(_bad(f"A {kind!r} event has an unexpected shape."))
+            return self._fail(bad_response(f"A {kind!r} event has an unexpected shape."))
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
         if self.done:
             return []
         if not isinstance(body, dict):
-            return self._fail(_bad(f"Expected a JSON object, got {type(body).__name__}."))
+            return self._fail(bad_response(f"Expected a JSON object, got {type(body).__name__}."))
         if body.get("type") == "error" or body.get("error") is not None:
             return self._fail(stream_error_event(body))
         content = body.get("content")
         if not isinstance(content, list):
-            return self._fail(_bad("The reply has no content list."))
+            return self._fail(bad_response("The reply has no content list."))
         events: list[StreamEvent] = []
         for index, block in enumerate(content):
             # A whole block reads like a stream's content_block_start that already holds everything.
@@ -246,7 +241,7 @@ class AnthropicParser(ReplyParser):
                 try:
                     events += self._block_start(index, block)
                 except TypeError:
-                    return self._fail(_bad("A content block has an unexpected shape."))
+                    return self._fail(bad_response("A content block has an unexpected shape."))
         self._add_usage(body.get("usage"))
         events += self._finish(body.get("stop_reason"))
         self.done = True
@@ -284,7 +279,7 @@ class AnthropicParser(ReplyParser):
         message_id = message.get("id")
         if self._message_id is not None and message_id != self._message_id:
             # A gateway retried upstream and spliced a second reply into this stream.
-            return self._fail(_bad("The stream started a second, different message."))
+            return self._fail(bad_response("The stream started a second, different message."))
         if self._message_id is None:
             self._message_id = message_id if isinstance(message_id, str) else ""
             self._add_usage(message.get("usage"))

@@ -48,7 +48,7 @@ import re
 from typing import Any
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
-from liaobots_tui.api.http_errors import stream_error_event, to_event
+from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
     ASPECT_RATIOS,
     IMAGE_SIZES,
@@ -74,7 +74,7 @@ from liaobots_tui.api.messages import (
     UsageEvent,
     is_image_model,
 )
-from liaobots_tui.errors import BadResponseError, InputError
+from liaobots_tui.errors import InputError
 
 _SAFETY = (
     "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
@@ -245,10 +245,6 @@ class GeminiAdapter(Adapter):
 # ---------------------------------------------------------------- reply
 
 
-def _bad(detail: str) -> ErrorEvent:
-    return to_event(BadResponseError(detail))
-
-
 def _count(meta: dict[str, Any], key: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     value = meta.get(key)
@@ -272,7 +268,7 @@ class GeminiParser(ReplyParser):
         try:
             obj = json.loads(data)
         except (ValueError, RecursionError):
-            return self._fail(_bad(f"Malformed JSON in the stream: {data[:80]!r}"))
+            return self._fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
         return self._response(obj)
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
@@ -282,7 +278,7 @@ class GeminiParser(ReplyParser):
         if self.done:
             return events
         if not self._saw_candidate:
-            return events + self._fail(_bad("The reply has no candidates."))
+            return events + self._fail(bad_response("The reply has no candidates."))
         # A whole body is the whole reply even when it names no finishReason.
         self.done = True
         return [*events, FinishEvent("stop")]
@@ -300,13 +296,13 @@ class GeminiParser(ReplyParser):
                 events += self._response(item)
             return events
         if not isinstance(obj, dict):
-            return self._fail(_bad(f"Expected a JSON object, got {type(obj).__name__}."))
+            return self._fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         if obj.get("error") is not None:
             return self._fail(stream_error_event(obj))
         try:
             return self._chunk(obj)
         except (TypeError, AttributeError, LookupError, ValueError):  # binascii.Error is a ValueError
-            return self._fail(_bad("A reply chunk has an unexpected shape."))
+            return self._fail(bad_response("A reply chunk has an unexpected shape."))
 
     def _chunk(self, obj: dict[str, Any]) -> list[StreamEvent]:
         candidates = obj.get("candidates") or []

@@ -18,13 +18,16 @@ from typing import Any
 from liaobots_tui.api.messages import ErrorEvent
 from liaobots_tui.errors import (
     AuthError,
+    BadResponseError,
     InsufficientCreditsError,
     LiaobotsError,
     RateLimitError,
     UpstreamError,
 )
 
-_CREDIT_WORDS = re.compile(r"insufficient[_ ]quota|insufficient[_ ]balance|credit|balance|billing|quota exceeded", re.I)
+_CREDIT_WORDS = re.compile(
+    r"insufficient[_ ]quota|insufficient[_ ]balance|credit|balance|billing|quota exceeded", re.I
+)
 _MAX_MESSAGE = 300
 
 
@@ -62,7 +65,7 @@ def _summarize_text(body: str, status: int) -> str:
 
 
 def retry_after_seconds(headers: Mapping[str, str], details: list[Any] | None = None) -> float | None:
-    """Server's wait hint: ``retry-after-ms``, ``retry-after`` (seconds or HTTP date), Gemini ``retryDelay``."""
+    """Server's wait hint: ``retry-after-ms``, ``retry-after`` (seconds or date), Gemini ``retryDelay``."""
     lower = {k.lower(): v for k, v in headers.items()}
     ms = lower.get("retry-after-ms")
     if ms:
@@ -93,13 +96,26 @@ def error_from_body(status: int | None, body: Any, headers: Mapping[str, str] | 
     reasons = " ".join(str(d.get("reason", "")) for d in details if isinstance(d, dict))
     hay = f"{code} {message} {reasons}"
     lowered = code.lower()
-    if status == 402 or "insufficient_quota" in lowered or "billing" in lowered or (
-        status in (403, 429) and _CREDIT_WORDS.search(hay)
+    if (
+        status == 402
+        or "insufficient_quota" in lowered
+        or "billing" in lowered
+        or (status in (403, 429) and _CREDIT_WORDS.search(hay))
     ):
         return InsufficientCreditsError(message, status=status)
-    if status in (401, 403) or "authentication" in lowered or "permission" in lowered or "API_KEY_INVALID" in hay:
+    if (
+        status in (401, 403)
+        or "authentication" in lowered
+        or "permission" in lowered
+        or "API_KEY_INVALID" in hay
+    ):
         return AuthError(message, status=status)
-    if status in (429, 529, 503) or "overloaded" in lowered or "rate_limit" in lowered or "RESOURCE_EXHAUSTED" in code:
+    if (
+        status in (429, 529, 503)
+        or "overloaded" in lowered
+        or "rate_limit" in lowered
+        or "RESOURCE_EXHAUSTED" in code
+    ):
         return RateLimitError(message, status=status, retry_after=retry_after_seconds(headers or {}, details))
     retryable = status is not None and status >= 500
     if status is not None and f"HTTP {status}" not in message:
@@ -120,9 +136,24 @@ def error_from_http(status: int, body: str, headers: Mapping[str, str]) -> Liaob
 
 
 def to_event(error: LiaobotsError) -> ErrorEvent:
-    return ErrorEvent(error.title, error.message, retryable=error.retryable, kind=error.kind, status=error.status)
+    return ErrorEvent(
+        error.title, error.message, retryable=error.retryable, kind=error.kind, status=error.status
+    )
 
 
 def stream_error_event(body: Any) -> ErrorEvent:
-    """An error envelope that arrived inside a 200 stream, as the event that ends the reply."""
-    return to_event(error_from_body(None, body))
+    """An error envelope that arrived inside a 200 stream, as the event that ends the reply.
+
+    Gemini puts the HTTP-like status in ``error.code`` (503 UNAVAILABLE); use it so
+    the event says whether trying again later may help.
+    """
+    inner = _unwrap(body)
+    err = inner.get("error") if isinstance(inner, dict) else None
+    code = err.get("code") if isinstance(err, dict) else None
+    status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600 else None
+    return to_event(error_from_body(status, body))
+
+
+def bad_response(detail: str) -> ErrorEvent:
+    """The event for a chunk we cannot read (never an exception: the stream just fails)."""
+    return to_event(BadResponseError(detail))

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
-from liaobots_tui.api.http_errors import stream_error_event, to_event
+from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
     Conversation,
     ErrorEvent,
@@ -46,7 +46,6 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
-from liaobots_tui.errors import BadResponseError
 
 #: Stand-in for an assistant image that Chat Completions cannot carry.
 IMAGE_NOTE = "[image]"
@@ -66,11 +65,6 @@ _DELTA_FIELDS = (("reasoning_content", True), ("reasoning", True), ("content", F
 
 class _BadChunk(ValueError):
     """A chunk with the wrong shape; caught in the parser and turned into an ErrorEvent."""
-
-
-def bad_response(detail: str) -> ErrorEvent:
-    """The event for a chunk we cannot read (never an exception: the stream just fails)."""
-    return to_event(BadResponseError(detail))
 
 
 def _count(obj: Any, *path: str) -> int:

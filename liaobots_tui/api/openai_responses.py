@@ -32,7 +32,7 @@ import json
 from typing import Any
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
-from liaobots_tui.api.http_errors import stream_error_event, to_event
+from liaobots_tui.api.http_errors import bad_response, stream_error_event, to_event
 from liaobots_tui.api.messages import (
     Conversation,
     ErrorEvent,
@@ -50,7 +50,7 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
-from liaobots_tui.api.openai_chat import assistant_text, bad_response
+from liaobots_tui.api.openai_chat import assistant_text
 from liaobots_tui.errors import UpstreamError
 
 _INCOMPLETE: dict[str, FinishReason] = {"max_output_tokens": "length", "content_filter": "safety"}

@@ -349,7 +349,7 @@ def test_non_stream_error_list() -> None:
     body = json.loads((FIXTURES / "json" / "gemini_error_list.json").read_text())
     [error] = parser.feed_body(body)
     assert error == stream_error_event(body)
-    assert isinstance(error, ErrorEvent) and error.message == "Please use a valid role: user, model."
+    assert isinstance(error, ErrorEvent) and error.message == "Please use a valid role: user, model. (HTTP 400)"
     assert parser.done
 
 
