@@ -1,0 +1,108 @@
+"""The model list: the gateway's ``GET /v1/models``, a built-in fallback, and a one-day cache.
+
+Wire format (OpenAI list shape, Bearer auth)::
+
+    {"object": "list", "data": [{"id": "gpt-5.4", "object": "model", …}, …]}
+
+Listing models is a convenience, never a reason to fail: any error gives the
+built-in list instead. The cache is a JSON file whose path the caller supplies
+(``{"saved_at": <unix seconds>, "models": [...]}``), so the picker can open
+without a network round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from liaobots_tui.api.transport import GatewayClient
+from liaobots_tui.errors import BadResponseError, LiaobotsError
+
+#: Models the gateway documents, offered when the live list is unavailable.
+BUILTIN_MODELS: list[str] = [
+    "gpt-5.4",
+    "gpt-5.4-mini",
+    "o4-mini",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "gemini-3-pro-preview",
+    "gemini-3-flash-preview",
+    "gemini-3-pro-image-preview",
+    "gemini-3.1-flash-image-preview",
+    "deepseek-r1",
+]
+
+MODELS_PATH = "/v1/models"
+#: A cached list older than this is ignored.
+CACHE_MAX_AGE = 24 * 60 * 60.0
+
+
+def parse_model_list(body: Any) -> list[str]:
+    """Sorted, de-duplicated model ids from an OpenAI-style list reply.
+
+    Raises:
+        BadResponseError: when the reply has no ``data`` list of ``{"id": …}`` objects.
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise BadResponseError("The model list reply has no 'data' list.")
+    ids = {item["id"].strip() for item in data if isinstance(item, dict) and isinstance(item.get("id"), str)}
+    ids.discard("")
+    return sorted(ids)
+
+
+async def list_models(client: GatewayClient) -> tuple[list[str], bool]:
+    """(model ids, True) from the gateway, or (a copy of BUILTIN_MODELS, False) on any failure."""
+    try:
+        models = parse_model_list(await client.get_json(MODELS_PATH))
+    except LiaobotsError:
+        return list(BUILTIN_MODELS), False
+    if not models:
+        # An empty picker helps nobody; the documented models are a better guess.
+        return list(BUILTIN_MODELS), False
+    return models, True
+
+
+def load_cached_models(
+    path: str | os.PathLike[str], *, max_age: float = CACHE_MAX_AGE, now: float | None = None
+) -> list[str] | None:
+    """The cached list, or None when missing, unreadable, malformed or older than ``max_age``."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    saved_at = payload.get("saved_at")
+    models = payload.get("models")
+    if isinstance(saved_at, bool) or not isinstance(saved_at, int | float) or not isinstance(models, list):
+        return None
+    current = time.time() if now is None else now
+    if not 0 <= current - saved_at <= max_age:  # a future timestamp means a clock jump: distrust it
+        return None
+    if not models or not all(isinstance(m, str) and m for m in models):
+        return None
+    return list(models)
+
+
+def save_cached_models(path: str | os.PathLike[str], models: list[str], *, now: float | None = None) -> bool:
+    """Write the cache atomically; returns False (and leaves any old file) when it cannot be written.
+
+    Best effort on purpose: a cache that cannot be written must not break the model picker.
+    """
+    target = Path(path)
+    payload = {"saved_at": time.time() if now is None else now, "models": list(models)}
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return False
+    return True

@@ -1,0 +1,143 @@
+"""Server-sent events: one incremental decoder for all four streaming formats.
+
+Wire format (WHATWG "event stream interpretation"): lines end in LF, CRLF or a
+lone CR; a blank line dispatches the event built so far; ``event:`` names it,
+each ``data:`` line adds a line to its data (joined with ``"\\n"``); lines
+starting with ``:`` are keep-alive comments (OpenRouter's
+``: OPENROUTER PROCESSING``); ``id:``/``retry:`` and unknown fields are ignored
+(we never reconnect: a re-sent LLM request costs credit). An event with no
+``data:`` line is dropped. Payloads such as ``[DONE]`` pass through untouched:
+the format's parser decides what they mean.
+
+Two deliberate departures from the spec, both for truncated streams: a final
+event without its trailing blank line is still dispatched at EOF (Gemini just
+closes the connection), and a final line without a line ending is still read.
+
+:class:`SSEDecoder` is pure and synchronous (adapter tests and fuzz tests feed it
+bytes directly); :func:`iter_sse` drives it from an ``httpx.Response``.
+
+Why not httpx-sse's ``aiter_sse``: it drops a final event that lacks the blank
+line, dispatches events that have no ``data:``, raises unless the content type is
+exactly ``text/event-stream`` (gateways are not always careful), and we need a
+sync decoder anyway. Keeping a single decoder means one set of line-ending and
+buffering rules to test.
+
+Performance: line breaks are searched only in each new chunk (never the whole
+buffer again) and a partial line is kept as a list of chunks joined once, so a
+10 MB ``data:`` line (a base64 image) costs linear time. Lines are split on
+bytes — ``\\r`` and ``\\n`` never occur inside a UTF-8 multi-byte sequence — and
+each complete line is decoded on its own, so a character split across two reads
+is never broken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator
+
+import httpx
+
+#: One line ending. Alternation order matters: CRLF must win over a lone CR.
+_EOL = re.compile(rb"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
+
+SSEEvent = tuple[str, str]
+"""(event name, or "" when the event had no ``event:`` line; data lines joined by "\\n")."""
+
+
+class SSEDecoder:
+    """Incremental SSE decoder: bytes in, complete ``(event, data)`` pairs out.
+
+    Feed arbitrary chunks with :meth:`feed`; call :meth:`close` once at EOF to
+    flush a final line and event that the server did not terminate.
+    """
+
+    def __init__(self) -> None:
+        self._partial: list[bytes] = []  # pieces of the current, unfinished line
+        self._after_cr = False  # last chunk ended in CR: a leading LF next belongs to it
+        self._first_line = True  # strip a UTF-8 BOM from the very first line only
+        self._event = ""
+        self._data: list[str] = []
+        self._has_data = False
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Decode one chunk; returns the events it completed (possibly none)."""
+        events: list[SSEEvent] = []
+        if not chunk:
+            return events
+        pos = 0
+        if self._after_cr:
+            self._after_cr = False
+            if chunk[0] == 0x0A:  # the LF of a CRLF split across two reads
+                pos = 1
+        end = len(chunk)
+        for match in _EOL.finditer(chunk, pos):
+            piece = chunk[pos : match.start()]
+            if self._partial:
+                self._partial.append(piece)
+                line = b"".join(self._partial)
+                self._partial = []
+            else:
+                line = piece
+            self._line(line, events)
+            pos = match.end()
+            if pos == end and chunk[-1] == 0x0D:
+                self._after_cr = True
+        if pos < end:
+            self._partial.append(chunk[pos:])
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """End of stream: flush an unterminated last line and a pending event."""
+        events: list[SSEEvent] = []
+        if self._partial:
+            line = b"".join(self._partial)
+            self._partial = []
+            self._line(line, events)
+        self._after_cr = False
+        self._dispatch(events)
+        return events
+
+    # ------------------------------------------------------------------ internals
+
+    def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
+        if self._first_line:
+            self._first_line = False
+            if raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
+        if not raw:
+            self._dispatch(events)
+            return
+        if raw[0] == 0x3A:  # ":" comment / keep-alive
+            return
+        name, colon, value = raw.partition(b":")
+        if colon and value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value.decode("utf-8", "replace"))
+            self._has_data = True
+        elif name == b"event":
+            self._event = value.decode("utf-8", "replace")
+        # id, retry and unknown fields: ignored (we never reconnect).
+
+    def _dispatch(self, events: list[SSEEvent]) -> None:
+        if self._has_data:
+            events.append((self._event, "\n".join(self._data)))
+        self._event = ""
+        self._data = []
+        self._has_data = False
+
+
+async def iter_sse(response: httpx.Response) -> AsyncGenerator[SSEEvent, None]:
+    """Yield ``(event, data)`` for each event of a streamed response body.
+
+    Transport errors (``httpx.ReadTimeout``, ``httpx.RemoteProtocolError``…)
+    propagate unchanged: the caller decides what a cut-off stream means.
+    """
+    decoder = SSEDecoder()
+    # aiter_bytes, not aiter_raw: a gateway may gzip the stream.
+    async for chunk in response.aiter_bytes():
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.close():
+        yield event
