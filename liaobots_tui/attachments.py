@@ -25,7 +25,8 @@ def load_attachment(path: Path) -> ImagePart:
     size = path.stat().st_size
     if size > MAX_ATTACHMENT_BYTES:
         raise InputError(
-            f"attachment too large: {shown} is {size / 1e6:.1f} MB (limit {MAX_ATTACHMENT_BYTES / 1e6:.0f} MB)"
+            f"attachment too large: {shown} is {size / 1e6:.1f} MB"
+            f" (limit {MAX_ATTACHMENT_BYTES / 1e6:.0f} MB)"
         )
     data = path.read_bytes()
     try:

@@ -126,7 +126,9 @@ class ChatSession:
         fmt: Format = format or format_for_model(options.model)
         adapter = get_adapter(fmt)
         conversation = self.store.load_conversation(conversation_id)
-        reply = Message("assistant", model=options.model, format=fmt, status="streaming", created_at=time.time())
+        reply = Message(
+            "assistant", model=options.model, format=fmt, status="streaming", created_at=time.time()
+        )
         self.store.add_message(conversation_id, reply)
         self.store.update_conversation(
             conversation_id, settings={**self.store.conversation_settings(conversation_id),

@@ -12,6 +12,7 @@ import asyncio
 import json
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -37,6 +38,8 @@ from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Streamed text is flushed at most this often (s): live to the eye, without a syscall per delta.
+FLUSH_EVERY = 0.03
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
 
 
@@ -67,21 +70,27 @@ def _common(*, suppress: bool) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = _common(suppress=True)
     parser = _Parser(
-        prog="liaobots", description="Terminal client for the Liaobots LLM gateway.", parents=[_common(suppress=False)]
+        prog="liaobots",
+        description="Terminal client for the Liaobots LLM gateway.",
+        parents=[_common(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"liaobots-tui {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     ask = sub.add_parser("ask", parents=[common], help="send one prompt, stream the reply to stdout")
     ask.add_argument("prompt", nargs="?", help="the prompt; read from stdin when omitted or '-'")
     ask.add_argument("-m", "--model", help="model id (default: config, or the continued conversation's)")
-    ask.add_argument("-f", "--format", help=f"wire format: {', '.join(FORMATS)} (default: from the model name)")
+    ask.add_argument(
+        "-f", "--format", help=f"wire format: {', '.join(FORMATS)} (default: from the model name)"
+    )
     ask.add_argument("-s", "--system", help="system prompt")
     ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image")
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     cont = ask.add_mutually_exclusive_group()
-    cont.add_argument("-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation")
+    cont.add_argument(
+        "-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation"
+    )
     cont.add_argument("--cid", type=int, metavar="ID", help="continue conversation ID")
     ask.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="also save generated images here")
     ask.add_argument("--temperature", type=float, metavar="T")
@@ -97,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("--no-text", action="store_true", help="ask for images only")
     _add_image_options(image)
 
-    credits = sub.add_parser("credits", parents=[common], help="show the balance")
-    credits.add_argument("--json", action="store_true")
+    credits_cmd = sub.add_parser("credits", parents=[common], help="show the balance")
+    credits_cmd.add_argument("--json", action="store_true")
 
     usage = sub.add_parser("usage", parents=[common], help="list usage records, newest first")
     usage.add_argument("--page-size", type=int, default=50, metavar="N")
@@ -204,7 +213,9 @@ def _read_prompt(prompt: str | None) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"stdin is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+        raise InputError(
+            f"stdin is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def _image_options(args: argparse.Namespace, model: str, *, want_text: bool = True) -> ImageOptions | None:
@@ -286,6 +297,7 @@ async def _turn(
         timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
         out = sys.stdout
         printed_text = False
+        last_flush = 0.0
         saved: list[str] = []
         reply: Message | None = None
         error: ErrorEvent | None = None
@@ -295,8 +307,11 @@ async def _turn(
                 if isinstance(event, TextDelta):
                     if not json_out:
                         out.write(event.text)
-                        out.flush()
                         printed_text = printed_text or bool(event.text)
+                        now = time.monotonic()
+                        if now - last_flush >= FLUSH_EVERY:
+                            out.flush()
+                            last_flush = now
                 elif isinstance(event, ReasoningDelta):
                     if args.show_thinking:
                         sys.stderr.write(event.text)
@@ -314,7 +329,11 @@ async def _turn(
                 elif isinstance(event, TurnEnded):
                     reply = event.reply
                 elif isinstance(event, FinishEvent) and event.reason not in ("stop", "tool") and not json_out:
-                    _err(f"reply ended: {event.reason} ({event.raw})" if event.raw else f"reply ended: {event.reason}")
+                    _err(
+                        f"reply ended: {event.reason} ({event.raw})"
+                        if event.raw
+                        else f"reply ended: {event.reason}"
+                    )
 
     if printed_text:
         out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
@@ -336,7 +355,9 @@ def _export_image(path: Path, image_dir: Path | None) -> str:
     return str(target)
 
 
-def _print_json(out: TextIO, reply: Message, images: list[str], conversation_id: int | None, fmt: str) -> None:
+def _print_json(
+    out: TextIO, reply: Message, images: list[str], conversation_id: int | None, fmt: str
+) -> None:
     usage = reply.usage.to_dict() if reply.usage else {"input_tokens": 0, "output_tokens": 0}
     obj = {
         "text": reply.text,
@@ -362,12 +383,12 @@ async def _credits(args: argparse.Namespace, settings: Settings) -> int:
     from liaobots_tui.api.transport import GatewayClient
 
     async with GatewayClient(settings.base_urls, settings.auth_code) as client:
-        credits = await fetch_credits(client)
+        balance = await fetch_credits(client)
     if args.json:
-        print(json.dumps({"balance": credits.balance, "amount": credits.amount}))
+        print(json.dumps({"balance": balance.balance, "amount": balance.amount}))
     else:
-        share = f" ({credits.balance / credits.amount:.0%} left)" if credits.amount else ""
-        print(f"Balance: {credits.balance:.2f} of {credits.amount:.2f} credits{share}")
+        share = f" ({balance.balance / balance.amount:.0%} left)" if balance.amount else ""
+        print(f"Balance: {balance.balance:.2f} of {balance.amount:.2f} credits{share}")
     return EXIT_OK
 
 
