@@ -1,0 +1,229 @@
+"""A 2K Nano Banana image reply, from its arrival to the preview on screen, in a headless app.
+
+The fake gateway runs in a **subprocess** (so its PNG rendering does not count
+against our memory) and answers ``gemini-3-pro-image-preview`` with a 16:9 2K
+PNG: one multi-megabyte ``data:`` line of base64. A headless Textual app streams
+the reply through the real GatewayClient + Gemini adapter in a worker; on the
+:class:`ImageEvent` it does what ChatSession does (write the file, drop the bytes)
+and mounts an :class:`ImagePreview` (unicode renderer, as in tests), then waits
+for ``ImagePreview.Shown``.
+
+By default the gateway's PNG is replaced by an incompressible (noise) one, so a 2K
+image is a realistic multi-megabyte SSE line; ``--plain`` keeps the demo gradient.
+
+Prints per run: request → ImageEvent (gateway render + transfer + SSE parse),
+ImageEvent → preview shown (the target: < 1.5 s), the tracemalloc peak of Python
+allocations from request to shown (the SSE line, its base64 and the decoded bytes
+all live there at once), the preview's own Python peak measured alone (the file read
+once), and the Python memory still held after the reply (should be ~0: the file is
+the one copy; the thumbnail is Pillow C memory, seen in RSS), then the peak RSS of
+this process (``ru_maxrss``).
+
+    python bench/image_preview.py [--runs 5] [--size 2K] [--ratio 16:9] [--plain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+
+from liaobots_tui.api.messages import (
+    Conversation,
+    ImageEvent,
+    ImageOptions,
+    Message,
+    RequestOptions,
+    TextPart,
+)
+from liaobots_tui.api.registry import get_adapter
+from liaobots_tui.api.transport import GatewayClient
+from liaobots_tui.ui import images
+from liaobots_tui.ui.widgets.image_preview import ImagePreview
+
+AUTH = "bench-image"
+MODEL = "gemini-3-pro-image-preview"
+
+GATEWAY_SCRIPT = f"""
+import json, sys
+from liaobots_tui.demo import formats
+from liaobots_tui.demo.gateway import FakeGateway
+if "--noisy" in sys.argv:
+    # A photo-like PNG barely compresses; the demo's gradient does. Add noise so a 2K
+    # image is the multi-megabyte SSE line a real Nano Banana reply is.
+    import io, os
+    from PIL import Image
+    def render_png(width, height, caption):
+        img = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+        buf = io.BytesIO()
+        img.save(buf, "PNG", compress_level=1)
+        return buf.getvalue()
+    formats.render_png = render_png
+gw = FakeGateway({AUTH!r}, domains=1, usage_records_seed=0)
+gw.start()
+print(json.dumps(gw.urls), flush=True)
+sys.stdin.read()   # run until the parent closes our stdin
+gw.stop()
+"""
+
+
+@dataclass
+class Run:
+    request_to_event: float
+    event_to_shown: float
+    png_bytes: int
+    pixels: tuple[int, int]
+    py_peak: int
+    preview_peak: int
+    py_retained: int
+
+
+class BenchApp(App[None]):
+    def __init__(self, client: GatewayClient, options: ImageOptions, out_dir: Path) -> None:
+        super().__init__()
+        self.client = client
+        self.options = options
+        self.out_dir = out_dir
+        self.result: Run | None = None
+        self._shown = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(id="log")
+
+    def on_image_preview_shown(self, event: ImagePreview.Shown) -> None:
+        self._shown.set()
+
+    async def one_run(self, index: int) -> Run:
+        self._shown.clear()
+        adapter = get_adapter("gemini")
+        parser = adapter.new_parser()
+        conversation = Conversation([Message("user", [TextPart(f"a lighthouse at dusk, run {index}")])])
+        options = RequestOptions(MODEL, image=self.options)
+        gc.collect()
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        start = time.perf_counter()
+        arrived = 0.0
+        part = None
+        png_bytes = 0
+        async for event in self.client.stream_reply(adapter, conversation, options, parser):
+            if isinstance(event, ImageEvent) and part is None:
+                arrived = time.perf_counter()
+                part = event.image
+                # What ChatSession does: the file becomes the one copy of the image.
+                path = self.out_dir / f"image-{index}.png"
+                path.write_bytes(part.data)
+                png_bytes = len(part.data)
+                part.path = str(path)
+                part.data = b""
+                await self.query_one("#log").mount(ImagePreview(part, "unicode"))
+        if part is None:
+            raise SystemExit(f"no image in the reply: {parser.parts()!r}")
+        # Drop the parser's reference too, as the app does once the reply is saved.
+        del parser
+        await self._shown.wait()
+        shown = time.perf_counter()
+        py_peak = tracemalloc.get_traced_memory()[1] - baseline
+        # The preview's own share, measured alone: reading the file and decoding it once.
+        gc.collect()
+        tracemalloc.reset_peak()
+        floor = tracemalloc.get_traced_memory()[0]
+        await asyncio.to_thread(images.prepare_image, part, ImagePreview.MAX_SIDE)
+        preview_peak = tracemalloc.get_traced_memory()[1] - floor
+        preview = self.query(ImagePreview).last()
+        info = preview.info
+        assert info is not None and info.thumb is not None, "the preview did not draw"
+        pixels = (info.width, info.height)
+        del info, preview, part, event
+        gc.collect()
+        py_retained = tracemalloc.get_traced_memory()[0] - baseline
+        return Run(
+            arrived - start,
+            shown - arrived,
+            png_bytes,
+            pixels,
+            py_peak,
+            preview_peak,
+            py_retained,
+        )
+
+
+async def main_async(args: argparse.Namespace) -> list[Run]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GATEWAY_SCRIPT, *(["--noisy"] if args.noisy else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        urls = json.loads(proc.stdout.readline())
+        runs: list[Run] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            async with GatewayClient(urls, AUTH) as client:
+                app = BenchApp(client, ImageOptions(args.ratio, args.size), Path(tmp))
+                async with app.run_test(size=(120, 50)) as pilot:
+                    for i in range(args.runs):
+                        runs.append(await app.one_run(i))
+                        await pilot.pause()
+        return runs
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--size", default="2K", choices=("1K", "2K", "4K"))
+    parser.add_argument("--ratio", default="16:9")
+    parser.add_argument(
+        "--plain",
+        dest="noisy",
+        action="store_false",
+        help="the demo's gradient PNG (compresses to ~1 MB at 2K)",
+    )
+    args = parser.parse_args()
+    os.environ[images.ENV_IMAGE_MODE] = "unicode"
+    images.load_image_support("unicode")  # before the app runs, as run_app does
+    tracemalloc.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    runs = asyncio.run(main_async(args))
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    first = runs[0]
+    print(f"image: {first.pixels[0]}×{first.pixels[1]} PNG, {first.png_bytes / 1e6:.2f} MB "
+          f"(SSE line ≈ {first.png_bytes * 4 / 3 / 1e6:.2f} MB of base64)")  # fmt: skip
+    for i, r in enumerate(runs):
+        print(
+            f"run {i}: request→ImageEvent {r.request_to_event * 1000:7.1f} ms · "
+            f"ImageEvent→preview shown {r.event_to_shown * 1000:7.1f} ms · "
+            f"py peak {r.py_peak / 1e6:6.2f} MB (preview {r.preview_peak / 1e6:5.2f}) · "
+            f"py retained {r.py_retained / 1e6:5.2f} MB"
+        )
+    shown = [r.event_to_shown for r in runs]
+    print(
+        f"ImageEvent→shown: median {statistics.median(shown) * 1000:.1f} ms, "
+        f"max {max(shown) * 1000:.1f} ms (target < 1500 ms): {'OK' if max(shown) < 1.5 else 'OVER'}"
+    )
+    print(f"peak RSS: {rss_peak / 1024:.1f} MB (before the app: {rss_before / 1024:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,499 @@
+"""UsageScreen: browse, filter, chart and export the gateway's usage records.
+
+A DataTable of records (local time, model, input/output/cache tokens, price)
+that loads pages lazily through ``nextId``: the first page on open, the next one
+whenever the cursor or the scroll position nears the end (textual.md §6, in a
+worker), and every page with "load all" (``a``; a ProgressBar with the count,
+since the total is unknown; ``Esc`` stops it). Filters: a model Select and a
+date range (two ``YYYY-MM-DD`` inputs in local dates, applied on a complete date
+or Enter, with a clear message for a bad one). Beside the table: totals of the
+filtered loaded rows, a per-model breakdown and a Sparkline of credits per day.
+``e`` exports the loaded, filtered records with :func:`~liaobots_tui.usage_csv.write_usage_csv`
+(the CSV of ``liaobots usage --csv``) to a path the user confirms.
+
+Integration (app): open it with a key and a palette command::
+
+    self.push_screen(UsageScreen(lambda next_id: fetch_usage_page(client, next_id=next_id)))
+
+Nothing to handle; ``Esc`` pops it. Tests pass any ``async (next_id) -> UsagePage``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Sparkline, Static
+
+from liaobots_tui.api.account import UsagePage, UsageRecord
+from liaobots_tui.errors import InputError
+from liaobots_tui.ui.widgets.credits_panel import describe_error
+from liaobots_tui.usage_csv import write_usage_csv
+from liaobots_tui.usage_stats import (
+    by_model,
+    check_range,
+    credits_per_day,
+    filter_records,
+    format_credits,
+    parse_day,
+    totals,
+)
+
+FetchPage = Callable[[str], Awaitable[UsagePage]]
+
+
+def _local(ms: int) -> str:
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return "?"
+
+
+def _num(value: int) -> Text:
+    return Text(f"{value:,}", justify="right")
+
+
+def default_export_path(today: dt.date, directory: Path | None = None) -> Path:
+    """``~/liaobots-usage-YYYYMMDD.csv`` (or in ``directory``)."""
+    return (directory or Path.home()) / f"liaobots-usage-{today:%Y%m%d}.csv"
+
+
+class UsageTable(DataTable[Text | str]):
+    """The records table; posts :class:`NearEnd` when the view gets within a few rows of the end."""
+
+    #: Rows from the end at which the next page is requested.
+    MARGIN = 5
+
+    class NearEnd(Message):
+        pass
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.row_count and new_value >= self.max_scroll_y - self.MARGIN:
+            self.post_message(self.NearEnd())
+
+
+class UsageScreen(Screen[None]):
+    """Usage records with lazy paging, filters, totals, a per-day chart and CSV export."""
+
+    DEFAULT_CSS = """
+    UsageScreen { background: $background; }
+    UsageScreen #usage-title { height: 1; padding: 0 1; text-style: bold; color: $primary; }
+    UsageScreen #usage-filters { height: 3; padding: 0 1; }
+    UsageScreen #usage-filters > Select { width: 34; }
+    UsageScreen #usage-filters > Input { width: 21; }
+    UsageScreen #usage-filter-error { width: 1fr; padding: 1 1 0 1; color: $error; }
+    UsageScreen #usage-main { height: 1fr; }
+    UsageScreen #usage-table { width: 1fr; height: 1fr; }
+    UsageScreen #usage-side { width: 48; height: 1fr; padding: 0 1; background: $surface; overflow-y: auto; }
+    UsageScreen #usage-totals { height: auto; }
+    UsageScreen .usage-heading { margin-top: 1; color: $text-muted; }
+    UsageScreen #usage-spark { height: 3; }
+    UsageScreen #usage-models { height: 1fr; min-height: 5; }
+    UsageScreen #usage-loadbar { height: 1; padding: 0 1; }
+    UsageScreen #usage-progress { width: 30; display: none; }
+    UsageScreen.-loading-all #usage-progress { display: block; }
+    UsageScreen #usage-status { width: 1fr; color: $text-muted; }
+    UsageScreen.-error #usage-status { color: $error; }
+    UsageScreen #usage-export-path { dock: bottom; display: none; }
+    UsageScreen #usage-export-path.-open { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("a", "load_all", "Load all"),
+        Binding("l", "load_more", "Load more", show=False),
+        Binding("e", "export", "Export CSV"),
+        Binding("f", "focus_filter", "Filter"),
+    ]
+
+    def __init__(
+        self,
+        fetch_page: FetchPage,
+        *,
+        export_dir: Path | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        super().__init__()
+        self._fetch_page = fetch_page
+        self._export_dir = export_dir
+        self._today = today
+        self.records: list[UsageRecord] = []
+        self.filtered: list[UsageRecord] = []
+        self._ids: set[int | str] = set()
+        #: Cursor of the next page: None before the first page, "" once all are loaded.
+        self.next_id: str | None = None
+        self._cursors_seen: set[str] = set()
+        self.fetching = False
+        self.loading_all = False
+        self.error: str | None = None
+        self._models: list[str] = []
+        self._model: str | None = None
+        self._start: dt.date | None = None
+        self._end: dt.date | None = None
+        self._confirm_overwrite: Path | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("Usage history"), id="usage-title")
+        with Horizontal(id="usage-filters"):
+            yield Select[str]([], prompt="all models", id="usage-model")
+            yield Input(placeholder="from YYYY-MM-DD", id="usage-from", max_length=10)
+            yield Input(placeholder="to YYYY-MM-DD", id="usage-to", max_length=10)
+            yield Static(Content(""), id="usage-filter-error")
+        with Horizontal(id="usage-main"):
+            table = UsageTable(id="usage-table", cursor_type="row", zebra_stripes=True)
+            table.add_column("time (local)", key="time")
+            table.add_column("model", key="model")
+            for key in ("input", "output", "cache hit", "cache write"):
+                table.add_column(key, key=key)
+            table.add_column("price", key="price")
+            yield table
+            with Vertical(id="usage-side"):
+                yield Static(Content(""), id="usage-totals")
+                yield Static(Content("Credits per day"), classes="usage-heading")
+                yield Sparkline([], summary_function=max, id="usage-spark")
+                yield Static(Content(""), id="usage-spark-label")
+                yield Static(Content("By model"), classes="usage-heading")
+                models = DataTable[Text | str](id="usage-models", cursor_type="none")
+                models.add_columns("model", "credits", "records", "tokens")
+                yield models
+        with Horizontal(id="usage-loadbar"):
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="usage-progress")
+            yield Static(Content("loading…"), id="usage-status")
+        yield Input(placeholder="export CSV to path", id="usage-export-path")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#usage-table", UsageTable).focus()
+        self._refresh_summary()
+        self.load_more()
+
+    # ------------------------------------------------------------------ paging
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_id != ""
+
+    def load_more(self) -> None:
+        """Fetch the next page unless one is loading or none is left."""
+        if self.fetching or self.loading_all or not self.has_more:
+            return
+        self.fetching = True
+        self._load_pages()
+
+    def action_load_more(self) -> None:
+        self.error = None
+        self.load_more()
+
+    @work(group="usage-pages", exit_on_error=False)
+    async def _load_pages(self) -> None:
+        try:
+            await self._fetch_next()
+            # Keep filling while the table cannot scroll yet, so scrolling can ask for more.
+            while self.has_more and self.error is None and self._table_short():
+                await self._fetch_next()
+        finally:
+            if not self.loading_all:  # a cancelled lazy load must not clear load-all's flag
+                self.fetching = False
+            self._show_status()
+        # The first page may arrive before the table's first layout (height 0): check again after it.
+        self.call_after_refresh(self._fill_if_short)
+
+    def _fill_if_short(self) -> None:
+        if self.has_more and self.error is None and self._table_short():
+            self.load_more()
+
+    def on_resize(self) -> None:
+        self._fill_if_short()
+
+    def _table_short(self) -> bool:
+        table = self.query_one("#usage-table", UsageTable)
+        if not table.size.height:
+            return False  # not laid out yet; _fill_if_short runs again after the first refresh
+        visible = table.size.height - 1
+        return table.row_count < visible + UsageTable.MARGIN
+
+    def action_load_all(self) -> None:
+        if self.loading_all or not self.has_more:
+            return
+        self.workers.cancel_group(self, "usage-pages")
+        self.fetching = True
+        self.loading_all = True
+        self.add_class("-loading-all")
+        self.error = None
+        self._load_all()
+
+    @work(group="usage-pages", exit_on_error=False)
+    async def _load_all(self) -> None:
+        bar = self.query_one("#usage-progress", ProgressBar)
+        try:
+            while self.has_more and self.error is None:
+                await self._fetch_next()
+                bar.advance(1)
+        finally:
+            self.fetching = False
+            self.loading_all = False
+            self.remove_class("-loading-all")
+            self._show_status()
+
+    async def _fetch_next(self) -> None:
+        cursor = self.next_id or ""
+        self._show_status()
+        try:
+            page = await self._fetch_page(cursor)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # shown on the status line; scrolling or `l` retries
+            self.error = describe_error(exc)
+            self._show_status()
+            self.notify(self.error, title="Usage", severity="error", markup=False)
+            return
+        self._add_page(cursor, page)
+
+    def _add_page(self, cursor: str, page: UsagePage) -> None:
+        fresh = [r for r in page.records if r.id not in self._ids]
+        self._ids.update(r.id for r in fresh)
+        self.records.extend(fresh)
+        next_id = page.next_id if page.records else ""
+        if next_id and (next_id == cursor or next_id in self._cursors_seen):
+            # A repeated cursor would loop forever; stop with what we have.
+            self.error = f"the gateway repeated the page cursor {next_id!r}; stopped"
+            next_id = ""
+        if next_id:
+            self._cursors_seen.add(next_id)
+        self.next_id = next_id
+        self._update_model_options()
+        added = self._apply(fresh)
+        self.filtered.extend(added)
+        self._add_rows(added)
+        self._refresh_summary()
+
+    def on_usage_table_near_end(self, event: UsageTable.NearEnd) -> None:
+        event.stop()
+        if self.error is None:
+            self.load_more()
+
+    # ------------------------------------------------------------------ filters
+
+    def _apply(self, records: list[UsageRecord]) -> list[UsageRecord]:
+        return filter_records(
+            records, models=[self._model] if self._model else None, start=self._start, end=self._end
+        )
+
+    def _refilter(self) -> None:
+        self.filtered = self._apply(self.records)
+        table = self.query_one("#usage-table", UsageTable)
+        table.clear()
+        self._add_rows(self.filtered)
+        self._refresh_summary()
+        self._fill_if_short()
+
+    def _add_rows(self, records: list[UsageRecord]) -> None:
+        table = self.query_one("#usage-table", UsageTable)
+        table.add_rows(
+            [
+                _local(r.create_time),
+                r.model,
+                _num(r.input_tokens),
+                _num(r.output_tokens),
+                _num(r.cache_hit_tokens),
+                _num(r.cache_creation_tokens),
+                Text(f"{r.price:.6g}", justify="right"),
+            ]
+            for r in records
+        )
+
+    def _update_model_options(self) -> None:
+        models = sorted({r.model for r in self.records})
+        if models == self._models:
+            return
+        self._models = models
+        select = self.query_one("#usage-model", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([(m, m) for m in models])
+            if self._model in models:
+                select.value = self._model
+
+    @on(Select.Changed, "#usage-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        value = event.value
+        model = value if isinstance(value, str) else None
+        if model != self._model:
+            self._model = model
+            self._refilter()
+
+    def set_model_filter(self, model: str | None) -> None:
+        """Filter to one model (None: all); the Select follows."""
+        select = self.query_one("#usage-model", Select)
+        if model is None:
+            select.clear()
+        else:
+            select.value = model
+
+    @on(Input.Changed, "#usage-from, #usage-to")
+    def _date_typed(self, event: Input.Changed) -> None:
+        # Apply as soon as a date is complete or cleared; half-typed dates wait for Enter.
+        if len(event.value.strip()) in (0, 10):
+            self._apply_dates(quiet=len(event.value.strip()) != 10)
+
+    @on(Input.Submitted, "#usage-from, #usage-to")
+    def _date_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._apply_dates(quiet=False)
+
+    def _apply_dates(self, *, quiet: bool) -> bool:
+        """Validate both date inputs; apply them if valid, else show why. Returns validity."""
+        start_in = self.query_one("#usage-from", Input)
+        end_in = self.query_one("#usage-to", Input)
+        message = self.query_one("#usage-filter-error", Static)
+        try:
+            start = parse_day(start_in.value, label="from date")
+            end = parse_day(end_in.value, label="to date")
+            check_range(start, end)
+        except InputError as exc:
+            if not quiet:
+                message.update(Content(exc.message))
+            return False
+        message.update(Content(""))
+        if (start, end) != (self._start, self._end):
+            self._start, self._end = start, end
+            self._refilter()
+        return True
+
+    def set_date_filter(self, start: str, end: str) -> bool:
+        """Type into both date inputs and apply them (what the user does; used by tests)."""
+        with self.prevent(Input.Changed):
+            self.query_one("#usage-from", Input).value = start
+            self.query_one("#usage-to", Input).value = end
+        return self._apply_dates(quiet=False)
+
+    @property
+    def filter_error(self) -> str:
+        return str(self.query_one("#usage-filter-error", Static).content)
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#usage-model", Select).focus()
+
+    # ------------------------------------------------------------------ summary
+
+    def _refresh_summary(self) -> None:
+        t = totals(self.filtered)
+        partial = " (loaded so far)" if self.has_more else ""
+        self.query_one("#usage-totals", Static).update(
+            Content(
+                f"{t.count:,} records{partial}\n"
+                f"input {t.input_tokens:,} · output {t.output_tokens:,}\n"
+                f"cache hit {t.cache_hit_tokens:,} · cache write {t.cache_creation_tokens:,}\n"
+                f"credits {format_credits(t.credits)}"
+            )
+        )
+        days = credits_per_day(self.filtered, start=self._start, end=self._end)
+        self.query_one("#usage-spark", Sparkline).data = [v for _, v in days]
+        label = ""
+        if days:
+            peak = max(v for _, v in days)
+            label = f"{days[0][0]} → {days[-1][0]} · max {format_credits(peak)}/day"
+        self.query_one("#usage-spark-label", Static).update(Content(label))
+        models = self.query_one("#usage-models", DataTable)
+        models.clear()
+        for name, mt in by_model(self.filtered):
+            models.add_row(
+                name, Text(format_credits(mt.credits), justify="right"), _num(mt.count), _num(mt.tokens)
+            )
+        self._show_status()
+
+    def _show_status(self) -> None:
+        if not self.children:  # not composed yet
+            return
+        self.set_class(self.error is not None, "-error")
+        n = len(self.records)
+        if self.error is not None:
+            text = f"couldn't load more: {self.error} · {n:,} loaded · l to retry"
+        elif self.loading_all:
+            text = f"loading all… {n:,} records loaded"
+        elif self.fetching:
+            text = f"loading… {n:,} records loaded"
+        elif self.has_more:
+            text = f"{n:,} records loaded · more as you scroll · a to load all"
+        else:
+            text = f"all {n:,} records loaded"
+        shown = len(self.filtered)
+        if shown != n:
+            text += f" · {shown:,} match the filter"
+        self.query_one("#usage-status", Static).update(Content(text))
+
+    @property
+    def status_text(self) -> str:
+        return str(self.query_one("#usage-status", Static).content)
+
+    @property
+    def totals_text(self) -> str:
+        return str(self.query_one("#usage-totals", Static).content)
+
+    # ------------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        prompt = self.query_one("#usage-export-path", Input)
+        prompt.value = str(default_export_path(self._today(), self._export_dir))
+        prompt.add_class("-open")
+        self._confirm_overwrite = None
+        prompt.focus()
+
+    @on(Input.Submitted, "#usage-export-path")
+    def _export_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            path, count = self.export_to(event.value)
+        except InputError as exc:
+            self.notify(exc.message, title="Export", severity="warning", markup=False)
+            return
+        event.input.remove_class("-open")
+        self.query_one("#usage-table", UsageTable).focus()
+        self.notify(f"Wrote {count:,} records to {path}", title="Usage exported", markup=False)
+
+    def export_to(self, text: str) -> tuple[Path, int]:
+        """Write the loaded, filtered records as CSV; an existing file needs a second confirm.
+
+        Raises:
+            InputError: empty path, first attempt on an existing file, or a write failure.
+        """
+        if not text.strip():
+            raise InputError("type a path for the CSV file")
+        path = Path(text.strip()).expanduser()
+        if path.is_dir():
+            path = default_export_path(self._today(), path)
+        if path.exists() and self._confirm_overwrite != path:
+            self._confirm_overwrite = path
+            raise InputError(f"{path} exists; press Enter again to overwrite it")
+        try:
+            with path.open("w", encoding="utf-8", newline="") as out:
+                count = write_usage_csv(self.filtered, out)
+        except OSError as exc:
+            raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+        self._confirm_overwrite = None
+        return path, count
+
+    # ------------------------------------------------------------------ close
+
+    def action_close(self) -> None:
+        prompt = self.query_one("#usage-export-path", Input)
+        if prompt.has_class("-open"):
+            prompt.remove_class("-open")
+            self.query_one("#usage-table", UsageTable).focus()
+            return
+        if self.loading_all:
+            self.workers.cancel_group(self, "usage-pages")
+            return
+        self.dismiss(None)

@@ -1,0 +1,319 @@
+"""CreditsPanel: the right sidebar with the balance and what replies cost.
+
+Shows the balance, the total received, a bar of what is left, the cost of the
+last reply and of the open conversation, and one status line: ``refreshing…``,
+``updated 3 min ago``, or ``couldn't refresh: <reason> · retry (r)`` — a failure
+keeps the last known values on screen, with their age. A balance below the
+``low_balance`` threshold is highlighted and announced once with ``app.notify``
+(again only after it went back above the threshold, e.g. after a top-up).
+
+Costs come from the gateway's usage records, matched to replies by model and
+time (:func:`liaobots_tui.usage_stats.reply_cost`); until a record is found the
+cost is estimated from the reply's token counts and labelled ``≈ … estimate``.
+
+Integration (app / ChatScreen):
+
+1. Mount ``CreditsPanel(fetch, fetch_usage_page, settings.low_balance)`` into the
+   container ``#sidebar``, where ``fetch = lambda: fetch_credits(client)`` and
+   ``fetch_usage_page = lambda next_id: fetch_usage_page(client, next_id=next_id)``
+   (``api/account.py``). It refreshes itself on mount.
+2. Toggle it with a key: ``panel.display = not panel.display``.
+3. After every reply (TurnEnded): ``panel.reply_finished(reply, conversation.messages)``.
+   When another conversation is opened: ``panel.set_conversation(conversation.messages)``.
+4. A global refresh key/palette command may call ``panel.refresh_credits()``; ``r``
+   works when the panel has focus, and clicking the status line retries after a failure.
+5. Optional: ``CreditsPanel.Refreshed`` / ``CreditsPanel.RefreshFailed`` bubble up
+   (e.g. to show the balance in a header).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widgets import ProgressBar, Static
+from textual.worker import Worker
+
+from liaobots_tui.api.account import Credits, UsagePage, UsageRecord
+from liaobots_tui.api.messages import Message
+from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.usage_stats import ReplyCost, format_credits, reply_cost, sum_costs
+
+FetchCredits = Callable[[], Awaitable[Credits]]
+FetchUsagePage = Callable[[str], Awaitable[UsagePage]]
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the status: our errors' ``Title: message``, others their type and text."""
+    if isinstance(exc, LiaobotsError):
+        return exc.one_line()
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def age_text(seconds: float) -> str:
+    """``just now``, ``3 min ago``, ``2 h ago``, ``4 d ago``."""
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+class CreditsPanel(Vertical, can_focus=True):
+    """Balance, what is left, and reply costs; refreshes on mount, after replies and on demand."""
+
+    DEFAULT_CSS = """
+    CreditsPanel { width: 32; height: auto; padding: 0 1; background: $surface; }
+    CreditsPanel:focus { background: $boost; }
+    CreditsPanel > .title { text-style: bold; color: $primary; }
+    CreditsPanel > #credits-balance { text-style: bold; }
+    CreditsPanel.-low > #credits-balance { color: $error; }
+    CreditsPanel.-low > .title { color: $warning; }
+    CreditsPanel > #credits-received { color: $text-muted; }
+    CreditsPanel > ProgressBar { width: 1fr; }
+    CreditsPanel > ProgressBar Bar { width: 1fr; }
+    CreditsPanel > #credits-status { color: $text-muted; }
+    CreditsPanel.-error > #credits-status { color: $error; }
+    CreditsPanel.-loading > #credits-status { color: $accent; }
+    CreditsPanel > .cost { margin-top: 1; }
+    """
+
+    BINDINGS = [Binding("r", "refresh_credits", "Refresh credits")]
+
+    #: Seconds between updates of the "updated N min ago" text.
+    AGE_TICK = 30.0
+    #: Most usage pages fetched per refresh to find the records of the open conversation.
+    MAX_USAGE_PAGES = 5
+    #: Seconds between a reply's end and its usage record's charge time still counted as a match.
+    MATCH_TOLERANCE = 120.0
+
+    class Refreshed(TextualMessage):
+        """New credits arrived."""
+
+        def __init__(self, balance: Credits) -> None:
+            super().__init__()
+            self.credits = balance
+
+    class RefreshFailed(TextualMessage):
+        """A refresh failed; ``reason`` is the one-line text shown."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(
+        self,
+        fetch: FetchCredits,
+        fetch_usage_page: FetchUsagePage | None = None,
+        low_balance: float = 5.0,
+        *,
+        clock: Callable[[], float] = time.time,
+        id: str | None = "credits-panel",  # noqa: A002
+    ) -> None:
+        super().__init__(id=id)
+        self._fetch = fetch
+        self._fetch_usage_page = fetch_usage_page
+        self.low_balance = low_balance
+        self._clock = clock
+        self.credits: Credits | None = None
+        self.updated_at: float | None = None
+        self.error: str | None = None
+        self.fetching = False
+        self._low_announced = False
+        self._records: dict[int | str, UsageRecord] = {}
+        self._conversation: list[Message] = []
+        self._last_reply: Message | None = None
+        #: When each reply of this session finished (id(message) → Unix s); others use created_at.
+        self._ends: dict[int, float] = {}
+        self.last_cost: ReplyCost | None = None
+        self.conversation_cost: ReplyCost | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("Credits"), classes="title")
+        yield Static(Content("—"), id="credits-balance")
+        yield Static(Content(""), id="credits-received")
+        yield ProgressBar(total=None, show_eta=False, id="credits-left")
+        yield Static(Content(""), id="credits-status")
+        yield Static(Content("Last reply: —"), id="credits-last", classes="cost")
+        yield Static(Content("This chat: —"), id="credits-chat")
+
+    def on_mount(self) -> None:
+        self.set_interval(self.AGE_TICK, self._show_status)
+        self.refresh_credits()
+
+    # ------------------------------------------------------------------ public API
+
+    def refresh_credits(self) -> Worker[None]:
+        """Fetch the balance (and usage records for the costs) in a worker; the latest call wins."""
+        self.fetching = True
+        self._show_status()
+        return self._refresh()
+
+    def action_refresh_credits(self) -> None:
+        self.refresh_credits()
+
+    def reply_finished(self, reply: Message, conversation: Sequence[Message]) -> Worker[None]:
+        """A reply ended: note when, show its estimated cost at once, then refresh for the exact one."""
+        self._ends[id(reply)] = self._clock()
+        self._set_conversation(conversation, reply)
+        return self.refresh_credits()
+
+    def set_conversation(self, conversation: Sequence[Message]) -> None:
+        """Another conversation is open: recompute its costs from the records already fetched."""
+        last = next((m for m in reversed(conversation) if m.role == "assistant"), None)
+        self._set_conversation(conversation, last)
+
+    # ------------------------------------------------------------------ refresh
+
+    @work(exclusive=True, group="credits", exit_on_error=False)
+    async def _refresh(self) -> None:
+        try:
+            fetched = await self._fetch()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every failure becomes the status line; the app must keep running
+            self.fetching = False
+            self.error = describe_error(exc)
+            self._show_status()
+            self.post_message(self.RefreshFailed(self.error))
+            return
+        self.credits = fetched
+        self.updated_at = self._clock()
+        self.error = None
+        self._show_credits()
+        if self._fetch_usage_page is not None and self._needs_records():
+            try:
+                await self._fetch_records()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # costs stay estimates; the balance itself did refresh
+                pass
+            self._recompute_costs()
+        self.fetching = False
+        self._show_status()
+        self.post_message(self.Refreshed(fetched))
+
+    def _needs_records(self) -> bool:
+        return any(m.role == "assistant" for m in self._conversation)
+
+    def _earliest_needed(self) -> float:
+        times = [self._end_of(m) for m in self._conversation if m.role == "assistant"]
+        return min(times) - self.MATCH_TOLERANCE if times else self._clock()
+
+    async def _fetch_records(self) -> None:
+        assert self._fetch_usage_page is not None
+        earliest_ms = self._earliest_needed() * 1000
+        cursor = ""
+        for _ in range(self.MAX_USAGE_PAGES):
+            page = await self._fetch_usage_page(cursor)
+            new = [r for r in page.records if r.id not in self._records]
+            for r in page.records:
+                self._records[r.id] = r
+            if not page.next_id or not page.records or not new or page.next_id == cursor:
+                return
+            if min(r.create_time for r in page.records) < earliest_ms:
+                return
+            cursor = page.next_id
+
+    # ------------------------------------------------------------------ costs
+
+    def _end_of(self, message: Message) -> float:
+        return self._ends.get(id(message), message.created_at)
+
+    def _set_conversation(self, conversation: Sequence[Message], last: Message | None) -> None:
+        self._conversation = list(conversation)
+        self._last_reply = last
+        alive = {id(m) for m in self._conversation}
+        if last is not None:
+            alive.add(id(last))
+        self._ends = {k: v for k, v in self._ends.items() if k in alive}
+        self._recompute_costs()
+
+    def _recompute_costs(self) -> None:
+        records = sorted(self._records.values(), key=lambda r: r.create_time)
+        taken: set[int | str] = set()
+        costs: dict[int, ReplyCost | None] = {}
+        replies = [m for m in self._conversation if m.role == "assistant"]
+        if self._last_reply is not None and all(m is not self._last_reply for m in replies):
+            replies.append(self._last_reply)
+        # Oldest first (see reply_cost): a late record must not be stolen by the newest reply.
+        for m in sorted(replies, key=self._end_of):
+            costs[id(m)] = reply_cost(
+                records, m, self._end_of(m), tolerance_s=self.MATCH_TOLERANCE, taken=taken
+            )
+        self.last_cost = costs.get(id(self._last_reply)) if self._last_reply is not None else None
+        in_chat = [costs[id(m)] for m in self._conversation if m.role == "assistant"]
+        self.conversation_cost = sum_costs(in_chat)
+        if self.children:  # composed (is_mounted is False until on_mount returns)
+            self._show_costs()
+
+    # ------------------------------------------------------------------ display
+
+    def _show_credits(self) -> None:
+        now = self.credits
+        if now is None:
+            return
+        self.query_one("#credits-balance", Static).update(Content(f"{format_credits(now.balance)} left"))
+        received = f"of {format_credits(now.amount)} received" if now.amount > 0 else ""
+        self.query_one("#credits-received", Static).update(Content(received))
+        bar = self.query_one("#credits-left", ProgressBar)
+        if now.amount > 0:
+            bar.update(total=now.amount, progress=max(0.0, min(now.balance, now.amount)))
+        bar.display = now.amount > 0
+        low = now.balance < self.low_balance
+        self.set_class(low, "-low")
+        if low and not self._low_announced:
+            self._low_announced = True
+            self.app.notify(
+                f"{format_credits(now.balance)} credits left (below {format_credits(self.low_balance)}).",
+                title="Low balance",
+                severity="warning",
+                markup=False,
+            )
+        elif not low:
+            self._low_announced = False
+
+    def _show_status(self) -> None:
+        if not self.children:  # not composed yet
+            return
+        self.set_class(self.fetching, "-loading")
+        self.set_class(self.error is not None and not self.fetching, "-error")
+        age = f"updated {age_text(self._clock() - self.updated_at)}" if self.updated_at is not None else ""
+        if self.fetching:
+            text = "refreshing…" + (f" ({age})" if age else "")
+        elif self.error is not None:
+            text = f"couldn't refresh: {self.error} · retry (r)" + (f"\nlast value {age}" if age else "")
+        else:
+            text = age
+        self.query_one("#credits-status", Static).update(Content(text))
+
+    def _show_costs(self) -> None:
+        last = self.last_cost.label() if self.last_cost is not None else "—"
+        chat = self.conversation_cost.label() if self.conversation_cost is not None else "—"
+        self.query_one("#credits-last", Static).update(Content(f"Last reply: {last}"))
+        self.query_one("#credits-chat", Static).update(Content(f"This chat: {chat}"))
+
+    def on_click(self, event: events.Click) -> None:
+        if self.error is not None and event.widget is self.query_one("#credits-status", Static):
+            event.stop()
+            self.refresh_credits()
+
+    # ------------------------------------------------------------------ test/inspection helpers
+
+    @property
+    def status_text(self) -> str:
+        return str(self.query_one("#credits-status", Static).content)
+
+    @property
+    def balance_text(self) -> str:
+        return str(self.query_one("#credits-balance", Static).content)

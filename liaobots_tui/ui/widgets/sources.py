@@ -1,0 +1,121 @@
+"""SourcesList: the grounding sources (Gemini Google Search) of a reply, as clickable links.
+
+Each source is one line ``[n] title — host`` (the full URI as its tooltip). Clicking
+it (or Enter on the focused list, which opens the first) goes through :meth:`SourcesList.action_open_source`:
+only ``http``/``https`` URIs are opened, through ``app.open_url``; anything else
+(``javascript:``, ``file:``…) is refused with a warning, since the URI comes from
+the model's reply. Titles and URIs are shown as plain text, never parsed as markup.
+
+Integration: ``MessageBox`` mounts ``SourcesList(message.sources)`` under a finished
+reply when ``message.sources`` is non-empty (or on ``SourcesEvent`` while streaming:
+``sources_list.sources = list(event.sources)``). ``SourcesList.Opened`` bubbles
+after a link is opened; the app may ignore it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import var
+from textual.widgets import Static
+
+from liaobots_tui.api.messages import Source
+
+
+def safe_url(uri: str) -> str | None:
+    """The URI if it is an ``http(s)`` URL with a host, else None."""
+    uri = uri.strip()
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 for ch in uri):
+        return None
+    return uri
+
+
+def source_label(index: int, source: Source) -> str:
+    """``[1] Title — example.com`` (the host alone when there is no title)."""
+    host = urlsplit(source.uri).hostname or source.uri
+    title = " ".join(source.title.split())
+    return f"[{index + 1}] {title} — {host}" if title and title != host else f"[{index + 1}] {host}"
+
+
+class _SourceLine(Static):
+    """One link line; the title is plain text (a title like ``[b]x[/]`` stays literal)."""
+
+    def __init__(self, index: int, source: Source) -> None:
+        super().__init__(Content(source_label(index, source)), classes="source")
+        self.index = index
+        self.tooltip = source.uri
+
+
+class SourcesList(Vertical, can_focus=True):
+    """Links under a reply; ``sources`` can be replaced while the reply streams."""
+
+    DEFAULT_CSS = """
+    SourcesList { height: auto; padding: 0 1; }
+    SourcesList > .sources-title { color: $text-muted; }
+    SourcesList > .source { color: $primary; }
+    SourcesList > .source:hover { text-style: underline; }
+    SourcesList:focus > .source { text-style: bold; }
+    """
+
+    BINDINGS = [Binding("enter", "open_source(0)", "Open first source", show=False)]
+
+    sources: var[list[Source]] = var(list, always_update=True)
+
+    class Opened(Message):
+        """A source link was opened."""
+
+        def __init__(self, uri: str) -> None:
+            super().__init__()
+            self.uri = uri
+
+    def __init__(self, sources: Iterable[Source] = (), *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.set_reactive(SourcesList.sources, list(sources))
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("Sources"), classes="sources-title")
+        yield from self._lines()
+
+    def _lines(self) -> list[_SourceLine]:
+        return [_SourceLine(i, source) for i, source in enumerate(self.sources)]
+
+    def on_click(self, event: events.Click) -> None:
+        if isinstance(event.widget, _SourceLine):
+            event.stop()
+            self.action_open_source(event.widget.index)
+
+    async def watch_sources(self, sources: list[Source]) -> None:
+        if not self.children:  # not composed yet
+            return
+        await self.query(".source").remove()
+        await self.mount_all(self._lines())
+        self.display = bool(sources)
+
+    def on_mount(self) -> None:
+        self.display = bool(self.sources)
+
+    def action_open_source(self, index: int) -> None:
+        if not 0 <= index < len(self.sources):
+            return
+        uri = self.sources[index].uri
+        url = safe_url(uri)
+        if url is None:
+            self.notify(
+                f"Not opening {uri!r}: only http(s) links are opened.", severity="warning", markup=False
+            )
+            return
+        self.app.open_url(url)
+        self.post_message(self.Opened(url))
