@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     prompt = f"benchmark [[deltas={args.deltas}]]"
-    with tempfile.TemporaryDirectory() as home, FakeGateway(auth_code=AUTH) as gw:
+    with tempfile.TemporaryDirectory() as home, FakeGateway(auth_code=AUTH, balance=1e9) as gw:
         os.environ.update(LIAOBOTS_HOME=home, LIAOBOTS_AUTH_CODE=AUTH, LIAOBOTS_BASE_URL=gw.urls[0])
         time_raw(gw.urls[0], prompt)  # warm-up: imports, sockets, the gateway's reply cache
         time_ask(prompt)
