@@ -12,6 +12,7 @@ from liaobots_tui.errors import InputError
 
 #: The providers reject larger inline images (Anthropic 5 MB per image, OpenAI 20 MB); 20 MB bounds memory.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+_MIB = 1024 * 1024
 _MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
@@ -24,10 +25,9 @@ def load_attachment(path: Path) -> ImagePart:
         raise InputError(f"attachment is not a file: {shown}")
     size = path.stat().st_size
     if size > MAX_ATTACHMENT_BYTES:
-        raise InputError(
-            f"attachment too large: {shown} is {size / 1e6:.1f} MB"
-            f" (limit {MAX_ATTACHMENT_BYTES / 1e6:.0f} MB)"
-        )
+        # Both in MiB, the unit the limit is set in: mixing units printed "21.0 MB (limit 21 MB)".
+        limit = MAX_ATTACHMENT_BYTES / _MIB
+        raise InputError(f"attachment too large: {shown} is {size / _MIB:.1f} MB (limit {limit:.0f} MB)")
     data = path.read_bytes()
     try:
         with Image.open(io.BytesIO(data)) as img:

@@ -169,7 +169,33 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     return load_settings(args.config, base_urls=args.base_url, required=args.config is not None, **overrides)
 
 
+#: Arguments that are file paths: on POSIX these may hold any bytes, so they are not checked as text.
+_PATH_ARGS = frozenset({"attach", "config", "output_dir"})
+
+
+def _check_text_args(args: argparse.Namespace) -> None:
+    """Reject text arguments that are not UTF-8.
+
+    Python hands undecodable argv bytes over as lone surrogates (PEP 383); SQLite
+    and JSON cannot encode those, so a prompt typed in Latin-1 would otherwise end
+    in a traceback halfway through the turn.
+    """
+    for name, value in vars(args).items():
+        if name in _PATH_ARGS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                code = ord(item[exc.start])
+                byte = f" (byte 0x{code - 0xDC00:02x})" if 0xDC80 <= code <= 0xDCFF else ""
+                raise InputError(f"the {name.replace('_', '-')} argument is not valid UTF-8{byte}") from None
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    _check_text_args(args)
     command = args.command
     if command == "serve-demo":
         from liaobots_tui.demo.gateway import serve_forever
@@ -220,6 +246,8 @@ def _read_prompt(prompt: str | None) -> str:
 
 def _image_options(args: argparse.Namespace, model: str, *, want_text: bool = True) -> ImageOptions | None:
     wanted = args.aspect_ratio or args.image_size or args.search
+    if args.image_size:
+        args.image_size = args.image_size.upper()  # the API wants "2K"; "2k" is what people type
     if args.aspect_ratio and args.aspect_ratio not in ASPECT_RATIOS:
         raise InputError(f"invalid aspect ratio {args.aspect_ratio!r}; use one of {' '.join(ASPECT_RATIOS)}")
     if args.image_size and args.image_size not in IMAGE_SIZES:

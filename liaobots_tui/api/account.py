@@ -25,7 +25,7 @@ from typing import Any
 
 from liaobots_tui.api.http_errors import error_fields, error_from_body
 from liaobots_tui.api.transport import GatewayClient
-from liaobots_tui.errors import BadResponseError, InputError
+from liaobots_tui.errors import BadResponseError, InputError, LiaobotsError
 
 CREDITS_PATH = "/api/v1/credits"
 
@@ -92,7 +92,16 @@ async def fetch_credits(client: GatewayClient) -> Credits:
     Raises:
         LiaobotsError: AuthError, network errors…; BadResponseError for a reply without a balance.
     """
-    data = _data(await client.get_json(CREDITS_PATH), "credits")
+    body = await client.get_json(CREDITS_PATH)
+    try:
+        return _credits(body)
+    except LiaobotsError as exc:
+        # The messages quote what the gateway sent, which may echo the auth code back.
+        raise client.scrub_error(exc) from None
+
+
+def _credits(body: Any) -> Credits:
+    data = _data(body, "credits")
     balance = _number_or_none(data.get("balance"))
     if balance is None:
         raise BadResponseError(f"The credits reply has no numeric balance (got {data.get('balance')!r}).")
@@ -112,7 +121,16 @@ async def fetch_usage_page(client: GatewayClient, *, page_size: int = 50, next_i
     params = {"include_usage": "true", "pageSize": str(page_size)}
     if next_id:
         params["nextId"] = next_id
-    data = _data(await client.get_json(CREDITS_PATH, params=params), "usage")
+    body = await client.get_json(CREDITS_PATH, params=params)
+    try:
+        return _usage_page(body)
+    except LiaobotsError as exc:
+        # The messages quote what the gateway sent, which may echo the auth code back.
+        raise client.scrub_error(exc) from None
+
+
+def _usage_page(body: Any) -> UsagePage:
+    data = _data(body, "usage")
     usage = data.get("usage")
     if usage is None:
         # A code with no charges yet may come back without a usage object.
@@ -159,8 +177,10 @@ async def iter_usage(
         if not page.next_id or not page.records:
             return
         if page.next_id == cursor or page.next_id in seen:
-            raise BadResponseError(
-                f"The usage list repeats the page cursor {page.next_id!r}; stopped after {count} records."
+            raise client.scrub_error(
+                BadResponseError(
+                    f"The usage list repeats the page cursor {page.next_id!r}; stopped after {count} records."
+                )
             )
         seen.add(page.next_id)
         cursor = page.next_id

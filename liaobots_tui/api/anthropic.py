@@ -219,9 +219,12 @@ class AnthropicParser(ReplyParser):
         if not isinstance(obj, dict):
             return self._fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         kind = obj.get("type") or event
+        if not kind and obj.get("error") is not None:
+            kind = "error"  # a gateway's own {"error": …} envelope, untyped: still the reason the reply ended
         try:
             return self._event(kind, obj)
-        except (TypeError, AttributeError, KeyError, ValueError):
+        # OverflowError: an "index" of 1e400 (JSON Infinity) that int() cannot take.
+        except (TypeError, AttributeError, KeyError, ValueError, OverflowError):
             return self._fail(bad_response(f"A {kind!r} event has an unexpected shape."))
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
@@ -241,7 +244,8 @@ class AnthropicParser(ReplyParser):
                 try:
                     events += self._block_start(index, block)
                 except TypeError:
-                    return self._fail(bad_response("A content block has an unexpected shape."))
+                    # Earlier blocks are in the reply's parts: their events must go out too.
+                    return events + self._fail(bad_response("A content block has an unexpected shape."))
         self._add_usage(body.get("usage"))
         events += self._finish(body.get("stop_reason"))
         self.done = True
@@ -296,6 +300,9 @@ class AnthropicParser(ReplyParser):
         if kind == "text" and block.get("text"):
             events += self._append(current, block["text"], reasoning=False)
         elif kind == "thinking":
+            if not isinstance(block.get("signature") or "", str):
+                # Checked before the text is added, so a bad block adds nothing to the parts.
+                raise TypeError("signature is not a string")
             if block.get("thinking"):
                 events += self._append(current, block["thinking"], reasoning=True)
             if block.get("signature"):

@@ -289,41 +289,44 @@ class GeminiParser(ReplyParser):
 
     def _response(self, obj: Any) -> list[StreamEvent]:
         if isinstance(obj, list):  # a non-SSE stream is a JSON array; errors come as [{"error": …}]
-            events: list[StreamEvent] = []
+            collected: list[StreamEvent] = []
             for item in obj:
                 if self.done:
                     break
-                events += self._response(item)
-            return events
+                collected += self._response(item)
+            return collected
         if not isinstance(obj, dict):
             return self._fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         if obj.get("error") is not None:
             return self._fail(stream_error_event(obj))
+        events: list[StreamEvent] = []
         try:
-            return self._chunk(obj)
+            self._chunk(obj, events)
         except (TypeError, AttributeError, LookupError, ValueError):  # binascii.Error is a ValueError
-            return self._fail(bad_response("A reply chunk has an unexpected shape."))
+            # Keep the events of the parts already added: what was shown must match what is saved.
+            return events + self._fail(bad_response("A reply chunk has an unexpected shape."))
+        return events
 
-    def _chunk(self, obj: dict[str, Any]) -> list[StreamEvent]:
+    def _chunk(self, obj: dict[str, Any], events: list[StreamEvent]) -> None:
+        """Parse one response object, appending to ``events`` as each piece is added to the reply."""
         candidates = obj.get("candidates") or []
         candidate: dict[str, Any] = candidates[0] if candidates else {}  # one candidate is all we ask for
         self._saw_candidate = self._saw_candidate or bool(candidates)
-        events: list[StreamEvent] = []
         for part in (candidate.get("content") or {}).get("parts") or []:
-            events += self._part(part)
-        events += self._grounding(candidate.get("groundingMetadata"))
-        events += self._usage_event(obj.get("usageMetadata"))
+            events.extend(self._part(part))
+        events.extend(self._grounding(candidate.get("groundingMetadata")))
+        events.extend(self._usage_event(obj.get("usageMetadata")))
         feedback = obj.get("promptFeedback") or {}
         if not candidates and feedback.get("blockReason"):
             blocked = str(feedback["blockReason"])
             message = feedback.get("blockReasonMessage") or f"Gemini refused to answer it ({blocked})."
             self.done = True
-            return [*events, ErrorEvent("Prompt blocked", str(message), kind="safety")]
+            events.append(ErrorEvent("Prompt blocked", str(message), kind="safety"))
+            return
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
             self.done = True
             events.append(FinishEvent(_FINISH.get(reason, "error"), raw=reason))
-        return events
 
     def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
         signature = part.get("thoughtSignature")
@@ -333,7 +336,11 @@ class GeminiParser(ReplyParser):
         inline = part.get("inlineData")
         if isinstance(inline, dict):
             # pop: the multi-megabyte base64 string is dropped as soon as it is decoded.
-            return self._image(inline.pop("data", ""), inline.get("mimeType") or "image/png", data)
+            mime = inline.get("mimeType")
+            # A non-string type would reach the store's file naming and crash the turn there.
+            return self._image(
+                inline.pop("data", ""), mime if isinstance(mime, str) and mime else "image/png", data
+            )
         text = part.get("text")
         if not isinstance(text, str):
             return []  # functionCall and friends: no tools are ever offered
@@ -374,6 +381,8 @@ class GeminiParser(ReplyParser):
                 raw = base64.b64decode(match.group(3))
             except binascii.Error:
                 continue  # not really base64: it stays in the text
+            if not raw:
+                continue  # "base64,====" holds no image: it stays in the text too
             before = text[end : match.start()]
             if before.strip():
                 events += self._text(before, False, data)

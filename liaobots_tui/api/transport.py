@@ -311,8 +311,18 @@ class GatewayClient:
                     try:
                         return json.loads(body)
                     except ValueError:
-                        raise BadResponseError(f"GET {path} did not return JSON ({_snippet(body)})") from None
+                        # The snippet is the gateway's text: a login page may well show the code.
+                        error = BadResponseError(f"GET {path} did not return JSON ({_snippet(body)})")
+                        raise self._scrubbed(error) from None
         raise AssertionError("unreachable: _exchange always ends with a response or an error")
+
+    def scrub_error(self, error: LiaobotsError) -> LiaobotsError:
+        """``error`` with this client's auth code masked in its message (changed in place, returned).
+
+        For errors built from gateway data outside this module (account replies):
+        everything this client raises or yields is scrubbed already.
+        """
+        return self._scrubbed(error)
 
     # ------------------------------------------------------------------ internals
 
