@@ -1,0 +1,324 @@
+"""LiaobotsApp: screens, themes, the command palette and the services the screens use.
+
+The app owns the long-lived objects (store, gateway client, chat service, model
+list) and hands them to the screens; the chat screen does the rest. All of them
+can be injected, so tests drive the real app against the fake gateway or a
+gated fake chat service.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+
+from liaobots_tui import paths
+from liaobots_tui.api.account import Credits, fetch_credits
+from liaobots_tui.api.messages import Format, Message, RequestOptions
+from liaobots_tui.api.models import BUILTIN_MODELS, list_models, load_cached_models, save_cached_models
+from liaobots_tui.api.transport import GatewayClient, Timeouts
+from liaobots_tui.chat import ChatEvent, ChatSession
+from liaobots_tui.config import Settings, config_file_is_loose, update_setting
+from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.store import Store
+from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
+from liaobots_tui.ui.commands import ChatCommands, ModelCommands
+from liaobots_tui.ui.screens.chat import ChatScreen
+from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
+from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
+
+
+class ChatBackend(Protocol):
+    """What the chat screen needs from the chat service (``liaobots_tui.chat.ChatSession``)."""
+
+    def send(
+        self,
+        conversation_id: int | None,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+        system: str | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    def regenerate(
+        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    def edit(
+        self,
+        conversation_id: int,
+        message_id: int,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
+
+
+ClientFactory = Callable[[Sequence[str], str], GatewayClient]
+SessionFactory = Callable[[GatewayClient, Store], ChatBackend]
+
+
+class LiaobotsApp(App[int]):
+    """The chat app.
+
+    Args:
+        settings: effective settings (the auth code may be empty: setup runs first).
+        store: the history store; the caller closes it.
+        client_factory: builds the gateway client from (base_urls, auth_code).
+        session_factory: builds the chat service from (client, store).
+        config_path: the config file the theme and a new auth code are saved to.
+        demo: running against the built-in fake gateway (no setup, shown in the title).
+        demo_starter: starts a fake gateway for "Try the demo" and returns its URLs.
+        open_latest: open the most recent conversation at start.
+        models_cache: JSON file caching the gateway's model list (None: no cache).
+        theme_dirs: where ``*.toml`` themes are read (default: built-in, then the user's).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "liaobots"
+    COMMANDS = App.COMMANDS | {ModelCommands, ChatCommands}
+    BINDINGS = [Binding("f1", "help", "Help", show=False)]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store,
+        client_factory: ClientFactory | None = None,
+        session_factory: SessionFactory | None = None,
+        config_path: Path | None = None,
+        demo: bool = False,
+        demo_starter: Callable[[], list[str]] | None = None,
+        open_latest: bool = True,
+        models_cache: Path | None = None,
+        theme_dirs: Sequence[Path | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.config_path = config_path or paths.config_file()
+        self.demo = demo
+        self.open_latest = open_latest
+        self.models_cache = models_cache
+        self._client_factory = client_factory or self._default_client
+        self._session_factory: SessionFactory = session_factory or (lambda c, s: ChatSession(c, s))
+        self._demo_starter = demo_starter or self._start_demo_gateway
+        self._demo_gateway: Any = None
+        self._theme_dirs = list(theme_dirs) if theme_dirs is not None else [
+            builtin_themes_dir(), paths.user_themes_dir()
+        ]  # fmt: skip
+        self.client: GatewayClient | None = None
+        self._session: ChatBackend | None = None
+        cached = load_cached_models(models_cache) if models_cache is not None and not demo else None
+        self.models: list[str] = cached or list(BUILTIN_MODELS)
+        self.models_from_gateway = cached is not None
+        self.theme_problems: list[str] = []
+
+    # ------------------------------------------------------------------ services
+
+    def _default_client(self, base_urls: Sequence[str], auth_code: str) -> GatewayClient:
+        timeouts = Timeouts(connect=self.settings.connect_timeout, read=self.settings.read_timeout)
+        return GatewayClient(base_urls, auth_code, timeouts=timeouts)
+
+    @property
+    def session(self) -> ChatBackend:
+        if self._session is None:
+            raise LiaobotsError("Not connected: set the auth code first (ctrl+p → Set auth code).")
+        return self._session
+
+    @property
+    def active_base_url(self) -> str:
+        if self.client is not None:
+            return self.client.active_base_url
+        return self.settings.base_urls[0] if self.settings.base_urls else ""
+
+    async def _connect(self) -> None:
+        """(Re)build the gateway client and chat service from the current settings."""
+        if self.client is not None:
+            await self.client.aclose()
+        self.client = self._client_factory(self.settings.base_urls, self.settings.auth_code)
+        self._session = self._session_factory(self.client, self.store)
+
+    def conversation_title(self, conversation_id: int) -> str:
+        try:
+            return self.store.load_conversation(conversation_id).title
+        except (LiaobotsError, sqlite3.Error):
+            return ""
+
+    async def check_auth_code(self, code: str) -> Credits:
+        """Ask the gateway for the balance with ``code``: proves the code works.
+
+        Raises:
+            LiaobotsError: AuthError for a rejected code, network errors…
+        """
+        client = self._client_factory(self.settings.base_urls, code)
+        try:
+            return await fetch_credits(client)
+        finally:
+            await client.aclose()
+
+    def _start_demo_gateway(self) -> list[str]:
+        from liaobots_tui.demo.gateway import FakeGateway
+
+        gateway = FakeGateway(auth_code="demo")
+        gateway.start()
+        self._demo_gateway = gateway
+        return list(gateway.urls)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def on_mount(self) -> None:
+        self._register_themes()
+        if config_file_is_loose(self.config_path):
+            self.notify(
+                f"{self.config_path} can be read by other users and holds your auth code: chmod 600 it.",
+                title="Config file permissions",
+                severity="warning",
+                timeout=10,
+            )
+        if not self.settings.auth_code and not self.demo:
+            self.open_setup(can_cancel=False)
+        else:
+            await self._start_chat()
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self._demo_gateway is not None:
+            self._demo_gateway.stop()
+
+    async def _start_chat(self) -> None:
+        await self._connect()
+        if not isinstance(self.screen, ChatScreen):
+            await self.push_screen(ChatScreen())
+        self.refresh_models()
+
+    def open_setup(self, *, can_cancel: bool) -> None:
+        screen = SetupScreen(
+            check=self.check_auth_code, config_path=str(self.config_path), can_cancel=can_cancel
+        )
+        self.push_screen(screen, self._setup_done)
+
+    async def _setup_done(self, result: SetupResult | None) -> None:
+        if result is None:
+            if not isinstance(self.screen, ChatScreen):
+                self.exit(0)
+            return
+        if result.kind == "demo":
+            try:
+                urls = self._demo_starter()
+            except Exception as exc:  # the fake gateway failed to bind a port, or similar
+                self.notify(f"Could not start the demo gateway: {exc}", severity="error")
+                self.open_setup(can_cancel=isinstance(self.screen, ChatScreen))
+                return
+            self.settings.base_urls = urls
+            self.settings.auth_code = "demo"
+            self.demo = True
+        else:
+            self.settings.auth_code = result.code
+            try:
+                update_setting("auth_code", result.code, path=self.config_path)
+            except (LiaobotsError, OSError) as exc:
+                self.notify(str(exc), title="Could not save the auth code", severity="error", timeout=10)
+            else:
+                self.notify(f"Saved to {self.config_path} (readable only by you)", title="Auth code saved")
+        await self._start_chat()
+        if isinstance(self.screen, ChatScreen):
+            self.screen._update_title()
+            self.screen._update_status()
+
+    def refresh_models(self) -> None:
+        self.run_worker(self._refresh_models(), group="models", exclusive=True, exit_on_error=False)
+
+    async def _refresh_models(self) -> None:
+        if self.client is None:
+            return
+        models, from_gateway = await list_models(self.client)
+        if from_gateway or not self.models_from_gateway:
+            self.models, self.models_from_gateway = models, from_gateway
+        if from_gateway and self.models_cache is not None and not self.demo:
+            save_cached_models(self.models_cache, models)
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):
+                screen._update_status()  # the request may have failed over to another domain
+
+    # ------------------------------------------------------------------ themes
+
+    def _register_themes(self) -> None:
+        themes, problems = load_themes(self._theme_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        self.theme_problems = problems
+        for problem in problems:
+            self.notify(problem, title="Theme skipped", severity="warning", timeout=8)
+        wanted = self.settings.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            if wanted != DEFAULT_THEME:
+                self.notify(f"Unknown theme {wanted!r}; using {DEFAULT_THEME}", severity="warning")
+            if DEFAULT_THEME in self.available_themes:
+                self.theme = DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self.settings.theme:
+            return
+        self.settings.theme = theme.name
+        try:
+            update_setting("theme", theme.name, path=self.config_path)
+        except (LiaobotsError, OSError) as exc:
+            self.notify(str(exc), title="Theme not saved", severity="warning")
+
+    # ------------------------------------------------------------------ palette and help
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if isinstance(screen, ChatScreen) and command.title in ("Theme", "Keys"):
+                continue  # ours ("Change theme", "Help") list the app's own keys and remember the choice
+            yield command
+        if isinstance(screen, ChatScreen):
+            for action in CHAT_ACTIONS:
+                yield SystemCommand(
+                    action.title,
+                    f"{action.help} ({key_label(action)})",
+                    partial(screen.run_action, action.action),
+                )
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, ChatScreen):
+            self.screen.action_help()
+
+
+def run_app(settings: Settings, *, demo_gateway_urls: list[str] | None = None) -> int:
+    """Run the app in the terminal; returns the exit code.
+
+    ``demo_gateway_urls``: the fake gateway the caller started (``liaobots demo``);
+    ``settings`` already point at it.
+
+    Raises:
+        ConfigError: the history database cannot be opened.
+    """
+    from liaobots_tui.ui.images import load_image_support
+
+    image_mode = getattr(settings, "image_mode", "auto")
+    if image_mode != "off":
+        load_image_support()  # before App.run(): textual-image probes the terminal on import
+    with Store(paths.db_file(), paths.images_dir()) as store:
+        app = LiaobotsApp(
+            settings,
+            store=store,
+            demo=demo_gateway_urls is not None,
+            models_cache=paths.cache_dir() / "models.json",
+        )
+        result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,0 +1,83 @@
+"""Small Markdown helpers for the app: code blocks of a reply and the conversation export.
+
+No Textual here: these are plain functions over the message model, tested directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+
+from liaobots_tui.api.messages import Conversation, ImagePart, Message
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One fenced or indented code block of a Markdown text."""
+
+    language: str
+    code: str
+
+    @property
+    def preview(self) -> str:
+        """The first non-blank line, for pickers."""
+        first = next((line for line in self.code.splitlines() if line.strip()), "")
+        return first.strip()[:70]
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """Every code block in ``text`` in document order (same parser as the Markdown widget)."""
+    tokens = MarkdownIt("gfm-like").parse(text)
+    blocks: list[CodeBlock] = []
+    for token in tokens:
+        if token.type in ("fence", "code_block"):
+            language = (token.info or "").strip().split(" ", 1)[0]
+            blocks.append(CodeBlock(language, token.content))
+    return blocks
+
+
+def message_markdown(message: Message) -> str:
+    """What "copy message" copies: the visible text, plus image paths for image-only replies."""
+    text = message.text
+    if not text.strip() and message.images:
+        return "\n".join(_image_line(p) for p in message.images)
+    return text
+
+
+def _image_line(part: ImagePart) -> str:
+    return f"![image]({part.path})" if part.path else f"[image {part.mime_type}]"
+
+
+def conversation_markdown(conversation: Conversation) -> str:
+    """The whole conversation as a Markdown document: title, system prompt, then each turn."""
+    out: list[str] = [f"# {conversation.title or 'Conversation'}", ""]
+    if conversation.system:
+        out += ["> **System:** " + conversation.system.replace("\n", "\n> "), ""]
+    for message in conversation.messages:
+        if message.role == "user":
+            out.append("## You")
+        else:
+            who = " · ".join(x for x in (message.model, message.format) if x)
+            out.append(f"## Assistant ({who})" if who else "## Assistant")
+        out.append("")
+        if message.reasoning.strip():
+            out += [
+                "<details><summary>Thinking</summary>",
+                "",
+                message.reasoning.strip(),
+                "",
+                "</details>",
+                "",
+            ]
+        if message.text.strip():
+            out += [message.text.rstrip(), ""]
+        for image in message.images:
+            out += [_image_line(image), ""]
+        for source in message.sources:
+            out.append(f"- [{source.title or source.uri}]({source.uri})")
+        if message.sources:
+            out.append("")
+        if message.status in ("failed", "cancelled"):
+            out += [f"*[{message.status}: {message.error or message.status}]*", ""]
+    return "\n".join(out).rstrip() + "\n"

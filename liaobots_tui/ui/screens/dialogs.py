@@ -1,0 +1,167 @@
+"""Small modal dialogs: confirm, one-line text input, pick one of a list.
+
+Each returns its answer through ``dismiss`` (None when cancelled with Esc), so
+callers use ``push_screen(…, callback)`` or ``await push_screen_wait(…)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class PathSuggester(Suggester):
+    """Completes the last component of a file path (like a shell's Tab, shown inline)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value or value.endswith(os.sep + os.sep):
+            return None
+        expanded = os.path.expanduser(value)
+        directory, prefix = os.path.split(expanded)
+        try:
+            names = sorted(os.listdir(directory or "."))
+        except OSError:
+            return None
+        for name in names:
+            if name.startswith(prefix) and name != prefix and not name.startswith("."):
+                full = os.path.join(directory, name)
+                suffix = os.sep if os.path.isdir(full) else ""
+                return value + name[len(prefix) :] + suffix
+        return None
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Yes/no question. Enter or y confirms, Esc or n cancels."""
+
+    BINDINGS = [
+        Binding("escape,n", "answer(False)", "Cancel"),
+        Binding("y", "answer(True)", "Confirm"),
+    ]
+
+    def __init__(
+        self, title: str, message: str, *, confirm_label: str = "Delete", danger: bool = True
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.message = message
+        self.confirm_label = confirm_label
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.title_text), classes="dialog-title")
+            yield Static(Content(self.message), classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm", Button).focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+
+class TextInputModal(ModalScreen[str | None]):
+    """Ask for one line of text (a title, a file path)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        help_text: str = "",
+        complete_paths: bool = False,
+        ok_label: str = "OK",
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.help_text = help_text
+        self.complete_paths = complete_paths
+        self.ok_label = ok_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.title_text), classes="dialog-title")
+            if self.help_text:
+                yield Static(Content(self.help_text), classes="dialog-text")
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                id="dialog-input",
+                suggester=PathSuggester() if self.complete_paths else None,
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.ok_label, id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.query_one(Input).value if event.button.id == "ok" else None)
+
+
+class ListPickerModal(ModalScreen[int | None]):
+    """Pick one of several labelled items; returns its index."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, items: list[str]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.title_text), classes="dialog-title")
+            yield OptionList(*[Option(Content(item)) for item in self.items], id="picker-list")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option_index)
+
+
+def expand_path(text: str) -> Path:
+    """A user-typed path: quotes stripped, ``~`` expanded."""
+    return Path(text.strip().strip("'\"")).expanduser()

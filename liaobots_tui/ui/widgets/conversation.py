@@ -1,0 +1,211 @@
+"""ConversationView: the scrolling list of MessageBoxes.
+
+It follows new output only while the view is at the bottom: the container is
+anchored once (``Widget.anchor``), any user scroll releases the anchor and
+scrolling back to the end re-engages it (textual.md §2). Long histories mount
+only the last :attr:`ConversationView.PAGE` messages; earlier pages are mounted
+when the user scrolls to the top or presses the "earlier messages" line, so a
+1,000-message conversation opens as fast as a short one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import events
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from liaobots_tui.api.messages import Message
+from liaobots_tui.ui.widgets.message_box import MessageBox
+
+WELCOME = (
+    "Type a message below and press Enter to send.\n"
+    "ctrl+j adds a new line · ctrl+o picks the model and format · ctrl+p lists every action · F1 help"
+)
+
+
+class EarlierMessages(Static):
+    """The "N earlier messages" line at the top of a long conversation."""
+
+    class Pressed(TextualMessage):
+        pass
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Pressed())
+
+
+class ConversationView(VerticalScroll):
+    """Messages of the open conversation, newest at the bottom."""
+
+    #: Messages mounted at a time when a stored conversation opens or grows upward.
+    PAGE = 40
+    #: Messages mounted before the first paint of a stored conversation.
+    FIRST = 8
+    #: Rows kept live above and below the view, as a fraction of its height.
+    PARK_MARGIN = 0.5
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._pending: list[Message] = []  # older messages not mounted yet, oldest first
+        self._loading_earlier = False
+        self._parking_scheduled = False
+        self._width = 0
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield EarlierMessages("", id="earlier")
+        yield Static(Content(WELCOME), id="welcome")
+        # Fills the view while the messages are shorter than it (height 1fr): an anchored
+        # container shorter than its view is drawn bottom-aligned with a negative offset.
+        yield Static("", id="tail")
+
+    def on_mount(self) -> None:
+        self.query_one("#earlier").display = False
+        self.follow()
+
+    # ------------------------------------------------------------------ content
+
+    def boxes(self) -> list[MessageBox]:
+        return list(self.query_children(MessageBox))
+
+    @property
+    def last_box(self) -> MessageBox | None:
+        boxes = self.boxes()
+        return boxes[-1] if boxes else None
+
+    @property
+    def hidden_count(self) -> int:
+        """Older messages not mounted yet."""
+        return len(self._pending)
+
+    async def show_messages(self, messages: Sequence[Message]) -> None:
+        """Replace the view with ``messages``.
+
+        The last :attr:`FIRST` messages (about a screenful) are mounted at once; the
+        rest of the last page is mounted above them after that first paint, and
+        older pages on demand.
+        """
+        await self.remove_children(MessageBox)
+        self._pending = list(messages)
+        first = self._pending[-self.FIRST :]
+        del self._pending[-self.FIRST :]
+        if first:
+            with self.app.batch_update():
+                await self.mount_all([MessageBox(m) for m in first], before="#tail")
+        self._update_chrome()
+        self.follow()
+        self.schedule_parking()
+        if self._pending:
+            self.call_after_refresh(self._fill_page, self.PAGE - len(first))
+
+    async def _fill_page(self, count: int) -> None:
+        if count <= 0 or not self._pending:
+            return
+        boxes = self.boxes()
+        page, self._pending = self._pending[-count:], self._pending[:-count]
+        await self.mount_all([MessageBox(m) for m in page], before=boxes[0] if boxes else "#tail")
+        self._update_chrome()
+        self.schedule_parking()
+
+    async def add_message(self, message: Message, *, streaming: bool = False) -> MessageBox:
+        box = MessageBox(message, streaming=streaming)
+        await self.mount(box, before="#tail")
+        self._update_chrome()
+        return box
+
+    async def remove_from(self, box: MessageBox) -> None:
+        """Remove ``box`` and every message after it (edit and regenerate rewrite the tail)."""
+        boxes = self.boxes()
+        if box in boxes:
+            await self.remove_children(boxes[boxes.index(box) :])
+        self._update_chrome()
+
+    async def load_earlier(self) -> None:
+        """Mount the previous page of older messages above the first shown one."""
+        if not self._pending or self._loading_earlier:
+            return
+        self._loading_earlier = True
+        try:
+            page, self._pending = self._pending[-self.PAGE :], self._pending[: -self.PAGE]
+            boxes = self.boxes()
+            first = boxes[0] if boxes else None
+            new = [MessageBox(m) for m in page]
+            if first is not None:
+                await self.mount_all(new, before=first)
+                # Keep what the user was looking at in place rather than jumping to the new top.
+                self.call_after_refresh(self.scroll_to_widget, first, top=True, animate=False)
+            else:
+                await self.mount_all(new, before="#tail")
+            self._update_chrome()
+        finally:
+            self._loading_earlier = False
+
+    def _update_chrome(self) -> None:
+        earlier = self.query_one("#earlier", EarlierMessages)
+        count = len(self._pending)
+        earlier.display = count > 0
+        if count:
+            noun = "message" if count == 1 else "messages"
+            earlier.update(Content(f"▲ {count} earlier {noun}: scroll up or click to load"))
+        self.query_one("#welcome").display = not self.boxes() and not count
+
+    # ------------------------------------------------------------------ scrolling
+
+    @property
+    def following(self) -> bool:
+        """True while new output keeps the view at the bottom."""
+        return self.scroll_y >= self.max_scroll_y
+
+    def scroll_to_latest(self) -> None:
+        """Jump to the newest message and follow output again."""
+        self.scroll_end(animate=False, immediate=True)
+        self.follow()
+
+    def follow(self) -> None:
+        """Follow new output from now on (until the user scrolls away)."""
+        self.anchor()
+
+    # ------------------------------------------------------------------ parking
+
+    def schedule_parking(self) -> None:
+        """After the next refresh, park pieces of long replies that are far off screen."""
+        if not self._parking_scheduled:
+            self._parking_scheduled = True
+            self.call_after_refresh(self._update_parking)
+
+    def _update_parking(self) -> None:
+        self._parking_scheduled = False
+        region = self.region
+        if not region.height:
+            return
+        # Some rows above and below stay live, so ordinary scrolling never meets a blank.
+        margin = round(region.height * self.PARK_MARGIN)
+        top, bottom = region.y - margin, region.bottom + margin
+        for box in self.boxes():
+            box.park_offscreen(top, bottom)
+
+    def on_message_box_grew(self, event: MessageBox.Grew) -> None:
+        event.stop()
+        self.schedule_parking()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._width:
+            # Parked heights were measured at the old width: bring everything back, re-measure.
+            self._width = event.size.width
+            for box in self.boxes():
+                box.unpark()
+        self.schedule_parking()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.schedule_parking()
+        if new_value <= 0 and old_value > 0 and self._pending and self._anchor_released:
+            self.call_later(self.load_earlier)
+
+    def on_earlier_messages_pressed(self, event: EarlierMessages.Pressed) -> None:
+        event.stop()
+        self.call_later(self.load_earlier)

@@ -1,0 +1,48 @@
+"""StatusBar: model, format and active domain; while streaming, tokens so far and elapsed time."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+def format_elapsed(seconds: float) -> str:
+    """``4.2 s`` under a minute, ``1:05`` above."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+class StatusBar(Static):
+    """One line above the footer. The screen sets the reactives; no clock runs while idle."""
+
+    model: reactive[str] = reactive("")
+    format: reactive[str] = reactive("")
+    domain: reactive[str] = reactive("")
+    streaming: reactive[bool] = reactive(False)
+    tokens: reactive[int] = reactive(0)
+    #: True while ``tokens`` is an estimate from the characters received (no usage report yet).
+    estimated: reactive[bool] = reactive(True)
+    elapsed: reactive[float] = reactive(0.0)
+    notice: reactive[str] = reactive("")
+
+    def render(self) -> Content:
+        parts = [
+            Content.styled(self.model or "no model", "bold"),
+            Content(" · "),
+            Content(self.format or "auto"),
+        ]
+        if self.domain:
+            parts += [Content(" · "), Content.styled(self.domain, "dim")]
+        if self.streaming:
+            approx = "~" if self.estimated else ""
+            parts += [
+                Content("   "),
+                Content.styled("● streaming", "$accent"),
+                Content(f"  {approx}{self.tokens:,} tok · {format_elapsed(self.elapsed)}  (esc stops)"),
+            ]
+        if self.notice:
+            parts += [Content("   "), Content.styled(self.notice, "$warning")]
+        return Content("").join(parts)

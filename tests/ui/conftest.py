@@ -1,0 +1,227 @@
+"""Fixtures for the app's Pilot tests: the fake gateway, a store on tmp_path, app builders.
+
+Waiting is event-driven: tests await the app's workers (``app.workers.wait_for_complete``)
+or an ``asyncio.Event`` set by :class:`ObservedSession` when a given stream event
+passed through, never a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from liaobots_tui.api.messages import Format, Message, RequestOptions, TextDelta
+from liaobots_tui.api.transport import GatewayClient, reset_domain_memory
+from liaobots_tui.chat import ChatEvent, ChatSession
+from liaobots_tui.config import Settings
+from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.store import Store
+from liaobots_tui.ui.app import ChatBackend, LiaobotsApp
+from liaobots_tui.ui.themes import builtin_themes_dir
+
+#: Every test app uses this size unless it needs another.
+SIZE = (110, 36)
+
+
+@pytest.fixture
+def gateway() -> Iterator[FakeGateway]:
+    reset_domain_memory()
+    with FakeGateway("demo", domains=2) as gw:
+        yield gw
+    reset_domain_memory()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "history.sqlite3", tmp_path / "images") as s:
+        yield s
+
+
+class ObservedSession:
+    """Wraps the real ChatSession and sets ``first_text`` when the first text delta goes by."""
+
+    def __init__(self, inner: ChatBackend) -> None:
+        self.inner = inner
+        self.first_text = asyncio.Event()
+
+    async def _watch(self, events: AsyncIterator[ChatEvent]) -> AsyncIterator[ChatEvent]:
+        async with aclosing(events) as inner:  # type: ignore[type-var]
+            async for event in inner:
+                if isinstance(event, TextDelta):
+                    self.first_text.set()
+                yield event
+
+    def send(
+        self,
+        conversation_id: int | None,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+        system: str | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        return self._watch(self.inner.send(conversation_id, user, options, format=format, system=system))
+
+    def regenerate(
+        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        return self._watch(self.inner.regenerate(conversation_id, options, format=format))
+
+    def edit(
+        self,
+        conversation_id: int,
+        message_id: int,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        return self._watch(self.inner.edit(conversation_id, message_id, user, options, format=format))
+
+
+def offline_client(base_urls: Any, auth_code: str) -> GatewayClient:
+    """A client whose every request gets 404: the model list falls back, nothing leaves the process."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, json={"error": {"message": "no"}}))
+    return GatewayClient(list(base_urls), auth_code, transport=transport, max_retries=0)
+
+
+AppFactory = Callable[..., LiaobotsApp]
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, store: Store) -> AppFactory:
+    """Build an app with test defaults: the given store, a config file in tmp_path, built-in themes only."""
+
+    def factory(settings: Settings, **kwargs: Any) -> LiaobotsApp:
+        kwargs.setdefault("store", store)
+        kwargs.setdefault("config_path", tmp_path / "config.toml")
+        kwargs.setdefault("theme_dirs", [builtin_themes_dir()])
+        return LiaobotsApp(settings, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def observed() -> Callable[[], tuple[Callable[[GatewayClient, Store], ChatBackend], list[ObservedSession]]]:
+    """A session factory wrapping the real ChatSession, and the list of sessions it made."""
+
+    def build() -> tuple[Callable[[GatewayClient, Store], ChatBackend], list[ObservedSession]]:
+        made: list[ObservedSession] = []
+
+        def factory(client: GatewayClient, store: Store) -> ChatBackend:
+            session = ObservedSession(ChatSession(client, store))
+            made.append(session)
+            return session
+
+        return factory, made
+
+    return build
+
+
+class ScriptedSession:
+    """A chat service that saves like the real one but replies with scripted stream events.
+
+    ``script`` is the list of events of the next reply (TextDelta, ReasoningDelta, …);
+    when ``gate`` is given, the reply waits on it after ``hold_after`` events, so a
+    test can look at the app mid-stream and then release it.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        script: list[Any],
+        *,
+        gate: asyncio.Event | None = None,
+        hold_after: int = 0,
+    ) -> None:
+        self.store = store
+        self.script = script
+        self.gate = gate
+        self.hold_after = hold_after
+        self.reached_gate = asyncio.Event()
+
+    async def _reply(
+        self, conversation_id: int, options: RequestOptions, fmt: Format | None
+    ) -> AsyncIterator[Any]:
+        from liaobots_tui.api.messages import PartsBuilder, ReasoningDelta, format_for_model
+        from liaobots_tui.chat import TurnEnded, TurnStarted
+
+        reply = Message("assistant", model=options.model, format=fmt or format_for_model(options.model),
+                        status="streaming")  # fmt: skip
+        self.store.add_message(conversation_id, reply)
+        yield TurnStarted(conversation_id, None, reply)
+        builder = PartsBuilder()
+        for index, event in enumerate(self.script):
+            if self.gate is not None and index == self.hold_after:
+                self.reached_gate.set()
+                await self.gate.wait()
+            if isinstance(event, TextDelta):
+                builder.add_text(event.text)
+            elif isinstance(event, ReasoningDelta):
+                builder.add_text(event.text, reasoning=True)
+            yield event
+        reply.parts = builder.build()
+        reply.status = "complete"
+        self.store.update_message(reply)
+        yield TurnEnded(reply)
+
+    async def send(
+        self,
+        conversation_id: int | None,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+        system: str | None = None,
+    ) -> AsyncIterator[Any]:
+        from liaobots_tui.chat import TurnStarted
+
+        if conversation_id is None:
+            conversation_id = self.store.create_conversation(system=system)
+        self.store.add_message(conversation_id, user)
+        first = True
+        async for event in self._reply(conversation_id, options, format):
+            if first and isinstance(event, TurnStarted):
+                event = TurnStarted(event.conversation_id, user, event.reply)
+                first = False
+            yield event
+
+    def regenerate(
+        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
+    ) -> AsyncIterator[Any]:
+        return self._reply(conversation_id, options, format)
+
+    def edit(
+        self,
+        conversation_id: int,
+        message_id: int,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+    ) -> AsyncIterator[Any]:
+        self.store.delete_messages_from(conversation_id, message_id)
+        return self.send(conversation_id, user, options, format=format)
+
+
+def offline_settings(**overrides: Any) -> Settings:
+    """Settings for tests that never reach a gateway (with :func:`offline_client`)."""
+    values: dict[str, Any] = {
+        "auth_code": "test",
+        "base_urls": ["https://ai.liaobots.work"],
+        "model": "gpt-5.4",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def demo_settings(gw: FakeGateway, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"auth_code": "demo", "base_urls": gw.urls, "model": "gpt-5.4"}
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,612 @@
+"""Pilot tests of the app's features: thinking, following, history paging, prompt keys, attachments,
+copy/export, the chats list, settings, themes, palette and help."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from textual import events
+from textual.widgets import Input
+
+from liaobots_tui.api.messages import Message, ReasoningDelta, RetryEvent, TextDelta, TextPart
+from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.store import Store
+from liaobots_tui.ui.actions import CHAT_ACTIONS
+from liaobots_tui.ui.app import LiaobotsApp
+from liaobots_tui.ui.markdown_tools import conversation_markdown
+from liaobots_tui.ui.screens.chat import ChatScreen
+from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
+from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextInputModal
+from liaobots_tui.ui.screens.help import HelpScreen
+from liaobots_tui.ui.themes import builtin_themes_dir
+from liaobots_tui.ui.widgets.message_box import MessageBox, ThinkingBlock
+from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
+from tests.ui.conftest import (
+    SIZE,
+    AppFactory,
+    ScriptedSession,
+    demo_settings,
+    offline_client,
+    offline_settings,
+)
+
+pytestmark = pytest.mark.ui
+
+REPLY = "Here you go:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
+
+
+def chat(app: LiaobotsApp) -> ChatScreen:
+    screen = app.screen
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+def scripted_app(
+    make_app: AppFactory, store: Store, script: list[Any], **kwargs: Any
+) -> tuple[LiaobotsApp, ScriptedSession]:
+    session = ScriptedSession(
+        store, script, gate=kwargs.pop("gate", None), hold_after=kwargs.pop("hold_after", 0)
+    )
+    settings = kwargs.pop("settings", None) or offline_settings()
+    app = make_app(settings, client_factory=offline_client, session_factory=lambda c, s: session, **kwargs)
+    return app, session
+
+
+async def settle(app: LiaobotsApp, pilot: Any) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def send(app: LiaobotsApp, pilot: Any, text: str) -> None:
+    chat(app).prompt.load_text(text)
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+def seed_conversation(store: Store, count: int, *, words: int = 30) -> int:
+    conversation_id = store.create_conversation(title="Long one")
+    for i in range(count):
+        role = "user" if i % 2 == 0 else "assistant"
+        text = f"Message {i}: " + " ".join(["lorem ipsum"] * words)
+        store.add_message(
+            conversation_id, Message(role, [TextPart(text)], model="gpt-5.4" if role == "assistant" else None)
+        )
+    return conversation_id
+
+
+# ---------------------------------------------------------------- streaming display
+
+
+async def test_thinking_streams_into_a_collapsed_block_above_the_answer(
+    make_app: AppFactory, store: Store
+) -> None:
+    gate = asyncio.Event()
+    script = [ReasoningDelta("Let me think"), ReasoningDelta(" harder."), TextDelta("The **answer**.")]
+    app, session = scripted_app(make_app, store, script, gate=gate, hold_after=2)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).prompt.load_text("why?")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        await pilot.pause()
+        reply = chat(app).view.boxes()[1]
+        thinking = reply.query_one(ThinkingBlock)
+        assert thinking.display and thinking.collapsed
+        assert thinking.title == "Thinking… (20 chars)"
+        assert chat(app).status.streaming
+        gate.set()
+        await settle(app, pilot)
+        assert thinking.title == "Thinking (20 chars)" and thinking.collapsed
+        assert thinking.markdown.source == "Let me think harder."
+        children = list(reply.children)
+        assert children.index(thinking) < children.index(reply.query("Markdown.body").last())
+        assert reply.copy_text == "The **answer**."
+
+
+async def test_status_shows_tokens_and_elapsed_while_streaming(make_app: AppFactory, store: Store) -> None:
+    gate = asyncio.Event()
+    app, session = scripted_app(
+        make_app, store, [TextDelta("x" * 400), TextDelta("done")], gate=gate, hold_after=1
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        status = chat(app).status
+        assert (status.model, status.format, status.domain) == (
+            "gpt-5.4",
+            "openai (auto)",
+            "ai.liaobots.work",
+        )
+        chat(app).prompt.load_text("go")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        await pilot.pause()
+        chat(app)._tick()
+        assert status.streaming and status.tokens == 100 and status.estimated
+        assert "~100 tok" in str(status.render())
+        gate.set()
+        await settle(app, pilot)
+        assert not status.streaming
+        assert "tok" not in str(status.render())
+
+
+async def test_retry_notice_is_shown_in_place(make_app: AppFactory, store: Store) -> None:
+    gate = asyncio.Event()
+    app, session = scripted_app(
+        make_app, store, [RetryEvent(2.0, 1, "Rate limited"), TextDelta("ok")], gate=gate, hold_after=1
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).prompt.load_text("go")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        await pilot.pause()
+        reply = chat(app).view.boxes()[1]
+        assert str(reply.query_one(".notice").render()) == "Rate limited, retrying in 2 s (attempt 1)"
+        gate.set()
+        await settle(app, pilot)
+        assert not reply.query_one(".notice").display
+
+
+async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory, store: Store) -> None:
+    seed_conversation(store, 20)
+    gate = asyncio.Event()
+    more = [TextDelta("line\n\n") for _ in range(60)]
+    app, session = scripted_app(make_app, store, [TextDelta("start\n\n"), *more], gate=gate, hold_after=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        view = chat(app).view
+        assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
+        chat(app).prompt.load_text("go")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y  # following
+        await pilot.press("pageup")  # from the prompt: scrolls the conversation
+        await pilot.pause()
+        held = view.scroll_y
+        assert held < view.max_scroll_y
+        gate.set()
+        await settle(app, pilot)
+        assert view.scroll_y == held  # not dragged down by new output
+        assert view.max_scroll_y > held
+        await pilot.press("f3")
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+
+
+async def test_a_new_chat_starts_following_once_it_overflows(make_app: AppFactory, store: Store) -> None:
+    gate = asyncio.Event()
+    script = [TextDelta("short\n\n"), *[TextDelta(f"paragraph {i}\n\n") for i in range(60)]]
+    app, session = scripted_app(make_app, store, script, gate=gate, hold_after=1)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).prompt.load_text("go")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        await pilot.pause()
+        view = chat(app).view
+        assert view.max_scroll_y == 0 and view.scroll_y == 0  # short: top-aligned, nothing to follow
+        gate.set()
+        await settle(app, pilot)
+        assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
+
+
+async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
+    make_app: AppFactory, store: Store
+) -> None:
+    from textual.widgets import Markdown
+
+    blocks = [
+        f"## Part {i}\n\nSome text for part {i}.\n\n```python\nprint({i})\n```\n\n- a\n- b\n\n"
+        for i in range(30)
+    ]
+    text = "".join(blocks)
+    script = [TextDelta(text[i : i + 9]) for i in range(0, len(text), 9)]
+    app, _ = scripted_app(make_app, store, script)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "long please")
+        await settle(app, pilot)
+        box = chat(app).view.boxes()[1]
+        pieces = list(box.query("Markdown.body").results(Markdown))
+        assert len(pieces) == 120 // MessageBox.SEAL_BLOCKS  # 4 blocks per part
+        assert "".join(p.source for p in pieces) == text  # nothing lost or doubled at the cuts
+        assert box.copy_text == text
+        assert box.parked_count >= 3
+        chat(app).view.scroll_home(animate=False)
+        await settle(app, pilot)
+        await pilot.pause()
+        assert pieces[0].display  # back on screen: unparked
+        # Reloaded from the store, the same pieces come back.
+        await chat(app).open_conversation(chat(app).conversation_id or 0)
+        await settle(app, pilot)
+        again = list(chat(app).view.boxes()[1].query("Markdown.body").results(Markdown))
+        assert [p.source for p in again] == [p.source for p in pieces]
+
+
+async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, store: Store) -> None:
+    seed_conversation(store, 100, words=3)
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        view = chat(app).view
+        assert len(view.boxes()) == 40 and view.hidden_count == 60
+        assert view.boxes()[-1].message.text.startswith("Message 99:")
+        earlier = view.query_one("#earlier")
+        assert earlier.display and "60 earlier messages" in str(earlier.render())
+        view.scroll_home(animate=False)  # reaching the top loads the previous page
+        await settle(app, pilot)
+        assert len(view.boxes()) == 80 and view.hidden_count == 20
+        assert view.boxes()[0].message.text.startswith("Message 20:")
+        await pilot.press("ctrl+g")
+        view.boxes()[0].select()
+        await pilot.press("up")  # moving above the first mounted message loads the rest
+        await settle(app, pilot)
+        assert len(view.boxes()) == 100 and not earlier.display
+
+
+# ---------------------------------------------------------------- prompt
+
+
+async def test_prompt_keys_newline_send_and_history(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = chat(app).prompt
+        await pilot.press("a", "ctrl+j", "b")
+        assert prompt.text == "a\nb"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert chat(app).view.boxes()[0].message.text == "a\nb"
+        assert prompt.text == ""
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert prompt.text == "a\nb"
+        await pilot.press("down")  # first within the recalled two lines
+        assert prompt.text == "a\nb"
+        await pilot.press("down")
+        assert prompt.text == "draft"
+
+
+async def test_pasted_image_path_becomes_a_removable_chip(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    picture = tmp_path / "red dot.png"
+    Image.new("RGB", (4, 3), "red").save(picture)
+    app, _ = scripted_app(make_app, store, [TextDelta("nice")])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        screen.prompt.post_message(events.Paste(f"'{picture}'"))
+        await settle(app, pilot)
+        chips = list(screen.query(AttachmentChip))
+        assert [c.label for c in chips] == ["red dot.png"]
+        assert screen.prompt.text == ""
+        assert "red dot.png" in str(chips[0].render())
+        chips[0].focus()
+        await pilot.press("delete")
+        await pilot.pause()
+        assert list(screen.query(AttachmentChip)) == []
+
+        screen.prompt.post_message(events.Paste(str(picture).replace(" ", "\\ ")))
+        await settle(app, pilot)
+        await send(app, pilot, "what is this?")
+        user = screen.view.boxes()[0].message
+        assert user.text == "what is this?"
+        assert [i.mime_type for i in user.images] == ["image/png"]
+        assert list(screen.query(AttachmentChip)) == []
+
+
+async def test_attach_dialog_and_bad_file(make_app: AppFactory, store: Store, tmp_path: Path) -> None:
+    picture = tmp_path / "pic.png"
+    Image.new("RGB", (2, 2), "blue").save(picture)
+    (tmp_path / "notes.txt").write_text("hello")
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+f")
+        assert isinstance(app.screen, TextInputModal)
+        app.screen.query_one(Input).value = str(picture)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [c.label for c in chat(app).query(AttachmentChip)] == ["pic.png"]
+        await pilot.press("ctrl+f")
+        app.screen.query_one(Input).value = str(tmp_path / "notes.txt")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [n.title for n in app._notifications] == ["Cannot attach"]
+        assert len(chat(app).query(AttachmentChip)) == 1
+
+
+# ---------------------------------------------------------------- copy and export
+
+
+async def test_copy_message_code_block_and_last_reply(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta(REPLY)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "code please")
+        await pilot.press("ctrl+g")
+        assert chat(app).focused_box() is chat(app).view.boxes()[-1]
+        await pilot.press("c")
+        assert app.clipboard == REPLY
+        await pilot.press("b")
+        assert isinstance(app.screen, ListPickerModal)
+        await pilot.press("down", "enter")
+        assert app.clipboard == "echo two\n"
+        await pilot.press("up")  # the user message
+        await pilot.press("c")
+        assert app.clipboard == "code please"
+        await pilot.press("i")
+        await pilot.press("f5")
+        assert app.clipboard == REPLY
+
+
+async def test_export_to_markdown(make_app: AppFactory, store: Store, tmp_path: Path) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta(REPLY)])
+    target = tmp_path / "out" / "chat.md"
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "code please")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, TextInputModal)
+        field = app.screen.query_one(Input)
+        assert field.value.endswith("code-please.md")
+        field.value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        conversation_id = chat(app).conversation_id
+    assert conversation_id is not None
+    assert target.read_text() == conversation_markdown(store.load_conversation(conversation_id))
+    assert "```python\nprint('one')\n```" in target.read_text()
+
+
+# ---------------------------------------------------------------- conversations
+
+
+async def test_rename_and_delete_a_conversation(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first chat")
+        conversation_id = chat(app).conversation_id
+        assert conversation_id is not None
+        await pilot.press("f2")
+        assert isinstance(app.screen, TextInputModal)
+        app.screen.query_one(Input).value = "Renamed"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert store.load_conversation(conversation_id).title == "Renamed"
+        assert "Renamed" in str(chat(app).query_one("#title-bar").render())
+
+        await pilot.press("ctrl+l")
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert store.count_conversations() == 0
+        assert chat(app).conversation_id is None
+        assert chat(app).view.boxes() == []
+        assert chat(app).chats.ids == []
+
+
+async def test_a_store_failure_is_a_toast_not_a_crash(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await send(app, pilot, "first chat")
+        store.close()  # every store call now raises sqlite3.ProgrammingError
+        await pilot.press("f2")
+        app.screen.query_one(Input).value = "Renamed"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Could not rename the chat" in [n.title for n in app._notifications]
+        assert isinstance(app.screen, ChatScreen)
+        await pilot.press("ctrl+g", "question_mark")  # the app still answers keys
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_delete_can_be_cancelled(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "keep me")
+        await pilot.press("ctrl+l", "d")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert store.count_conversations() == 1
+
+
+async def test_search_open_and_new_chat(make_app: AppFactory, store: Store) -> None:
+    for title, text in [
+        ("Rust ownership", "borrow checker"),
+        ("Python files", "read lazily"),
+        ("Tea", "oolong"),
+    ]:
+        cid = store.create_conversation(title=title)
+        store.add_message(cid, Message("user", [TextPart(text)]))
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        assert screen.conversation_title == "Tea"  # the latest opens at start
+        assert len(screen.chats.ids) == 3
+        search = screen.query_one("#chat-search", Input)
+        search.focus()
+        await pilot.press(*"borrow")
+        await pilot.pause()
+        assert len(screen.chats.ids) == 1
+        await pilot.press("enter")  # to the list
+        await pilot.press("enter")  # open it
+        await settle(app, pilot)
+        assert screen.conversation_title == "Rust ownership"
+        assert screen.view.boxes()[0].message.text == "borrow checker"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert screen.conversation_id is None and screen.view.boxes() == []
+        assert screen.query_one("#welcome").display
+
+
+async def test_chats_palette_provider_opens_a_conversation(make_app: AppFactory, store: Store) -> None:
+    cid = store.create_conversation(title="Gardening tips")
+    store.add_message(cid, Message("user", [TextPart("tomatoes")]))
+    store.add_message(store.create_conversation(title="Other"), Message("user", [TextPart("x")]))
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Open chat: Garden")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert chat(app).conversation_id == cid
+
+
+# ---------------------------------------------------------------- settings
+
+
+async def test_system_prompt_and_temperature_reach_the_gateway(
+    gateway: FakeGateway, make_app: AppFactory, store: Store
+) -> None:
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, ChatSettingsModal)
+        app.screen.query_one("#system-prompt").load_text("Answer like a pirate.")  # type: ignore[attr-defined]
+        app.screen.query_one("#temperature", Input).value = "0.5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert (chat(app).system, chat(app).temperature) == ("Answer like a pirate.", 0.5)
+        chat(app).prompt.load_text("ahoy")
+        await pilot.press("enter")
+        await settle(app, pilot)
+    body = next(r.json for r in gateway.requests if r.method == "POST")
+    assert body["temperature"] == 0.5
+    assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
+    conversation_id = store.latest_conversation_id()
+    assert conversation_id is not None
+    assert store.load_conversation(conversation_id).system == "Answer like a pirate."
+    assert store.conversation_settings(conversation_id)["temperature"] == 0.5
+
+
+async def test_reopened_chat_keeps_its_model_and_format_choice(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "auto format")
+        auto_id = chat(app).conversation_id
+        await pilot.press("ctrl+n")
+        chat(app).select_model("claude-sonnet-4-6", "openai")  # an explicit format
+        await send(app, pilot, "explicit format")
+        explicit_id = chat(app).conversation_id
+        assert auto_id is not None and explicit_id is not None
+
+        await chat(app).open_conversation(auto_id)
+        assert (chat(app).model, chat(app).format) == ("gpt-5.4", None)
+        assert chat(app).status.format == "openai (auto)"
+        await chat(app).open_conversation(explicit_id)
+        assert (chat(app).model, chat(app).format) == ("claude-sonnet-4-6", "openai")
+        assert chat(app).status.format == "openai"
+
+
+async def test_sending_jumps_back_to_the_latest(make_app: AppFactory, store: Store) -> None:
+    seed_conversation(store, 20)
+    app, _ = scripted_app(make_app, store, [TextDelta("new reply")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        view = chat(app).view
+        await pilot.press("pageup", "pageup")
+        assert view.scroll_y < view.max_scroll_y
+        await send(app, pilot, "and now?")
+        assert view.scroll_y == view.max_scroll_y
+
+
+async def test_bad_temperature_is_refused(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        app.screen.query_one("#temperature", Input).value = "9"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatSettingsModal)
+        assert str(app.screen.query_one("#settings-error").render()) == "Temperature must be from 0 to 2"
+
+
+async def test_domain_failover_shows_in_the_status(gateway: FakeGateway, make_app: AppFactory) -> None:
+    gateway.faults.dead_domains.add(0)
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)  # the model list request already fails over
+        await send(app, pilot, "hello")
+        backup = gateway.urls[1].removeprefix("http://")
+        assert chat(app).status.domain == backup
+        assert chat(app).view.boxes()[1].message.status == "complete"
+
+
+# ---------------------------------------------------------------- themes, palette, help
+
+
+async def test_themes_are_registered_switchable_and_remembered(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "liaobots-dark"
+        assert {"liaobots-dark", "liaobots-light", "liaobots-high-contrast"} <= set(app.available_themes)
+        app.theme = "liaobots-light"
+        await pilot.pause()
+        assert app.get_css_variables()["primary"] == "#1F5FBF"
+    assert tomllib.loads((tmp_path / "config.toml").read_text())["theme"] == "liaobots-light"
+
+    app, _ = scripted_app(make_app, store, [], settings=offline_settings(theme="liaobots-high-contrast"))
+    async with app.run_test(size=SIZE):
+        assert app.theme == "liaobots-high-contrast"
+
+
+async def test_user_themes_load_and_bad_ones_warn(make_app: AppFactory, store: Store, tmp_path: Path) -> None:
+    user = tmp_path / "themes"
+    user.mkdir()
+    (user / "sunset.toml").write_text('name = "sunset"\nprimary = "#FF7E5F"\nbackground = "#2B1B17"\n')
+    (user / "broken.toml").write_text('primary = "not-a-colour"\n')
+    app, _ = scripted_app(
+        make_app,
+        store,
+        [],
+        theme_dirs=[builtin_themes_dir(), user],
+        settings=offline_settings(theme="sunset"),
+    )
+    async with app.run_test(size=SIZE, notifications=True):
+        assert app.theme == "sunset"
+        assert app.theme_problems == ["broken.toml: primary = 'not-a-colour' is not a colour"]
+        assert [n.title for n in app._notifications] == ["Theme skipped"]
+
+
+async def test_every_action_is_in_the_palette_and_runs_from_it(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "hello")
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {a.title for a in CHAT_ACTIONS} <= titles
+        assert "Quit" in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"New chat")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert chat(app).conversation_id is None
+
+
+async def test_model_palette_provider(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Model: claude-opus")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert chat(app).model == "claude-opus-4-6"
+        assert chat(app).status.format == "anthropic (auto)"
+
+
+async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        source = app.screen.query_one("Markdown").source  # type: ignore[attr-defined]
+        for action in CHAT_ACTIONS:
+            assert action.title in source
+        await pilot.press("escape")
+        assert isinstance(app.screen, ChatScreen)
