@@ -167,6 +167,7 @@ WIDGET_KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Everywhere", (
         ("ctrl+p", "Command palette: every action, models, chats, themes"),
+        ("?", "Help, when the focus is not in a text field"),
         ("ctrl+q", "Quit"),
     )),
 )  # fmt: skip

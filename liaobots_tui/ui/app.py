@@ -310,9 +310,8 @@ def run_app(settings: Settings, *, demo_gateway_urls: list[str] | None = None) -
     """
     from liaobots_tui.ui.images import load_image_support
 
-    image_mode = getattr(settings, "image_mode", "auto")
-    if image_mode != "off":
-        load_image_support()  # before App.run(): textual-image probes the terminal on import
+    # Before App.run(): textual-image probes the terminal on import (mode "off" skips it).
+    load_image_support(settings.image_mode)
     with Store(paths.db_file(), paths.images_dir()) as store:
         app = LiaobotsApp(
             settings,

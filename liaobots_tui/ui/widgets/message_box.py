@@ -4,10 +4,17 @@ A streaming reply grows through Textual's Markdown streaming API: deltas are
 buffered and written to a :class:`~textual.widgets.markdown.MarkdownStream` at
 most every :attr:`MessageBox.THROTTLE` seconds, so each write re-parses only the
 last block and a long reply costs the same per delta at the end as at the start.
-When the reply ends it gets one full render from its final text. Reasoning goes
-into a collapsed :class:`ThinkingBlock` above the answer, streamed the same way.
-A generated image closes the current text segment; later text opens a new one,
-so text and images keep the order the model sent them in.
+A long reply is a column of Markdown *pieces* of :attr:`MessageBox.SEAL_BLOCKS`
+top-level blocks each, cut only between top-level blocks (so each piece parses
+exactly as it would inside the whole text). When the live piece fills up it is
+sealed with one full render of its final text and a new piece takes over; when
+the reply ends the live piece gets its full render too, so the finished message
+is what a reload shows. Per flush the work is bounded (:attr:`FLUSH_CHARS`),
+so a model that outruns the renderer is drawn in slices, never in one freeze.
+
+Reasoning goes into a collapsed :class:`ThinkingBlock` above the answer,
+streamed the same way. A generated image closes the current text piece; later
+text opens a new one, so text and images keep the order the model sent them in.
 """
 
 from __future__ import annotations
