@@ -41,6 +41,7 @@ EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Streamed text is flushed at most this often (s): live to the eye, without a syscall per delta.
 FLUSH_EVERY = 0.03
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
+DEMO_DELTA_DELAY = 0.015
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve-demo", parents=[common], help="run the built-in fake gateway")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--auth-code", default="demo")
+    serve.add_argument("--delta-delay", type=float, default=0.0, metavar="S", help="seconds between deltas")
 
     sub.add_parser("demo", parents=[common], help="open the app against the built-in fake gateway")
     return parser
@@ -200,7 +202,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "serve-demo":
         from liaobots_tui.demo.gateway import serve_forever
 
-        serve_forever(port=args.port, auth_code=args.auth_code)
+        serve_forever(port=args.port, auth_code=args.auth_code, delta_delay=args.delta_delay)
         return EXIT_OK
     if command == "demo":
         return _run_demo(args)
@@ -221,7 +223,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     from liaobots_tui.demo.gateway import FakeGateway
     from liaobots_tui.ui.app import run_app
 
-    with FakeGateway(auth_code="demo") as gateway:
+    # Paced like a real model (about 60 deltas/s), so a new user sees a reply stream in.
+    with FakeGateway(auth_code="demo", delta_delay=DEMO_DELTA_DELAY) as gateway:
         settings = _settings(args, auth_code="demo")
         settings.base_urls = list(gateway.urls)
         return run_app(settings, demo_gateway_urls=list(gateway.urls))
