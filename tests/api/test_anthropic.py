@@ -26,39 +26,14 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
+from tests.api.replay import replay, sse_events
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "claude-sonnet-4-6"
 
 
-def sse_events(body: str) -> list[tuple[str, str]]:
-    """A minimal SSE splitter (blank-line framed, CRLF or LF, ``:`` comments skipped)."""
-    events: list[tuple[str, str]] = []
-    name = ""
-    data: list[str] = []
-    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not line:
-            if data:
-                events.append((name, "\n".join(data)))
-            name, data = "", []
-        elif not line.startswith(":"):
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                name = value
-            elif field == "data":
-                data.append(value)
-    return events
-
-
 def run(parser: ReplyParser, body: str) -> list[StreamEvent]:
-    """Feed a body as the transport would: stop once done, then close the stream."""
-    events: list[StreamEvent] = []
-    for name, data in sse_events(body):
-        events += parser.feed(name, data)
-        if parser.done:
-            break
-    return events + parser.end()
+    return replay(parser, body)
 
 
 def parse(fixture: str) -> tuple[list[StreamEvent], AnthropicParser]:

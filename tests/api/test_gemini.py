@@ -36,40 +36,15 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.errors import InputError
+from tests.api.replay import replay
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "gemini-3-pro-preview"
 IMAGE_MODEL = "gemini-3-pro-image-preview"
 
 
-def sse_events(body: str) -> list[tuple[str, str]]:
-    """A minimal SSE splitter (blank-line framed, CRLF or LF, ``:`` comments skipped)."""
-    events: list[tuple[str, str]] = []
-    name = ""
-    data: list[str] = []
-    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not line:
-            if data:
-                events.append((name, "\n".join(data)))
-            name, data = "", []
-        elif not line.startswith(":"):
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                name = value
-            elif field == "data":
-                data.append(value)
-    return events
-
-
 def run(parser: ReplyParser, body: str) -> list[StreamEvent]:
-    """Feed a body as the transport would: stop once done, then close the stream."""
-    events: list[StreamEvent] = []
-    for name, data in sse_events(body):
-        events += parser.feed(name, data)
-        if parser.done:
-            break
-    return events + parser.end()
+    return replay(parser, body)
 
 
 def make_png(size: tuple[int, int] = (3, 2)) -> bytes:
@@ -349,7 +324,9 @@ def test_non_stream_error_list() -> None:
     body = json.loads((FIXTURES / "json" / "gemini_error_list.json").read_text())
     [error] = parser.feed_body(body)
     assert error == stream_error_event(body)
-    assert isinstance(error, ErrorEvent) and error.message == "Please use a valid role: user, model. (HTTP 400)"
+    assert (
+        isinstance(error, ErrorEvent) and error.message == "Please use a valid role: user, model. (HTTP 400)"
+    )
     assert parser.done
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.api.openai_chat import OpenAIChatAdapter
+from tests.api.replay import replay, sse_events
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PNG = b"\x89PNG\r\n\x1a\nfake"
@@ -37,33 +37,8 @@ LOST = ErrorEvent(
 )
 
 
-def sse_events(raw: bytes) -> list[tuple[str, str]]:
-    """Tiny SSE splitter: LF or CRLF, ``:`` comments, multi-line data; an unterminated event is dropped."""
-    events: list[tuple[str, str]] = []
-    name, data = "", list[str]()
-    for line in re.split(r"\r\n|\r|\n", raw.decode("utf-8")):
-        if not line:
-            if data:
-                events.append((name, "\n".join(data)))
-            name, data = "", []
-        elif not line.startswith(":"):
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                name = value
-            elif field == "data":
-                data.append(value)
-    return events
-
-
 def run(parser: ReplyParser, fixture: str) -> list[StreamEvent]:
-    """Feed a recorded body as the transport does: stop once done, then close the stream."""
-    events: list[StreamEvent] = []
-    for name, data in sse_events((FIXTURES / "sse" / fixture).read_bytes()):
-        if parser.done:
-            break
-        events += parser.feed(name, data)
-    return events + parser.end()
+    return replay(parser, (FIXTURES / "sse" / fixture).read_bytes())
 
 
 def new_parser() -> ReplyParser:
