@@ -45,7 +45,6 @@ from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
 from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
     Conversation,
-    ErrorEvent,
     FinishEvent,
     FinishReason,
     ImagePart,
@@ -215,9 +214,9 @@ class AnthropicParser(ReplyParser):
         try:
             obj = json.loads(data)
         except (ValueError, RecursionError):
-            return self._fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
         if not isinstance(obj, dict):
-            return self._fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
+            return self.fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         kind = obj.get("type") or event
         if not kind and obj.get("error") is not None:
             kind = "error"  # a gateway's own {"error": …} envelope, untyped: still the reason the reply ended
@@ -225,18 +224,18 @@ class AnthropicParser(ReplyParser):
             return self._event(kind, obj)
         # OverflowError: an "index" of 1e400 (JSON Infinity) that int() cannot take.
         except (TypeError, AttributeError, KeyError, ValueError, OverflowError):
-            return self._fail(bad_response(f"A {kind!r} event has an unexpected shape."))
+            return self.fail(bad_response(f"A {kind!r} event has an unexpected shape."))
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
         if self.done:
             return []
         if not isinstance(body, dict):
-            return self._fail(bad_response(f"Expected a JSON object, got {type(body).__name__}."))
+            return self.fail(bad_response(f"Expected a JSON object, got {type(body).__name__}."))
         if body.get("type") == "error" or body.get("error") is not None:
-            return self._fail(stream_error_event(body))
+            return self.fail(stream_error_event(body))
         content = body.get("content")
         if not isinstance(content, list):
-            return self._fail(bad_response("The reply has no content list."))
+            return self.fail(bad_response("The reply has no content list."))
         events: list[StreamEvent] = []
         for index, block in enumerate(content):
             # A whole block reads like a stream's content_block_start that already holds everything.
@@ -245,7 +244,7 @@ class AnthropicParser(ReplyParser):
                     events += self._block_start(index, block)
                 except TypeError:
                     # Earlier blocks are in the reply's parts: their events must go out too.
-                    return events + self._fail(bad_response("A content block has an unexpected shape."))
+                    return events + self.fail(bad_response("A content block has an unexpected shape."))
         self._add_usage(body.get("usage"))
         events += self._finish(body.get("stop_reason"))
         self.done = True
@@ -275,7 +274,7 @@ class AnthropicParser(ReplyParser):
             self.done = True
             return events
         if kind == "error":
-            return self._fail(stream_error_event(obj))
+            return self.fail(stream_error_event(obj))
         # ping, content_block_stop and event types added later carry nothing to show.
         return []
 
@@ -283,7 +282,7 @@ class AnthropicParser(ReplyParser):
         message_id = message.get("id")
         if self._message_id is not None and message_id != self._message_id:
             # A gateway retried upstream and spliced a second reply into this stream.
-            return self._fail(bad_response("The stream started a second, different message."))
+            return self.fail(bad_response("The stream started a second, different message."))
         if self._message_id is None:
             self._message_id = message_id if isinstance(message_id, str) else ""
             self._add_usage(message.get("usage"))
@@ -361,7 +360,3 @@ class AnthropicParser(ReplyParser):
             events.append(UsageEvent(replace(self._usage)))
         events.append(FinishEvent(_FINISH.get(raw or "", "stop"), raw=raw))
         return events
-
-    def _fail(self, error: ErrorEvent) -> list[StreamEvent]:
-        self.done = True
-        return [error]

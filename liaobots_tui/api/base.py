@@ -59,6 +59,11 @@ class ReplyParser(ABC):
     def feed_body(self, body: Any) -> list[StreamEvent]:
         """The whole JSON body of a non-streaming reply (already decoded)."""
 
+    def fail(self, error: ErrorEvent) -> list[StreamEvent]:
+        """End the reply with ``error`` (nothing after it is read)."""
+        self.done = True
+        return [error]
+
     def end(self) -> list[StreamEvent]:
         """The stream closed. A reply cut off before its terminal event becomes an error."""
         if self.done:

@@ -268,7 +268,7 @@ class GeminiParser(ReplyParser):
         try:
             obj = json.loads(data)
         except (ValueError, RecursionError):
-            return self._fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
         return self._response(obj)
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
@@ -278,14 +278,10 @@ class GeminiParser(ReplyParser):
         if self.done:
             return events
         if not self._saw_candidate:
-            return events + self._fail(bad_response("The reply has no candidates."))
+            return events + self.fail(bad_response("The reply has no candidates."))
         # A whole body is the whole reply even when it names no finishReason.
         self.done = True
         return [*events, FinishEvent("stop")]
-
-    def _fail(self, error: ErrorEvent) -> list[StreamEvent]:
-        self.done = True
-        return [error]
 
     def _response(self, obj: Any) -> list[StreamEvent]:
         if isinstance(obj, list):  # a non-SSE stream is a JSON array; errors come as [{"error": …}]
@@ -296,15 +292,15 @@ class GeminiParser(ReplyParser):
                 collected += self._response(item)
             return collected
         if not isinstance(obj, dict):
-            return self._fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
+            return self.fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         if obj.get("error") is not None:
-            return self._fail(stream_error_event(obj))
+            return self.fail(stream_error_event(obj))
         events: list[StreamEvent] = []
         try:
             self._chunk(obj, events)
         except (TypeError, AttributeError, LookupError, ValueError):  # binascii.Error is a ValueError
             # Keep the events of the parts already added: what was shown must match what is saved.
-            return events + self._fail(bad_response("A reply chunk has an unexpected shape."))
+            return events + self.fail(bad_response("A reply chunk has an unexpected shape."))
         return events
 
     def _chunk(self, obj: dict[str, Any], events: list[StreamEvent]) -> None:

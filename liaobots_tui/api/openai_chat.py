@@ -32,7 +32,6 @@ from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
 from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
     Conversation,
-    ErrorEvent,
     FinishEvent,
     FinishReason,
     ImagePart,
@@ -163,7 +162,7 @@ class OpenAIChatParser(ReplyParser):
         try:
             chunk = json.loads(data)
         except (ValueError, RecursionError):
-            return self._fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
         if event == "error" and isinstance(chunk, dict) and "error" not in chunk:
             chunk = {"error": chunk}
         return self._chunk(chunk, stream=True)
@@ -175,7 +174,7 @@ class OpenAIChatParser(ReplyParser):
         if self.done:  # an error envelope or a malformed body
             return events
         if not self._saw_choice:
-            return self._fail(bad_response("The reply has no choices."))
+            return self.fail(bad_response("The reply has no choices."))
         if not self.finished:
             events.append(FinishEvent("stop"))
         self.done = True
@@ -187,18 +186,14 @@ class OpenAIChatParser(ReplyParser):
             self.done = True
         return super().end()
 
-    def _fail(self, error: ErrorEvent) -> list[StreamEvent]:
-        self.done = True
-        return [error]
-
     def _chunk(self, chunk: Any, *, stream: bool) -> list[StreamEvent]:
         if not isinstance(chunk, dict):
-            return self._fail(bad_response(f"Expected a JSON object, got {type(chunk).__name__}."))
+            return self.fail(bad_response(f"Expected a JSON object, got {type(chunk).__name__}."))
         if chunk.get("error") is not None:
-            return self._fail(stream_error_event(chunk))
+            return self.fail(stream_error_event(chunk))
         choices = chunk.get("choices")
         if choices is not None and not isinstance(choices, list):
-            return self._fail(bad_response("'choices' is not a list."))
+            return self.fail(bad_response("'choices' is not a list."))
         events: list[StreamEvent] = []
         finish: FinishEvent | None = None
         for choice in choices or []:
@@ -211,7 +206,7 @@ class OpenAIChatParser(ReplyParser):
                 try:
                     events += self._delta(delta)
                 except _BadChunk as exc:
-                    return self._fail(bad_response(str(exc)))
+                    return self.fail(bad_response(str(exc)))
             reason = choice.get("finish_reason")
             if isinstance(reason, str) and not self.finished:
                 self.finished = True

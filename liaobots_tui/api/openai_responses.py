@@ -177,18 +177,18 @@ class ResponsesParser(ReplyParser):
         try:
             payload = json.loads(data)
         except (ValueError, RecursionError):
-            return self._fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
         if not isinstance(payload, dict):
-            return self._fail(bad_response(f"Expected a JSON object, got {type(payload).__name__}."))
+            return self.fail(bad_response(f"Expected a JSON object, got {type(payload).__name__}."))
         kind = payload.get("type") if isinstance(payload.get("type"), str) else event
         if kind == "error" or (not kind and payload.get("error") is not None):
-            return self._fail(self._error(payload))
+            return self.fail(self._error(payload))
         if kind in _TEXT_DELTAS:
             return self._delta(payload, reasoning=_TEXT_DELTAS[kind])
         if kind == "response.output_item.done":
             item = payload.get("item")
             if not isinstance(item, dict):
-                return self._fail(bad_response("'item' is not an object."))
+                return self.fail(bad_response("'item' is not an object."))
             return self._item(item, payload.get("output_index"))
         if kind in _TERMINAL:
             response = payload.get("response")
@@ -199,12 +199,12 @@ class ResponsesParser(ReplyParser):
         if self.done:
             return []
         if not isinstance(body, dict):
-            return self._fail(bad_response(f"Expected a JSON object, got {type(body).__name__}."))
+            return self.fail(bad_response(f"Expected a JSON object, got {type(body).__name__}."))
         output = body.get("output")
         if not isinstance(output, list):
             if body.get("error") is not None:
-                return self._fail(stream_error_event(body))
-            return self._fail(bad_response("The reply has no 'output' list."))
+                return self.fail(stream_error_event(body))
+            return self.fail(bad_response("The reply has no 'output' list."))
         events: list[StreamEvent] = []
         for index, item in enumerate(output):
             if isinstance(item, dict):
@@ -212,10 +212,6 @@ class ResponsesParser(ReplyParser):
         return events + self._terminal(body, "")
 
     # ------------------------------------------------------------ pieces
-
-    def _fail(self, error: ErrorEvent) -> list[StreamEvent]:
-        self.done = True
-        return [error]
 
     def _error(self, payload: dict[str, Any]) -> ErrorEvent:
         nested = payload.get("error")
@@ -240,7 +236,7 @@ class ResponsesParser(ReplyParser):
     def _delta(self, payload: dict[str, Any], *, reasoning: bool) -> list[StreamEvent]:
         delta = payload.get("delta")
         if not isinstance(delta, str):
-            return self._fail(bad_response(f"'{payload.get('type')}' delta is not a string."))
+            return self.fail(bad_response(f"'{payload.get('type')}' delta is not a string."))
         if not delta:
             return []
         item_id = _str(payload.get("item_id"))
@@ -289,8 +285,8 @@ class ResponsesParser(ReplyParser):
         if kind == "response.failed" or status == "failed":
             error = response.get("error")
             if isinstance(error, dict) and error:
-                return self._fail(stream_error_event({"error": error}))
-            return self._fail(to_event(UpstreamError("The response failed.")))
+                return self.fail(stream_error_event({"error": error}))
+            return self.fail(to_event(UpstreamError("The response failed.")))
         events: list[StreamEvent] = []
         usage = response.get("usage")
         if isinstance(usage, dict):
