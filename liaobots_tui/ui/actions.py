@@ -95,6 +95,23 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ChatAction("copy_last", "Copy last reply", "Copy the last reply to the clipboard (OSC 52).", "f5"),
     ChatAction("copy_code", "Copy code block", "Copy a code block of the selected or last reply.", "f8"),
     ChatAction("toggle_chats", "Show or hide chats", "Show or hide the conversations sidebar.", "f9"),
+    # F10 and alt+letters: F6/F7 and most ctrl+letters belong to the prompt (TextArea),
+    # F11 is full-screen in many terminals; alt+x reaches the app as ESC x through tmux and SSH.
+    ChatAction(
+        "toggle_credits", "Toggle credits", "Show or hide the credits sidebar.", "f10", short="Credits"
+    ),
+    ChatAction(
+        "refresh_credits",
+        "Refresh credits",
+        "Fetch the balance and the cost of the last replies again.",
+        "alt+r",
+    ),
+    ChatAction(
+        "usage_history",
+        "Usage history",
+        "Browse, filter and export the usage records (what each reply cost).",
+        "alt+u",
+    ),
     ChatAction(
         "delete_conversation",
         "Delete chat",

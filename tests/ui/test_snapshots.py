@@ -11,13 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from liaobots_tui.api.account import CREDITS_PATH
 from liaobots_tui.api.messages import ReasoningDelta, TextDelta
+from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.themes import builtin_themes_dir
-from tests.ui.conftest import ScriptedSession, offline_client, offline_settings
+from tests.ui.conftest import ScriptedSession, offline_settings
 
 pytestmark = pytest.mark.ui
 
@@ -49,16 +52,33 @@ def _app(tmp_path: Path, script: list[Any], *, theme: str = "liaobots-dark", **s
     return LiaobotsApp(
         offline_settings(theme=theme, **settings),
         store=store,
-        client_factory=offline_client,
+        client_factory=_snapshot_client,
         session_factory=lambda client, s: session,
         config_path=tmp_path / "config.toml",
         theme_dirs=[builtin_themes_dir()],
     )
 
 
+def _snapshot_client(base_urls: Any, auth_code: str) -> GatewayClient:
+    """Like offline_client, but the credits endpoint answers a fixed balance (the sidebar shows it)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == CREDITS_PATH and "include_usage" not in request.url.params:
+            return httpx.Response(200, json={"data": {"balance": 85.5, "amount": 100.0}})
+        return httpx.Response(404, json={"error": {"message": "no"}})
+
+    return GatewayClient(list(base_urls), auth_code, transport=httpx.MockTransport(answer), max_retries=0)
+
+
 async def _quiet(pilot: Any) -> None:
     app = pilot.app
-    await app.workers.wait_for_complete()
+    # Until no worker runs: a finished reply starts the credits refresh in a new worker.
+    for _ in range(20):
+        running = [w for w in app.workers if w.is_running]
+        if not running:
+            break
+        await app.workers.wait_for_complete(running)
+        await pilot.pause()
     for area in app.screen.query("TextArea"):
         area.cursor_blink = False
     await pilot.pause()

@@ -12,6 +12,7 @@ unexpected opens :class:`ErrorModal` with the traceback; the app keeps running.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import sqlite3
 import time
@@ -30,6 +31,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from liaobots_tui.api.account import Credits, UsagePage, fetch_credits, fetch_usage_page
 from liaobots_tui.api.messages import (
     FORMATS,
     DomainEvent,
@@ -50,7 +52,7 @@ from liaobots_tui.api.messages import (
     format_for_model,
     is_image_model,
 )
-from liaobots_tui.api.transport import host_of
+from liaobots_tui.api.transport import GatewayClient, host_of
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.chat import ChatEvent, TurnEnded, TurnStarted
 from liaobots_tui.errors import LiaobotsError
@@ -62,8 +64,11 @@ from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextI
 from liaobots_tui.ui.screens.error import ErrorModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
+from liaobots_tui.ui.screens.usage import UsageScreen
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
+from liaobots_tui.ui.widgets.credits_panel import CreditsPanel
+from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
 from liaobots_tui.ui.widgets.message_box import MessageBox, MessageHeader
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
@@ -75,6 +80,8 @@ if TYPE_CHECKING:
 LIST_PAGE = 100
 #: Below this terminal width the chats sidebar starts hidden.
 NARROW = 100
+#: Below this terminal width the credits sidebar starts hidden (the chat column needs the room).
+NARROW_CREDITS = 80
 #: The stream worker yields to the event loop at least this often (seconds), however fast events come.
 YIELD_EVERY = 0.02
 
@@ -82,6 +89,20 @@ YIELD_EVERY = 0.02
 def _slug(text: str) -> str:
     slug = re.sub(r"[^\w-]+", "-", text.lower(), flags=re.UNICODE).strip("-")
     return slug[:50] or "conversation"
+
+
+def _image_options_from(saved: object) -> ImageOptions:
+    """Image options stored in a conversation's settings; unknown keys or types fall back to defaults."""
+    if not isinstance(saved, dict):
+        return ImageOptions()
+    aspect, size = saved.get("aspect_ratio"), saved.get("image_size")
+    search, text = saved.get("google_search"), saved.get("want_text")
+    return ImageOptions(
+        aspect_ratio=aspect if isinstance(aspect, str) else None,
+        image_size=size if isinstance(size, str) else None,
+        google_search=search if isinstance(search, bool) else False,
+        want_text=text if isinstance(text, bool) else True,
+    )
 
 
 class ChatScreen(Screen[None]):
@@ -105,6 +126,8 @@ class ChatScreen(Screen[None]):
         self._usage_tokens: int | None = None
         self._list_search = ""
         self._draft: tuple[str, list[tuple[ImagePart, str]]] = ("", [])
+        #: The messages the credits panel prices (see _reply_finished).
+        self._cost_messages: list[Message] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -141,6 +164,23 @@ class ChatScreen(Screen[None]):
         self.sidebar.set_class(visible, "-visible")
 
     @property
+    def credits(self) -> CreditsPanel:
+        return self.query_one("#credits-panel", CreditsPanel)
+
+    async def _fetch_credits(self) -> Credits:
+        # Read the client at call time: setup may rebuild it with a new auth code.
+        return await fetch_credits(self._client())
+
+    async def _fetch_usage_page(self, next_id: str) -> UsagePage:
+        return await fetch_usage_page(self._client(), next_id=next_id)
+
+    def _client(self) -> GatewayClient:
+        client = self.lapp.client
+        if client is None:
+            raise LiaobotsError("Not connected: set the auth code first (ctrl+p → Set auth code).")
+        return client
+
+    @property
     def streaming(self) -> bool:
         return self._streaming_box is not None or any(
             w.is_running for w in self.workers if w.group == "stream"
@@ -155,10 +195,14 @@ class ChatScreen(Screen[None]):
                 with Vertical(id="input-area"):
                     yield Static("", id="edit-banner")
                     yield AttachmentBar(id="attachments")
-                    # Seam for the image options bar (aspect ratio, size, search) of image models.
-                    yield Horizontal(id="image-options")
+                    # Aspect ratio, size, search: shown only for image models (_update_status).
+                    with Horizontal(id="image-options"):
+                        yield ImageOptionsBar(id="image-options-bar")
                     yield PromptInput(id="prompt", history=self.history)
-            yield Vertical(id="sidebar")
+            with Vertical(id="sidebar"):
+                yield CreditsPanel(
+                    self._fetch_credits, self._fetch_usage_page, self.lapp.settings.low_balance
+                )
         yield StatusBar(id="status")
         yield Footer()
 
@@ -169,9 +213,9 @@ class ChatScreen(Screen[None]):
         self.system = settings.system_prompt
         self.temperature = settings.temperature
         self.query_one("#edit-banner").display = False
-        self.query_one("#image-options").display = False
         if self.app.size.width < NARROW:
             self.chats.display = False
+        self.set_sidebar_visible(self.app.size.width >= NARROW_CREDITS)
         self._update_status()
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
@@ -191,6 +235,8 @@ class ChatScreen(Screen[None]):
         return self.format or format_for_model(self.model)
 
     def _update_status(self) -> None:
+        # Every model change ends here, so this is where the image options appear or go.
+        self.query_one("#image-options").display = is_image_model(self.model)
         status = self.status
         status.model = self.model
         status.format = self._resolved_format() + ("" if self.format else " (auto)")
@@ -244,11 +290,14 @@ class ChatScreen(Screen[None]):
         self.format = cast("Format | None", fmt) if fmt in FORMATS else None
         temperature = settings.get("temperature", self.lapp.settings.temperature)
         self.temperature = float(temperature) if isinstance(temperature, int | float) else None
+        self.image_options_bar.set_options(_image_options_from(settings.get("image_options")))
         self.history.entries = []
         for message in conversation.messages:
             if message.role == "user":
                 self.history.add(message.text)
         await self.view.show_messages(conversation.messages)
+        self._cost_messages = list(conversation.messages)
+        self.credits.set_conversation(conversation.messages)
         self.call_after_refresh(gc_pause.settle)
         self.chats.mark_current(conversation_id)
         self._update_title()
@@ -277,8 +326,11 @@ class ChatScreen(Screen[None]):
         settings = self.lapp.settings
         self.system = settings.system_prompt
         self.temperature = settings.temperature
+        self.image_options_bar.set_options(ImageOptions())
         self.history.entries = []
         await self.view.show_messages([])
+        self._cost_messages = []
+        self.credits.set_conversation([])
         self.call_after_refresh(gc_pause.settle)
         self.chats.mark_current(None)
         self.chats.option_list.highlighted = None
@@ -344,6 +396,17 @@ class ChatScreen(Screen[None]):
             options.highlighted = 0
         options.focus()
 
+    def action_toggle_credits(self) -> None:
+        self.set_sidebar_visible(not self.sidebar.has_class("-visible"))
+        if not self.sidebar.has_class("-visible") and self.sidebar.has_focus_within:
+            self.prompt.focus()
+
+    def action_refresh_credits(self) -> None:
+        self.credits.refresh_credits()
+
+    def action_usage_history(self) -> None:
+        self.app.push_screen(UsageScreen(self._fetch_usage_page))
+
     def action_toggle_chats(self) -> None:
         self.chats.display = not self.chats.display
         if not self.chats.display and self.chats.has_focus_within:
@@ -389,6 +452,7 @@ class ChatScreen(Screen[None]):
             }
             settings["format_choice"] = self.format
             settings["temperature"] = self.temperature
+            settings["image_options"] = dataclasses.asdict(self.image_options_bar.options)
             store.update_conversation(self.conversation_id, settings=settings)
 
     def action_chat_settings(self) -> None:
@@ -567,9 +631,19 @@ class ChatScreen(Screen[None]):
 
     # ------------------------------------------------------------------ sending
 
+    @property
+    def image_options_bar(self) -> ImageOptionsBar:
+        return self.query_one("#image-options-bar", ImageOptionsBar)
+
     def image_options(self) -> ImageOptions | None:
-        """Image generation options for the next request (seam for the image options bar)."""
-        return ImageOptions() if is_image_model(self.model) else None
+        """Image generation options for the next request: the bar's, for image models only."""
+        return self.image_options_bar.options if is_image_model(self.model) else None
+
+    @on(ImageOptionsBar.Changed)
+    def _image_options_changed(self, event: ImageOptionsBar.Changed) -> None:
+        event.stop()
+        if self.conversation_id is not None:
+            self._save_conversation_settings()
 
     def request_options(self) -> RequestOptions:
         return RequestOptions(model=self.model, temperature=self.temperature, image=self.image_options())
@@ -770,8 +844,10 @@ class ChatScreen(Screen[None]):
                         self._tick()
                         await box.finish(event.reply)
                         box = None
+                    self._reply_finished(event.reply)
                 elif isinstance(event, SourcesEvent):
-                    pass
+                    if box is not None:
+                        box.set_sources(event.sources)
                 now = time.monotonic()
                 if now - last_yield > YIELD_EVERY:
                     # A fast local stream must not starve input handling and the throttled flushes.
@@ -823,6 +899,24 @@ class ChatScreen(Screen[None]):
             self._update_title()
             self.refresh_chats()
         return box
+
+    def _reply_finished(self, reply: Message) -> None:
+        """Refresh the credits with the reply's cost and the conversation's total so far."""
+        stored: list[Message] = []
+        if self.conversation_id is not None:
+            with self.guard("load the chat"):
+                stored = self.lapp.store.load_conversation(self.conversation_id).messages
+        # The panel remembers when each reply ended by object identity: hand it the same
+        # objects as last time, so earlier replies keep their exact end times.
+        known = {m.id: m for m in self._cost_messages if m.id is not None}
+        merged = [
+            reply if m.id is not None and m.id == reply.id else known.get(m.id, m) if m.id else m
+            for m in stored
+        ]
+        if all(m is not reply for m in merged):
+            merged.append(reply)
+        self._cost_messages = merged
+        self.credits.reply_finished(reply, merged)
 
     def _stream_ended(self) -> None:
         self._streaming_box = None

@@ -20,6 +20,7 @@ text opens a new one, so text and images keep the order the model sent them in.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -33,8 +34,10 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from liaobots_tui.api.messages import ImagePart, Message, ReasoningPart, TextPart
+from liaobots_tui.api.messages import ImagePart, Message, ReasoningPart, Source, TextPart
+from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
+from liaobots_tui.ui.widgets.sources import SourcesList
 
 
 def _hard_breaks(state: StateCore) -> None:
@@ -214,8 +217,8 @@ class MessageBox(Vertical):
         if self.message.role == "user":
             if self.message.text:
                 yield Static(Content(self.message.text), classes="body user-text")
-            for image in self.message.images:
-                yield ImagePreview(image)
+            if self.message.images:
+                yield AttachmentThumbs(self.message.images, self._image_mode())
         elif self.streaming:
             self._thinking = ThinkingBlock(live=True)
             self._thinking.display = False
@@ -225,7 +228,27 @@ class MessageBox(Vertical):
             yield segment.markdown
         else:
             yield from self._static_parts()
+        if self.message.role != "user":
+            # Grounding links (Gemini Google Search); hidden while there are none.
+            yield SourcesList(self.message.sources)
         yield Static(self._notice(), classes="notice", markup=False)
+
+    def _image_mode(self) -> str | None:
+        """The app's ``image_mode`` setting (auto/halfcell/unicode/off); None outside the chat app."""
+        settings = getattr(self.app, "settings", None)
+        mode = getattr(settings, "image_mode", None)
+        return mode if isinstance(mode, str) else None
+
+    def _tail(self) -> Widget:
+        """What new content goes above: the sources list of a reply, else the notice line."""
+        sources = self.query_children(SourcesList)
+        return sources.first() if sources else self.query_one(".notice", Static)
+
+    def set_sources(self, sources: Iterable[Source]) -> None:
+        """Show the reply's grounding links (SourcesEvent while streaming)."""
+        self.message.sources = list(sources)
+        for widget in self.query_children(SourcesList):
+            widget.sources = list(self.message.sources)
 
     def _static_parts(self) -> ComposeResult:
         reasoning = "".join(p.text for p in self.message.parts if isinstance(p, ReasoningPart))
@@ -239,7 +262,7 @@ class MessageBox(Vertical):
             elif isinstance(part, ImagePart):
                 yield from self._static_text("".join(text))
                 text = []
-                yield ImagePreview(part)
+                yield ImagePreview(part, self._image_mode())
         yield from self._static_text("".join(text))
 
     def _static_text(self, text: str) -> ComposeResult:
@@ -345,11 +368,11 @@ class MessageBox(Vertical):
         await self._flush()
         self._stream_chars += 1
         self._refresh_notice()
-        preview = ImagePreview(part)
+        preview = ImagePreview(part, self._image_mode())
         segment = _Segment(_new_markdown())
-        notice = self.query_one(".notice", Static)
-        await self.mount(preview, before=notice)
-        await self.mount(segment.markdown, before=notice)
+        tail = self._tail()
+        await self.mount(preview, before=tail)
+        await self.mount(segment.markdown, before=tail)
         self._segments.append(segment)
 
     def set_notice(self, text: str | None) -> None:
@@ -465,6 +488,8 @@ class MessageBox(Vertical):
             text = segment.text()
             if text and not segment.sealed:
                 await segment.markdown.update(text)
+        if message is not None and message.sources:
+            self.set_sources(message.sources)
         if message is not None and message.parts and not self._stream_chars:
             # Nothing streamed (a non-streaming reply): render the parts whole.
             await self._render_parts_now()
@@ -474,15 +499,16 @@ class MessageBox(Vertical):
 
     async def _render_parts_now(self) -> None:
         notice = self.query_one(".notice", Static)
+        tail = self._tail()
         for child in list(self.children):
-            if child is not notice and not child.has_class("header"):
+            if child is not notice and child is not tail and not child.has_class("header"):
                 await child.remove()
         self._segments = []
         self._sealed = []
         self._thinking = None
         widgets: list[Widget] = list(self._static_parts())
         if widgets:
-            await self.mount_all(widgets, before=notice)
+            await self.mount_all(widgets, before=tail)
 
     # ------------------------------------------------------------------ parking
 
