@@ -27,10 +27,11 @@ from liaobots_tui.api.messages import (
     RequestOptions,
     SourcesEvent,
     StreamEvent,
+    TextDelta,
     UsageEvent,
     format_for_model,
 )
-from liaobots_tui.api.registry import get_adapter
+from liaobots_tui.api.registry import check_format, get_adapter
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import Store
@@ -71,7 +72,10 @@ class ChatSession:
         self.flush_interval = flush_interval
         self._clock = clock
 
-    async def send(
+    # send/regenerate/edit save first, then hand back the reply stream itself rather than
+    # re-yielding it: each async-generator layer costs a hop per delta on the hot path.
+
+    def send(
         self,
         conversation_id: int | None,
         user: Message,
@@ -80,19 +84,23 @@ class ChatSession:
         format: Format | None = None,
         system: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        """Add ``user`` to the conversation (a new one when None) and stream the reply."""
+        """Add ``user`` to the conversation (a new one when None) and stream the reply.
+
+        The user message is saved when this is called, before any request is sent.
+        """
+        fmt = self._format(options, format)
         if conversation_id is None:
             conversation_id = self.store.create_conversation(system=system or None)
         elif system is not None:
             self.store.update_conversation(conversation_id, system=system or None)
         self.store.add_message(conversation_id, user)
-        async for event in self._reply(conversation_id, user, options, format):
-            yield event
+        return self._reply(conversation_id, user, options, fmt)
 
-    async def regenerate(
+    def regenerate(
         self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
     ) -> AsyncIterator[ChatEvent]:
         """Drop the replies after the last user message and ask again."""
+        fmt = self._format(options, format)
         conversation = self.store.load_conversation(conversation_id)
         last_user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
         if last_user is None or last_user.id is None:
@@ -102,10 +110,9 @@ class ChatSession:
             first_reply = conversation.messages[index + 1]
             assert first_reply.id is not None
             self.store.delete_messages_from(conversation_id, first_reply.id)
-        async for event in self._reply(conversation_id, None, options, format):
-            yield event
+        return self._reply(conversation_id, None, options, fmt)
 
-    async def edit(
+    def edit(
         self,
         conversation_id: int,
         message_id: int,
@@ -115,15 +122,21 @@ class ChatSession:
         format: Format | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Replace user message ``message_id`` (and everything after it) with ``user`` and resend."""
+        fmt = self._format(options, format)
         self.store.delete_messages_from(conversation_id, message_id)
         self.store.add_message(conversation_id, user)
-        async for event in self._reply(conversation_id, user, options, format):
-            yield event
+        return self._reply(conversation_id, user, options, fmt)
+
+    @staticmethod
+    def _format(options: RequestOptions, format: Format | None) -> Format:
+        """The wire format for this turn; checked before anything is saved."""
+        fmt = format or format_for_model(options.model)
+        check_format(fmt)
+        return fmt
 
     async def _reply(
-        self, conversation_id: int, user: Message | None, options: RequestOptions, format: Format | None
+        self, conversation_id: int, user: Message | None, options: RequestOptions, fmt: Format
     ) -> AsyncIterator[ChatEvent]:
-        fmt: Format = format or format_for_model(options.model)
         adapter = get_adapter(fmt)
         conversation = self.store.load_conversation(conversation_id)
         reply = Message(
@@ -140,7 +153,9 @@ class ChatSession:
         last_flush = self._clock()
         try:
             async for event in self.client.stream_reply(adapter, conversation, options, parser):
-                if isinstance(event, ImageEvent):
+                if type(event) is TextDelta:  # the hot path: nothing to record
+                    pass
+                elif isinstance(event, ImageEvent):
                     # Saved before anyone sees it: a generated image is never only in memory.
                     image = event.image
                     image.path = str(self.store.save_image(conversation_id, image.data, image.mime_type))

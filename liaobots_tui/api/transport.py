@@ -58,7 +58,7 @@ from liaobots_tui.api.messages import (
     RetryEvent,
     StreamEvent,
 )
-from liaobots_tui.api.sse import SSEDecoder, iter_sse
+from liaobots_tui.api.sse import SSEDecoder, iter_sse_batches
 from liaobots_tui.errors import (
     AllDomainsUnreachable,
     BadResponseError,
@@ -466,12 +466,13 @@ class GatewayClient:
         failure: ErrorEvent | None = None
         try:
             if streaming and content_type != "application/json":
-                async with aclosing(iter_sse(response)) as sse_events:
-                    async for name, data in sse_events:
-                        for event in parser.feed(name, data):
-                            yield self._scrub_event(event) if isinstance(event, ErrorEvent) else event
-                        if parser.done:
-                            return
+                async with aclosing(iter_sse_batches(response)) as batches:
+                    async for batch in batches:
+                        for name, data in batch:
+                            for event in parser.feed(name, data):
+                                yield self._scrub_event(event) if isinstance(event, ErrorEvent) else event
+                            if parser.done:
+                                return
                 for event in parser.end():
                     yield self._scrub_event(event) if isinstance(event, ErrorEvent) else event
                 return

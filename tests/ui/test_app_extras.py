@@ -25,37 +25,15 @@ from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.usage_stats import format_credits
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
+from tests.ui.driving import chat, send, settle
 
 pytestmark = pytest.mark.ui
 
 IMAGE_MODEL = "gemini-3-pro-image-preview"
 
 
-def chat(app: LiaobotsApp) -> ChatScreen:
-    screen = app.screen
-    assert isinstance(screen, ChatScreen)
-    return screen
-
-
 def panel(app: LiaobotsApp) -> CreditsPanel:
     return chat(app).credits
-
-
-async def settle(app: LiaobotsApp, pilot: Any) -> None:
-    """Wait until no worker runs (workers may start others: reply → credits refresh)."""
-    for _ in range(20):
-        running = [w for w in app.workers if w.is_running]
-        if not running:
-            break
-        await app.workers.wait_for_complete(running)
-        await pilot.pause()
-    await pilot.pause()
-
-
-async def send(app: LiaobotsApp, pilot: Any, text: str) -> None:
-    chat(app).prompt.load_text(text)
-    await pilot.press("enter")
-    await settle(app, pilot)
 
 
 def generate_requests(gw: FakeGateway) -> list[RecordedRequest]:

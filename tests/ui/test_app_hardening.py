@@ -12,7 +12,7 @@ from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.themes import DEFAULT_THEME
 from tests.ui.conftest import AppFactory, demo_settings, offline_client, offline_settings
-from tests.ui.test_app_extras import send, settle
+from tests.ui.driving import send, settle
 
 pytestmark = pytest.mark.ui
 

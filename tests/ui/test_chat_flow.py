@@ -18,27 +18,13 @@ from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from liaobots_tui.ui.screens.setup import SetupScreen
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
+from tests.ui.driving import chat, send
 
 pytestmark = pytest.mark.ui
 
 
-def chat(app: LiaobotsApp) -> ChatScreen:
-    screen = app.screen
-    assert isinstance(screen, ChatScreen)
-    return screen
-
-
 def boxes(app: LiaobotsApp) -> list[MessageBox]:
     return chat(app).view.boxes()
-
-
-async def send(app: LiaobotsApp, pilot: object, text: str) -> None:
-    """Put ``text`` in the prompt, press Enter and wait until the reply is final."""
-    screen = chat(app)
-    screen.prompt.load_text(text)
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def test_send_message_streams_the_reply(

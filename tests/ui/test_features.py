@@ -34,16 +34,11 @@ from tests.ui.conftest import (
     offline_client,
     offline_settings,
 )
+from tests.ui.driving import chat, send, settle
 
 pytestmark = pytest.mark.ui
 
 REPLY = "Here you go:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
-
-
-def chat(app: LiaobotsApp) -> ChatScreen:
-    screen = app.screen
-    assert isinstance(screen, ChatScreen)
-    return screen
 
 
 def scripted_app(
@@ -55,17 +50,6 @@ def scripted_app(
     settings = kwargs.pop("settings", None) or offline_settings()
     app = make_app(settings, client_factory=offline_client, session_factory=lambda c, s: session, **kwargs)
     return app, session
-
-
-async def settle(app: LiaobotsApp, pilot: Any) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def send(app: LiaobotsApp, pilot: Any, text: str) -> None:
-    chat(app).prompt.load_text(text)
-    await pilot.press("enter")
-    await settle(app, pilot)
 
 
 def seed_conversation(store: Store, count: int, *, words: int = 30) -> int:
