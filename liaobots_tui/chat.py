@@ -93,8 +93,9 @@ class ChatSession:
             conversation_id = self.store.create_conversation(system=system or None)
         elif system is not None:
             self.store.update_conversation(conversation_id, system=system or None)
-        self.store.add_message(conversation_id, user)
-        return self._reply(conversation_id, user, options, fmt)
+        reply = self._placeholder(options, fmt)
+        self.store.add_messages(conversation_id, [user, reply])
+        return self._reply(conversation_id, user, reply, options, fmt)
 
     def regenerate(
         self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
@@ -110,7 +111,9 @@ class ChatSession:
             first_reply = conversation.messages[index + 1]
             assert first_reply.id is not None
             self.store.delete_messages_from(conversation_id, first_reply.id)
-        return self._reply(conversation_id, None, options, fmt)
+        reply = self._placeholder(options, fmt)
+        self.store.add_message(conversation_id, reply)
+        return self._reply(conversation_id, None, reply, options, fmt)
 
     def edit(
         self,
@@ -124,8 +127,9 @@ class ChatSession:
         """Replace user message ``message_id`` (and everything after it) with ``user`` and resend."""
         fmt = self._format(options, format)
         self.store.delete_messages_from(conversation_id, message_id)
-        self.store.add_message(conversation_id, user)
-        return self._reply(conversation_id, user, options, fmt)
+        reply = self._placeholder(options, fmt)
+        self.store.add_messages(conversation_id, [user, reply])
+        return self._reply(conversation_id, user, reply, options, fmt)
 
     @staticmethod
     def _format(options: RequestOptions, format: Format | None) -> Format:
@@ -134,15 +138,22 @@ class ChatSession:
         check_format(fmt)
         return fmt
 
+    @staticmethod
+    def _placeholder(options: RequestOptions, fmt: Format) -> Message:
+        """The reply as saved before the request: streaming, no parts yet."""
+        return Message(
+            "assistant", model=options.model, format=fmt, status="streaming", created_at=time.time()
+        )
+
     async def _reply(
-        self, conversation_id: int, user: Message | None, options: RequestOptions, fmt: Format
+        self, conversation_id: int, user: Message | None, reply: Message, options: RequestOptions, fmt: Format
     ) -> AsyncIterator[ChatEvent]:
         adapter = get_adapter(fmt)
         conversation = self.store.load_conversation(conversation_id)
-        reply = Message(
-            "assistant", model=options.model, format=fmt, status="streaming", created_at=time.time()
-        )
-        self.store.add_message(conversation_id, reply)
+        # The history this reply answers: everything before its placeholder, not turns another
+        # process may have added since.
+        position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
+        del conversation.messages[position:]
         self.store.update_conversation(
             conversation_id, settings={**self.store.conversation_settings(conversation_id),
                                        "model": options.model, "format": fmt}

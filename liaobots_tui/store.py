@@ -444,54 +444,71 @@ class Store:
     # ------------------------------------------------------------ messages
 
     def add_message(self, conversation_id: int, message: Message) -> int:
-        """Append ``message`` to the conversation and return its id.
+        """Append ``message`` to the conversation and return its id (see :meth:`add_messages`)."""
+        return self.add_messages(conversation_id, [message])[0]
 
+    def add_messages(self, conversation_id: int, messages: list[Message]) -> list[int]:
+        """Append ``messages`` in one transaction and return their ids.
+
+        One transaction keeps a prompt and its reply placeholder together when
+        another process (the app, ``liaobots ask -c``) writes the same conversation.
         Image bytes not yet on disk are written under ``images_dir/<conversation>/``
         before the rows that point at them. An image whose file lives elsewhere
         (an attachment picked from disk, another conversation) is copied in, so
         the history survives the original being moved or its conversation deleted.
-        Sets ``message.id``, ``message.created_at`` (when 0) and each image's ``path``;
-        moves the conversation to the top of the history; gives an untitled
-        conversation the first line of the first user text as its title.
+        Sets each ``message.id``, ``message.created_at`` (when 0) and each image's
+        ``path``; moves the conversation to the top of the history; gives an
+        untitled conversation the first line of the first user text as its title.
 
         Raises:
             InputError: ``no conversation N``.
         """
-        if not message.created_at:
-            message.created_at = time.time()
         written: list[Path] = []
+        saved: list[tuple[Message, int, list[Any]]] = []
         try:
             with self._write() as db:
                 conv = self._conversation_row(conversation_id)
-                seq = db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
-                    (conversation_id,),
-                ).fetchone()[0]
-                cur = db.execute(
-                    "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
-                    " finish_reason, usage_json, sources_json, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conversation_id, seq, message.role, *self._message_values(message), message.created_at),
-                )
-                message_id = int(cast(int, cur.lastrowid))
-                rows = self._part_rows(conversation_id, message_id, message.parts, written)
-                self._insert_parts(db, message_id, rows)
+                title = conv["title"]
+                for message in messages:
+                    if not message.created_at:
+                        message.created_at = time.time()
+                    seq = db.execute(
+                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+                        (conversation_id,),
+                    ).fetchone()[0]
+                    cur = db.execute(
+                        "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
+                        " finish_reason, usage_json, sources_json, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            conversation_id,
+                            seq,
+                            message.role,
+                            *self._message_values(message),
+                            message.created_at,
+                        ),
+                    )
+                    message_id = int(cast(int, cur.lastrowid))
+                    rows = self._part_rows(conversation_id, message_id, message.parts, written)
+                    self._insert_parts(db, message_id, rows)
+                    saved.append((message, message_id, rows))
+                    if not title and message.role == "user":
+                        title = title_from_text(message.text)
                 assignments = "updated_at = ?"
                 params: list[Any] = [self._stamp(db)]
-                if not conv["title"] and message.role == "user":
-                    title = title_from_text(message.text)
-                    if title:
-                        assignments += ", title = ?"
-                        params.append(title)
+                if title and title != conv["title"]:
+                    assignments += ", title = ?"
+                    params.append(title)
                 db.execute(f"UPDATE conversations SET {assignments} WHERE id = ?", (*params, conversation_id))
         except BaseException:
             for path in written:
                 with contextlib.suppress(OSError):
                     path.unlink()
             raise
-        message.id = message_id
-        self._set_paths(message.parts, rows)
-        return message_id
+        for message, message_id, rows in saved:
+            message.id = message_id
+            self._set_paths(message.parts, rows)
+        return [message_id for _, message_id, _ in saved]
 
     def update_message(self, message: Message) -> None:
         """Rewrite a saved message: parts, status, error, usage, finish reason, sources, model.

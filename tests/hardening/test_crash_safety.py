@@ -4,16 +4,11 @@ The kill test is the one place in the hardening suite that waits on the clock: i
 polls the child's stdout (with a deadline) until the reply has streamed for a
 while, then kills it. Everything else waits on events and thread joins.
 
-What concurrency guarantees, and what it does not: every write is one
-``BEGIN IMMEDIATE`` transaction, so any number of processes and threads may write
-the same file without losing or corrupting a message, and a turn's user message
-and reply stay next to each other whenever turns of *one* conversation do not
-start at the same instant (the app streaming while ``ask -c`` adds turns,
-alternating writers, any number of writers on separate conversations). Two turns
-of the same conversation started at the same moment may interleave as
-user, user, reply, reply: ChatSession adds the prompt and the reply placeholder
-in two transactions. :func:`test_racing_turns_in_one_conversation_lose_nothing`
-pins down what still holds then.
+What concurrency guarantees: every write is one ``BEGIN IMMEDIATE`` transaction,
+so any number of processes and threads may write the same file without losing or
+corrupting a message; ChatSession saves a prompt and its reply placeholder in one
+transaction, so a turn's user message and reply stay next to each other even when
+turns of one conversation start at the same instant.
 """
 
 from __future__ import annotations
@@ -303,7 +298,7 @@ def test_ask_c_while_the_app_streams_into_the_same_conversation(
 
 
 def test_racing_turns_in_one_conversation_lose_nothing(gw: FakeGateway, tmp_path: Path) -> None:
-    """Turns of one conversation started at the same instant: order may interleave, nothing is lost."""
+    """Turns of one conversation started at the same instant: nothing lost, each prompt next to its reply."""
     db, images = tmp_path / "h.sqlite3", tmp_path / "images"
     cid = _run_turns(db, images, gw.urls, ["seed"])
     prompts = {w: [f"racer {w} turn {t}" for t in range(3)] for w in range(3)}
@@ -321,3 +316,6 @@ def test_racing_turns_in_one_conversation_lose_nothing(gw: FakeGateway, tmp_path
     replies = [m for m in messages if m.role == "assistant"]
     assert len(replies) == 10 and all(m.status == "complete" and m.text for m in replies)
     assert len({m.id for m in messages}) == 20
+    assert [m.role for m in messages] == ["user", "assistant"] * 10
+    for prompt, reply in zip(messages[0::2], messages[1::2], strict=True):
+        assert reply.text == gw.reply_text_for(reply.model or "", prompt.text)
