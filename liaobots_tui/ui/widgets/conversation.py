@@ -195,7 +195,9 @@ class ConversationView(VerticalScroll):
 
     def on_message_box_grew(self, event: MessageBox.Grew) -> None:
         event.stop()
-        self.schedule_parking()
+        # Park now, from the last layout: the changes join the refresh the new piece causes
+        # anyway, instead of costing a layout of their own after it.
+        self._update_parking()
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:

@@ -6,10 +6,10 @@ most every :attr:`MessageBox.THROTTLE` seconds, so each write re-parses only the
 last block and a long reply costs the same per delta at the end as at the start.
 A long reply is a column of Markdown *pieces* of :attr:`MessageBox.SEAL_BLOCKS`
 top-level blocks each, cut only between top-level blocks (so each piece parses
-exactly as it would inside the whole text). When the live piece fills up it is
-sealed with one full render of its final text and a new piece takes over; when
-the reply ends the live piece gets its full render too, so the finished message
-is what a reload shows. Per flush the work is bounded (:attr:`FLUSH_CHARS`),
+exactly as it would inside the whole text). When the live piece fills up, the rest
+of its last blocks is streamed in (no remount of the whole piece), it is sealed
+and a new piece takes over; when the reply ends the live piece gets one full
+render, so the finished message is what a reload shows. Per flush the work is bounded (:attr:`FLUSH_CHARS`),
 so a model that outruns the renderer is drawn in slices, never in one freeze.
 
 Reasoning goes into a collapsed :class:`ThinkingBlock` above the answer,
@@ -431,12 +431,22 @@ class MessageBox(Vertical):
         # The live piece is full: it keeps its first SEAL_BLOCKS blocks, the rest starts a new piece.
         lines = whole.splitlines(keepends=True)
         head, tail = "".join(lines[: starts[self.SEAL_BLOCKS]]), "".join(lines[starts[self.SEAL_BLOCKS] :])
-        if live.stream is not None:
+        streamed = live.text()
+        if live.stream is not None and head.startswith(streamed):
+            # The piece's blocks are what a full parse gives (cuts fall between top-level
+            # blocks): stream the rest of its last blocks rather than remount all of them,
+            # which re-laid and re-drew the whole piece in one long frame.
+            if len(head) > len(streamed):
+                await live.stream.write(head[len(streamed) :])
             await stop_stream(live.stream)
             live.stream = None
-        # One full render of the finished blocks: exactly what a reload shows.
-        await live.markdown.update(head)
-        self.shown_chars += len(head) - len(live.text())
+        else:
+            if live.stream is not None:
+                await stop_stream(live.stream)
+                live.stream = None
+            # One full render of the finished blocks: exactly what a reload shows.
+            await live.markdown.update(head)
+        self.shown_chars += len(head) - len(streamed)
         live.chunks = [head]
         live.sealed = True
         self._sealed.append(live)
