@@ -236,7 +236,7 @@ class Store:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(db)
             # Durable across app crashes; only an OS crash may lose the last flushes.
             db.execute("PRAGMA synchronous = NORMAL")
             _migrate(db, db_path)
@@ -698,6 +698,23 @@ class Store:
 
 
 # ---------------------------------------------------------------- module helpers
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out other processes that open the same new file at once.
+
+    Changing the journal mode needs an exclusive lock and SQLite does not call the
+    busy handler for it, so a second opener gets "database is locked" at once.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _migrate(db: sqlite3.Connection, db_path: Path) -> None:
