@@ -36,7 +36,6 @@ gateways drop; or one ``message`` body) → events:
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -199,8 +198,6 @@ class AnthropicParser(ReplyParser):
 
     def __init__(self) -> None:
         super().__init__()
-        #: A FinishEvent was emitted (message_delta with stop_reason, or message_stop).
-        self.finished = False
         self._message_id: str | None = None
         self._usage = Usage()
         self._saw_usage = False
@@ -208,13 +205,7 @@ class AnthropicParser(ReplyParser):
 
     # ------------------------------------------------------------ entry points
 
-    def feed(self, event: str, data: str) -> list[StreamEvent]:
-        if self.done or not data.strip():
-            return []
-        try:
-            obj = json.loads(data)
-        except (ValueError, RecursionError):
-            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+    def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
         if not isinstance(obj, dict):
             return self.fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
         kind = obj.get("type") or event
@@ -249,12 +240,6 @@ class AnthropicParser(ReplyParser):
         events += self._finish(body.get("stop_reason"))
         self.done = True
         return events
-
-    def end(self) -> list[StreamEvent]:
-        if self.finished:
-            # The stop reason arrived; a stream cut just before message_stop lost nothing.
-            self.done = True
-        return super().end()
 
     # ------------------------------------------------------------ stream events
 

@@ -9,11 +9,13 @@ their provider data. No I/O happens here; ``transport.py`` does the HTTP.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from liaobots_tui.api.http_errors import bad_response, error_from_http
 from liaobots_tui.api.messages import (
     Conversation,
     ErrorEvent,
@@ -42,18 +44,31 @@ class ReplyParser(ABC):
 
     ``done`` becomes True once a terminal event (finish or error) was returned;
     the transport stops reading then (Chat Completions' ``[DONE]`` included).
+    ``finished`` is set by parsers whose format sends more after the finish
+    (usage, an end marker): a stream that closes after it lost nothing.
     """
 
     def __init__(self) -> None:
         self.builder = PartsBuilder()
         self.done = False
+        self.finished = False
 
-    @abstractmethod
     def feed(self, event: str, data: str) -> list[StreamEvent]:
         """One SSE event: its ``event:`` name ("" when absent) and joined ``data:`` text.
 
         Malformed data yields an :class:`ErrorEvent` (kind ``bad_response``), never raises.
         """
+        if self.done or not data.strip():
+            return []
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError):
+            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+        return self.feed_json(event, obj)
+
+    @abstractmethod
+    def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
+        """One SSE event whose data decoded as JSON (of any type: check it)."""
 
     @abstractmethod
     def feed_body(self, body: Any) -> list[StreamEvent]:
@@ -65,8 +80,9 @@ class ReplyParser(ABC):
         return [error]
 
     def end(self) -> list[StreamEvent]:
-        """The stream closed. A reply cut off before its terminal event becomes an error."""
-        if self.done:
+        """The stream closed. A reply cut off before its finish becomes an error."""
+        if self.done or self.finished:
+            self.done = True
             return []
         self.done = True
         return [
@@ -106,6 +122,4 @@ class Adapter(ABC):
 
     def parse_error(self, status: int, body: str, headers: Mapping[str, str]) -> LiaobotsError:
         """Map a non-2xx HTTP answer to our error family (shared logic by default)."""
-        from liaobots_tui.api.http_errors import error_from_http
-
         return error_from_http(status, body, headers)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
@@ -262,13 +261,7 @@ class GeminiParser(ReplyParser):
         # The last part carries a signature: the next text must open its own part, not extend it.
         self._last_signed = False
 
-    def feed(self, event: str, data: str) -> list[StreamEvent]:
-        if self.done or not data.strip():
-            return []
-        try:
-            obj = json.loads(data)
-        except (ValueError, RecursionError):
-            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+    def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
         return self._response(obj)
 
     def feed_body(self, body: Any) -> list[StreamEvent]:

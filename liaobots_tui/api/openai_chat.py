@@ -24,7 +24,6 @@ The usage chunk comes *after* the finish chunk, so ``done`` is set only by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -149,8 +148,6 @@ class OpenAIChatParser(ReplyParser):
 
     def __init__(self) -> None:
         super().__init__()
-        #: A finish_reason arrived (the FinishEvent was emitted once).
-        self.finished = False
         self._saw_choice = False
 
     def feed(self, event: str, data: str) -> list[StreamEvent]:
@@ -159,10 +156,9 @@ class OpenAIChatParser(ReplyParser):
         if data.strip() == "[DONE]":
             self.done = True
             return []
-        try:
-            chunk = json.loads(data)
-        except (ValueError, RecursionError):
-            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+        return super().feed(event, data)
+
+    def feed_json(self, event: str, chunk: Any) -> list[StreamEvent]:
         if event == "error" and isinstance(chunk, dict) and "error" not in chunk:
             chunk = {"error": chunk}
         return self._chunk(chunk, stream=True)
@@ -179,12 +175,6 @@ class OpenAIChatParser(ReplyParser):
             events.append(FinishEvent("stop"))
         self.done = True
         return events
-
-    def end(self) -> list[StreamEvent]:
-        if self.finished:
-            # Some gateways close right after finish_reason without [DONE]: the reply is whole.
-            self.done = True
-        return super().end()
 
     def _chunk(self, chunk: Any, *, stream: bool) -> list[StreamEvent]:
         if not isinstance(chunk, dict):

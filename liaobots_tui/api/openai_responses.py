@@ -28,7 +28,6 @@ A non-streaming body is the final response object, read item by item.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
@@ -171,13 +170,7 @@ class ResponsesParser(ReplyParser):
         self._streamed: set[str] = set()  # items (by id and by "@output_index") that sent deltas
         self._summary_index: dict[str, Any] = {}
 
-    def feed(self, event: str, data: str) -> list[StreamEvent]:
-        if self.done or not data.strip():
-            return []
-        try:
-            payload = json.loads(data)
-        except (ValueError, RecursionError):
-            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+    def feed_json(self, event: str, payload: Any) -> list[StreamEvent]:
         if not isinstance(payload, dict):
             return self.fail(bad_response(f"Expected a JSON object, got {type(payload).__name__}."))
         kind = payload.get("type") if isinstance(payload.get("type"), str) else event

@@ -55,7 +55,9 @@ class FakeParser(ReplyParser):
         if data == "[DONE]":
             self.done = True
             return [FinishEvent("stop")]
-        obj = json.loads(data)
+        return super().feed(event, data)
+
+    def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
         if "error" in obj:
             self.done = True
             return [stream_error_event(obj)]
