@@ -31,7 +31,9 @@ from liaobots_tui.api.messages import (
     RequestOptions,
     RetryEvent,
     TextDelta,
+    TextPart,
     format_for_model,
+    is_image_model,
 )
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.config import Settings, load_settings
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--show-thinking", action="store_true", help="print reasoning to stderr")
     ask.add_argument("--thinking", action="store_true", help="ask the model to think (where supported)")
     _add_image_options(ask)
+    ask.set_defaults(no_text=False)
 
     image = sub.add_parser("image", parents=[common], help="generate images with a Gemini image model")
     image.add_argument("prompt", help="what to draw")
@@ -105,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="image to edit")
     image.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="where to save (default: .)")
     image.add_argument("--no-text", action="store_true", help="ask for images only")
+    # `image` is an `ask` turn without the chat options: give them their neutral values.
+    image.set_defaults(
+        system=None, format=None, temperature=None, cid=None, cont=False,
+        no_stream=False, show_thinking=False, thinking=False,
+    )  # fmt: skip
     _add_image_options(image)
 
     credits_cmd = sub.add_parser("credits", parents=[common], help="show the balance")
@@ -255,8 +263,6 @@ def _image_options(args: argparse.Namespace, model: str, *, want_text: bool = Tr
         raise InputError(f"invalid aspect ratio {args.aspect_ratio!r}; use one of {' '.join(ASPECT_RATIOS)}")
     if args.image_size and args.image_size not in IMAGE_SIZES:
         raise InputError(f"invalid image size {args.image_size!r}; use one of {' '.join(IMAGE_SIZES)}")
-    from liaobots_tui.api.messages import is_image_model
-
     if not wanted and not is_image_model(model):
         return None
     return ImageOptions(args.aspect_ratio, args.image_size, bool(args.search), want_text)
@@ -268,9 +274,6 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _image(args: argparse.Namespace, settings: Settings) -> int:
-    for name in ("system", "format", "temperature", "cid", "no_stream", "show_thinking", "thinking"):
-        setattr(args, name, None)
-    args.cont = False
     return await _turn(args, settings, prompt=args.prompt, json_out=False,
                        image_dir=args.output_dir or Path.cwd(), images_to_stdout=True)  # fmt: skip
 
@@ -313,14 +316,11 @@ async def _turn(
             model=model,
             stream=not args.no_stream,
             temperature=args.temperature if args.temperature is not None else settings.temperature,
-            image=_image_options(args, model, want_text=not getattr(args, "no_text", False)),
+            image=_image_options(args, model, want_text=not args.no_text),
             thinking=bool(args.thinking),
         )
-        user = Message("user", parts=[*attachments])
-        if prompt.strip():
-            from liaobots_tui.api.messages import TextPart
-
-            user.parts.insert(0, TextPart(prompt))
+        user = Message("user", parts=[TextPart(prompt)] if prompt.strip() else [])
+        user.parts.extend(attachments)
         system = args.system if args.system is not None else (settings.system_prompt or None)
         if conversation_id is not None and args.system is None:
             system = None  # keep the conversation's own system prompt
