@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from liaobots_tui.api.messages import Conversation, ImagePart, Message
+from liaobots_tui.api.messages import Conversation, ImagePart
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,6 @@ def code_blocks(text: str) -> list[CodeBlock]:
             language = (token.info or "").strip().split(" ", 1)[0]
             blocks.append(CodeBlock(language, token.content))
     return blocks
-
-
-def message_markdown(message: Message) -> str:
-    """What "copy message" copies: the visible text, plus image paths for image-only replies."""
-    text = message.text
-    if not text.strip() and message.images:
-        return "\n".join(_image_line(p) for p in message.images)
-    return text
 
 
 def _image_line(part: ImagePart) -> str:
