@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from liaobots_tui.ui.app import LiaobotsApp
@@ -23,6 +24,16 @@ async def settle(app: LiaobotsApp, pilot: Any) -> None:
         await app.workers.wait_for_complete(running)
         await pilot.pause()
     await pilot.pause()
+
+
+async def until(pilot: Any, condition: Callable[[], bool], *, rounds: int = 50) -> None:
+    """Pause until ``condition()`` holds: work queued "after the next refresh" runs only
+    once the screen's update timer has fired, which a single pause does not promise."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause()
+    assert condition()
 
 
 async def send(app: LiaobotsApp, pilot: Any, text: str) -> None:

@@ -34,7 +34,7 @@ from tests.ui.conftest import (
     offline_client,
     offline_settings,
 )
-from tests.ui.driving import chat, send, settle
+from tests.ui.driving import chat, send, settle, until
 
 pytestmark = pytest.mark.ui
 
@@ -198,9 +198,7 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
         assert box.copy_text == text
         assert box.parked_count >= 3
         chat(app).view.scroll_home(animate=False)
-        await settle(app, pilot)
-        await pilot.pause()
-        assert pieces[0].display  # back on screen: unparked
+        await until(pilot, lambda: bool(pieces[0].display))  # back on screen: unparked
         # Reloaded from the store, the same pieces come back.
         await chat(app).open_conversation(chat(app).conversation_id or 0)
         await settle(app, pilot)
@@ -219,7 +217,7 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
         earlier = view.query_one("#earlier")
         assert earlier.display and "60 earlier messages" in str(earlier.render())
         view.scroll_home(animate=False)  # reaching the top loads the previous page
-        await settle(app, pilot)
+        await until(pilot, lambda: len(view.boxes()) == 80)
         assert len(view.boxes()) == 80 and view.hidden_count == 20
         assert view.boxes()[0].message.text.startswith("Message 20:")
         await pilot.press("ctrl+g")
