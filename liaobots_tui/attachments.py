@@ -37,4 +37,19 @@ def load_attachment(path: Path) -> ImagePart:
     mime = _MIME.get(kind)
     if mime is None:
         raise InputError(f"unsupported image type {kind or 'unknown'}: {shown} (use PNG, JPEG, GIF or WebP)")
+    _check_decodes(data, shown)
     return ImagePart(data, mime_type=mime)
+
+
+def _check_decodes(data: bytes, shown: str) -> None:
+    """Decode the image once: the header alone passes a truncated or damaged file,
+    which the gateway would reject only after the prompt was sent and paid for."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()  # PNG chunk CRCs and structure
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()  # the pixels themselves: a cut-off JPEG, GIF or WebP fails here
+    except Image.DecompressionBombError:
+        raise InputError(f"attachment has too many pixels to be a safe image: {shown}") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise InputError(f"attachment is damaged or truncated: {shown}") from None

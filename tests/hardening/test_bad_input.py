@@ -174,6 +174,33 @@ def test_non_image_attachment(
     assert one_line(err) == f"liaobots: Invalid input: attachment is not an image: {fake}"
 
 
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF"])
+def test_truncated_or_damaged_image_attachment(
+    gw: FakeGateway,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    noise = Image.frombytes("RGB", (64, 64), bytes(range(256)) * 48)
+    buffer = io.BytesIO()
+    noise.save(buffer, format=kind)
+    data = buffer.getvalue()
+    cut = tmp_path / f"cut off.{kind.lower()}"
+    cut.write_bytes(data[: len(data) // 2])  # a valid header, half the pixels
+    code, _, err = run(capsys, monkeypatch, "ask", "-a", str(cut), "hi")
+    assert code == 2
+    assert one_line(err) == f"liaobots: Invalid input: attachment is damaged or truncated: {cut}"
+    if kind == "PNG":
+        damaged = bytearray(data)
+        damaged[len(data) // 2] ^= 0xFF  # one flipped byte inside the image data: its CRC fails
+        bad = tmp_path / "flipped.png"
+        bad.write_bytes(bytes(damaged))
+        code, _, err = run(capsys, monkeypatch, "ask", "-a", str(bad), "hi")
+        assert code == 2 and one_line(err).endswith(f"damaged or truncated: {bad}")
+    assert chat_posts(gw) == []
+
+
 def test_unsupported_image_type(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
