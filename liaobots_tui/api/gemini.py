@@ -276,13 +276,15 @@ class GeminiParser(ReplyParser):
         self.done = True
         return [*events, FinishEvent("stop")]
 
-    def _response(self, obj: Any) -> list[StreamEvent]:
-        if isinstance(obj, list):  # a non-SSE stream is a JSON array; errors come as [{"error": …}]
+    def _response(self, obj: Any, *, in_array: bool = False) -> list[StreamEvent]:
+        if isinstance(obj, list) and not in_array:
+            # A non-SSE stream is one JSON array of responses; errors come as [{"error": …}].
+            # Only one level: recursing into nested arrays let hostile input exhaust the stack.
             collected: list[StreamEvent] = []
             for item in obj:
                 if self.done:
                     break
-                collected += self._response(item)
+                collected += self._response(item, in_array=True)
             return collected
         if not isinstance(obj, dict):
             return self.fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))

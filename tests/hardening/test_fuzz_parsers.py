@@ -673,6 +673,16 @@ def test_deeply_nested_json_never_raises(fmt: str) -> None:
             CASES["deep nesting"] += 1
 
 
+def test_gemini_reads_one_array_level_only() -> None:
+    """A non-SSE Gemini stream is one array of responses; an array inside it is refused,
+    not recursed into (recursion let nesting exhaust the stack, depending on its depth)."""
+    chunk = '{"candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]}}]}'
+    events, _ = run_parser("gemini", [("", f"[{chunk}]")])
+    assert any(isinstance(e, TextDelta) and e.text == "hi" for e in events)
+    events, _ = run_parser("gemini", [("", f"[[{chunk}]]")])
+    assert isinstance(events[-1], ErrorEvent) and events[-1].kind == "bad_response"
+
+
 # ---------------------------------------------------------------- the count
 
 
