@@ -24,7 +24,7 @@ from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextInputModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.themes import builtin_themes_dir
-from liaobots_tui.ui.widgets.message_box import MessageBox, ThinkingBlock
+from liaobots_tui.ui.widgets.message_box import MessageBox, ParkedRun, ThinkingBlock
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import (
     SIZE,
@@ -197,8 +197,19 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
         assert "".join(p.source for p in pieces) == text  # nothing lost or doubled at the cuts
         assert box.copy_text == text
         assert box.parked_count >= 3
-        chat(app).view.scroll_home(animate=False)
+        # The parked pieces above the view stand behind one blank of their total height.
+        runs = list(box.query_children(ParkedRun))
+        assert len(runs) == 1 and len(runs[0].members) == box.parked_count
+        assert runs[0].region.height == sum(s.markdown.outer_size.height for s in runs[0].members)
+        view = chat(app).view
+        height = view.virtual_size.height
+        view.scroll_home(animate=False)
         await until(pilot, lambda: bool(pieces[0].display))  # back on screen: unparked
+        assert pieces[-2].display is False  # and sealed ones at the bottom, now far away, parked instead
+        box.unpark()
+        await until(pilot, lambda: not box.query_children(ParkedRun))
+        await pilot.pause()  # laid out again with every piece shown
+        assert view.virtual_size.height == height  # parking never changed the reply's height
         # Reloaded from the store, the same pieces come back.
         await chat(app).open_conversation(chat(app).conversation_id or 0)
         await settle(app, pilot)

@@ -8,8 +8,8 @@ when the user scrolls to the top or presses the "earlier messages" line, so a
 1,000-message conversation opens as fast as a short one.
 
 Long replies are columns of Markdown pieces (see MessageBox). Pieces far above
-or below the view are *parked*: swapped for a blank placeholder of the same
-height, so every refresh lays out only what is near the screen. Parking is
+or below the view are *parked*: hidden, each run of them behind one blank of
+their total height, so every refresh lays out only what is near the screen. Parking is
 re-checked after scrolling and whenever a reply grows a piece; a width change
 brings everything back (heights change with the width).
 """

@@ -142,9 +142,19 @@ class _Segment:
         self.pending: list[str] = []
         #: Finished: its blocks are final and it is never written again (it may be parked).
         self.sealed = False
+        #: Rows it took when it was parked (0: shown). See MessageBox.park_offscreen.
+        self.parked_height = 0
 
     def text(self) -> str:
         return "".join(self.chunks)
+
+
+class ParkedRun(Static):
+    """A blank as tall as the adjacent parked pieces it stands in for (``members``, in order)."""
+
+    def __init__(self) -> None:
+        super().__init__("", classes="parked")
+        self.members: list[_Segment] = []
 
 
 class MessageHeader(Static, can_focus=True):
@@ -523,43 +533,84 @@ class MessageBox(Vertical):
     # ------------------------------------------------------------------ parking
 
     def park_offscreen(self, top: int, bottom: int) -> None:
-        """Swap sealed pieces entirely outside screen rows ``top``..``bottom`` for blank
-        placeholders of the same height, and bring back those that came near.
+        """Park sealed pieces entirely outside screen rows ``top``..``bottom`` and bring
+        back parked ones that came near.
 
-        A parked piece leaves the layout (display: none), so the compositor no longer
-        arranges its block widgets on every refresh.
+        A parked piece leaves the layout (display: none) and each run of adjacent
+        parked pieces is stood in for by one blank :class:`ParkedRun` of their total
+        height, so a layout pass costs the same whether ten or a thousand pieces sit
+        above the view.
         """
+        shown: list[_Segment] = []
+        for run in self.query_children(ParkedRun):
+            region = run.region
+            if not region.height:
+                continue  # not laid out yet: its members' places are unknown
+            y = region.y
+            for segment in list(run.members):
+                if y + segment.parked_height >= top and y <= bottom:
+                    shown.append(segment)
+                y += segment.parked_height
+        for segment in shown:
+            self._show(segment)
+        changed = bool(shown)
         for segment in self._sealed:
             markdown = segment.markdown
-            placeholder = getattr(markdown, "_parked", None)
-            if placeholder is not None:
-                region = placeholder.region
-                if region.height and region.bottom >= top and region.y <= bottom:
-                    self.unpark(segment)
-                continue
+            if segment.parked_height or not markdown.display or segment in shown:
+                continue  # a piece shown just now still has the place it had before it was parked
             region = markdown.region
             height = markdown.outer_size.height
-            if not markdown.display or not height or not region.height:
-                continue
-            if region.bottom < top or region.y > bottom:
-                spacer = Static("", classes="parked")
-                spacer.styles.height = height
-                self.mount(spacer, before=markdown)
-                markdown._parked = spacer  # type: ignore[attr-defined]
+            if height and region.height and (region.bottom < top or region.y > bottom):
+                segment.parked_height = height
                 markdown.display = False
+                changed = True
+        if changed:
+            self._rebuild_runs()
 
-    def unpark(self, segment: _Segment | None = None) -> None:
-        """Show parked pieces again (all of them by default: heights change with the width)."""
-        for item in [segment] if segment is not None else self._sealed:
-            placeholder = getattr(item.markdown, "_parked", None)
-            if placeholder is not None:
-                item.markdown.display = True
-                item.markdown._parked = None  # type: ignore[attr-defined]
-                placeholder.remove()
+    def unpark(self) -> None:
+        """Show every parked piece again (heights change with the width)."""
+        parked = [s for s in self._sealed if s.parked_height]
+        for segment in parked:
+            self._show(segment)
+        if parked:
+            self._rebuild_runs()
+
+    def _show(self, segment: _Segment) -> None:
+        segment.parked_height = 0
+        segment.markdown.display = True
+
+    def _rebuild_runs(self) -> None:
+        """One ParkedRun before each run of adjacent parked pieces, reusing those in place."""
+        runs: list[list[_Segment]] = []
+        pieces: dict[Widget, _Segment] = {s.markdown: s for s in self._sealed}
+        open_run = False
+        for child in self.children:
+            if isinstance(child, ParkedRun):
+                continue
+            segment = pieces.get(child)
+            if segment is not None and segment.parked_height:
+                if not open_run:
+                    runs.append([])
+                runs[-1].append(segment)
+                open_run = True
+            elif child.display:
+                open_run = False  # a shown widget ends the run; hidden non-pieces do not
+        # A run whose first piece is unchanged stays where it is (only its height changes).
+        old = {run.members[0].markdown: run for run in self.query_children(ParkedRun) if run.members}
+        for members in runs:
+            run = old.pop(members[0].markdown, None)
+            if run is None:
+                run = ParkedRun()
+                self.mount(run, before=members[0].markdown)
+            run.members = members
+            run.styles.height = sum(s.parked_height for s in members)
+        for run in old.values():
+            run.members = []  # it may linger until the removal is processed: never reuse it
+            run.remove()
 
     @property
     def parked_count(self) -> int:
-        return sum(1 for s in self._sealed if getattr(s.markdown, "_parked", None) is not None)
+        return sum(1 for s in self._sealed if s.parked_height)
 
     # ------------------------------------------------------------------ queries
 
