@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from liaobots_tui import cli
 from liaobots_tui.demo.gateway import FakeGateway
+from tests.cli_driving import gateway_in_env, run_cli
 
 AUTH = "test-code-123456"
 
 
 @pytest.fixture
 def gw(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        monkeypatch.setenv("LIAOBOTS_AUTH_CODE", AUTH)
-        monkeypatch.setenv("LIAOBOTS_BASE_URL", ",".join(gateway.urls))
+    with gateway_in_env(monkeypatch, AUTH) as gateway:
         yield gateway
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: bytes | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> Result:  # fmt: skip
-    if stdin is not None:
-        assert monkeypatch is not None
-        fake = io.TextIOWrapper(io.BytesIO(stdin))
-        monkeypatch.setattr(sys, "stdin", fake)
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
 
 
 def chat_requests(gw: FakeGateway) -> list[dict]:  # type: ignore[type-arg]
@@ -56,7 +36,7 @@ def test_ask_every_format(gw: FakeGateway, capsys: pytest.CaptureFixture[str], m
     args = ["ask", "-m", model, "-f", fmt, "Tell me about tables"]
     if not stream:
         args.insert(1, "--no-stream")
-    r = run(capsys, *args)
+    r = run_cli(capsys, *args)
     assert r.code == 0, r.err
     assert r.out == gw.reply_text_for(model, "Tell me about tables") + "\n"
     assert r.err == ""
@@ -65,7 +45,7 @@ def test_ask_every_format(gw: FakeGateway, capsys: pytest.CaptureFixture[str], m
 def test_ask_json_and_continue_with_another_format(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    r = run(capsys, "ask", "--json", "-m", "gemini-3-pro-preview", "-s", "Be brief.", "first question")
+    r = run_cli(capsys, "ask", "--json", "-m", "gemini-3-pro-preview", "-s", "Be brief.", "first question")
     assert r.code == 0, r.err
     first = json.loads(r.out)
     assert first["text"] == gw.reply_text_for("gemini-3-pro-preview", "first question")
@@ -74,14 +54,14 @@ def test_ask_json_and_continue_with_another_format(
     assert first["usage"]["input_tokens"] > 0 and first["usage"]["output_tokens"] > 0
     cid = first["conversation_id"]
 
-    r = run(capsys, "ask", "--json", "-c", "-m", "claude-sonnet-4-6", "second question")
+    r = run_cli(capsys, "ask", "--json", "-c", "-m", "claude-sonnet-4-6", "second question")
     second = json.loads(r.out)
     assert second["conversation_id"] == cid and second["format"] == "anthropic"
     body = chat_requests(gw)[-1]
     assert body["system"] == "Be brief."
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
 
-    r = run(capsys, "ask", "--json", "--cid", str(cid), "-f", "responses", "-m", "gpt-5.4", "third")
+    r = run_cli(capsys, "ask", "--json", "--cid", str(cid), "-f", "responses", "-m", "gpt-5.4", "third")
     assert json.loads(r.out)["conversation_id"] == cid
     body = chat_requests(gw)[-1]
     assert body["instructions"] == "Be brief."
@@ -90,14 +70,14 @@ def test_ask_json_and_continue_with_another_format(
 
 def test_prompt_from_stdin(gw: FakeGateway, capsys: pytest.CaptureFixture[str],
                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    r = run(capsys, "ask", "-m", "gpt-5.4", stdin=b"piped prompt\n", monkeypatch=monkeypatch)
+    r = run_cli(capsys, "ask", "-m", "gpt-5.4", stdin=b"piped prompt\n", monkeypatch=monkeypatch)
     assert r.code == 0, r.err
     assert r.out == gw.reply_text_for("gpt-5.4", "piped prompt\n") + "\n"
 
 
 def test_non_utf8_stdin_is_a_usage_error(gw: FakeGateway, capsys: pytest.CaptureFixture[str],
                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    r = run(capsys, "ask", "-", stdin=b"caf\xe9", monkeypatch=monkeypatch)
+    r = run_cli(capsys, "ask", "-", stdin=b"caf\xe9", monkeypatch=monkeypatch)
     assert r.code == 2
     assert r.err.count("\n") == 1 and "not valid UTF-8" in r.err
 
@@ -117,7 +97,7 @@ def test_non_utf8_stdin_is_a_usage_error(gw: FakeGateway, capsys: pytest.Capture
 )
 def test_bad_input_is_one_line_and_exit_2(gw: FakeGateway, capsys: pytest.CaptureFixture[str],
                                           argv: list[str], needle: str) -> None:  # fmt: skip
-    r = run(capsys, *argv)
+    r = run_cli(capsys, *argv)
     assert r.code == 2
     assert needle in r.err and r.err.count("\n") == 1 and "Traceback" not in r.err
 
@@ -125,7 +105,7 @@ def test_bad_input_is_one_line_and_exit_2(gw: FakeGateway, capsys: pytest.Captur
 def test_non_image_attachment(gw: FakeGateway, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     note = tmp_path / "notes file.txt"
     note.write_text("not a picture")
-    r = run(capsys, "ask", "-a", str(note), "hi")
+    r = run_cli(capsys, "ask", "-a", str(note), "hi")
     assert r.code == 2 and "not an image" in r.err
 
 
@@ -133,7 +113,7 @@ def test_image_attachment_reaches_request(gw: FakeGateway, capsys: pytest.Captur
                                           tmp_path: Path) -> None:  # fmt: skip
     pic = tmp_path / "图 with space.png"
     Image.new("RGB", (8, 8), "red").save(pic)
-    r = run(capsys, "ask", "-m", "claude-sonnet-4-6", "-a", str(pic), "what colour?")
+    r = run_cli(capsys, "ask", "-m", "claude-sonnet-4-6", "-a", str(pic), "what colour?")
     assert r.code == 0, r.err
     content = chat_requests(gw)[-1]["messages"][0]["content"]
     assert content[0] == {"type": "text", "text": "what colour?"}
@@ -144,7 +124,7 @@ def test_wrong_auth_code(gw: FakeGateway, capsys: pytest.CaptureFixture[str],
                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setenv("LIAOBOTS_AUTH_CODE", "wrong-code")
     for model in ("gpt-5.4", "claude-sonnet-4-6", "gemini-3-pro-preview"):
-        r = run(capsys, "ask", "-m", model, "hi")
+        r = run_cli(capsys, "ask", "-m", model, "hi")
         assert r.code == 1
         assert r.err.startswith("liaobots: Authentication failed") and r.err.count("\n") == 1
         assert "wrong-code" not in r.err
@@ -152,7 +132,7 @@ def test_wrong_auth_code(gw: FakeGateway, capsys: pytest.CaptureFixture[str],
 
 def test_mid_stream_error_keeps_partial_output(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
     gw.faults.mid_stream_error_after = 5
-    r = run(capsys, "ask", "-m", "claude-sonnet-4-6", "a long answer please")
+    r = run_cli(capsys, "ask", "-m", "claude-sonnet-4-6", "a long answer please")
     assert r.code == 1
     full = gw.reply_text_for("claude-sonnet-4-6", "a long answer please")
     partial = r.out.rstrip("\n")
@@ -163,7 +143,7 @@ def test_mid_stream_error_keeps_partial_output(gw: FakeGateway, capsys: pytest.C
 def test_primary_domain_dead_fails_over(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
     gw.faults.dead_domains = {0}
     gw.faults.html_502_domains = {1}
-    r = run(capsys, "ask", "-m", "gpt-5.4", "hello")
+    r = run_cli(capsys, "ask", "-m", "gpt-5.4", "hello")
     assert r.code == 0, r.err
     assert r.out == gw.reply_text_for("gpt-5.4", "hello") + "\n"
     assert {q.domain for q in gw.requests if q.path.startswith("/v1/")} >= {2}
@@ -171,7 +151,7 @@ def test_primary_domain_dead_fails_over(gw: FakeGateway, capsys: pytest.CaptureF
 
 def test_all_domains_dead(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
     gw.faults.dead_domains = {0, 1, 2, 3}
-    r = run(capsys, "credits")
+    r = run_cli(capsys, "credits")
     assert r.code == 1
     assert r.err.startswith("liaobots: All domains unreachable") and r.err.count("\n") == 1
 
@@ -180,7 +160,7 @@ def test_image_command_saves_pngs(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "out dir"
-    r = run(capsys, "image", "a red fox", "--aspect-ratio", "16:9", "--image-size", "1K", "--search",
+    r = run_cli(capsys, "image", "a red fox", "--aspect-ratio", "16:9", "--image-size", "1K", "--search",
             "-o", str(out_dir))  # fmt: skip
     assert r.code == 0, r.err
     paths = [Path(line) for line in r.out.splitlines() if line.endswith(".png")]
@@ -193,13 +173,13 @@ def test_image_command_saves_pngs(
 
 
 def test_credits_usage_models(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
-    r = run(capsys, "credits", "--json")
+    r = run_cli(capsys, "credits", "--json")
     assert json.loads(r.out) == {"balance": gw.balance, "amount": gw.amount}
-    r = run(capsys, "usage", "--all", "--page-size", "7", "--json")
+    r = run_cli(capsys, "usage", "--all", "--page-size", "7", "--json")
     assert json.loads(r.out) == gw.usage_records
-    r = run(capsys, "usage", "--limit", "3", "--csv")
+    r = run_cli(capsys, "usage", "--limit", "3", "--csv")
     lines = r.out.splitlines()
     assert lines[0].startswith("id,time,model") and len(lines) == 4
-    r = run(capsys, "models", "--json")
+    r = run_cli(capsys, "models", "--json")
     ids = [m["id"] for m in json.loads(r.out)]
     assert "claude-sonnet-4-6" in ids and "gemini-3-pro-image-preview" in ids

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from liaobots_tui import cli, paths
+from liaobots_tui import paths
 from liaobots_tui.attachments import MAX_ATTACHMENT_BYTES
 from liaobots_tui.demo import envelopes
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
+from tests.cli_driving import gateway_in_env, run_cli
 
 pytestmark = pytest.mark.bad_input
 
@@ -29,9 +30,7 @@ AUTH = "bad-input-code-77e1"
 
 @pytest.fixture
 def gw(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        monkeypatch.setenv("LIAOBOTS_AUTH_CODE", AUTH)
-        monkeypatch.setenv("LIAOBOTS_BASE_URL", ",".join(gateway.urls))
+    with gateway_in_env(monkeypatch, AUTH) as gateway:
         yield gateway
 
 
@@ -41,11 +40,8 @@ def run(
     *argv: str,
     stdin: bytes | None = None,
 ) -> tuple[int, str, str]:
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    result = run_cli(capsys, *argv, stdin=stdin, monkeypatch=monkeypatch)
+    return result.code, result.out, result.err
 
 
 def one_line(err: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from liaobots_tui import cli, paths
+from liaobots_tui import paths
 from liaobots_tui.api.messages import (
     DomainEvent,
     ErrorEvent,
@@ -34,6 +34,7 @@ from liaobots_tui.chat import ChatEvent, ChatSession, TurnEnded, TurnStarted
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.demo.replies import reply_deltas
 from liaobots_tui.store import Store
+from tests.cli_driving import Result, gateway_in_env, run_cli
 
 pytestmark = pytest.mark.faults
 
@@ -50,24 +51,8 @@ FORMAT_IDS = [fmt for _, fmt in FORMATS]
 
 @pytest.fixture
 def gw(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        monkeypatch.setenv("LIAOBOTS_AUTH_CODE", AUTH)
-        monkeypatch.setenv("LIAOBOTS_BASE_URL", ",".join(gateway.urls))
+    with gateway_in_env(monkeypatch, AUTH) as gateway:
         yield gateway
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def __repr__(self) -> str:
-        return f"Result({self.code}, out={self.out[-200:]!r}, err={self.err!r})"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
 
 
 def history() -> list[Message]:
@@ -110,7 +95,7 @@ def test_cli_primary_dead_fails_over_silently(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], model: str, fmt: Format
 ) -> None:
     gw.faults.dead_domains = {0}
-    r = run(capsys, "ask", "-m", model, "-f", fmt, "hello there")
+    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "hello there")
     assert (r.code, r.err) == (0, "")
     assert r.out == gw.reply_text_for(model, "hello there") + "\n"
     assert chat_posts(gw) == [1]
@@ -120,7 +105,7 @@ def test_cli_primary_dead_fails_over_silently(
 
 def test_cli_all_domains_dead_names_every_host(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
     gw.faults.dead_domains = {0, 1, 2, 3}
-    r = run(capsys, "ask", "-m", "gpt-5.4", "anyone home?")
+    r = run_cli(capsys, "ask", "-m", "gpt-5.4", "anyone home?")
     assert r.code == 1 and r.out == ""
     line = one_error_line(r)
     assert r.err.count("\n") == 1
@@ -137,7 +122,7 @@ def test_cli_every_kind_of_broken_domain_is_named(
     gw.faults.dead_domains = {0}
     gw.faults.html_502_domains = {1, 3}
     gw.faults.status_503_domains = {2}
-    r = run(capsys, "ask", "-m", "claude-sonnet-4-6", "hi")
+    r = run_cli(capsys, "ask", "-m", "claude-sonnet-4-6", "hi")
     assert r.code == 1
     h = [u.removeprefix("http://") for u in gw.urls]
     assert one_error_line(r) == (
@@ -149,7 +134,7 @@ def test_cli_every_kind_of_broken_domain_is_named(
 
 def test_cli_html_502_on_primary_fails_over(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
     gw.faults.html_502_domains = {0}
-    r = run(capsys, "ask", "-m", "gemini-3-pro-preview", "hello")
+    r = run_cli(capsys, "ask", "-m", "gemini-3-pro-preview", "hello")
     assert (r.code, r.err) == (0, "")
     assert chat_posts(gw) == [0, 1]
     assert history()[-1].status == "complete"
@@ -169,7 +154,7 @@ def test_cli_stall_mid_reply_keeps_partial_text(
     monkeypatch.setenv("LIAOBOTS_CONFIG_FILE", str(config))
     gw.faults.stall_after = 3
     gw.faults.stall_seconds = 30  # ended by the client's read timeout (and the gateway's stop)
-    r = run(capsys, "ask", "-m", model, "-f", fmt, "tell me a story")
+    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "tell me a story")
     assert r.code == 1
     text = partial(model, "tell me a story", 3)
     assert r.out == text + "\n"
@@ -182,7 +167,7 @@ def test_cli_connection_dropped_mid_stream(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], model: str, fmt: Format
 ) -> None:
     gw.faults.drop_after = 4
-    r = run(capsys, "ask", "-m", model, "-f", fmt, "go on")
+    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "go on")
     assert r.code == 1
     text = partial(model, "go on", 4)
     assert r.out == text + "\n"
@@ -197,7 +182,7 @@ def test_cli_rate_limit_storm_is_retried_and_shown(
 ) -> None:
     gw.faults.rate_limit = 3  # Anthropic alternates 429 and 529
     gw.faults.retry_after = 0
-    r = run(capsys, "ask", "-m", model, "-f", fmt, "busy?")
+    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "busy?")
     assert r.code == 0 and r.out == gw.reply_text_for(model, "busy?") + "\n"
     reasons = ["Rate limited", "Overloaded", "Rate limited"] if fmt == "anthropic" else ["Rate limited"] * 3
     assert r.err.splitlines() == [
@@ -213,7 +198,7 @@ def test_cli_endless_rate_limit_gives_up_after_bounded_retries(
 ) -> None:
     gw.faults.rate_limit = 100
     gw.faults.retry_after = 0
-    r = run(capsys, "ask", "-m", model, "-f", fmt, "still busy?")
+    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "still busy?")
     assert r.code == 1 and r.out == ""
     lines = r.err.splitlines()
     assert len(lines) == 4 and all("retrying in 0 s" in line for line in lines[:3])
@@ -227,7 +212,7 @@ def test_cli_retry_after_beyond_the_limit_is_not_waited(
 ) -> None:
     gw.faults.rate_limit = 1
     gw.faults.retry_after = 3600
-    r = run(capsys, "ask", "-m", "gpt-5.4", "later")
+    r = run_cli(capsys, "ask", "-m", "gpt-5.4", "later")
     assert r.code == 1
     assert r.err.count("\n") == 1 and r.err.rstrip().endswith("(the server asks to wait 3600 s)")
     assert len(chat_posts(gw)) == 1
@@ -238,7 +223,7 @@ def test_cli_out_of_credit_is_not_retried(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], model: str, fmt: Format
 ) -> None:
     gw.faults.out_of_credit = True
-    r = run(capsys, "ask", "-m", model, "-f", fmt, "one more")
+    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "one more")
     assert r.code == 1 and r.out == ""
     assert one_error_line(r).startswith("liaobots: Out of credits: ") and r.err.count("\n") == 1
     assert len(chat_posts(gw)) == 1
@@ -277,7 +262,7 @@ def test_cli_history_keeps_every_prompt_and_partial_reply_across_faults(
         faults.reset()
         faults.update(change)
         args = ["ask", "-m", model, prompt] if n == 0 else ["ask", "-c", prompt]
-        r = run(capsys, *args)
+        r = run_cli(capsys, *args)
         assert r.code == code, (prompt, r)
         if text != "<any>":
             assert r.out == (text + "\n" if text else ""), prompt

@@ -40,6 +40,7 @@ from liaobots_tui.config import (
 )
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import ConfigError, LiaobotsError
+from tests.cli_driving import gateway_in_env
 from tests.conftest import XdgDirs
 
 pytestmark = pytest.mark.secrets
@@ -61,9 +62,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def gw(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=CODE) as gateway:
-        monkeypatch.setenv("LIAOBOTS_AUTH_CODE", CODE)
-        monkeypatch.setenv("LIAOBOTS_BASE_URL", ",".join(gateway.urls))
+    with gateway_in_env(monkeypatch, CODE) as gateway:
         yield gateway
 
 
