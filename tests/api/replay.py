@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from liaobots_tui.api.base import ReplyParser
-from liaobots_tui.api.messages import StreamEvent
+from liaobots_tui.api.messages import ErrorEvent, StreamEvent
 from liaobots_tui.api.sse import SSEDecoder
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+#: What every parser's end() says when the stream closes before the reply finished.
+LOST = ErrorEvent(
+    "Connection lost", "The stream ended before the reply was complete.", retryable=True, kind="network"
+)
 
 
 def sse_events(body: bytes | str) -> list[tuple[str, str]]:
@@ -22,3 +30,8 @@ def replay(parser: ReplyParser, body: bytes | str) -> list[StreamEvent]:
             break
         events += parser.feed(name, data)
     return events + parser.end()
+
+
+def replay_fixture(parser: ReplyParser, name: str) -> list[StreamEvent]:
+    """Replay the recorded body ``fixtures/sse/NAME``, byte for byte."""
+    return replay(parser, (FIXTURES / "sse" / name).read_bytes())

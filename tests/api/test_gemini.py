@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from liaobots_tui.api.base import ReplyParser
 from liaobots_tui.api.gemini import GeminiAdapter, GeminiParser
 from liaobots_tui.api.http_errors import stream_error_event
 from liaobots_tui.api.messages import (
@@ -36,15 +35,10 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.errors import InputError
-from tests.api.replay import replay
+from tests.api.replay import FIXTURES, LOST, replay
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "gemini-3-pro-preview"
 IMAGE_MODEL = "gemini-3-pro-image-preview"
-
-
-def run(parser: ReplyParser, body: str) -> list[StreamEvent]:
-    return replay(parser, body)
 
 
 def make_png(size: tuple[int, int] = (3, 2)) -> bytes:
@@ -64,7 +58,7 @@ def fixture(name: str) -> str:
 
 def parse(name: str) -> tuple[list[StreamEvent], GeminiParser]:
     parser = GeminiAdapter().new_parser()
-    return run(parser, fixture(name)), parser
+    return replay(parser, fixture(name)), parser
 
 
 def build(conversation: Conversation, model: str = MODEL, **options: Any) -> dict[str, Any]:
@@ -238,12 +232,7 @@ def test_stream_closed_without_finish_reason_is_connection_lost() -> None:
     assert events == [
         TextDelta("Half a"),
         UsageEvent(Usage(input_tokens=5, output_tokens=2)),
-        ErrorEvent(
-            "Connection lost",
-            "The stream ended before the reply was complete.",
-            retryable=True,
-            kind="network",
-        ),
+        LOST,
     ]
     assert parser.parts() == [TextPart("Half a")]
 

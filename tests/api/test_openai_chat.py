@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,18 +26,10 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.api.openai_chat import OpenAIChatAdapter
-from tests.api.replay import replay, sse_events
+from tests.api.replay import FIXTURES, LOST, replay_fixture, sse_events
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 PNG = b"\x89PNG\r\n\x1a\nfake"
 PNG_URL = "data:image/png;base64,iVBORw0KGgpmYWtl"
-LOST = ErrorEvent(
-    "Connection lost", "The stream ended before the reply was complete.", retryable=True, kind="network"
-)
-
-
-def run(parser: ReplyParser, fixture: str) -> list[StreamEvent]:
-    return replay(parser, (FIXTURES / "sse" / fixture).read_bytes())
 
 
 def new_parser() -> ReplyParser:
@@ -170,7 +161,7 @@ def test_reasoning_content_stream_crlf() -> None:
     raw = (FIXTURES / "sse" / "openai_reasoning.txt").read_bytes()
     assert b"\r\n" in raw  # the fixture must stay CRLF to test CRLF framing
     parser = new_parser()
-    assert run(parser, "openai_reasoning.txt") == [
+    assert replay_fixture(parser, "openai_reasoning.txt") == [
         ReasoningDelta("Kites need"),
         ReasoningDelta(" wind."),
         TextDelta("Yes,"),
@@ -183,7 +174,7 @@ def test_reasoning_content_stream_crlf() -> None:
 
 def test_reasoning_field_stream() -> None:
     parser = new_parser()
-    assert run(parser, "openai_reasoning_field.txt") == [
+    assert replay_fixture(parser, "openai_reasoning_field.txt") == [
         ReasoningDelta("User greets."),
         TextDelta("Hello!"),
         FinishEvent("stop", raw="stop"),
@@ -194,7 +185,7 @@ def test_reasoning_field_stream() -> None:
 
 def test_azure_empty_first_chunk() -> None:
     parser = new_parser()
-    assert run(parser, "openai_azure.txt") == [
+    assert replay_fixture(parser, "openai_azure.txt") == [
         TextDelta("Bonjour"),
         FinishEvent("stop", raw="stop"),
         UsageEvent(Usage(input_tokens=20, output_tokens=2)),
@@ -204,7 +195,7 @@ def test_azure_empty_first_chunk() -> None:
 
 def test_mid_stream_error_keeps_partial_text() -> None:
     parser = new_parser()
-    assert run(parser, "openai_error_midstream.txt") == [
+    assert replay_fixture(parser, "openai_error_midstream.txt") == [
         TextDelta("Once upon"),
         ErrorEvent(
             "Upstream error",
@@ -228,13 +219,17 @@ def test_mid_stream_quota_error_is_credits() -> None:
 
 def test_truncated_stream_ends_with_error() -> None:
     parser = new_parser()
-    assert run(parser, "openai_truncated.txt") == [TextDelta("The first"), TextDelta(" half"), LOST]
+    assert replay_fixture(parser, "openai_truncated.txt") == [
+        TextDelta("The first"),
+        TextDelta(" half"),
+        LOST,
+    ]
     assert parser.parts() == [TextPart("The first half")]
 
 
 def test_length_finish() -> None:
     parser = new_parser()
-    assert run(parser, "openai_length.txt") == [
+    assert replay_fixture(parser, "openai_length.txt") == [
         TextDelta("One, two"),
         FinishEvent("length", raw="length"),
         UsageEvent(Usage(input_tokens=10, output_tokens=16, reasoning_tokens=14)),
@@ -243,7 +238,7 @@ def test_length_finish() -> None:
 
 def test_content_filter_without_done_is_complete() -> None:
     parser = new_parser()
-    assert run(parser, "openai_content_filter.txt") == [
+    assert replay_fixture(parser, "openai_content_filter.txt") == [
         TextDelta("I can"),
         FinishEvent("safety", raw="content_filter"),
     ]
@@ -252,7 +247,7 @@ def test_content_filter_without_done_is_complete() -> None:
 
 def test_malformed_json_is_bad_response() -> None:
     parser = new_parser()
-    events = run(parser, "openai_malformed.txt")
+    events = replay_fixture(parser, "openai_malformed.txt")
     assert events[0] == TextDelta("Hi")
     assert len(events) == 2
     error = events[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,18 +26,10 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.api.openai_responses import ResponsesAdapter
-from tests.api.replay import replay
+from tests.api.replay import FIXTURES, LOST, replay_fixture
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 PNG = b"\x89PNG\r\n\x1a\nfake"
 PNG_URL = "data:image/png;base64,iVBORw0KGgpmYWtl"
-LOST = ErrorEvent(
-    "Connection lost", "The stream ended before the reply was complete.", retryable=True, kind="network"
-)
-
-
-def run(parser: ReplyParser, fixture: str) -> list[StreamEvent]:
-    return replay(parser, (FIXTURES / "sse" / fixture).read_bytes())
 
 
 def new_parser() -> ReplyParser:
@@ -194,7 +185,7 @@ def test_auth_headers() -> None:
 def test_plain_text_stream_crlf() -> None:
     assert b"\r\n" in (FIXTURES / "sse" / "responses_text.txt").read_bytes()  # must stay CRLF
     parser = new_parser()
-    assert run(parser, "responses_text.txt") == [
+    assert replay_fixture(parser, "responses_text.txt") == [
         TextDelta("Hi"),
         TextDelta(" there!"),
         UsageEvent(Usage(input_tokens=9, output_tokens=4)),
@@ -205,7 +196,7 @@ def test_plain_text_stream_crlf() -> None:
 
 def test_reasoning_and_text_with_ids() -> None:
     parser = new_parser()
-    assert run(parser, "responses_reasoning.txt") == [
+    assert replay_fixture(parser, "responses_reasoning.txt") == [
         ReasoningDelta("**Checking"),
         ReasoningDelta(" the sky**"),
         ReasoningDelta("\n\nRayleigh scattering."),
@@ -225,7 +216,7 @@ def test_reasoning_and_text_with_ids() -> None:
 
 def test_parsed_reasoning_round_trips_into_next_request() -> None:
     parser = new_parser()
-    run(parser, "responses_reasoning.txt")
+    replay_fixture(parser, "responses_reasoning.txt")
     conv = Conversation(messages=[Message("assistant", parser.parts())])
     req = ResponsesAdapter().build_request(conv, RequestOptions(model="m", thinking=True))
     assert req.json["input"] == [
@@ -245,7 +236,7 @@ def test_parsed_reasoning_round_trips_into_next_request() -> None:
 
 def test_encrypted_reasoning_without_summary_is_kept() -> None:
     parser = new_parser()
-    assert run(parser, "responses_encrypted_only.txt") == [
+    assert replay_fixture(parser, "responses_encrypted_only.txt") == [
         TextDelta("42."),
         UsageEvent(Usage(input_tokens=5, output_tokens=70, reasoning_tokens=66)),
         FinishEvent("stop", raw="completed"),
@@ -260,7 +251,7 @@ def test_encrypted_reasoning_without_summary_is_kept() -> None:
 
 def test_error_event_nested_shape() -> None:
     parser = new_parser()
-    assert run(parser, "responses_error_nested.txt") == [
+    assert replay_fixture(parser, "responses_error_nested.txt") == [
         ErrorEvent(
             "Out of credits",
             "You exceeded your current quota, please check your plan and billing details.",
@@ -272,7 +263,7 @@ def test_error_event_nested_shape() -> None:
 
 def test_error_event_flat_shape_keeps_partial_text() -> None:
     parser = new_parser()
-    assert run(parser, "responses_error_flat.txt") == [
+    assert replay_fixture(parser, "responses_error_flat.txt") == [
         TextDelta("Partial"),
         ErrorEvent("Upstream error", "The model produced invalid content.", kind="upstream"),
     ]
@@ -281,7 +272,7 @@ def test_error_event_flat_shape_keeps_partial_text() -> None:
 
 def test_response_failed() -> None:
     parser = new_parser()
-    assert run(parser, "responses_failed.txt") == [
+    assert replay_fixture(parser, "responses_failed.txt") == [
         ErrorEvent(
             "Rate limited",
             "Rate limit reached for gpt-5.4 on tokens per min.",
@@ -299,7 +290,7 @@ def test_response_failed_without_error_object() -> None:
 
 def test_response_incomplete_max_tokens() -> None:
     parser = new_parser()
-    assert run(parser, "responses_incomplete.txt") == [
+    assert replay_fixture(parser, "responses_incomplete.txt") == [
         TextDelta("Chapter one"),
         UsageEvent(Usage(input_tokens=11, output_tokens=16, reasoning_tokens=13)),
         FinishEvent("length", raw="max_output_tokens"),
@@ -326,7 +317,7 @@ def test_response_incomplete_reasons(details: Any, finish: FinishEvent) -> None:
 
 def test_truncated_stream_ends_with_error() -> None:
     parser = new_parser()
-    assert run(parser, "responses_truncated.txt") == [TextDelta("Cut"), LOST]
+    assert replay_fixture(parser, "responses_truncated.txt") == [TextDelta("Cut"), LOST]
 
 
 def test_dispatch_on_data_type_without_event_lines() -> None:

@@ -41,6 +41,7 @@ from liaobots_tui.errors import (
     LiaobotsError,
     RateLimitError,
 )
+from tests.api.replay import LOST
 
 CODE = "secret-login-code-123"
 URLS = ["https://a.test", "https://b.test", "https://c.test"]
@@ -230,12 +231,7 @@ async def test_stream_that_ends_without_terminal_event_gets_parser_end() -> None
         events, parser = await run(client)
     assert events == [
         TextDelta("partial"),
-        ErrorEvent(
-            "Connection lost",
-            "The stream ended before the reply was complete.",
-            retryable=True,
-            kind="network",
-        ),
+        LOST,
     ]
     assert parser.parts() == [TextPart("partial")]
 
