@@ -18,6 +18,7 @@ for the code that is about to write.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -53,37 +54,30 @@ def home_override() -> Path | None:
     return _env_path(ENV_HOME)
 
 
-def config_dir() -> Path:
-    """Directory of the config file (by default) and of user themes."""
+def _app_dir(xdg_variable: str, native: Callable[..., Path], under_home: str = "") -> Path:
+    """The lookup order of the module docstring, for one kind of directory."""
     home = home_override()
     if home is not None:
-        return home
-    xdg = _xdg("XDG_CONFIG_HOME")
+        return home / under_home
+    xdg = _xdg(xdg_variable)
     if xdg is not None:
         return xdg / APP_NAME
-    return platformdirs.user_config_path(APP_NAME, appauthor=False)
+    return native(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    """Directory of the config file (by default) and of user themes."""
+    return _app_dir("XDG_CONFIG_HOME", platformdirs.user_config_path)
 
 
 def data_dir() -> Path:
     """Directory of the history database and saved images."""
-    home = home_override()
-    if home is not None:
-        return home
-    xdg = _xdg("XDG_DATA_HOME")
-    if xdg is not None:
-        return xdg / APP_NAME
-    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+    return _app_dir("XDG_DATA_HOME", platformdirs.user_data_path)
 
 
 def cache_dir() -> Path:
     """Directory for throw-away files (model lists, thumbnails)."""
-    home = home_override()
-    if home is not None:
-        return home / "cache"
-    xdg = _xdg("XDG_CACHE_HOME")
-    if xdg is not None:
-        return xdg / APP_NAME
-    return platformdirs.user_cache_path(APP_NAME, appauthor=False)
+    return _app_dir("XDG_CACHE_HOME", platformdirs.user_cache_path, under_home="cache")
 
 
 def config_file() -> Path:
