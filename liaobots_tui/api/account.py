@@ -19,13 +19,15 @@ wrong raises :class:`BadResponseError`.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from liaobots_tui.api.http_errors import error_fields, error_from_body
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import BadResponseError, InputError, LiaobotsError
+
+_T = TypeVar("_T")
 
 CREDITS_PATH = "/api/v1/credits"
 
@@ -86,18 +88,25 @@ class UsagePage:
     next_id: str
 
 
+async def _get(
+    client: GatewayClient, parse: Callable[[Any], _T], params: Mapping[str, str] | None = None
+) -> _T:
+    """GET the credits endpoint and parse its JSON with ``parse``."""
+    body = await client.get_json(CREDITS_PATH, params=params)
+    try:
+        return parse(body)
+    except LiaobotsError as exc:
+        # The messages quote what the gateway sent, which may echo the auth code back.
+        raise client.scrub_error(exc) from None
+
+
 async def fetch_credits(client: GatewayClient) -> Credits:
     """The current balance.
 
     Raises:
         LiaobotsError: AuthError, network errors…; BadResponseError for a reply without a balance.
     """
-    body = await client.get_json(CREDITS_PATH)
-    try:
-        return _credits(body)
-    except LiaobotsError as exc:
-        # The messages quote what the gateway sent, which may echo the auth code back.
-        raise client.scrub_error(exc) from None
+    return await _get(client, _credits)
 
 
 def _credits(body: Any) -> Credits:
@@ -121,12 +130,7 @@ async def fetch_usage_page(client: GatewayClient, *, page_size: int = 50, next_i
     params = {"include_usage": "true", "pageSize": str(page_size)}
     if next_id:
         params["nextId"] = next_id
-    body = await client.get_json(CREDITS_PATH, params=params)
-    try:
-        return _usage_page(body)
-    except LiaobotsError as exc:
-        # The messages quote what the gateway sent, which may echo the auth code back.
-        raise client.scrub_error(exc) from None
+    return await _get(client, _usage_page, params)
 
 
 def _usage_page(body: Any) -> UsagePage:

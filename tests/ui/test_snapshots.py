@@ -21,6 +21,7 @@ from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.themes import builtin_themes_dir
 from tests.ui.conftest import ScriptedSession, offline_settings
+from tests.ui.driving import settle
 
 pytestmark = pytest.mark.ui
 
@@ -72,13 +73,7 @@ def _snapshot_client(base_urls: Any, auth_code: str) -> GatewayClient:
 
 async def _quiet(pilot: Any) -> None:
     app = pilot.app
-    # Until no worker runs: a finished reply starts the credits refresh in a new worker.
-    for _ in range(20):
-        running = [w for w in app.workers if w.is_running]
-        if not running:
-            break
-        await app.workers.wait_for_complete(running)
-        await pilot.pause()
+    await settle(app, pilot)
     for area in app.screen.query("TextArea"):
         area.cursor_blink = False
     await pilot.pause()
