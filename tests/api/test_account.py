@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from liaobots_tui.api.models import (
     load_cached_models,
     save_cached_models,
 )
-from liaobots_tui.api.transport import GatewayClient, reset_domain_memory
+from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import AuthError, BadResponseError, InputError, UpstreamError
 
 CODE = "acct-code-42"
@@ -39,13 +39,6 @@ DOC_RECORD = {
     "cache_creation_tokens": 0,
     "create_time": 1760000000000,
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_domain_memory() -> Iterator[None]:
-    reset_domain_memory()
-    yield
-    reset_domain_memory()
 
 
 class Recorder:

@@ -31,7 +31,7 @@ from liaobots_tui.api.messages import (
     TextDelta,
     TextPart,
 )
-from liaobots_tui.api.transport import GatewayClient, Timeouts, reset_domain_memory
+from liaobots_tui.api.transport import GatewayClient, Timeouts
 from liaobots_tui.errors import (
     AllDomainsUnreachable,
     AuthError,
@@ -168,13 +168,6 @@ class Sleeps:
 
     async def __call__(self, delay: float) -> None:
         self.delays.append(delay)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_domain_memory() -> Iterator[None]:
-    reset_domain_memory()
-    yield
-    reset_domain_memory()
 
 
 def make_client(gateway: Gateway, sleeps: Sleeps | None = None, **kwargs: Any) -> GatewayClient:

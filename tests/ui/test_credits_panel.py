@@ -26,7 +26,7 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.api.registry import get_adapter
-from liaobots_tui.api.transport import GatewayClient, reset_domain_memory
+from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import NetworkError
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel, age_text
@@ -227,14 +227,8 @@ async def test_reply_cost_is_an_estimate_until_its_usage_record_is_found() -> No
 
 @pytest.fixture
 def gateway() -> Iterator[FakeGateway]:
-    reset_domain_memory()
-    gw = FakeGateway(auth_code="sk-test-credits-0000", balance=42.0, usage_records_seed=30)
-    gw.start()
-    try:
+    with FakeGateway(auth_code="sk-test-credits-0000", balance=42.0, usage_records_seed=30) as gw:
         yield gw
-    finally:
-        gw.stop()
-        reset_domain_memory()
 
 
 @pytest.fixture

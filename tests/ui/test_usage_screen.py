@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar, Select, Sparkline, Static
 
 from liaobots_tui.api.account import UsagePage, UsageRecord, fetch_usage_page
-from liaobots_tui.api.transport import GatewayClient, reset_domain_memory
+from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import NetworkError
 from liaobots_tui.ui.screens.usage import UsageScreen, UsageTable
@@ -299,14 +299,8 @@ async def test_escape_closes_the_export_prompt_then_the_screen() -> None:
 
 @pytest.fixture
 def gateway() -> Iterator[FakeGateway]:
-    reset_domain_memory()
-    gw = FakeGateway(auth_code="sk-test-usage-0000", usage_records_seed=137)
-    gw.start()
-    try:
+    with FakeGateway(auth_code="sk-test-usage-0000", usage_records_seed=137) as gw:
         yield gw
-    finally:
-        gw.stop()
-        reset_domain_memory()
 
 
 @pytest.fixture
