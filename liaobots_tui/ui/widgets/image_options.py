@@ -20,20 +20,24 @@ from dataclasses import replace
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Container
 from textual.message import Message
 from textual.widgets import Label, Select, Switch
 
 from liaobots_tui.api.messages import ASPECT_RATIOS, IMAGE_SIZES, ImageOptions
 
 
-class ImageOptionsBar(Horizontal):
-    """One row of image options; ``options`` reads them, ``set_options`` writes them."""
+class ImageOptionsBar(Container):
+    """Two rows of image options; ``options`` reads them, ``set_options`` writes them."""
 
+    # Two rows of label/control pairs: one row of all four is ~90 columns and the
+    # switches fell off the end of the conversation pane between the two sidebars.
     DEFAULT_CSS = """
-    ImageOptionsBar { height: 1; background: $surface; padding: 0 1; }
+    ImageOptionsBar {
+        layout: grid; grid-size: 4; grid-columns: auto 13 auto 13; grid-rows: 1;
+        height: 2; background: $surface; padding: 0 1;
+    }
     ImageOptionsBar > Label { padding: 0 1; color: $text-muted; }
-    ImageOptionsBar > Select { width: 14; }
     /* One-row switches: the default bordered switch is 3 rows tall. */
     ImageOptionsBar > Switch { width: auto; height: 1; border: none; padding: 0; }
     """
