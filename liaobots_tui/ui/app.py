@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -122,6 +123,14 @@ class LiaobotsApp(App[int]):
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
         self.theme_problems: list[str] = []
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character:
+            # A terminal (and tmux, and SSH) sends alt+u as ESC u, which Textual reports as
+            # alt+u *with* the character "u": every text field then typed the letter and the
+            # alt binding never ran. Alt combinations are shortcuts here, never text.
+            event = events.Key(event.key, None)
+        await super().on_event(event)
 
     # ------------------------------------------------------------------ services
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.widgets import Select, Switch
 
 from liaobots_tui.api.account import CREDITS_PATH
@@ -96,6 +97,24 @@ async def test_credits_sidebar_toggles_with_f10(gateway: FakeGateway, make_app: 
         assert chat(app).sidebar.has_class("-visible")
         credit_calls = [r for r in gateway.requests if r.path == CREDITS_PATH]
         assert len(credit_calls) == 1  # fetched once at start, not on every toggle
+
+
+async def test_alt_keys_from_a_terminal_reach_their_action_not_the_prompt(
+    gateway: FakeGateway, make_app: AppFactory
+) -> None:
+    """A terminal (and tmux) sends alt+u as ESC u, which Textual reports with the character "u"."""
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        prompt = chat(app).prompt
+        prompt.load_text("draft")
+        assert prompt.has_focus
+        app.post_message(events.Key("alt+u", "u"))  # as the driver posts it
+        await settle(app, pilot)
+        assert isinstance(app.screen, UsageScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert prompt.text == "draft"  # nothing typed into the prompt
 
 
 async def test_usage_screen_opens_from_its_key(gateway: FakeGateway, make_app: AppFactory) -> None:
