@@ -1,55 +1,70 @@
-"""Check and load an image the user attaches (CLI `-a FILE`, the app's attach prompt)."""
+"""Check and load an image the user attaches (CLI `-a FILE`, the app's attach prompt).
+
+The bytes are accepted only through :mod:`liaobots_tui.image_files` (PNG, JPEG, WebP
+or GIF as Pillow detects them, the pixel cap checked from the header before anything
+is decoded, then one full decode). Every refusal is one :class:`InputError` line
+naming the file; a FIFO or device is refused without reading from it.
+"""
 
 from __future__ import annotations
 
-import io
+import os
 from pathlib import Path
-
-from PIL import Image, UnidentifiedImageError
 
 from liaobots_tui.api.messages import ImagePart
 from liaobots_tui.errors import InputError
+from liaobots_tui.image_files import MAX_PIXELS, UnsafeImage, open_regular_file, verify
 
 #: The providers reject larger inline images (Anthropic 5 MB per image, OpenAI 20 MB); 20 MB bounds memory.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 _MIB = 1024 * 1024
-_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
 def load_attachment(path: Path) -> ImagePart:
     """Read ``path`` as an image part, or raise InputError saying exactly why not."""
     shown = str(path)
+    data = _read(path, shown)
+    try:
+        kind = verify(data)
+    except UnsafeImage as exc:
+        raise InputError(_refusal(exc, shown)) from None
+    return ImagePart(data, mime_type=kind.mime_type)
+
+
+def _read(path: Path, shown: str) -> bytes:
+    """The file's bytes, at most :data:`MAX_ATTACHMENT_BYTES` of them."""
     if not path.exists():
         raise InputError(f"attachment not found: {shown}")
-    if not path.is_file():
-        raise InputError(f"attachment is not a file: {shown}")
-    size = path.stat().st_size
+    try:
+        with open_regular_file(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            # One byte past the limit, not st_size: the file may grow while we read it.
+            data = fh.read(MAX_ATTACHMENT_BYTES + 1) if size <= MAX_ATTACHMENT_BYTES else b""
+            size = max(size, len(data))
+    except UnsafeImage as exc:
+        if exc.problem == "not_file":
+            raise InputError(f"attachment is not a file: {shown}") from None
+        raise InputError(f"cannot read attachment {shown}: {exc.reason}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read attachment {shown}: {exc.strerror or type(exc).__name__}") from None
     if size > MAX_ATTACHMENT_BYTES:
         # Both in MiB, the unit the limit is set in: mixing units printed "21.0 MB (limit 21 MB)".
         limit = MAX_ATTACHMENT_BYTES / _MIB
         raise InputError(f"attachment too large: {shown} is {size / _MIB:.1f} MB (limit {limit:.0f} MB)")
-    data = path.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            kind = img.format or ""
-    except (UnidentifiedImageError, OSError):
-        raise InputError(f"attachment is not an image: {shown}") from None
-    mime = _MIME.get(kind)
-    if mime is None:
-        raise InputError(f"unsupported image type {kind or 'unknown'}: {shown} (use PNG, JPEG, GIF or WebP)")
-    _check_decodes(data, shown)
-    return ImagePart(data, mime_type=mime)
+    return data
 
 
-def _check_decodes(data: bytes, shown: str) -> None:
-    """Decode the image once: the header alone passes a truncated or damaged file,
-    which the gateway would reject only after the prompt was sent and paid for."""
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.verify()  # PNG chunk CRCs and structure
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()  # the pixels themselves: a cut-off JPEG, GIF or WebP fails here
-    except Image.DecompressionBombError:
-        raise InputError(f"attachment has too many pixels to be a safe image: {shown}") from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise InputError(f"attachment is damaged or truncated: {shown}") from None
+def _refusal(exc: UnsafeImage, shown: str) -> str:
+    """The one-line message for a refused attachment (wording the CLI has always used)."""
+    if exc.problem == "unsupported":
+        return f"unsupported image type {exc.detected}: {shown} (use PNG, JPEG, GIF or WebP)"
+    if exc.problem == "too_many_pixels":
+        if exc.kind is not None:
+            return (
+                f"attachment has too many pixels: {shown} is {exc.kind.width}×{exc.kind.height} "
+                f"(limit {MAX_PIXELS // 1_000_000} Mpx)"
+            )
+        return f"attachment has too many pixels to be a safe image: {shown}"
+    if exc.problem == "damaged":
+        return f"attachment is damaged or truncated: {shown}"
+    return f"attachment is not an image: {shown}"
