@@ -1,8 +1,10 @@
 """User settings: defaults < TOML config file < ``LIAOBOTS_*`` environment < explicit arguments.
 
-The file is read with stdlib :mod:`tomllib` and written by a tiny writer below
-(only strings, numbers, booleans and lists of strings occur), atomically and
-with mode 0600 because it may hold the auth code.
+The file is read with stdlib :mod:`tomllib` (only a regular file: a FIFO or device
+is refused unread; a UTF-8 byte-order mark is accepted) and written with
+:mod:`tomlkit`, which edits the user's own file in place: comments, blank lines and
+key order survive a save from the app. Writes are atomic, with mode 0600 because
+the file may hold the auth code.
 
 Every problem becomes a one-line :class:`~liaobots_tui.errors.ConfigError` that
 names the file (or variable) and the key, and, for a broken file, the line. The
@@ -21,6 +23,7 @@ import difflib
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -28,8 +31,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import Item
+
 from liaobots_tui import paths
 from liaobots_tui.errors import ConfigError
+from liaobots_tui.regular_files import NotARegularFile, open_regular
 
 DEFAULT_BASE_URLS = [
     "https://ai.liaobots.work",
@@ -209,14 +217,31 @@ def _check_format(value: object, where: str) -> str | None:
     return name
 
 
+#: What :func:`auth_code_problem` says about a code that cannot go into an HTTP header.
+AUTH_CODE_CHARS_PROBLEM = "the auth code contains spaces or non-ASCII characters"
+
+
+def auth_code_problem(code: str) -> str | None:
+    """Why ``code`` (already stripped) cannot be used as the auth code, or None when it can.
+
+    The one auth-code check: config files, ``LIAOBOTS_AUTH_CODE``, ``--auth-code`` and the
+    app's setup screen all go through it. The code goes into an HTTP header: anything
+    but printable ASCII would fail later with the code in the HTTP library's error text.
+    """
+    if not code:
+        return "the auth code is empty"
+    if any(not (33 <= ord(c) <= 126) for c in code):
+        return AUTH_CODE_CHARS_PROBLEM
+    return None
+
+
 def _check_auth_code(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, found {_type_name(value)}")
     code = value.strip()  # pasted codes often carry a newline
-    # It goes into an HTTP header: anything else would fail later with the code in
-    # the HTTP library's error text.
-    if any(not (33 <= ord(c) <= 126) for c in code):
-        raise ConfigError(f"{where}: the auth code contains spaces or non-ASCII characters")
+    problem = auth_code_problem(code) if code else None  # an empty code means "not set" here
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
     return code
 
 
@@ -305,16 +330,35 @@ def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> Config
     return ConfigError(f"{path}: invalid TOML at line {line}, column {col}: {reason}")
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    """Parse and validate a config file into ``{key: normalised value}`` (only keys present)."""
+#: A config file larger than this is not ours (ours is a dozen lines); refusing it bounds memory.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_text(path: Path) -> str:
+    """The config file's text: a regular file only, bounded, UTF-8 with an optional byte-order mark."""
     try:
-        raw_bytes = path.read_bytes()
+        with open_regular(path) as fh:
+            raw_bytes = fh.read(MAX_CONFIG_BYTES + 1)
+    except NotARegularFile as exc:
+        raise ConfigError(f"{path}: config path is {exc.what}, not a regular file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror or type(exc).__name__})") from None
+    if len(raw_bytes) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: config file is larger than {MAX_CONFIG_BYTES // 1024} kB")
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    # Windows editors (Notepad) start UTF-8 files with a BOM, which TOML readers reject.
+    return text.removeprefix("\ufeff")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """Parse and validate a config file into ``{key: normalised value}`` (only keys present)."""
+    return _parse_text(path, _read_text(path))
+
+
+def _parse_text(path: Path, text: str) -> dict[str, Any]:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -408,57 +452,123 @@ def load_settings(
 
 # ---------------------------------------------------------------- writing
 
-
-def _toml_string(text: str) -> str:
-    """A TOML basic string; multi-line text becomes a triple-quoted string people can edit."""
-    out: list[str] = []
-    multiline = "\n" in text
-    for ch in text:
-        code = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\n" if multiline else "\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    body = "".join(out)
-    # The newline right after the opening quotes is dropped by TOML readers.
-    return f'"""\n{body}"""' if multiline else f'"{body}"'
+#: First line of a config file we create; a file the user wrote keeps its own header.
+HEADER = "liaobots-tui settings (TOML). Edit freely: saving from the app keeps your comments and order."
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)  # shortest exact form, e.g. 0.7, 120.0, 1e-05: all valid TOML
+def _toml_item(value: object) -> Item:
+    """A tomlkit item for one of our values; multi-line text becomes a triple-quoted string."""
     if isinstance(value, str):
-        return _toml_string(value)
+        return tomlkit.string(value, multiline="\n" in value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        array = tomlkit.array()
+        array.extend(_toml_item(v) for v in value)
+        return array
+    if isinstance(value, bool | int | float):
+        return tomlkit.item(value)
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def dumps_toml(values: Mapping[str, object]) -> str:
-    """Flat ``key = value`` TOML for our scalar and list-of-string settings (None skipped)."""
-    lines = ["# liaobots-tui settings (TOML). Edit freely; saving from the app keeps keys, not comments."]
+    """A new config file: the header comment, then ``key = value`` for each value (None skipped)."""
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment(HEADER))
     for key, value in values.items():
         if value is not None:
-            lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
+            doc.add(key, _toml_item(value))
+    return tomlkit.dumps(doc)
+
+
+def _document(path: Path, text: str) -> tomlkit.TOMLDocument:
+    """The user's file as an editable document (already validated by :func:`_parse_text`)."""
+    try:
+        return tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as exc:  # tomllib read it, so this is a tomlkit gap
+        problem = f"cannot edit this config file ({type(exc).__name__}); edit it by hand"
+        raise ConfigError(f"{path}: {problem}") from None
+
+
+def _set_key(doc: tomlkit.TOMLDocument, key: str, value: object) -> None:
+    """Set ``key`` in place when it exists (its comment and position stay), else append it."""
+    doc[key] = _toml_item(value)
+
+
+def _edit_file(target: Path, changes: Mapping[str, object]) -> None:
+    """Apply ``changes`` (``None`` removes a key) to the file, keeping everything else the user wrote.
+
+    Values must already be validated. A missing file is created with :data:`HEADER`.
+    """
+    text = _read_text(target) if target.exists() else None
+    if text is None or not text.strip():
+        fresh = {k: v for k, v in changes.items() if v is not None}
+        _write_atomic(target, dumps_toml(fresh))
+        return
+    current = _parse_text(target, text)  # a broken file is reported, never overwritten
+    doc = _document(target, text)
+    for key, value in changes.items():
+        if value is None:
+            if key in doc:
+                del doc[key]
+        elif key not in current or current[key] != value:
+            _set_key(doc, key, value)
+    _write_atomic(target, tomlkit.dumps(doc))
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``settings`` to the config file and return its path.
+
+    Only fields that differ from the defaults are written, so a later change of a
+    default (a newer model) still reaches the user; a key the file already holds with
+    the same value is left exactly as written, and a key set back to its default is
+    removed. Everything else in the file (comments, order) stays. Save settings loaded
+    without the environment (``env={}``), or the environment's auth code ends up in the file.
+
+    Raises:
+        ConfigError: a field holds an invalid value, or the existing file is broken (nothing is written).
+    """
+    target = path if path is not None else paths.config_file()
+    wanted: dict[str, Any] = {}
+    try:
+        for key in KEYS:
+            value = getattr(settings, key)
+            is_default = value is None or value == getattr(_DEFAULTS, key)
+            wanted[key] = None if is_default else _check(key, value, f"setting {key!r}")
+    except ConfigError as exc:
+        raise ConfigError(_scrub(exc.message, [settings.auth_code])) from None
+    current = _read_file(target) if target.exists() else {}
+    changes: dict[str, Any] = {}
+    for key, value in wanted.items():
+        if value is not None:
+            changes[key] = value
+        elif key in current and current[key] != getattr(_DEFAULTS, key):
+            changes[key] = None  # back to the default; a default the user wrote out stays
+    _edit_file(target, changes)
+    return target
+
+
+def update_setting(key: str, value: object, *, path: Path | None = None) -> None:
+    """Set one key in the config file, keeping every other line as the user wrote it (theme persistence).
+
+    Reads the file without the environment, so nothing from ``LIAOBOTS_*`` is
+    written back. ``value=None`` removes the key (back to the default).
+
+    Raises:
+        ConfigError: unknown key, invalid value, or the existing file is broken.
+    """
+    target = path if path is not None else paths.config_file()
+    if key not in KEYS:
+        raise _unknown_key_error("setting", key)
+    checked: object = None
+    if value is not None:
+        try:
+            checked = _check(key, value, f"setting {key!r}")
+        except ConfigError as exc:
+            secrets = [value]
+            if target.exists():
+                with contextlib.suppress(ConfigError):
+                    secrets.append(_read_file(target).get("auth_code"))
+            raise ConfigError(_scrub(exc.message, secrets)) from None
+    _edit_file(target, {key: checked})
 
 
 def _write_atomic(path: Path, text: str) -> Path:
@@ -487,58 +597,36 @@ def _write_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write ``settings`` to the config file and return its path.
-
-    Only fields that differ from the defaults are written, so a later change of a
-    default (a newer model) still reaches the user. Save settings loaded without
-    the environment (``env={}``), or the environment's auth code ends up in the file.
-
-    Raises:
-        ConfigError: a field holds an invalid value (nothing is written).
-    """
-    target = path if path is not None else paths.config_file()
-    values: dict[str, Any] = {}
+def _mode(path: Path) -> int | None:
+    if os.name == "nt":  # POSIX mode bits mean nothing there
+        return None
     try:
-        for key in KEYS:
-            value = getattr(settings, key)
-            if value == getattr(_DEFAULTS, key) or value is None:
-                continue
-            values[key] = _check(key, value, f"setting {key!r}")
-    except ConfigError as exc:
-        raise ConfigError(_scrub(exc.message, [settings.auth_code])) from None
-    return _write_atomic(target, dumps_toml(values))
-
-
-def update_setting(key: str, value: object, *, path: Path | None = None) -> None:
-    """Set one key in the config file, keeping the keys already there (theme persistence).
-
-    Reads the file without the environment, so nothing from ``LIAOBOTS_*`` is
-    written back. ``value=None`` removes the key (back to the default).
-
-    Raises:
-        ConfigError: unknown key, invalid value, or the existing file is broken.
-    """
-    target = path if path is not None else paths.config_file()
-    if key not in KEYS:
-        raise _unknown_key_error("setting", key)
-    values = _read_file(target) if target.exists() else {}
-    if value is None:
-        values.pop(key, None)
-    else:
-        try:
-            values[key] = _check(key, value, f"setting {key!r}")
-        except ConfigError as exc:
-            raise ConfigError(_scrub(exc.message, [value, values.get("auth_code")])) from None
-    _write_atomic(target, dumps_toml(values))
+        return path.stat().st_mode
+    except OSError:
+        return None
 
 
 def config_file_is_loose(path: Path) -> bool:
-    """True when group or others may read the file (the app then warns: it holds the auth code)."""
-    if os.name == "nt":  # POSIX mode bits mean nothing there
-        return False
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return False
-    return bool(mode & 0o044)
+    """True when group or others may read or change the file (the app then warns: it holds the auth code)."""
+    mode = _mode(path)
+    return mode is not None and stat.S_ISREG(mode) and bool(mode & 0o066)
+
+
+def config_dir_is_loose(directory: Path) -> bool:
+    """True when group or others may write to the directory: they could swap the config file for theirs."""
+    mode = _mode(directory)
+    return mode is not None and stat.S_ISDIR(mode) and bool(mode & 0o022)
+
+
+def config_permission_warnings(path: Path) -> list[str]:
+    """One line per permission problem of the config file and its directory (the app shows each)."""
+    warnings: list[str] = []
+    mode = _mode(path)
+    if mode is not None and config_file_is_loose(path):
+        who = "read" if mode & 0o044 else "changed"
+        warnings.append(f"{path} can be {who} by other users and holds your auth code: chmod 600 it.")
+    if config_dir_is_loose(path.parent):
+        warnings.append(
+            f"{path.parent} can be written by other users, who could replace your config: chmod 700 it."
+        )
+    return warnings

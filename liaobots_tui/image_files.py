@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import stat
 import threading
 import warnings
 from collections.abc import Iterator
@@ -25,6 +23,8 @@ from pathlib import Path
 from typing import IO, Literal
 
 from PIL import Image
+
+from liaobots_tui.regular_files import NotARegularFile, open_regular
 
 #: Largest image we decode (about 40 megapixels: a 4K image from the gateway is ~16 Mpx).
 MAX_PIXELS = 40_000_000
@@ -147,21 +147,12 @@ def open_regular_file(path: str | Path) -> Iterator[IO[bytes]]:
             when it cannot be opened (the reason says why).
     """
     try:
-        # O_NONBLOCK: opening a FIFO with no writer would otherwise hang here forever.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open_regular(path) as fh:
+            yield fh
+    except NotARegularFile:
+        raise UnsafeImage("not a regular file", problem="not_file") from None
     except OSError as exc:
         raise UnsafeImage(exc.strerror or type(exc).__name__, problem="unreadable") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnsafeImage("not a regular file", problem="not_file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        fh = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with fh:
-        yield fh
 
 
 def identify_path(path: str | Path) -> ImageKind:
@@ -170,11 +161,8 @@ def identify_path(path: str | Path) -> ImageKind:
     Raises:
         UnsafeImage: as :func:`identify` and :func:`open_regular_file`.
     """
-    try:
-        with open_regular_file(path) as fh:
-            return _identify_stream(fh)
-    except OSError as exc:
-        raise UnsafeImage(exc.strerror or type(exc).__name__, problem="unreadable") from None
+    with open_regular_file(path) as fh:
+        return _identify_stream(fh)
 
 
 def has_extension_for(path: str | Path, kind: ImageKind) -> bool:

@@ -273,12 +273,22 @@ class TestFileErrors:
             load_settings(path, env={})
         assert error_of(excinfo) == f"{path}: config file is not UTF-8 text"
 
-    def test_unreadable(self, tmp_path: Path) -> None:
+    def test_a_directory_is_not_a_config_file(self, tmp_path: Path) -> None:
         path = tmp_path / "dir.toml"
         path.mkdir()
         with pytest.raises(ConfigError) as excinfo:
             load_settings(path, env={})
-        assert error_of(excinfo).startswith(f"{path}: cannot read config file (")
+        assert error_of(excinfo) == f"{path}: config path is a directory, not a regular file"
+
+    @posix_only
+    def test_unreadable(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", 'model = "m"\n')
+        path.chmod(0)
+        if os.access(path, os.R_OK):  # root reads anything
+            pytest.skip("running as root")
+        with pytest.raises(ConfigError) as excinfo:
+            load_settings(path, env={})
+        assert error_of(excinfo) == f"{path}: cannot read config file (Permission denied)"
 
     def test_unknown_key(self, tmp_path: Path) -> None:
         path = write(tmp_path / "c.toml", 'base_url = "https://a.example"\n')
@@ -524,9 +534,7 @@ class TestSave:
     def test_defaults_not_written(self, tmp_path: Path) -> None:
         path = save_settings(Settings(auth_code="abc123456789", theme="nord"), tmp_path / "c.toml")
         assert path.read_text(encoding="utf-8") == (
-            "# liaobots-tui settings (TOML). Edit freely; saving from the app keeps keys, not comments.\n"
-            'auth_code = "abc123456789"\n'
-            'theme = "nord"\n'
+            f'# {config.HEADER}\nauth_code = "abc123456789"\ntheme = "nord"\n'
         )
 
     @posix_only
@@ -641,3 +649,213 @@ class TestTomlWriter:
 
 def _has_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+# ---------------------------------------------------------------- special files, BOM, permissions
+
+
+def load_in_thread(path: Path) -> BaseException | Settings:
+    """``load_settings(path)`` on a thread, so a read that blocks fails the test instead of hanging it."""
+    import threading
+
+    result: list[BaseException | Settings] = []
+
+    def run() -> None:
+        try:
+            result.append(load_settings(path, env={}))
+        except BaseException as exc:  # handed back to the test
+            result.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)  # a generous cap: the call returns at once, a blocked read never does
+    assert result, "load_settings blocked on the config path"
+    return result[0]
+
+
+class TestSpecialFiles:
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+    def test_fifo_is_refused_without_blocking(self, tmp_path: Path) -> None:
+        fifo = tmp_path / "config.toml"
+        os.mkfifo(fifo)
+        outcome = load_in_thread(fifo)
+        assert isinstance(outcome, ConfigError)
+        assert outcome.message == f"{fifo}: config path is a FIFO, not a regular file"
+        with pytest.raises(ConfigError):
+            update_setting("theme", "nord", path=fifo)  # nothing written through it either
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+    @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+    def test_device_is_refused(self) -> None:
+        outcome = load_in_thread(Path("/dev/zero"))  # would never end if read
+        assert isinstance(outcome, ConfigError)
+        assert outcome.message == "/dev/zero: config path is a device, not a regular file"
+
+    def test_huge_file_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.toml"
+        with open(path, "wb") as fh:
+            fh.truncate(config.MAX_CONFIG_BYTES + 1)
+        with pytest.raises(ConfigError) as excinfo:
+            load_settings(path, env={})
+        assert error_of(excinfo) == f"{path}: config file is larger than 1024 kB"
+
+    def test_utf8_bom_is_accepted(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.toml"
+        path.write_bytes(b'\xef\xbb\xbf# saved by Notepad\r\nmodel = "claude-sonnet-4-6"\r\n')
+        assert load_settings(path, env={}).model == "claude-sonnet-4-6"
+        update_setting("theme", "nord", path=path)
+        text = path.read_bytes()
+        assert text.startswith(b'# saved by Notepad\r\nmodel = "claude-sonnet-4-6"\r\n')  # line ends kept
+        assert load_settings(path, env={}).theme == "nord"
+
+    def test_a_bom_in_the_middle_is_still_an_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.toml"
+        path.write_bytes(b'model = "m"\n\xef\xbb\xbftheme = "x"\n')
+        with pytest.raises(ConfigError) as excinfo:
+            load_settings(path, env={})
+        assert error_of(excinfo).startswith(f"{path}: invalid TOML at line 2")
+
+
+@posix_only
+class TestPermissionWarnings:
+    def test_private_file_and_dir_give_no_warning(self, tmp_path: Path) -> None:
+        path = save_settings(Settings(auth_code=CODE), tmp_path / "cfg" / "config.toml")
+        path.parent.chmod(0o700)
+        assert config.config_permission_warnings(path) == []
+
+    def test_readable_file_is_warned(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "cfg" / "config.toml", "")
+        path.parent.chmod(0o700)
+        path.chmod(0o644)
+        assert config.config_permission_warnings(path) == [
+            f"{path} can be read by other users and holds your auth code: chmod 600 it."
+        ]
+        path.chmod(0o620)
+        assert config.config_permission_warnings(path) == [
+            f"{path} can be changed by other users and holds your auth code: chmod 600 it."
+        ]
+
+    @pytest.mark.parametrize("mode", [0o770, 0o707, 0o777, 0o1777, 0o720])
+    def test_writable_dir_is_warned(self, tmp_path: Path, mode: int) -> None:
+        directory = tmp_path / "cfg"
+        path = save_settings(Settings(auth_code=CODE), directory / "config.toml")
+        directory.chmod(mode)
+        try:
+            assert config.config_dir_is_loose(directory)
+            assert config.config_permission_warnings(path) == [
+                f"{directory} can be written by other users, who could replace your config: chmod 700 it."
+            ]
+            # The warning does not need the file to exist: others could plant one.
+            path.unlink()
+            assert len(config.config_permission_warnings(path)) == 1
+        finally:
+            directory.chmod(0o700)
+
+    @pytest.mark.parametrize("mode", [0o700, 0o750, 0o755, 0o705])
+    def test_readable_dir_is_fine(self, tmp_path: Path, mode: int) -> None:
+        directory = tmp_path / "cfg"
+        directory.mkdir()
+        directory.chmod(mode)
+        assert not config.config_dir_is_loose(directory)
+        assert not config.config_dir_is_loose(tmp_path / "missing")
+
+
+# ---------------------------------------------------------------- the writer keeps the user's file
+
+
+USER_FILE = """\
+# My liaobots settings. Edited by hand.
+
+# Which gateway to use first:
+base_urls = [
+    "https://ai.liaobots.work",   # primary
+    "https://ai.liaobots2.work",
+]
+
+model = "claude-sonnet-4-6"  # my usual
+theme = "nord"    # dark and calm
+
+# A system prompt over several lines, in a literal string:
+system_prompt = '''
+Be brief.
+Answer in English.'''
+# end of file
+"""
+
+
+class TestWriterKeepsComments:
+    def test_update_setting_changes_one_line_only(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", USER_FILE)
+        update_setting("theme", "gruvbox", path=path)
+        assert path.read_text(encoding="utf-8") == USER_FILE.replace(
+            'theme = "nord"    # dark and calm', 'theme = "gruvbox"    # dark and calm'
+        )
+
+    def test_new_key_is_added_and_removing_one_keeps_the_rest(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", USER_FILE)
+        update_setting("image_mode", "halfcell", path=path)
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(USER_FILE) and text.endswith('image_mode = "halfcell"\n')
+        update_setting("image_mode", None, path=path)
+        update_setting("theme", None, path=path)
+        text = path.read_text(encoding="utf-8")
+        assert "theme" not in text and "image_mode" not in text
+        for line in USER_FILE.splitlines():
+            if "theme" not in line:
+                assert line in text.splitlines()
+
+    def test_auth_code_saved_from_the_app_keeps_comments_and_is_private(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", USER_FILE)
+        path.chmod(0o644)
+        update_setting("auth_code", CODE, path=path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(USER_FILE) and text.endswith(f'auth_code = "{CODE}"\n')
+        assert load_settings(path, env={}).auth_code == CODE
+
+    def test_save_settings_edits_in_place(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", USER_FILE)
+        settings = load_settings(path, env={})
+        settings.source = None
+        settings.temperature = 0.3
+        settings.model = "gpt-5.4"  # back to the default: the key goes
+        save_settings(settings, path)
+        text = path.read_text(encoding="utf-8")
+        assert "model =" not in text and text.endswith("temperature = 0.3\n")
+        assert "# my usual" not in text and "# primary" in text and "# dark and calm" in text
+        assert "Be brief.\nAnswer in English.'''" in text  # unchanged keys keep their own style
+        again = load_settings(path, env={})
+        again.source = None
+        assert again == settings
+
+    def test_a_default_written_out_by_the_user_stays(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", '# pinned on purpose\nmodel = "gpt-5.4"\n')
+        save_settings(Settings(model="gpt-5.4", theme="nord"), path)
+        assert path.read_text(encoding="utf-8") == '# pinned on purpose\nmodel = "gpt-5.4"\ntheme = "nord"\n'
+
+    def test_multiline_prompt_round_trips_through_an_existing_file(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", USER_FILE)
+        prompt = 'Line "one"\n\tline \\two\\\n\n"""triple"""\x01'
+        update_setting("system_prompt", prompt, path=path)
+        assert load_settings(path, env={}).system_prompt == prompt
+        assert path.read_text(encoding="utf-8").startswith(USER_FILE.split("# A system prompt")[0])
+
+
+class TestOneAuthCodeValidator:
+    def test_problems(self) -> None:
+        assert config.auth_code_problem("sk-abc123") is None
+        assert config.auth_code_problem("") == "the auth code is empty"
+        for bad in ("two words", "naïve", "tab\there", "nul\x00", "\x7f"):
+            assert config.auth_code_problem(bad) == config.AUTH_CODE_CHARS_PROBLEM
+
+    def test_every_config_source_uses_it(self, tmp_path: Path) -> None:
+        path = write(tmp_path / "c.toml", 'auth_code = "two words"\n')
+        with pytest.raises(ConfigError) as excinfo:
+            load_settings(path, env={})
+        assert error_of(excinfo) == f"{path}: key 'auth_code': {config.AUTH_CODE_CHARS_PROBLEM}"
+        with pytest.raises(ConfigError) as excinfo:
+            load_settings(tmp_path / "none.toml", env={"LIAOBOTS_AUTH_CODE": "naïve-code"})
+        assert error_of(excinfo) == f"LIAOBOTS_AUTH_CODE: {config.AUTH_CODE_CHARS_PROBLEM}"
+        with pytest.raises(ConfigError) as excinfo:
+            load_settings(tmp_path / "none.toml", env={}, auth_code="a b")
+        assert error_of(excinfo) == f"auth code: {config.AUTH_CODE_CHARS_PROBLEM}"

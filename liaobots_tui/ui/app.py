@@ -26,7 +26,7 @@ from liaobots_tui.api.messages import Format, Message, RequestOptions
 from liaobots_tui.api.models import BUILTIN_MODELS, list_models, load_cached_models, save_cached_models
 from liaobots_tui.api.transport import GatewayClient, Timeouts
 from liaobots_tui.chat import ChatEvent, ChatSession
-from liaobots_tui.config import Settings, config_file_is_loose, update_setting
+from liaobots_tui.config import Settings, config_permission_warnings, update_setting
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
@@ -187,12 +187,9 @@ class LiaobotsApp(App[int]):
 
     async def on_mount(self) -> None:
         self._register_themes()
-        if config_file_is_loose(self.config_path):
+        for warning in config_permission_warnings(self.config_path):
             self.notify(
-                f"{self.config_path} can be read by other users and holds your auth code: chmod 600 it.",
-                title="Config file permissions",
-                severity="warning",
-                timeout=10,
+                warning, title="Config file permissions", severity="warning", timeout=10, markup=False
             )
         if not self.settings.auth_code and not self.demo:
             self.open_setup(can_cancel=False)

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from liaobots_tui.api.account import Credits
+from liaobots_tui.config import auth_code_problem
 from liaobots_tui.errors import LiaobotsError
 
 INTRO = (
@@ -100,8 +101,9 @@ class SetupScreen(Screen[SetupResult | None]):
         if not code:
             self._status("Enter the auth code first.", error=True)
             return
-        if any(not (33 <= ord(c) <= 126) for c in code):
-            self._status("The auth code contains spaces or non-ASCII characters.", error=True)
+        problem = auth_code_problem(code)  # the same check the config file and the CLI get
+        if problem:
+            self._status(f"{problem[0].upper()}{problem[1:]}.", error=True)
             return
         self._verify(code)
 
