@@ -138,17 +138,17 @@ def identify(data: bytes) -> ImageKind:
     return _identify_stream(io.BytesIO(data))
 
 
-@contextlib.contextmanager
-def open_regular_file(path: str | Path) -> Iterator[IO[bytes]]:
+def open_regular_file(path: str | Path) -> IO[bytes]:
     """``path`` opened for reading only if it is a regular file; a FIFO or device never blocks us.
+
+    Errors while reading the returned file are the caller's (a truncated image is not "unreadable").
 
     Raises:
         UnsafeImage: ``not_file`` for a FIFO, device, socket or directory; ``unreadable``
             when it cannot be opened (the reason says why).
     """
     try:
-        with open_regular(path) as fh:
-            yield fh
+        return open_regular(path)
     except NotARegularFile:
         raise UnsafeImage("not a regular file", problem="not_file") from None
     except OSError as exc:

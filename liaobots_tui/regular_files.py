@@ -8,10 +8,8 @@ then read.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -37,9 +35,8 @@ def describe_mode(mode: int) -> str:
     return "a special file"
 
 
-@contextlib.contextmanager
-def open_regular(path: str | Path) -> Iterator[IO[bytes]]:
-    """``path`` opened for binary reading if it is a regular file.
+def open_regular(path: str | Path) -> IO[bytes]:
+    """``path`` opened for binary reading if it is a regular file (use it in a ``with``).
 
     Raises:
         NotARegularFile: a FIFO, device, socket or directory.
@@ -53,9 +50,7 @@ def open_regular(path: str | Path) -> Iterator[IO[bytes]]:
             raise NotARegularFile(describe_mode(mode))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        fh = os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
-    with fh:
-        yield fh

@@ -20,22 +20,25 @@ Works with textual-image 0.12 (what Python 3.11 gets) and 0.14+: the 0.14-only
 ``on_error=`` argument is only passed where :func:`supports_on_error` says so.
 
 Also here, PIL-only helpers shared by the preview and the viewer:
-:func:`prepare_image` (decode off the event loop, keep only a thumbnail),
+:func:`prepare_image` (header checked first, decode off the event loop one or two at a time,
+keep only a thumbnail),
 :func:`fit_width` and :func:`caption`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
+from liaobots_tui import image_files
 from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.image_files import UnsafeImage
 
 #: Image drawing modes (same values as ``config.IMAGE_MODES``).
 MODES: tuple[str, ...] = ("auto", "halfcell", "unicode", "off")
@@ -170,37 +173,83 @@ class PreparedImage:
 
 
 def prepare_image(part: ImagePart, max_side: int | None) -> PreparedImage:
-    """Read the part's bytes once, measure them and (if ``max_side``) keep only a thumbnail.
+    """Measure the part's image from its header and (if ``max_side``) decode a thumbnail of it.
 
-    The encoded bytes and the full-size decode are dropped before returning, so a
-    4K image costs its thumbnail in memory, not 3 copies. ``max_side=None`` reads
-    the header only (the placeholder needs the size, not the pixels). Never raises.
+    Nothing is decoded unless the header says PNG/JPEG/WebP/GIF within
+    :data:`~liaobots_tui.image_files.MAX_PIXELS`: a small file declaring 12000×12000
+    gets a placeholder saying so, not 600 MB of pixels. The decode waits for a
+    :func:`~liaobots_tui.image_files.decode_slot`, so a reply with six large images
+    decodes them one or two at a time. A saved image is decoded straight from its file
+    (never held as bytes too), and only the thumbnail outlives this call.
+    ``max_side=None`` reads the header only. Call it off the event loop. Never raises.
     """
     try:
-        data = part.load()
-    except OSError as exc:
-        return PreparedImage(None, error=f"cannot read {part.path}: {exc.strerror or exc}")
-    nbytes = len(data)
-    if not data:
-        return PreparedImage(None, error="no image data")
+        nbytes = len(part.data) if part.data else _file_size(part.path)
+        kind = image_files.identify(part.data) if part.data else _identify_saved(part.path)
+    except UnsafeImage as exc:
+        found = exc.kind
+        width, height = (found.width, found.height) if found is not None else (0, 0)
+        return PreparedImage(None, width, height, _size_or_zero(part), error=_why_not(exc, part))
+    if max_side is None:
+        return PreparedImage(None, kind.width, kind.height, nbytes)
     try:
-        with PILImage.open(io.BytesIO(data)) as img:
-            width, height = img.size
-            if max_side is None:
-                return PreparedImage(None, width, height, nbytes)
-            # draft() lets JPEG decode at a reduced scale; other formats ignore it.
-            img.draft("RGB", (max_side, max_side))
-            if max(img.size) > max_side:
-                img.thumbnail((max_side, max_side), PILImage.Resampling.BILINEAR, reducing_gap=2.0)
-            # A copy outlives the `with`, which closes the file and frees the decode.
-            thumb = img.copy()
-    except (UnidentifiedImageError, OSError, ValueError, PILImage.DecompressionBombError) as exc:
-        return PreparedImage(None, nbytes=nbytes, error=f"cannot decode image: {exc}")
-    finally:
-        del data
+        with image_files.decode_slot(kind.pixels):
+            thumb = _decode_thumbnail(part, kind, max_side)
+    except UnsafeImage as exc:
+        return PreparedImage(None, kind.width, kind.height, nbytes, error=_why_not(exc, part))
+    except Exception:  # any decoder failure on untrusted bytes is a placeholder, never a crash
+        return PreparedImage(None, kind.width, kind.height, nbytes, error="damaged or truncated")
+    return PreparedImage(thumb, kind.width, kind.height, nbytes)
+
+
+def _identify_saved(path: str | None) -> image_files.ImageKind:
+    if not path:
+        raise UnsafeImage("no image data", problem="not_image")
+    return image_files.identify_path(path)
+
+
+def _file_size(path: str | None) -> int:
+    try:
+        return os.stat(path).st_size if path else 0
+    except OSError:
+        return 0
+
+
+def _size_or_zero(part: ImagePart) -> int:
+    return len(part.data) if part.data else _file_size(part.path)
+
+
+def _why_not(exc: UnsafeImage, part: ImagePart) -> str:
+    """The placeholder's reason, in a few words."""
+    if exc.problem == "too_many_pixels":
+        return f"too many pixels to preview (limit {image_files.MAX_PIXELS // 1_000_000} Mpx)"
+    if exc.problem == "unreadable":
+        return f"cannot read {part.path}: {exc.reason}"
+    if exc.problem == "not_file":
+        return f"cannot read {part.path}: not a regular file"
+    return exc.reason
+
+
+def _decode_thumbnail(part: ImagePart, kind: image_files.ImageKind, max_side: int) -> PILImage.Image:
+    with contextlib.ExitStack() as stack:
+        if part.data:
+            source: IO[bytes] = io.BytesIO(part.data)
+        else:
+            assert part.path is not None  # _identify_saved checked it
+            source = stack.enter_context(image_files.open_regular_file(part.path))
+        # Only the format the header named may parse it: no other plugin sees these bytes.
+        img = stack.enter_context(PILImage.open(source, formats=(kind.format,)))
+        if (img.width, img.height) != (kind.width, kind.height):
+            raise UnsafeImage("the file changed while it was read", problem="damaged")
+        # draft() lets JPEG decode at a reduced scale; other formats ignore it.
+        img.draft("RGB", (max_side, max_side))
+        if max(img.size) > max_side:
+            img.thumbnail((max_side, max_side), PILImage.Resampling.BILINEAR, reducing_gap=2.0)
+        # A copy outlives the `with`, which closes the file and frees the decode.
+        thumb = img.copy()
     if thumb.mode not in ("RGB", "RGBA", "L"):
         thumb = thumb.convert("RGBA")
-    return PreparedImage(thumb, width, height, nbytes)
+    return thumb
 
 
 def fit_width(px_width: int, px_height: int, max_cols: int, max_rows: int) -> int:

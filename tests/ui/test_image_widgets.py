@@ -7,6 +7,7 @@ the only deterministic class headless; TGP would write escapes to the real stdou
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,9 +146,56 @@ def test_prepare_image_reports_unreadable_files(tmp_path: Path) -> None:
     missing = images.prepare_image(ImagePart(b"", path=str(tmp_path / "gone.png")), 100)
     assert missing.thumb is None and missing.error is not None and missing.error.startswith("cannot read ")
     garbage = images.prepare_image(ImagePart(b"not a png"), 100)
-    assert (
-        garbage.nbytes == 9 and garbage.error is not None and garbage.error.startswith("cannot decode image")
-    )
+    assert (garbage.nbytes, garbage.error, garbage.thumb) == (9, "not an image", None)
+    imt = images.prepare_image(ImagePart(b"width = 3\n"), 100)  # Pillow's IMT plugin raises ValueError
+    assert imt.error == "not an image"
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(Path(write_png(tmp_path / "whole.png", (300, 300)).path or "").read_bytes()[:300])
+    damaged = images.prepare_image(ImagePart(b"", path=str(cut)), 100)
+    assert (damaged.width, damaged.height, damaged.error) == (300, 300, "damaged or truncated")
+
+
+def huge_png(path: Path, width: int = 12000, height: int = 12000) -> ImagePart:
+    """A tiny file whose header declares ``width``×``height`` (decoding it would take ~430 MB)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    path.write_bytes(data + chunk(b"IEND", b""))
+    return ImagePart(b"", "image/png", generated=True, path=str(path))
+
+
+def test_prepare_image_checks_the_pixel_cap_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded: list[int] = []
+    real_slot = images.image_files.decode_slot
+
+    def counting_slot(pixels: int) -> object:
+        decoded.append(pixels)
+        return real_slot(pixels)
+
+    monkeypatch.setattr(images.image_files, "decode_slot", counting_slot)
+    part = huge_png(tmp_path / "huge.png")
+    info = images.prepare_image(part, 1024)
+    assert (info.thumb, info.width, info.height) == (None, 12000, 12000)
+    assert info.error == "too many pixels to preview (limit 40 Mpx)"
+    assert info.nbytes == (tmp_path / "huge.png").stat().st_size
+    assert decoded == []  # refused from the header: no decode slot taken, no pixel decoded
+    ok = images.prepare_image(write_png(tmp_path / "ok.png"), 1024)
+    assert ok.thumb is not None and decoded == [200 * 100]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_prepare_image_never_blocks_on_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "image.png"
+    os.mkfifo(fifo)
+    info = images.prepare_image(ImagePart(b"", path=str(fifo)), 1024)
+    assert info.thumb is None and info.error == f"cannot read {fifo}: not a regular file"
 
 
 def test_fit_width_keeps_the_shape_and_never_upscales() -> None:
@@ -229,6 +277,39 @@ async def test_failed_import_and_missing_file_show_placeholders(
         assert second.caption_text.startswith(f"[image · {gone.path} · cannot read {gone.path}")
 
 
+async def test_an_image_over_the_pixel_cap_shows_why_instead_of_decoding(tmp_path: Path) -> None:
+    part = huge_png(tmp_path / "huge.png")
+    size = (tmp_path / "huge.png").stat().st_size
+    app = Host(ImagePreview(part))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        preview = app.query_one(ImagePreview)
+        assert preview.image_widget is None and preview.has_class("-placeholder")
+        assert preview.caption_text == (
+            f"[image · 12000×12000 · {size} B · {part.path} · too many pixels to preview (limit 40 Mpx)]"
+        )
+        assert [e.drawn for e in app.shown] == [False]
+
+
+async def test_many_previews_decode_at_most_two_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running: list[int] = []
+    real_decode = images._decode_thumbnail
+
+    def watched(*args: object) -> object:
+        running.append(images.image_files.decodes_running())
+        return real_decode(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(images, "_decode_thumbnail", watched)
+    parts = [write_png(tmp_path / f"{i}.png", (400, 300)) for i in range(6)]
+    app = Host(*(ImagePreview(p) for p in parts), ImagePreview(huge_png(tmp_path / "huge.png")))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await settle(pilot)
+        assert sorted(e.drawn for e in app.shown) == [False] + [True] * 6
+    assert len(running) == 6 and max(running) <= 2  # the huge one never reached the decoder
+
+
 async def test_enter_opens_the_viewer_and_escape_closes_it(tmp_path: Path) -> None:
     part = write_png(tmp_path / "cat.png")
     app = Host(ImagePreview(part))
@@ -283,6 +364,65 @@ async def test_viewer_save_open_and_copy(tmp_path: Path) -> None:
             viewer.save_to(str(target))
         # A directory gets the image under its own name.
         assert viewer.save_to(str(tmp_path / "out")) == tmp_path / "out" / "cat.png"
+
+
+async def test_viewer_opens_only_accepted_images_named_as_what_they_are(tmp_path: Path) -> None:
+    launched: list[str] = []
+    hta = tmp_path / "image-1.hta"
+    hta.write_bytes(b"<html><script>alert(1)</script></html>")
+    png_named_hta = tmp_path / "image-2.hta"
+    png_named_hta.write_bytes(Path(write_png(tmp_path / "real.png").path or "").read_bytes())
+    app = Host()
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        for path in (hta, png_named_hta):
+            viewer = ImageViewerScreen(ImagePart(b"", "image/png", path=str(path)), opener=launched.append)
+            await app.push_screen(viewer)
+            await settle(pilot)
+            assert viewer.can_open is False
+            assert "open_external" not in {b.binding.action for b in app.active_bindings.values()}
+            await pilot.press("o")  # the key does nothing: the action is not offered
+            await pilot.pause()
+            with pytest.raises(InputError, match="not opening"):
+                viewer.openable_path()
+            await pilot.press("escape")
+            await settle(pilot)
+        assert launched == []
+        good = ImageViewerScreen(write_png(tmp_path / "good.png"), opener=launched.append)
+        await app.push_screen(good)
+        await settle(pilot)
+        assert good.can_open is True
+        assert "open_external" in {b.binding.action for b in app.active_bindings.values()}
+        await pilot.press("o")
+        assert launched == [str(tmp_path / "good.png")]
+
+
+async def test_viewer_saves_with_the_detected_extension(tmp_path: Path) -> None:
+    jpeg = tmp_path / "image-3.hta"  # the gateway said application/hta; the bytes are a JPEG
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(buf, "JPEG")
+    jpeg.write_bytes(buf.getvalue())
+    part = ImagePart(b"", "application/hta", generated=True, path=str(jpeg))
+    viewer = ImageViewerScreen(part, opener=lambda path: None)
+    app = Host()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await app.push_screen(viewer)
+        await settle(pilot)
+        out = tmp_path / "out"
+        out.mkdir()
+        assert viewer.save_to(str(out)) == out / "image-3.hta.jpg"
+        assert viewer.save_to(str(out / "mine.jpeg")) == out / "mine.jpeg"  # its own extension is kept
+        assert viewer.save_to(str(out / "page.html")) == out / "page.html.jpg"
+        assert (out / "page.html.jpg").read_bytes() == jpeg.read_bytes()
+        unsaved = ImageViewerScreen(ImagePart(buf.getvalue(), "text/html"))
+        await app.push_screen(unsaved)
+        await settle(pilot)
+        assert unsaved.save_to(str(out / "from-memory")) == out / "from-memory.jpg"
+    html = tmp_path / "page.png"
+    html.write_bytes(b"<html></html>")
+    not_image = ImageViewerScreen(ImagePart(b"", "image/png", path=str(html)))
+    with pytest.raises(InputError, match="not a PNG, JPEG, WebP or GIF image"):
+        not_image.save_to(str(tmp_path / "copy.png"))
+    assert not (tmp_path / "copy.png").exists()
 
 
 async def test_viewer_reports_a_missing_system_viewer(tmp_path: Path) -> None:
