@@ -20,6 +20,16 @@ the one copy; the thumbnail is Pillow C memory, seen in RSS), then the peak RSS 
 this process (``ru_maxrss``).
 
     python bench/image_preview.py [--runs 5] [--size 2K] [--ratio 16:9] [--plain]
+
+``--six`` measures instead what one reply with six huge images costs the app: six
+12000×12000 PNGs (144 Mpx each, over the pixel cap), six 8000×5000 ones (40 Mpx, the
+cap itself) and six 6000×6000 ones (36 Mpx), mounted as six previews at once in a
+headless app, each scenario in a fresh subprocess so its peak RSS is its own. With
+``--before DIR`` the same child runs against another checkout (e.g. ``/work/main``)
+too and the figures are printed side by side with their ratio. Target: peak RSS
+under 400 MB.
+
+    python bench/image_preview.py --six [--before /work/main]
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from liaobots_tui.api.messages import (
     Conversation,
     ImageEvent,
     ImageOptions,
+    ImagePart,
     Message,
     RequestOptions,
     TextPart,
@@ -187,10 +198,127 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
         proc.wait(timeout=10)
 
 
+# ---------------------------------------------------------------- six huge images in one reply
+
+SIX_SCENARIOS = {"12000x12000": (12000, 12000), "8000x5000": (8000, 5000), "6000x6000": (6000, 6000)}
+RSS_TARGET_MB = 400
+
+
+def write_big_png(path: Path, width: int, height: int) -> None:
+    """A real ``width``×``height`` RGB PNG written row by row, so building it costs a row, not the image."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    squeeze = zlib.compressobj(1)
+    with open(path, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        band = bytes(range(256)) * (width * 3 // 256 + 2)  # room for any shift below
+        for y in range(height):
+            shift = (y // 16) % 256
+            row = b"\0" + band[shift : shift + width * 3]
+            data = squeeze.compress(row)
+            if data:
+                fh.write(chunk(b"IDAT", data))
+        fh.write(chunk(b"IDAT", squeeze.flush()) + chunk(b"IEND", b""))
+
+
+class SixApp(App[None]):
+    """One reply's worth of previews, mounted at once as a MessageBox mounts them."""
+
+    def __init__(self, parts: list[ImagePart]) -> None:
+        super().__init__()
+        self.parts = parts
+        self.shown: list[bool] = []
+        self.all_shown = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(id="log")
+
+    def on_image_preview_shown(self, event: ImagePreview.Shown) -> None:
+        self.shown.append(event.drawn)
+        if len(self.shown) == len(self.parts):
+            self.all_shown.set()
+
+
+async def six_child(directory: Path) -> dict[str, object]:
+    parts = [
+        ImagePart(b"", "image/png", generated=True, path=str(p)) for p in sorted(directory.glob("*.png"))
+    ]
+    app = SixApp(parts)
+    start = time.perf_counter()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await app.query_one("#log").mount_all([ImagePreview(p, "unicode") for p in parts])
+        await app.all_shown.wait()
+        await pilot.pause()
+        captions = [pv.caption_text for pv in app.query(ImagePreview)]
+    return {
+        "seconds": time.perf_counter() - start,
+        "drawn": sum(app.shown),
+        "placeholders": len(app.shown) - sum(app.shown),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "caption": captions[0] if captions else "",
+    }
+
+
+def run_six_child(tree: Path, directory: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(tree), images.ENV_IMAGE_MODE: "unicode"}
+    out = subprocess.run(
+        [sys.executable, __file__, "--six-child", str(directory)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def six_main(before: Path | None) -> None:
+    after = Path(__file__).resolve().parent.parent
+    trees = [("after", after)] + ([("before", before)] if before is not None else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (width, height) in SIX_SCENARIOS.items():
+            directory = Path(tmp) / name
+            directory.mkdir()
+            first = directory / "image-0.png"
+            write_big_png(first, width, height)
+            for i in range(1, 6):
+                os.link(first, directory / f"image-{i}.png")  # six files, one copy on disk
+            size_mb = first.stat().st_size / 1e6
+            mpx = width * height / 1e6
+            print(f"six {width}×{height} PNGs ({mpx:.0f} Mpx, {size_mb:.1f} MB each) in one reply:")
+            results = {label: run_six_child(tree, directory) for label, tree in trees}
+            for label, r in results.items():
+                if "error" in r:
+                    print(f"  {label:6}: failed: {r['error']}")
+                    continue
+                rss = float(str(r["peak_rss_mb"]))
+                verdict = "OK" if rss < RSS_TARGET_MB else "OVER"
+                print(
+                    f"  {label:6}: peak RSS {rss:7.1f} MB ({verdict}, target < {RSS_TARGET_MB} MB) · "
+                    f"all shown in {float(str(r['seconds'])):5.1f} s · drawn {r['drawn']}, "
+                    f"placeholders {r['placeholders']}"
+                )
+                print(f"          {r['caption']}")
+            if "error" not in results.get("before", {"error": ""}) and "error" not in results["after"]:
+                ratio = float(str(results["before"]["peak_rss_mb"])) / float(
+                    str(results["after"]["peak_rss_mb"])
+                )
+                print(f"  peak RSS before/after: {ratio:.1f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--six", action="store_true", help="six huge PNGs in one reply: peak RSS of the app")
+    parser.add_argument("--before", type=Path, help="with --six: also run against this checkout")
+    parser.add_argument("--six-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", default="2K", choices=("1K", "2K", "4K"))
     parser.add_argument("--ratio", default="16:9")
@@ -203,6 +331,12 @@ def main() -> None:
     args = parser.parse_args()
     os.environ[images.ENV_IMAGE_MODE] = "unicode"
     images.load_image_support("unicode")  # before the app runs, as run_app does
+    if args.six_child is not None:
+        print(json.dumps(asyncio.run(six_child(args.six_child))))
+        return
+    if args.six:
+        six_main(args.before)
+        return
     tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     runs = asyncio.run(main_async(args))

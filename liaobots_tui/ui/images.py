@@ -27,10 +27,12 @@ keep only a thumbnail),
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -170,6 +172,18 @@ class PreparedImage:
     height: int = 0
     nbytes: int = 0
     error: str | None = None
+
+
+#: The threads previews decode on: as many as may decode at once. Pillow's freed pixel blocks
+#: that are not mmapped stay in the decoding thread's malloc arena, so decoding on whichever
+#: default-executor thread is free left ~55 MB behind per 40 Mpx image; a fixed pair of
+#: threads keeps that to two arenas (bench/image_preview.py --six).
+_DECODER = ThreadPoolExecutor(max_workers=image_files.MAX_PARALLEL_DECODES, thread_name_prefix="image-decode")
+
+
+async def prepare_image_async(part: ImagePart, max_side: int | None) -> PreparedImage:
+    """:func:`prepare_image` on the image-decoding threads, awaited without blocking the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_DECODER, prepare_image, part, max_side)
 
 
 def prepare_image(part: ImagePart, max_side: int | None) -> PreparedImage:

@@ -184,7 +184,7 @@ class ImageViewerScreen(Screen[None]):
         self.can_open = await asyncio.to_thread(self._openable)
         self.refresh_bindings()
         cls = images.image_widget_class(self.mode)
-        info = await asyncio.to_thread(images.prepare_image, self.part, self.MAX_SIDE if cls else None)
+        info = await images.prepare_image_async(self.part, self.MAX_SIDE if cls else None)
         self.info = info
         self.query_one("#viewer-caption", Static).update(Content(images.caption(self.part, info)))
         placeholder = self.query_one("#viewer-placeholder", Static)

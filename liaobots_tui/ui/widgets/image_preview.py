@@ -6,9 +6,11 @@ picks for the mode), scaled to fit the width it gets and at most
 When nothing can draw (mode ``off``, the textual-image import failed, the file
 is unreadable) it shows a plain-text placeholder with the path instead.
 
-The file is read and decoded in a thread (``asyncio.to_thread``) after mount, so a
-4K image never blocks the event loop; only a thumbnail (≤ :attr:`MAX_SIDE` px) is
-kept, never the encoded bytes or the full decode.
+The file is checked from its header and decoded on the image-decoding threads
+(:func:`~liaobots_tui.ui.images.prepare_image_async`, one or two at a time) after
+mount, so a 4K image never blocks the event loop and an image over the pixel cap
+shows a placeholder saying so instead of being decoded; only a thumbnail
+(≤ :attr:`MAX_SIDE` px) is kept, never the encoded bytes or the full decode.
 
 Integration: ``MessageBox`` mounts ``ImagePreview(part)`` (the mode then comes from
 ``LIAOBOTS_IMAGE_MODE`` or ``auto``) or ``ImagePreview(part, settings.image_mode)``.
@@ -19,7 +21,6 @@ the image or its placeholder is on screen; the app may ignore it.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ class ImagePreview(Vertical, can_focus=True):
     async def _load(self) -> None:
         cls = images.image_widget_class(self.mode)
         max_side = self.MAX_SIDE if cls is not None else None
-        info = await asyncio.to_thread(images.prepare_image, self.part, max_side)
+        info = await images.prepare_image_async(self.part, max_side)
         self.info = info
         caption = self.query_one(".caption", Static)
         if cls is None or info.thumb is None:
