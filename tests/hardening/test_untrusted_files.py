@@ -251,3 +251,29 @@ def test_cli_usage_csv_defuses_formulas_from_the_gateway(
     assert len(models) == 6
     for model in models:
         assert model.startswith("'") and model[1:2] in ("=", "+", "-", "@"), models
+
+
+async def test_app_usage_export_defuses_formulas(tmp_path: Path) -> None:
+    from textual.app import App
+
+    from liaobots_tui.api.account import UsagePage
+    from liaobots_tui.ui.screens.usage import UsageScreen
+
+    hostile = [record(text, record_id=100 - i) for i, text in enumerate(FORMULAS[:4])]
+
+    async def fetch(next_id: str) -> UsagePage:
+        return UsagePage(hostile, "")
+
+    screen = UsageScreen(fetch, export_dir=tmp_path)
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    async with Host().run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        path, count = screen.export_to(str(tmp_path / "usage.csv"))
+    assert count == 4
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [row[2] for row in rows[1:]] == ["'" + text for text in FORMULAS[:4]]

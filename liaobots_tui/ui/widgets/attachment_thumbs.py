@@ -1,8 +1,10 @@
 """AttachmentThumbs: a row of small previews of the images attached to a user message.
 
 Each attachment is an :class:`~liaobots_tui.ui.widgets.image_preview.ImagePreview`
-in its thumbnail variant (≤ 20×6 cells, caption ``W×H · name``); any format PIL
-reads works, others show the placeholder. Click/Enter on one opens the viewer.
+in its thumbnail variant (≤ 20×6 cells, caption ``W×H · name``); PNG, JPEG, WebP
+and GIF within the pixel cap are drawn, anything else shows a placeholder saying why
+(decoding shares the previews' one-or-two-at-a-time slots). Click/Enter on one opens
+the viewer.
 
 Integration: ``MessageBox.compose`` for a user message yields
 ``AttachmentThumbs(message.images, settings.image_mode)`` instead of one
