@@ -28,16 +28,16 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import tomlkit
-import tomlkit.exceptions
-from tomlkit.items import Item
 
 from liaobots_tui import paths
 from liaobots_tui.errors import ConfigError
 from liaobots_tui.regular_files import NotARegularFile, open_regular
+
+if TYPE_CHECKING:  # tomlkit is imported only to write: every CLI command reads the config, few save it
+    import tomlkit
+    from tomlkit.items import Item
 
 DEFAULT_BASE_URLS = [
     "https://ai.liaobots.work",
@@ -458,6 +458,8 @@ HEADER = "liaobots-tui settings (TOML). Edit freely: saving from the app keeps y
 
 def _toml_item(value: object) -> Item:
     """A tomlkit item for one of our values; multi-line text becomes a triple-quoted string."""
+    import tomlkit
+
     if isinstance(value, str):
         return tomlkit.string(value, multiline="\n" in value)
     if isinstance(value, list | tuple):
@@ -471,6 +473,8 @@ def _toml_item(value: object) -> Item:
 
 def dumps_toml(values: Mapping[str, object]) -> str:
     """A new config file: the header comment, then ``key = value`` for each value (None skipped)."""
+    import tomlkit
+
     doc = tomlkit.document()
     doc.add(tomlkit.comment(HEADER))
     for key, value in values.items():
@@ -481,16 +485,14 @@ def dumps_toml(values: Mapping[str, object]) -> str:
 
 def _document(path: Path, text: str) -> tomlkit.TOMLDocument:
     """The user's file as an editable document (already validated by :func:`_parse_text`)."""
+    import tomlkit
+    import tomlkit.exceptions
+
     try:
         return tomlkit.parse(text)
     except tomlkit.exceptions.TOMLKitError as exc:  # tomllib read it, so this is a tomlkit gap
         problem = f"cannot edit this config file ({type(exc).__name__}); edit it by hand"
         raise ConfigError(f"{path}: {problem}") from None
-
-
-def _set_key(doc: tomlkit.TOMLDocument, key: str, value: object) -> None:
-    """Set ``key`` in place when it exists (its comment and position stay), else append it."""
-    doc[key] = _toml_item(value)
 
 
 def _edit_file(target: Path, changes: Mapping[str, object]) -> None:
@@ -503,6 +505,8 @@ def _edit_file(target: Path, changes: Mapping[str, object]) -> None:
         fresh = {k: v for k, v in changes.items() if v is not None}
         _write_atomic(target, dumps_toml(fresh))
         return
+    import tomlkit
+
     current = _parse_text(target, text)  # a broken file is reported, never overwritten
     doc = _document(target, text)
     for key, value in changes.items():
@@ -510,7 +514,8 @@ def _edit_file(target: Path, changes: Mapping[str, object]) -> None:
             if key in doc:
                 del doc[key]
         elif key not in current or current[key] != value:
-            _set_key(doc, key, value)
+            # In place when the key exists (its comment and position stay), else appended.
+            doc[key] = _toml_item(value)
     _write_atomic(target, tomlkit.dumps(doc))
 
 
