@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from liaobots_tui import store as store_module
 from liaobots_tui.api.messages import (
     ImagePart,
     Message,
@@ -24,6 +23,7 @@ from liaobots_tui.api.messages import (
 )
 from liaobots_tui.errors import ConfigError, InputError
 from liaobots_tui.store import SCHEMA_VERSION, ConversationSummary, Store, title_from_text
+from liaobots_tui.store import database as store_module
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00fake-png" * 10
 JPEG = b"\xff\xd8\xff\xe0" + b"fake-jpeg" * 10
