@@ -5,7 +5,9 @@ One database file (``paths.db_file()``) and one directory of image files
 paths, relative to the images dir, so a moved data dir keeps working.
 
 The package: :mod:`.schema` (DDL, migrations, opening), :mod:`.codec` (rows to and
-from messages), :mod:`.images` (image files), :mod:`.database` (the :class:`Store`).
+from messages), :mod:`.images` (image files), :mod:`.database` (the :class:`Store`),
+:mod:`.streaming` (flushing a reply as it streams), :mod:`.faults` (storage faults as
+one-line :class:`~liaobots_tui.errors.StorageError`).
 
 Interrupted replies: the chat service writes an assistant message with status
 ``"streaming"``, flushes it with :meth:`Store.update_message` while it arrives,
@@ -20,6 +22,7 @@ normally and its final update wins.
 from liaobots_tui.store.codec import INTERRUPTED
 from liaobots_tui.store.database import TITLE_MAX, UNSET, ConversationSummary, Store, title_from_text
 from liaobots_tui.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
+from liaobots_tui.store.streaming import ReplyWriter
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -29,6 +32,7 @@ __all__ = [
     "TITLE_MAX",
     "UNSET",
     "ConversationSummary",
+    "ReplyWriter",
     "Store",
     "title_from_text",
 ]

@@ -19,12 +19,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from liaobots_tui.api.messages import Conversation, Message, Part
+from liaobots_tui.api.messages import Conversation, ImagePart, Message, Part
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import InputError
 from liaobots_tui.store import codec
 from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
+from liaobots_tui.store.faults import translated
 from liaobots_tui.store.images import ImageFiles
 from liaobots_tui.store.schema import connect
+from liaobots_tui.store.streaming import ReplyWriter
 
 TITLE_MAX = 60
 
@@ -73,12 +76,18 @@ FROM conversations c
 """
 
 # Matches the title or any visible text part; ESCAPE so a search for "50%" or
-# "snake_case" is literal. LIKE is case-insensitive for ASCII letters.
+# "snake_case" is literal. LIKE is case-insensitive for ASCII letters. Chunks are
+# searched too: a reply whose process died mid-stream keeps its text there.
 _SEARCH_SQL = """
 WHERE c.title LIKE :pattern ESCAPE '\\'
     OR EXISTS (
         SELECT 1 FROM messages m JOIN parts p ON p.message_id = m.id
         WHERE m.conversation_id = c.id AND p.kind = 'text' AND p.text LIKE :pattern ESCAPE '\\'
+    )
+    OR EXISTS (
+        SELECT 1 FROM messages m JOIN part_chunks k ON k.message_id = m.id
+        JOIN parts p ON p.message_id = m.id AND p.seq = k.part_seq
+        WHERE m.conversation_id = c.id AND p.kind = 'text' AND k.text LIKE :pattern ESCAPE '\\'
     )
 """
 
@@ -95,9 +104,13 @@ class Store:
         db_path: the SQLite file (created with its directory if missing, mode 0600).
         images_dir: root of image files, one subdirectory per conversation.
 
+    Every method raises :class:`~liaobots_tui.errors.StorageError` (one line) for a
+    fault of the file or the disk: read-only, locked past the busy timeout, full,
+    damaged. A damaged value inside a row reads as empty instead (see :mod:`.codec`).
+
     Raises:
-        ConfigError: the file is not a usable database, or was written by a newer
-            version of liaobots-tui.
+        StorageError: the file cannot be created or opened, is not a usable database,
+            or was written by a newer version of liaobots-tui.
     """
 
     def __init__(self, db_path: Path, images_dir: Path) -> None:
@@ -135,19 +148,33 @@ class Store:
         """
         latest = db.execute("SELECT MAX(updated_at) FROM conversations").fetchone()[0]
         now = time.time()
-        return now if latest is None or now > latest else float(latest) + 1e-6
+        if not isinstance(latest, int | float) or now > latest:  # None, or a damaged value
+            return now
+        return float(latest) + 1e-6
+
+    def _touch(self, db: sqlite3.Connection, conversation_id: int) -> None:
+        """Move the conversation to the top of the history (inside a write transaction)."""
+        db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (self._stamp(db), conversation_id))
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads: faults become StorageError."""
+        with self._lock, translated(self.db_path):
+            yield self._db
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, holding the write lock from the start."""
-        with self._lock:
+        """One short write transaction, holding the write lock from the start; faults become StorageError."""
+        with self._lock, translated(self.db_path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:  # also when COMMIT itself failed
-                    self._db.execute("ROLLBACK")
+                    # A failing ROLLBACK (I/O error) must not hide the error that caused it.
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
 
     # ------------------------------------------------------------ conversations
@@ -179,21 +206,21 @@ class Store:
             sql += _SEARCH_SQL
             params["pattern"] = _like_pattern(search)
         sql += " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset"
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
         out: list[ConversationSummary] = []
         for row in rows:
             settings = load_json_dict(row["settings_json"])
-            model = row["last_model"] or str_or_none(settings.get("model"))
-            fmt = row["last_format"] or str_or_none(settings.get("format"))
+            model = str_or_none(row["last_model"]) or str_or_none(settings.get("model"))
+            fmt = str_or_none(row["last_format"]) or str_or_none(settings.get("format"))
             out.append(
                 ConversationSummary(
                     id=row["id"],
-                    title=row["title"],
-                    created_at=row["created_at"],
-                    updated_at=row["updated_at"],
-                    model=model,
-                    format=fmt,
+                    title=codec.text(row["title"]),
+                    created_at=codec.timestamp(row["created_at"]),
+                    updated_at=codec.timestamp(row["updated_at"]),
+                    model=clean_line(model, 200) if model else None,
+                    format=clean_line(fmt, 40) if fmt else None,
                     message_count=row["message_count"],
                 )
             )
@@ -206,13 +233,13 @@ class Store:
         if search:
             sql += _SEARCH_SQL
             params["pattern"] = _like_pattern(search)
-        with self._lock:
-            return int(self._db.execute(sql, params).fetchone()[0])
+        with self._read() as db:
+            return int(db.execute(sql, params).fetchone()[0])
 
     def latest_conversation_id(self) -> int | None:
         """The most recently updated conversation (``ask -c`` continues it), or None."""
-        with self._lock:
-            row = self._db.execute(
+        with self._read() as db:
+            row = db.execute(
                 "SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1"
             ).fetchone()
         return None if row is None else int(row[0])
@@ -234,30 +261,45 @@ class Store:
         Raises:
             InputError: ``no conversation N``.
         """
-        with self._lock:
+        with self._read() as db:
             # One read transaction: a concurrent writer cannot show us half a change.
-            self._db.execute("BEGIN")
+            db.execute("BEGIN")
             try:
                 conv = self._conversation_row(conversation_id)
-                msg_rows = self._db.execute(
+                msg_rows = db.execute(
                     "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
                 ).fetchall()
-                part_rows = self._db.execute(
+                part_rows = db.execute(
                     "SELECT p.* FROM parts p JOIN messages m ON p.message_id = m.id"
                     " WHERE m.conversation_id = ? ORDER BY m.seq, p.seq",
                     (conversation_id,),
                 ).fetchall()
+                chunk_rows = db.execute(
+                    "SELECT k.message_id, k.part_seq, k.text FROM part_chunks k JOIN messages m"
+                    " ON k.message_id = m.id WHERE m.conversation_id = ? ORDER BY k.id",
+                    (conversation_id,),
+                ).fetchall()
             finally:
-                self._db.execute("COMMIT")
+                if db.in_transaction:
+                    db.execute("COMMIT")
+        chunks: dict[tuple[int, int], list[str]] = {}
+        for message_id, part_seq, chunk in chunk_rows:
+            chunks.setdefault((message_id, part_seq), []).append(codec.text(chunk))
+        replies = {row["id"] for row in msg_rows if row["role"] != "user"}
         parts_by_message: dict[int, list[Part]] = {}
         for row in part_rows:
-            parts_by_message.setdefault(row["message_id"], []).append(codec.part_from_row(self._images, row))
+            appended = "".join(chunks.get((row["message_id"], row["seq"]), ()))
+            part = codec.part_from_row(
+                self._images, row, appended=appended, untrusted=row["message_id"] in replies
+            )
+            parts_by_message.setdefault(row["message_id"], []).append(part)
         messages = [codec.message_from_row(row, parts_by_message.get(row["id"], [])) for row in msg_rows]
-        return Conversation(messages=messages, system=conv["system"], id=conv["id"], title=conv["title"])
+        system = codec.text(conv["system"]) or None
+        return Conversation(messages=messages, system=system, id=conv["id"], title=codec.text(conv["title"]))
 
     def conversation_settings(self, conversation_id: int) -> dict[str, Any]:
         """The per-conversation settings dict given at create/update (model, format, …)."""
-        with self._lock:
+        with self._read():
             row = self._conversation_row(conversation_id)
         return load_json_dict(row["settings_json"])
 
@@ -340,8 +382,8 @@ class Store:
                     ).fetchone()[0]
                     cur = db.execute(
                         "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
-                        " finish_reason, usage_json, sources_json, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " finish_reason, usage_json, sources_json, ended_at, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             conversation_id,
                             seq,
@@ -371,10 +413,10 @@ class Store:
         return [message_id for _, message_id, _ in saved]
 
     def update_message(self, message: Message) -> None:
-        """Rewrite a saved message: parts, status, error, usage, finish reason, sources, model.
+        """Rewrite a saved message whole: parts, status, error, usage, finish reason, sources, model, end.
 
-        Cheap enough to call every second while a reply streams: one transaction,
-        one row per part.
+        Writes the whole text: while a reply streams, flush it with :meth:`reply_writer`,
+        whose writes grow only with what is new.
 
         Raises:
             ValueError: the message was never saved (``id`` is None).
@@ -394,15 +436,14 @@ class Store:
                 conversation_id = int(row[0])
                 db.execute(
                     "UPDATE messages SET model = ?, format = ?, status = ?, error = ?, finish_reason = ?,"
-                    " usage_json = ?, sources_json = ? WHERE id = ?",
+                    " usage_json = ?, sources_json = ?, ended_at = ? WHERE id = ?",
                     (*codec.message_values(message), message_id),
                 )
                 rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
+                db.execute("DELETE FROM part_chunks WHERE message_id = ?", (message_id,))
                 db.execute("DELETE FROM parts WHERE message_id = ?", (message_id,))
                 _insert_parts(db, message_id, rows)
-                db.execute(
-                    "UPDATE conversations SET updated_at = ? WHERE id = ?", (self._stamp(db), conversation_id)
-                )
+                self._touch(db, conversation_id)
         except BaseException:
             ImageFiles.discard(written)
             raise
@@ -424,12 +465,47 @@ class Store:
                     "DELETE FROM messages WHERE conversation_id = ? AND seq >= ?", (conversation_id, row[0])
                 )
 
-    def save_image(self, conversation_id: int, data: bytes, mime_type: str) -> Path:
-        """Write an image file for the conversation now (a generated image as it arrives).
+    def reply_writer(self, message: Message) -> ReplyWriter:
+        """The writer that flushes saved reply ``message`` while it streams and closes it out.
 
-        Put the returned path on the ImagePart; the next add/update_message records it.
+        Raises:
+            ValueError: the message was never saved (``id`` is None).
         """
-        return self._images.save(conversation_id, data, mime_type)
+        if message.id is None:
+            raise ValueError("reply_writer needs a saved message (id is None)")
+        return ReplyWriter(self, message.id)
+
+    def close_out(self, message_id: int, message: Message) -> None:
+        """Write only the final status, error, finish reason and end time of a reply.
+
+        The last resort when the whole reply cannot be written (a full disk): a few
+        bytes in place, so the history does not keep it as "streaming".
+
+        Raises:
+            StorageError: not even that could be written.
+            InputError: the message no longer exists.
+        """
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE messages SET status = ?, error = ?, finish_reason = ?, ended_at = ? WHERE id = ?",
+                (message.status, message.error, message.finish_reason, message.ended_at, message_id),
+            )
+            if cur.rowcount == 0:
+                raise InputError(f"no message {message_id}")
+
+    def save_generated_image(self, conversation_id: int, image: ImagePart) -> ImagePart:
+        """Write a generated image to its file now, as it arrives; returns the part to record.
+
+        The result points at the file (``path``), holds no bytes, and carries the MIME
+        type of the format detected in the bytes, which also chose the extension.
+
+        Raises:
+            UnsafeImage: not a PNG/JPEG/WebP/GIF that decodes, or too many pixels;
+                nothing is written.
+            StorageError: the file could not be written.
+        """
+        with translated(self.db_path):
+            return self._images.save_generated(conversation_id, image)
 
 
 def _insert_parts(db: sqlite3.Connection, message_id: int, rows: list[PartRow]) -> None:

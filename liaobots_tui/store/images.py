@@ -3,38 +3,52 @@
 The database records image paths relative to the images dir, so a moved data dir
 keeps working; :class:`ImageFiles` turns parts into such paths (writing or copying
 the bytes first) and stored paths back into absolute ones.
+
+What lands on disk is chosen by what the bytes are, never by the MIME type or name
+they came with: a generated image is saved only when
+:func:`liaobots_tui.image_files.verify` accepts it, under the extension of the format
+Pillow detected. Bytes that are not an accepted image and still reach
+:meth:`ImageFiles.store_part` (a damaged file copied from an old conversation) are kept
+as ``.bin``, which no system viewer opens as a program or a page. The images dir and
+every conversation dir are mode 0700: they hold what the user sent and received.
 """
 
 from __future__ import annotations
 
 import contextlib
-import mimetypes
+import dataclasses
 import os
 import secrets
 import shutil
+import stat
 import time
 from pathlib import Path
 
-from liaobots_tui import paths
 from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.image_files import UnsafeImage, identify, verify
 
-_MIME_EXT = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/jpg": ".jpg",
-    "image/webp": ".webp",
-    "image/gif": ".gif",
-    "image/heic": ".heic",
-    "image/heif": ".heif",
-    "image/bmp": ".bmp",
-    "image/svg+xml": ".svg",
-}
+#: Extension of bytes that are not an accepted image: nothing opens it as a program or a page.
+UNKNOWN_EXT = ".bin"
 
 
-def ext_for(mime_type: str) -> str:
-    """The file extension (with the dot) for a MIME type."""
-    mime = mime_type.split(";", 1)[0].strip().lower()
-    return _MIME_EXT.get(mime) or mimetypes.guess_extension(mime) or ".bin"
+def detected_ext(data: bytes) -> str:
+    """The extension of the image format the bytes really are (header only), else :data:`UNKNOWN_EXT`."""
+    try:
+        return identify(data).ext
+    except UnsafeImage:
+        return UNKNOWN_EXT
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and any missing parents as mode 0700, tighten it to 0700 if looser; return it.
+
+    ``Path.mkdir(mode=…, parents=True)`` gives missing parents the default mode, and an
+    older version created the images dir that way, so the mode is checked every time.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return path
 
 
 class ImageFiles:
@@ -47,11 +61,26 @@ class ImageFiles:
         """Where the conversation's images live (not created here)."""
         return self.root / str(conversation_id)
 
-    def save(self, conversation_id: int, data: bytes, mime_type: str) -> Path:
-        """Write a new image file for the conversation and return its absolute path."""
-        directory = paths.ensure_dir(self.conversation_dir(conversation_id))
+    def ensure_conversation_dir(self, conversation_id: int) -> Path:
+        """The conversation's image dir, created (with the images dir) as mode 0700."""
+        private_dir(self.root)
+        return private_dir(self.conversation_dir(conversation_id))
+
+    def save_generated(self, conversation_id: int, image: ImagePart) -> ImagePart:
+        """Write a generated image to a new file and return the part pointing at it.
+
+        The returned part has the file's ``path``, no ``data``, and the detected MIME
+        type in place of the one the gateway claimed.
+
+        Raises:
+            UnsafeImage: the bytes are not a PNG/JPEG/WebP/GIF Pillow can decode, or
+                have too many pixels. Nothing is written then.
+        """
+        kind = verify(image.data)
+        directory = self.ensure_conversation_dir(conversation_id)
         stem = f"img-{time.time_ns() // 1_000_000}-{secrets.token_hex(4)}"
-        return write_new_file(directory, stem, ext_for(mime_type), data)
+        path = write_new_file(directory, stem, kind.ext, image.data)
+        return dataclasses.replace(image, data=b"", path=str(path), mime_type=kind.mime_type)
 
     def store_part(
         self, conversation_id: int, message_id: int, index: int, part: ImagePart, written: list[Path]
@@ -76,8 +105,8 @@ class ImageFiles:
         if not data:
             # Nothing to copy (a file that vanished): keep whatever reference we have.
             return part.path
-        paths.ensure_dir(conv_dir)
-        path = write_new_file(conv_dir, f"{message_id}-{index}", ext_for(part.mime_type), data)
+        self.ensure_conversation_dir(conversation_id)
+        path = write_new_file(conv_dir, f"{message_id}-{index}", detected_ext(data), data)
         written.append(path)
         return path.relative_to(self.root).as_posix()
 

@@ -3,6 +3,13 @@
 Schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` step an older
 file up one version at a time, each inside its own ``BEGIN IMMEDIATE`` transaction,
 so two processes opening an old file at once migrate it exactly once.
+
+Versions:
+
+1. conversations, messages, parts.
+2. ``messages.ended_at`` (when a reply left "streaming") and ``part_chunks``: text
+   appended to a part while its reply streams, so a flush writes only what is new
+   (see :mod:`liaobots_tui.store.streaming`).
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from liaobots_tui import paths
-from liaobots_tui.errors import ConfigError
+from liaobots_tui.errors import StorageError
+from liaobots_tui.store.faults import storage_error
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 
 _SCHEMA_V1 = """
@@ -64,6 +72,28 @@ CREATE TABLE parts (
 """
 
 
+_SCHEMA_V2 = """
+ALTER TABLE messages ADD COLUMN ended_at REAL;
+
+-- Text appended to parts (message_id, part_seq) while the reply streams, in id order;
+-- folded into parts.text when the reply ends. Rows exist only for streaming replies
+-- and for replies whose process died mid-stream.
+CREATE TABLE part_chunks (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    part_seq INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX part_chunks_by_message ON part_chunks (message_id, id);
+"""
+
+#: Tables every usable database has (a dropped one is reported at open, not mid-reply).
+TABLES = ("conversations", "messages", "parts", "part_chunks")
+
+#: The connection class. A seam for fault tests, which install a subclass that fails on cue.
+Connection: type[sqlite3.Connection] = sqlite3.Connection
+
+
 def _run_script(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): that COMMITs first, and each migration must stay inside its transaction.
     for statement in script.split(";"):
@@ -75,26 +105,38 @@ def _migrate_to_1(db: sqlite3.Connection) -> None:
     _run_script(db, _SCHEMA_V1)
 
 
+def _migrate_to_2(db: sqlite3.Connection) -> None:
+    _run_script(db, _SCHEMA_V2)
+
+
 #: ``MIGRATIONS[n]`` upgrades a database from version n-1 to n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
-    """Open (creating if missing, mode 0600) and migrate the history database.
+    """Open (creating if missing, mode 0600), migrate and check the history database.
 
     Raises:
-        ConfigError: the file is not a usable database, or was written by a newer
-            version of liaobots-tui.
+        StorageError: the directory or file cannot be created or opened, the file is
+            not a usable database (not SQLite, damaged, a table missing), or it was
+            written by a newer version of liaobots-tui.
     """
-    paths.ensure_dir(db_path.parent)
+    try:
+        paths.ensure_dir(db_path.parent)
+    except OSError as exc:
+        raise storage_error(exc, db_path) from None
     new = not db_path.exists()
     try:
         # isolation_level=None: we issue BEGIN IMMEDIATE/COMMIT ourselves.
         db = sqlite3.connect(
-            db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            db_path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=Connection,
         )
     except sqlite3.Error as exc:
-        raise ConfigError(f"{db_path}: cannot open history database ({exc})") from None
+        raise storage_error(exc, db_path) from None
     try:
         if new:
             # Chat history is private; WAL and SHM files copy this mode.
@@ -107,13 +149,23 @@ def connect(db_path: Path) -> sqlite3.Connection:
         # Durable across app crashes; only an OS crash may lose the last flushes.
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db, db_path)
-    except sqlite3.DatabaseError as exc:
+        _check_tables(db, db_path)
+    except (sqlite3.DatabaseError, OSError) as exc:
         db.close()
-        raise ConfigError(f"{db_path}: cannot use history database ({exc})") from None
+        raise storage_error(exc, db_path) from None
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _check_tables(db: sqlite3.Connection, db_path: Path) -> None:
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [name for name in TABLES if name not in present]
+    if missing:
+        raise StorageError(
+            f"{db_path} is damaged (table {', '.join(missing)} missing); move it aside to start a new history"
+        )
 
 
 def enable_wal(db: sqlite3.Connection) -> None:
@@ -140,7 +192,7 @@ def migrate(db: sqlite3.Connection, db_path: Path) -> None:
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise ConfigError(
+            raise StorageError(
                 f"{db_path}: history database has schema version {version}, newer than this"
                 f" liaobots-tui understands ({SCHEMA_VERSION}); upgrade liaobots-tui"
             )
