@@ -95,10 +95,9 @@ async def test_only_verified_images_are_saved_and_named_by_their_format(store: S
     ]
     assert [Path(i.path or "").read_bytes() for i in images] == [PNG, JPEG]
     notes = [e.text.strip() for e in events if isinstance(e, TextDelta) and "image not saved" in e.text]
-    assert notes == [
-        "[image not saved: not an image]",
-        "[image not saved: too many pixels to be a safe image]",
-    ]
+    assert notes[0] == "[image not saved: not an image]"
+    assert notes[1].startswith("[image not saved: ") and "too many pixels" in notes[1]
+    assert len(notes) == 2
     # Nothing else was written: no .html, .jar, .svg, no file for the refused payloads.
     files = sorted(p.suffix for p in (tmp_path / "images").rglob("*") if p.is_file())
     assert files == [".jpg", ".png"]
