@@ -27,6 +27,7 @@ from liaobots_tui.errors import InputError, StorageError
 from liaobots_tui.store import SCHEMA_VERSION, ConversationSummary, Store, title_from_text
 from liaobots_tui.store import database as store_module
 
+
 def image_bytes(fmt: str, colour: tuple[int, int, int] = (200, 30, 10)) -> bytes:
     """A real, tiny image in Pillow format ``fmt`` (the store checks what the bytes are)."""
     buffer = io.BytesIO()
@@ -216,12 +217,16 @@ class TestRoundTrip:
         store.add_message(cid, user(text))
         assert store.load_conversation(cid).messages[0].text == text
 
-    def test_reply_text_stored_by_an_older_version_reads_terminal_safe(self, store: Store, db_path: Path) -> None:
+    def test_reply_text_stored_by_an_older_version_reads_terminal_safe(
+        self, store: Store, db_path: Path
+    ) -> None:
         cid = store.create_conversation()
         store.add_message(cid, assistant("safe"))
         with closing(sqlite3.connect(db_path)) as db, db:
             db.execute("UPDATE parts SET text = ?", ("title\x1b]2;pwned\x07 and \x9b2J clear\n",))
-            db.execute("UPDATE messages SET error = ?, model = ?", ("bad\x1b[31m", "gpt\x1b]52;c;Y3VybA==\x07"))
+            db.execute(
+                "UPDATE messages SET error = ?, model = ?", ("bad\x1b[31m", "gpt\x1b]52;c;Y3VybA==\x07")
+            )
         reply = store.load_conversation(cid).messages[0]
         assert reply.text == "title]2;pwned and 2J clear\n"
         assert reply.error == "bad [31m" and reply.model == "gpt ]52;c;Y3VybA=="
