@@ -256,15 +256,14 @@ class ChatSession:
     ) -> StorageError | None:
         """Save the reply's final state and end time; the storage fault, if it could not be saved whole.
 
-        On a fault the reply is failed in memory as the writer closed it out on disk.
+        On a fault the reply is failed, in memory as the writer closed it out on disk.
         """
         reply.parts = self._parts(parser, images)
         reply.ended_at = time.time()
         try:
             writer.finish(reply)
         except StorageError as exc:
-            if reply.status == "complete":
-                self._fail(reply, exc.one_line())
+            self._fail(reply, exc.one_line())  # as the writer closed it out on disk
             return exc
         except LiaobotsError:
             pass  # the reply was deleted meanwhile (another process): nothing left to close out

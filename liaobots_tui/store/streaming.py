@@ -14,6 +14,7 @@ bytes), so the history says "failed" rather than "streaming" wherever SQLite all
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,9 +145,9 @@ class ReplyWriter:
         """Write the reply's final state (``message.status`` no longer "streaming").
 
         The chunks are folded into their parts. When that fails (disk full, locked),
-        the final state is appended instead, and failing that the status alone is
-        written, so the reply does not stay "streaming"; the first error is raised
-        unless the append saved everything.
+        the final state is appended instead; failing that too, the reply is closed out
+        as failed with the storage error (a few bytes, written in place where SQLite
+        still allows), so it does not stay "streaming", and the first error is raised.
 
         Raises:
             StorageError: the reply could not be saved whole (its status may still be).
@@ -163,8 +164,10 @@ class ReplyWriter:
             return  # everything is on disk, only not compacted: readers join the chunks
         except StorageError:
             pass
+        # What the history holds is short of what was shown: say so, whatever the reply's status was.
+        failed = dataclasses.replace(message, status="failed", error=first.one_line(), finish_reason="error")
         try:
-            self._store.close_out(self._message_id, message)
+            self._store.close_out(self._message_id, failed)
         except (StorageError, InputError):
             pass
         raise first
