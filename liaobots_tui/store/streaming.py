@@ -61,7 +61,8 @@ class ReplyWriter:
         self._store = store
         self._message_id = message_id
         self._on_disk: list[_OnDisk] = []
-        self._chunked = False  # whether part_chunks rows exist for this reply
+        #: Until the first flush commits, the rows on disk are not known to match ``_on_disk``.
+        self._first = True
 
     def flush(self, message: Message) -> None:
         """Write what changed since the last flush: new text is appended, new parts inserted.
@@ -73,11 +74,13 @@ class ReplyWriter:
         # The store's private helpers: this class is the store's streaming half, split out for size.
         on_disk = list(self._on_disk)
         written: list[Path] = []
-        chunked = self._chunked
         images = self._store._images
         try:
             with self._store._write() as db:
                 conversation_id = self._conversation_of(db)
+                if self._first:  # start from a known state: whatever parts the message had go
+                    db.execute("DELETE FROM part_chunks WHERE message_id = ?", (self._message_id,))
+                    db.execute("DELETE FROM parts WHERE message_id = ?", (self._message_id,))
                 db.execute(
                     "UPDATE messages SET model = ?, format = ?, status = ?, error = ?, finish_reason = ?,"
                     " usage_json = ?, sources_json = ?, ended_at = ? WHERE id = ?",
@@ -96,7 +99,6 @@ class ReplyWriter:
                                 "INSERT INTO part_chunks (message_id, part_seq, text) VALUES (?, ?, ?)",
                                 (self._message_id, seq, part.text[previous.length :]),
                             )
-                            chunked = True
                             on_disk[seq] = _snapshot(part, provider_json)
                         continue
                     if (
@@ -139,7 +141,7 @@ class ReplyWriter:
         except BaseException:
             images.discard(written)
             raise
-        self._on_disk, self._chunked = on_disk, chunked
+        self._on_disk, self._first = on_disk, False
 
     def finish(self, message: Message) -> None:
         """Write the reply's final state (``message.status`` no longer "streaming").
@@ -155,7 +157,7 @@ class ReplyWriter:
         """
         try:
             self._store.update_message(message)  # rewrites the parts whole and drops the chunks
-            self._on_disk, self._chunked = [], False
+            self._on_disk, self._first = [], True
             return
         except StorageError as exc:
             first = exc
