@@ -141,6 +141,8 @@ class Message:
     #: Store row id once saved; None for unsaved messages.
     id: int | None = None
     created_at: float = 0.0
+    #: When the reply left "streaming" (complete, failed or cancelled); None while streaming or unknown.
+    ended_at: float | None = None
 
     @property
     def text(self) -> str:
