@@ -57,6 +57,7 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
+from liaobots_tui.api.sanitize import clean_line, clean_text
 
 API_VERSION = "2023-06-01"
 #: Sent when the user set no limit: the API has no default and requires one.
@@ -310,6 +311,7 @@ class AnthropicParser(ReplyParser):
     def _append(self, block: _Block, text: str, *, reasoning: bool) -> list[StreamEvent]:
         if not isinstance(text, str):
             raise TypeError("delta text is not a string")
+        text = clean_text(text)
         if not text:
             return []
         # A new block is a new part; later deltas of the same block extend it.
@@ -339,7 +341,7 @@ class AnthropicParser(ReplyParser):
         if self.finished:
             return []
         self.finished = True
-        raw = stop_reason if isinstance(stop_reason, str) else None
+        raw = clean_line(stop_reason, 80) if isinstance(stop_reason, str) else None
         events: list[StreamEvent] = []
         if self._saw_usage:
             events.append(UsageEvent(replace(self._usage)))

@@ -13,6 +13,7 @@ only guarantees that no byte of it can drive a terminal.
 
 from __future__ import annotations
 
+import json
 import re
 
 #: C0 controls except tab (0x09) and newline (0x0A), DEL, and C1 (U+0080–U+009F).
@@ -46,10 +47,22 @@ def scrub_secret(text: str, secret: str | None) -> str:
     """
     if not secret:
         return text
-    for form in {secret, secret.strip()}:
+    # The JSON-escaped form too: raw bodies are scrubbed before they are decoded.
+    for form in {secret, secret.strip(), json.dumps(secret.strip())[1:-1]}:
         if len(form) >= MIN_SECRET_LEN and form in text:
             text = text.replace(form, MASK)
     return text
+
+
+def _mask_tail(cut: str, secret: str | None) -> str:
+    """``cut`` with a trailing prefix of ``secret`` (:data:`MIN_SECRET_LEN` or more characters) masked."""
+    if not secret:
+        return cut
+    code = secret.strip()
+    for size in range(min(len(code) - 1, len(cut)), MIN_SECRET_LEN - 1, -1):
+        if cut.endswith(code[:size]):
+            return cut[: len(cut) - size] + MASK
+    return cut
 
 
 def cut_scrubbed(text: str, secret: str | None, limit: int) -> str:
@@ -62,11 +75,38 @@ def cut_scrubbed(text: str, secret: str | None, limit: int) -> str:
     text = scrub_secret(text, secret)
     if len(text) <= limit:
         return text
-    cut = text[:limit]
-    if secret:
-        code = secret.strip()
-        for size in range(min(len(code) - 1, len(cut)), MIN_SECRET_LEN - 1, -1):
-            if cut.endswith(code[:size]):
-                cut = cut[: len(cut) - size] + MASK
-                break
-    return cut + "…"
+    return _mask_tail(text[:limit], secret) + "…"
+
+
+def scrub_cut(text: str, secret: str | None) -> str:
+    """Scrub text that someone else may already have cut with "…" (an error message, a finish reason).
+
+    Whole occurrences of the code are masked, and so is a piece of it (6+ characters)
+    left just before a trailing "…" or at the very end.
+    """
+    text = scrub_secret(text, secret)
+    if not secret:
+        return text
+    if text.endswith("…"):
+        return _mask_tail(text[:-1], secret) + "…"
+    return _mask_tail(text, secret)
+
+
+def safe_line(text: str, secret: str | None = None, limit: int = 300) -> str:
+    """A server string made fit for one line of a message: scrubbed, cleaned, cut, piece at the cut masked."""
+    return scrub_cut(clean_line(scrub_secret(text, secret), limit), secret)
+
+
+#: Characters JSON may carry raw but a terminal would obey (DEL and C1), plus the line
+#: separators some viewers break lines on.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def terminal_json(obj: object) -> str:
+    """``json.dumps(obj, ensure_ascii=False)`` with DEL and C1 escaped as ``\\uXXXX``.
+
+    ``ensure_ascii=False`` keeps non-ASCII text readable and escapes C0 already,
+    but lets U+0080–U+009F out raw; U+009B alone is a CSI to many terminals.
+    """
+    text = json.dumps(obj, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_UNSAFE.search(text) else text
