@@ -350,9 +350,8 @@ class GeminiParser(ReplyParser):
             given = feedback.get("blockReasonMessage")
             message = clean_line(given[:2000], 300) if isinstance(given, str) else ""
             self.done = True
-            events.append(
-                ErrorEvent("Prompt blocked", message or f"Gemini refused to answer it ({blocked}).", kind="safety")
-            )
+            message = message or f"Gemini refused to answer it ({blocked})."
+            events.append(ErrorEvent("Prompt blocked", message, kind="safety"))
             return
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
@@ -439,7 +438,8 @@ class GeminiParser(ReplyParser):
             if uri and uri not in known:
                 known.add(uri)
                 title = web.get("title") if isinstance(web, dict) else None
-                self._sources.append(Source(uri, clean_line(title[:2000], 200) if isinstance(title, str) else ""))
+                title = clean_line(title[:2000], 200) if isinstance(title, str) else ""
+                self._sources.append(Source(uri, title))
         # The chat layer replaces a reply's sources with each event's: always send them all.
         return [SourcesEvent(tuple(self._sources))] if len(self._sources) > before else []
 

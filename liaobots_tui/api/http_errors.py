@@ -109,7 +109,7 @@ def retry_after_seconds(headers: Mapping[str, str], details: list[Any] | None = 
 def error_from_body(
     status: int | None, body: Any, headers: Mapping[str, str] | None = None, *, in_reply: bool = False
 ) -> LiaobotsError:
-    """Classify a decoded error envelope (HTTP error body, or with ``in_reply`` an error inside a 200 stream)."""
+    """Classify a decoded error envelope: an HTTP error body, or (``in_reply``) one inside a 200 reply."""
     message, code, details = error_fields(body)
     message = clean_line(message, _MAX_MESSAGE) or (f"HTTP {status}" if status else "unknown error")
     reasons = " ".join(

@@ -255,7 +255,8 @@ class ResponsesParser(ReplyParser):
             encrypted = _str(item.get("encrypted_content"))
             if not streamed:
                 summary = _list(item.get("summary"))
-                texts = [clean_text(s["text"]) for s in summary if isinstance(s, dict) and _str(s.get("text"))]
+                given = [s["text"] for s in summary if isinstance(s, dict) and _str(s.get("text"))]
+                texts = [text for text in map(clean_text, given) if text]
                 if texts:
                     self._append(item_id, output_index, "\n\n".join(texts), reasoning=True)
                     events.append(ReasoningDelta("\n\n".join(texts)))

@@ -29,7 +29,10 @@ from liaobots_tui.api.openai_chat import OpenAIChatAdapter
 from tests.api.replay import FIXTURES, LOST, replay_fixture, sse_events
 
 #: What an upstream quota error inside a reply adds to the provider's message.
-QUOTA_NOTE = " (the model's provider reports its quota used up; that is not your Liaobots balance: see `liaobots credits`)"
+QUOTA_NOTE = (
+    " (the model's provider reports its quota used up; "
+    "that is not your Liaobots balance: see `liaobots credits`)"
+)
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 PNG_URL = "data:image/png;base64,iVBORw0KGgpmYWtl"
