@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -277,6 +278,15 @@ class GeminiParser(ReplyParser):
         self._last_signed = False
         # Sent when the stream ends (see the module docstring): later chunks may still bring usage.
         self._finish: FinishEvent | None = None
+
+    def feed(self, event: str, data: str) -> list[StreamEvent]:
+        if self.finished and not self.done:
+            # The reply is complete: a late chunk that is not JSON loses nothing worth failing for.
+            try:
+                return self._after_finish(json.loads(data))
+            except (ValueError, RecursionError):
+                return []
+        return super().feed(event, data)
 
     def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
         if self.finished:

@@ -15,6 +15,7 @@ body before it reaches this module, so no cut here can leave a piece of it.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -82,7 +83,15 @@ def _summarize_text(body: str, status: int) -> str:
 
 
 def retry_after_seconds(headers: Mapping[str, str], details: list[Any] | None = None) -> float | None:
-    """Server's wait hint: ``retry-after-ms``, ``retry-after`` (seconds or date), Gemini ``retryDelay``."""
+    """Server's wait hint: ``retry-after-ms``, ``retry-after`` (seconds or date), Gemini ``retryDelay``.
+
+    A hint that is not a finite number ("nan", "inf") counts as no hint.
+    """
+    hint = _retry_after(headers, details)
+    return hint if hint is not None and math.isfinite(hint) else None
+
+
+def _retry_after(headers: Mapping[str, str], details: list[Any] | None) -> float | None:
     lower = {k.lower(): v for k, v in headers.items()}
     ms = lower.get("retry-after-ms")
     if ms:
@@ -95,9 +104,11 @@ def retry_after_seconds(headers: Mapping[str, str], details: list[Any] | None = 
         try:
             return max(0.0, float(ra))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-            if parsed is not None:
+            try:
+                parsed = email.utils.parsedate_to_datetime(ra[:100])
                 return max(0.0, parsed.timestamp() - time.time())
+            except (ValueError, TypeError, IndexError, OverflowError):
+                pass  # neither seconds nor a date: no hint
     for d in details or []:
         if isinstance(d, dict) and isinstance(d.get("retryDelay"), str):
             m = re.fullmatch(r"\s*(\d{1,6}(?:\.\d{1,6})?)s\s*", d["retryDelay"][:40])

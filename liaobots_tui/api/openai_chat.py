@@ -249,7 +249,8 @@ def _typed_parts(parts: list[Any]) -> list[tuple[str, bool]]:
     for part in parts:
         if not isinstance(part, dict):
             raise _BadChunk("A content part is not an object.")
-        reasoning = _TEXT_PART_TYPES.get(part.get("type") if isinstance(part.get("type"), str) else "")
+        kind = part.get("type")
+        reasoning = _TEXT_PART_TYPES.get(kind) if isinstance(kind, str) else None
         if reasoning is None:
             continue  # image_url, tool data…: nothing this client shows from a delta
         text = part.get("text") if "text" in part else part.get("thinking")

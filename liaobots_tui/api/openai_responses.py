@@ -296,6 +296,6 @@ class ResponsesParser(ReplyParser):
         elif status == "cancelled":
             events.append(FinishEvent("cancelled", raw="cancelled"))
         else:
-            events.append(FinishEvent("stop", raw=clean_line(status, 80) or "completed"))
+            events.append(FinishEvent("stop", raw=clean_line(str(status), 80) or "completed"))
         self.done = True
         return events

@@ -31,7 +31,7 @@ from liaobots_tui.api.messages import (
     TextDelta,
     TextPart,
 )
-from liaobots_tui.api.transport import GatewayClient, Timeouts
+from liaobots_tui.api.transport import DomainMemory, GatewayClient, Timeouts
 from liaobots_tui.errors import (
     AllDomainsUnreachable,
     AuthError,
@@ -276,21 +276,27 @@ async def test_input_error_from_build_request_is_an_event_and_nothing_is_sent() 
 # ---------------------------------------------------------------- failover
 
 
-async def test_failover_in_order_then_remembered_across_clients() -> None:
+async def test_failover_in_order_then_remembered_across_clients_sharing_a_memory() -> None:
     gateway = Gateway(a=refuse, b=html(502), c=sse(*OK_BODY))
-    async with make_client(gateway) as client:
+    memory = DomainMemory()
+    async with make_client(gateway, domain_memory=memory) as client:
         events, _ = await run(client)
         assert client.active_base_url == "https://c.test"
     assert events == [DomainEvent("https://c.test"), *OK_EVENTS]
     assert gateway.calls == ["a", "b", "c"]
 
-    # A new client in the same process starts at the domain that worked: no failover, no notice.
+    # A new client given the same memory starts at the domain that worked: no failover, no notice.
     gateway.plan["c"] = [sse(*OK_BODY)]
-    async with make_client(gateway) as client:
+    async with make_client(gateway, domain_memory=memory) as client:
         assert client.active_base_url == "https://c.test"
         events, _ = await run(client)
     assert events == OK_EVENTS
     assert gateway.calls == ["a", "b", "c", "c"]
+
+    # A client with its own memory (another owner) starts at the first domain again.
+    gateway.plan.update(a=[refuse], b=[refuse], c=[sse(*OK_BODY)])
+    async with make_client(gateway) as client:
+        assert client.active_base_url == "https://a.test"
 
 
 async def test_failover_wraps_around_from_the_remembered_domain() -> None:
