@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any, TextIO, cast
 
 #: C0 controls except tab (0x09) and newline (0x0A), DEL, and C1 (U+0080–U+009F).
 #: CR goes too: a bare CR lets text overwrite what a terminal already shows.
@@ -110,3 +111,38 @@ def terminal_json(obj: object) -> str:
     """
     text = json.dumps(obj, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_UNSAFE.search(text) else text
+
+
+class TerminalGuard:
+    """A text stream that drops terminal controls from everything written to it.
+
+    The command line's last line of defence: wrapped around ``sys.stdout`` and
+    ``sys.stderr`` for the scripting commands, so nothing the gateway sent can
+    reach a terminal (or a file later shown in one) with an escape sequence, even
+    through a path that forgot to clean it. Newlines and tabs pass; everything
+    else (reads, ``fileno``, ``isatty``…) goes to the wrapped stream.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    @classmethod
+    def wrap(cls, stream: TextIO) -> TextIO:
+        """``stream`` guarded (once: a guarded stream is returned as it is)."""
+        # Duck-typed TextIO: it has the methods print() and the CLI use, the rest delegates.
+        return stream if isinstance(stream, cls) else cast(TextIO, cls(stream))
+
+    @property
+    def wrapped(self) -> TextIO:
+        return self._stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(clean_text(text))
+        return len(text)  # what the caller handed over, as TextIO.write promises
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
