@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from liaobots_tui.api.http_errors import error_fields, error_from_body
-from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.api.sanitize import MAX_COUNT, clean_line
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import BadResponseError, InputError, LiaobotsError, ReplyTooLarge
 
@@ -86,7 +86,7 @@ class UsageRecord:
             cache_hit_tokens=_int(item.get("cache_hit_tokens")),
             cache_creation_tokens=_int(item.get("cache_creation_tokens")),
             price=_float(item.get("price")),
-            create_time=_int(item.get("create_time")),
+            create_time=_time(item.get("create_time")),
             raw=_scalars(item),
         )
 
@@ -252,11 +252,14 @@ def _float(value: Any) -> float:
 
 
 def _int(value: Any) -> int:
+    """A count or time from a record; anything outside ±2**53 (or not a number) is 0."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())  # exact for big millisecond timestamps and ids
-    return int(_float(value))
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 20:
+        number = int(value.strip())  # exact for big millisecond timestamps and ids
+    else:
+        number = int(_float(value)) if abs(_float(value)) <= MAX_COUNT else 0
+    return number if -MAX_COUNT <= number <= MAX_COUNT else 0
 
 
 #: Longest string field kept in a record's ``raw`` copy.
@@ -277,6 +280,16 @@ def _scalars(item: dict[str, Any]) -> dict[str, Any]:
         elif value is None or isinstance(value, bool | int | float):
             kept[name] = value
     return kept
+
+
+#: 9999-12-31T23:59:59.999Z in Unix milliseconds: later times cannot be shown as dates.
+_LAST_TIME_MS = 253_402_300_799_999
+
+
+def _time(value: Any) -> int:
+    """``create_time`` in Unix ms, or 0 ("unknown") for a time no calendar can show."""
+    millis = _int(value)
+    return millis if 0 <= millis <= _LAST_TIME_MS else 0
 
 
 def _str(value: Any) -> str:

@@ -57,7 +57,7 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
-from liaobots_tui.api.sanitize import clean_line, clean_text
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 
 API_VERSION = "2023-06-01"
 #: Sent when the user set no limit: the API has no default and requires one.
@@ -334,7 +334,7 @@ class AnthropicParser(ReplyParser):
             value = raw.get(theirs)
             # Cumulative counts overwrite; nulls (fields not reported yet) keep the earlier value.
             if isinstance(value, int) and not isinstance(value, bool):
-                setattr(self._usage, ours, value)
+                setattr(self._usage, ours, clean_count(value))
                 self._saw_usage = True
 
     def _finish(self, stop_reason: Any) -> list[StreamEvent]:

@@ -83,7 +83,7 @@ from liaobots_tui.api.messages import (
     UsageEvent,
     is_image_model,
 )
-from liaobots_tui.api.sanitize import clean_line, clean_text
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 from liaobots_tui.errors import InputError
 
 #: Most grounding sources kept for one reply.
@@ -263,7 +263,7 @@ class GeminiAdapter(Adapter):
 def _count(meta: dict[str, Any], key: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     value = meta.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return clean_count(value)
 
 
 class GeminiParser(ReplyParser):

@@ -47,7 +47,7 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
-from liaobots_tui.api.sanitize import clean_line, clean_text
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 
 #: Stand-in for an assistant image that Chat Completions cannot carry.
 IMAGE_NOTE = "[image]"
@@ -73,7 +73,7 @@ def _count(obj: Any, *path: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, int) and not isinstance(obj, bool) else 0
+    return clean_count(obj)
 
 
 def _usage(raw: dict[str, Any]) -> Usage:

@@ -50,7 +50,7 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.api.openai_chat import assistant_text
-from liaobots_tui.api.sanitize import clean_line, clean_text
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 from liaobots_tui.errors import UpstreamError
 
 _INCOMPLETE: dict[str, FinishReason] = {"max_output_tokens": "length", "content_filter": "safety"}
@@ -66,7 +66,7 @@ def _count(obj: Any, *path: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, int) and not isinstance(obj, bool) else 0
+    return clean_count(obj)
 
 
 def _usage(raw: dict[str, Any]) -> Usage:

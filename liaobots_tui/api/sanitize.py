@@ -93,9 +93,16 @@ def scrub_cut(text: str, secret: str | None) -> str:
     return _mask_tail(text, secret)
 
 
-def safe_line(text: str, secret: str | None = None, limit: int = 300) -> str:
-    """A server string made fit for one line of a message: scrubbed, cleaned, cut, piece at the cut masked."""
-    return scrub_cut(clean_line(scrub_secret(text, secret), limit), secret)
+#: Largest count (tokens, ids, milliseconds) taken from the gateway: JSON integers are
+#: unbounded, SQLite's and most arithmetic's are not. 2**53 is exact as a float as well.
+MAX_COUNT = 2**53
+
+
+def clean_count(value: object) -> int:
+    """``value`` as a count when it is an integer in [0, :data:`MAX_COUNT`], else 0."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        return value
+    return 0
 
 
 #: Characters JSON may carry raw but a terminal would obey (DEL and C1), plus the line
