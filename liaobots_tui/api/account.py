@@ -187,7 +187,8 @@ async def iter_usage(
     count = 0
     pages = 0
     while True:
-        if pages >= caps.max_usage_pages or time.monotonic() - started > caps.max_usage_seconds:
+        # The first page is always fetched: the caps bound a walk, not a single look.
+        if pages and (pages >= caps.max_usage_pages or time.monotonic() - started > caps.max_usage_seconds):
             what = f"{pages} pages" if pages >= caps.max_usage_pages else f"{caps.max_usage_seconds:g} s"
             raise _walk_too_long(f"stopped after {what} and {count} records")
         page = await fetch_usage_page(client, page_size=page_size, next_id=cursor)

@@ -88,33 +88,37 @@ def retry_after_seconds(headers: Mapping[str, str], details: list[Any] | None = 
     A hint that is not a finite number ("nan", "inf") counts as no hint.
     """
     hint = _retry_after(headers, details)
-    return hint if hint is not None and math.isfinite(hint) else None
+    return max(0.0, hint) if hint is not None else None
 
 
 def _retry_after(headers: Mapping[str, str], details: list[Any] | None) -> float | None:
     lower = {k.lower(): v for k, v in headers.items()}
     ms = lower.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+    if ms and (number := _finite(ms)) is not None:
+        return number / 1000
     ra = lower.get("retry-after")
     if ra:
+        if (number := _finite(ra)) is not None:
+            return number
         try:
-            return max(0.0, float(ra))
-        except ValueError:
-            try:
-                parsed = email.utils.parsedate_to_datetime(ra[:100])
-                return max(0.0, parsed.timestamp() - time.time())
-            except (ValueError, TypeError, IndexError, OverflowError):
-                pass  # neither seconds nor a date: no hint
+            parsed = email.utils.parsedate_to_datetime(ra[:100])
+            return parsed.timestamp() - time.time()
+        except (ValueError, TypeError, IndexError, OverflowError):
+            pass  # neither seconds nor a date: no hint
     for d in details or []:
         if isinstance(d, dict) and isinstance(d.get("retryDelay"), str):
             m = re.fullmatch(r"\s*(\d{1,6}(?:\.\d{1,6})?)s\s*", d["retryDelay"][:40])
             if m:
                 return float(m.group(1))
     return None
+
+
+def _finite(text: str) -> float | None:
+    try:
+        number = float(text[:40])
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def error_from_body(

@@ -83,14 +83,13 @@ def scrub_cut(text: str, secret: str | None) -> str:
     """Scrub text that someone else may already have cut with "…" (an error message, a finish reason).
 
     Whole occurrences of the code are masked, and so is a piece of it (6+ characters)
-    left just before a trailing "…" or at the very end.
+    left just before any "…" or at the very end.
     """
     text = scrub_secret(text, secret)
     if not secret:
         return text
-    if text.endswith("…"):
-        return _mask_tail(text[:-1], secret) + "…"
-    return _mask_tail(text, secret)
+    # Each "…" may mark a cut, wherever later wording (" (HTTP 400)") put it.
+    return "…".join(_mask_tail(piece, secret) for piece in text.split("…"))
 
 
 #: Largest count (tokens, ids, milliseconds) taken from the gateway: JSON integers are
