@@ -82,6 +82,12 @@ class SSEDecoder:
             if chunk[0] == 0x0A:  # the LF of a CRLF split across two reads
                 pos = 1
         end = len(chunk)
+        if chunk.find(b"\n", pos) < 0 and chunk.find(b"\r", pos) < 0:
+            # The middle of a long line (a base64 image, or an attack): memchr-fast, no regex scan.
+            if pos < end:
+                self._grow(end - pos)
+                self._partial.append(chunk[pos:] if pos else chunk)
+            return events
         for match in _EOL.finditer(chunk, pos):
             piece = chunk[pos : match.start()]
             if self._partial:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +70,10 @@ class HostileGateway:
     hits: dict[str, int] = field(default_factory=dict)
     #: Bytes each streamed answer managed to send before the client hung up (or the budget ran out).
     sent: list[int] = field(default_factory=list)
+    #: Decoded bytes after which :attr:`marked` notes the time (a client's cap: the 64 MB line).
+    mark_at: int = 64 * MiB
+    #: ``time.monotonic()`` when an answer's decoded bytes first passed :attr:`mark_at`.
+    marked: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -102,6 +107,12 @@ class HostileGateway:
     def count(self, path: str) -> None:
         with self._lock:
             self.hits[path] = self.hits.get(path, 0) + 1
+
+    def note_decoded(self, before: int, after: int) -> None:
+        """An answer went from ``before`` to ``after`` decoded bytes: note when it passes the mark."""
+        if before <= self.mark_at < after:
+            with self._lock:
+                self.marked.append(time.monotonic())
 
     # ------------------------------------------------------------------ bodies
 
@@ -173,12 +184,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._head(status, content_type, {"Content-Length": str(len(body))})
         self.wfile.write(body)
 
-    def _stream(self, chunks: Iterator[bytes]) -> None:
+    def _stream(self, chunks: Iterator[bytes], *, count_decoded: bool = False) -> None:
         """Write chunks until they run out, the budget is spent, or the client hangs up."""
         sent = 0
         try:
             for chunk in chunks:
                 self.wfile.write(chunk)
+                if count_decoded:  # what is sent is what the client decodes (no compression)
+                    self.owner.note_decoded(sent, sent + len(chunk))
                 sent += len(chunk)
                 if sent >= self.owner.budget:
                     break
@@ -202,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = "text/event-stream" if streaming else "application/json"
         self._head(200, content_type, {"Content-Encoding": "gzip"})
         # Spaces are valid JSON whitespace; in a stream they are one endless line.
-        self._stream(_gzip_of_zeros(2048 * MiB, b" "))
+        self._stream(_gzip_of_zeros(2048 * MiB, b" ", self.owner.note_decoded))
 
     def _nested(self, path: str) -> None:
         nested = self.owner.nested().decode()
@@ -240,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _big_line(self, attack: Attack) -> None:
         self._head(200, "text/event-stream")
         size = self.owner.huge_size if attack is Attack.HUGE_LINE else None
-        self._stream(_line_chunks(size))
+        self._stream(_line_chunks(size), count_decoded=True)
 
     def _trickle(self) -> None:
         self._head(200, "text/event-stream")
@@ -306,13 +319,23 @@ def _line_chunks(size: int | None) -> Iterator[bytes]:
     yield b'"}}]}\n\n'
 
 
-def _gzip_of_zeros(size: int, byte: bytes) -> Iterator[bytes]:
-    """A gzip stream of ``size`` copies of ``byte``, compressed as it is sent (never built whole)."""
+def _gzip_of_zeros(
+    size: int, byte: bytes, on_decoded: Callable[[int, int], None] | None = None
+) -> Iterator[bytes]:
+    """A gzip stream of ``size`` copies of ``byte``, compressed as it is sent (never built whole).
+
+    ``on_decoded(before, after)`` hears how many inflated bytes the stream holds so far.
+    """
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
     block = byte * MiB
-    for _ in range(size // MiB):
+    reported = 0
+    for index in range(size // MiB):
         out = compressor.compress(block)
         if out:
+            # Roughly everything fed so far is in the bytes sent (zlib holds back one block at most).
+            if on_decoded is not None:
+                on_decoded(reported, (index + 1) * MiB)
+            reported = (index + 1) * MiB
             yield out
     yield compressor.flush()
 
