@@ -354,3 +354,19 @@ def test_ask_survives_memory_attacks_under_a_1_gib_address_space(
     assert "Traceback" not in done.stderr
     # The client hung up near the cap: the gateway did not get to send its whole attack.
     assert gateway.sent and max(gateway.sent) < 1024 * 1024 * 1024
+
+
+@attack(Attack.ERROR_ECHO)
+@pytest.mark.parametrize("argv", [["ask", "hello"], ["credits"], ["ask", "--json", "hello"]], ids=" ".join)
+def test_cli_error_lines_are_one_clean_line_without_the_code(
+    hostile: HostileGateway,
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIAOBOTS_AUTH_CODE", CODE)
+    monkeypatch.setenv("LIAOBOTS_BASE_URL", hostile.url)
+    result = run_cli(capsys, *argv)
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and not has_controls(result.err.rstrip("\n")), result
+    assert leaked_pieces(result.err + result.out, CODE) == [], result
