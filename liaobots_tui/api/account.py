@@ -124,7 +124,11 @@ def _credits(body: Any) -> Credits:
     data = _data(body, "credits")
     balance = _number_or_none(data.get("balance"))
     if balance is None:
-        got = clean_line(repr(data.get("balance"))[:200], 60)
+        value = data.get("balance")
+        # Never repr() a gateway value whole: it may be megabytes, or nested past the stack.
+        got = repr(clean_line(value[:200], 60)) if isinstance(value, str) else str(value)[:40]
+        if isinstance(value, dict | list):
+            got = type(value).__name__
         raise BadResponseError(f"The credits reply has no numeric balance (got {got}).")
     amount = _number_or_none(data.get("amount"))
     return Credits(balance=balance, amount=amount if amount is not None else 0.0)
@@ -294,8 +298,8 @@ def _time(value: Any) -> int:
 
 
 def _str(value: Any) -> str:
-    if value is None:
-        return ""
+    if value is None or isinstance(value, dict | list):
+        return ""  # an object where a name or id belongs names nothing (and str() of it could recurse)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -216,7 +216,8 @@ class AnthropicParser(ReplyParser):
             return self._event(kind, obj)
         # OverflowError: an "index" of 1e400 (JSON Infinity) that int() cannot take.
         except (TypeError, AttributeError, KeyError, ValueError, OverflowError):
-            return self.fail(bad_response(f"A {kind!r} event has an unexpected shape."))
+            shown = repr(clean_line(kind[:100], 60)) if isinstance(kind, str) else type(kind).__name__
+            return self.fail(bad_response(f"A {shown} event has an unexpected shape."))
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
         if self.done:

@@ -356,7 +356,8 @@ class GeminiParser(ReplyParser):
         events.extend(self._usage_event(obj.get("usageMetadata")))
         feedback = obj.get("promptFeedback") or {}
         if not candidates and feedback.get("blockReason"):
-            blocked = clean_line(str(feedback["blockReason"])[:200], 80)
+            named = feedback["blockReason"]
+            blocked = clean_line(named[:200], 80) if isinstance(named, str) else "unknown reason"
             given = feedback.get("blockReasonMessage")
             message = clean_line(given[:2000], 300) if isinstance(given, str) else ""
             self.done = True

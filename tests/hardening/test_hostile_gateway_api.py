@@ -370,3 +370,28 @@ def test_cli_error_lines_are_one_clean_line_without_the_code(
     assert result.code == 1
     assert result.err.count("\n") == 1 and not has_controls(result.err.rstrip("\n")), result
     assert leaked_pieces(result.err + result.out, CODE) == [], result
+
+
+def _deep(depth: int = 900) -> object:
+    value: object = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("fmt", ["openai", "anthropic", "responses", "gemini"])
+@pytest.mark.parametrize("field", ["type", "error", "choices", "candidates", "promptFeedback", "delta"])
+def test_a_value_nested_hundreds_deep_in_any_field_is_never_repr_d(fmt: str, field: str) -> None:
+    """Parsed fine by json (under 1,000 deep), but str()/repr() of it would recurse: no parser may try."""
+    parser = get_adapter(fmt).new_parser()
+    blocked = {"blockReason": _deep(), "blockReasonMessage": _deep()}
+    obj = {field: blocked if field == "promptFeedback" else _deep()}
+    events = parser.feed_json("", obj)
+    assert all(len(" ".join(strings_of(e))) < 400 for e in events)
+
+
+async def test_credits_with_a_deeply_nested_balance_is_one_short_error() -> None:
+    from liaobots_tui.api.account import _credits
+
+    with pytest.raises(BadResponseError, match=r"no numeric balance \(got list\)"):
+        _credits({"data": {"balance": _deep()}})
