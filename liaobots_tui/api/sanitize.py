@@ -125,8 +125,8 @@ class TerminalGuard:
     The command line's last line of defence: wrapped around ``sys.stdout`` and
     ``sys.stderr`` for the scripting commands, so nothing the gateway sent can
     reach a terminal (or a file later shown in one) with an escape sequence, even
-    through a path that forgot to clean it. Newlines and tabs pass; everything
-    else (reads, ``fileno``, ``isatty``…) goes to the wrapped stream.
+    through a path that forgot to clean it. Newlines, tabs and CRLF line ends pass;
+    everything else (reads, ``fileno``, ``isatty``…) goes to the wrapped stream.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -143,7 +143,11 @@ class TerminalGuard:
         return self._stream
 
     def write(self, text: str) -> int:
-        self._stream.write(clean_text(text))
+        if "\r\n" in text:
+            # CSV rows end in CRLF, which moves no cursor anywhere harmful; a lone CR does.
+            self._stream.write("\r\n".join(map(clean_text, text.split("\r\n"))))
+        else:
+            self._stream.write(clean_text(text))
         return len(text)  # what the caller handed over, as TextIO.write promises
 
     def writelines(self, lines: Any) -> None:

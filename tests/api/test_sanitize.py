@@ -87,3 +87,9 @@ def test_terminal_guard_drops_controls_and_delegates_the_rest() -> None:
     guard.flush()
     assert buffer.getvalue() == "a]52;c;Y3VybCBldmlsLnNofHNo]2;pwned[2J31m\tb\ncd\ne[2J\n"
     assert guard.getvalue() == buffer.getvalue()  # type: ignore[attr-defined]
+
+
+def test_terminal_guard_keeps_crlf_row_ends_but_not_a_lone_cr() -> None:
+    buffer = io.StringIO()
+    TerminalGuard.wrap(buffer).write("a,b\r\nover\rwrite\x1b[2J\r\n")
+    assert buffer.getvalue() == "a,b\r\noverwrite[2J\r\n"
