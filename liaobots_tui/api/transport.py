@@ -8,8 +8,8 @@ before any byte, rate-limit retries). This module reads what comes back, within
 * after a 2xx nothing is ever resent: a stall, a dropped connection, a line or a
   body past its cap, or the overall deadline ends the reply with one
   :class:`ErrorEvent`, and what was parsed so far stays in the parser. A reply
-  whose parser already saw its finish (Gemini, then a closing usage chunk that
-  never comes) ends normally instead;
+  whose parser already saw its finish (then a usage chunk or end marker that
+  never comes, or comes broken) ends normally instead;
 * replies are opened with ``client.send(stream=True)`` and closed in a
   ``finally`` (what ``client.stream()`` does), so cancelling the consumer or
   closing the generator closes the connection at once.
@@ -335,8 +335,9 @@ class GatewayClient:
                 kind="network",
             )
         if failure is not None:
-            if parser.finished and failure.kind == "network":
-                # The reply itself was complete; only a trailing chunk (usage) went missing.
+            if parser.finished:
+                # The reply itself was complete; only what trails it (usage, an end marker) went
+                # missing: a stall, a drop or an oversized trailer there loses nothing the user reads.
                 for event in parser.end():
                     yield self._checked(event)
                 return
