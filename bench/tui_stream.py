@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from liaobots_tui.api.messages import Message, RequestOptions, TextDelta, TextPart
-from liaobots_tui.api.transport import GatewayClient, reset_domain_memory
+from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatSession, TurnEnded
 from liaobots_tui.config import Settings
 from liaobots_tui.store import Store
@@ -189,7 +189,6 @@ async def ui_run(url: str, prompt: str, tmp: Path) -> dict[str, float]:
 
 async def streaming(deltas: int, runs: int, pace: float) -> None:
     prompt = f"[[deltas={deltas}]] stream a long answer"
-    reset_domain_memory()
     bare_times: list[float] = []
     ui_results: list[dict[str, float]] = []
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)

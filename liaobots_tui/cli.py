@@ -35,6 +35,7 @@ from liaobots_tui.api.messages import (
     format_for_model,
     is_image_model,
 )
+from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
@@ -158,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    if args.command not in (None, "demo"):  # the app draws with escapes of its own, on its own stream
+        # The last guard: whatever the gateway sent, no byte printed below can drive a terminal.
+        sys.stdout, sys.stderr = TerminalGuard.wrap(sys.stdout), TerminalGuard.wrap(sys.stderr)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -403,7 +407,7 @@ def _print_json(
         "format": fmt,
         "conversation_id": conversation_id,
     }
-    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    out.write(terminal_json(obj) + "\n")
 
 
 # ---------------------------------------------------------------- account
@@ -434,7 +438,7 @@ async def _usage(args: argparse.Namespace, settings: Settings) -> int:
     async with GatewayClient(settings.base_urls, settings.auth_code) as client:
         records = [r async for r in iter_usage(client, page_size=args.page_size, limit=limit)]
     if args.json:
-        print(json.dumps([r.raw for r in records], ensure_ascii=False))
+        print(terminal_json([r.raw for r in records]))
     elif args.csv:
         write_usage_csv(records, sys.stdout)
     else:
@@ -454,7 +458,7 @@ async def _models(args: argparse.Namespace, settings: Settings) -> int:
     if not from_gateway:
         _err("the gateway did not list its models; showing the built-in list")
     if args.json:
-        print(json.dumps([{"id": m, "format": format_for_model(m)} for m in ids]))
+        print(terminal_json([{"id": m, "format": format_for_model(m)} for m in ids]))
     else:
         for m in ids:
             print(f"{m:<40} {format_for_model(m)}")

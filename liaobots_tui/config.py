@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from liaobots_tui import paths
+from liaobots_tui.api.sanitize import scrub_secret
 from liaobots_tui.errors import ConfigError
 from liaobots_tui.regular_files import NotARegularFile, open_regular
 
@@ -301,13 +302,9 @@ def _unknown_key_error(where: str, key: str) -> ConfigError:
 
 
 def _scrub(message: str, secrets: Iterable[object]) -> str:
-    """Replace every known auth code (and its trimmed form) in ``message`` with ``…``."""
+    """Mask every known auth code in ``message`` (the one scrubber: ``api/sanitize.py``)."""
     for secret in secrets:
-        if not isinstance(secret, str):
-            continue
-        for form in {secret, secret.strip()}:
-            if len(form) >= 4:  # very short strings would mangle ordinary words
-                message = message.replace(form, "…")
+        message = scrub_secret(message, secret) if isinstance(secret, str) else message
     return " ".join(message.split())
 
 

@@ -86,6 +86,17 @@ class UpstreamError(LiaobotsError):
         self.retryable = retryable  # type: ignore[misc]
 
 
+class UpstreamQuotaError(UpstreamError):
+    """An upstream provider's quota error (``insufficient_quota``) inside a reply.
+
+    It is the provider's quota behind the gateway, not the user's Liaobots balance:
+    only the gateway's own credits can say the user is out of credit.
+    """
+
+    title = "Upstream quota exhausted"
+    kind = "upstream_quota"
+
+
 class NetworkError(LiaobotsError):
     """No usable connection: refused, DNS, TLS, timeout before the reply began."""
 
@@ -118,3 +129,16 @@ class StorageError(LiaobotsError):
 
     title = "History storage error"
     kind = "storage"
+
+
+class ReplyTooLarge(BadResponseError):
+    """The gateway sent more than we accept (a line, a body, a decompressed size, a usage walk)."""
+
+    title = "Reply too large"
+    kind = "too_large"
+
+
+class DeadlineExceeded(NetworkError):
+    """The whole request took longer than its overall deadline."""
+
+    title = "Request took too long"

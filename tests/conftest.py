@@ -42,13 +42,3 @@ def xdg_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         if name.startswith("LIAOBOTS_"):
             monkeypatch.delenv(name)
     yield dirs
-
-
-@pytest.fixture(autouse=True)
-def fresh_domain_memory() -> Iterator[None]:
-    """Forget which gateway domain worked last, so failover state never leaks between tests."""
-    from liaobots_tui.api.transport import reset_domain_memory
-
-    reset_domain_memory()
-    yield
-    reset_domain_memory()

@@ -393,7 +393,7 @@ class TestFileErrors:
         with pytest.raises(ConfigError) as excinfo:
             load_settings(path, env={})
         assert error_of(excinfo) == (
-            f"{path}: key 'base_urls': invalid base URL 'https://x.example/…'; expected http(s)://host[:port]"
+            f"{path}: key 'base_urls': invalid base URL 'https://x.example/[auth code]'; expected http(s)://host[:port]"
             " with no path"
         )
 
@@ -401,7 +401,8 @@ class TestFileErrors:
         with pytest.raises(ConfigError) as excinfo:
             load_settings(env={"LIAOBOTS_AUTH_CODE": CODE}, base_urls=[f"https://{CODE}.example/x"])
         assert error_of(excinfo) == (
-            "base URL: invalid base URL 'https://….example/x'; expected http(s)://host[:port] with no path"
+            "base URL: invalid base URL 'https://[auth code].example/x';"
+            " expected http(s)://host[:port] with no path"
         )
 
     def test_auth_code_with_spaces(self, tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 
 API_VERSION = "2023-06-01"
 #: Sent when the user set no limit: the API has no default and requires one.
@@ -215,7 +216,8 @@ class AnthropicParser(ReplyParser):
             return self._event(kind, obj)
         # OverflowError: an "index" of 1e400 (JSON Infinity) that int() cannot take.
         except (TypeError, AttributeError, KeyError, ValueError, OverflowError):
-            return self.fail(bad_response(f"A {kind!r} event has an unexpected shape."))
+            shown = repr(clean_line(kind[:100], 60)) if isinstance(kind, str) else type(kind).__name__
+            return self.fail(bad_response(f"A {shown} event has an unexpected shape."))
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
         if self.done:
@@ -310,6 +312,7 @@ class AnthropicParser(ReplyParser):
     def _append(self, block: _Block, text: str, *, reasoning: bool) -> list[StreamEvent]:
         if not isinstance(text, str):
             raise TypeError("delta text is not a string")
+        text = clean_text(text)
         if not text:
             return []
         # A new block is a new part; later deltas of the same block extend it.
@@ -332,14 +335,14 @@ class AnthropicParser(ReplyParser):
             value = raw.get(theirs)
             # Cumulative counts overwrite; nulls (fields not reported yet) keep the earlier value.
             if isinstance(value, int) and not isinstance(value, bool):
-                setattr(self._usage, ours, value)
+                setattr(self._usage, ours, clean_count(value))
                 self._saw_usage = True
 
     def _finish(self, stop_reason: Any) -> list[StreamEvent]:
         if self.finished:
             return []
         self.finished = True
-        raw = stop_reason if isinstance(stop_reason, str) else None
+        raw = clean_line(stop_reason, 80) if isinstance(stop_reason, str) else None
         events: list[StreamEvent] = []
         if self._saw_usage:
             events.append(UsageEvent(replace(self._usage)))

@@ -5,6 +5,11 @@ into an :class:`HttpRequest` (path, headers, JSON body), and a fresh
 :class:`ReplyParser` turns what came back (SSE events one by one, or one JSON
 body) into :data:`StreamEvent` values while assembling the reply's parts with
 their provider data. No I/O happens here; ``transport.py`` does the HTTP.
+
+Parsers are the trust boundary for content: every string they put in an event
+or a part has passed ``api/sanitize.py`` (reply and thinking text through
+``clean_text``, one-line fields such as finish reasons through ``clean_line``).
+The transport has already scrubbed the auth code from the raw data they get.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from liaobots_tui.api.messages import (
     RequestOptions,
     StreamEvent,
 )
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import LiaobotsError
 
 
@@ -62,8 +68,10 @@ class ReplyParser(ABC):
             return []
         try:
             obj = json.loads(data)
-        except (ValueError, RecursionError):
-            return self.fail(bad_response(f"Malformed JSON in the stream: {data[:80]!r}"))
+        except RecursionError:
+            return self.fail(bad_response("The stream holds JSON nested too deeply to read."))
+        except ValueError:
+            return self.fail(bad_response(f"Malformed JSON in the stream: {clean_line(data[:200], 80)!r}"))
         return self.feed_json(event, obj)
 
     @abstractmethod

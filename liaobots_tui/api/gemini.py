@@ -28,23 +28,33 @@ parts, CRLF-framed, no terminator; or one JSON body, possibly a one-element list
   ``output_tokens`` counts candidates *and* thoughts (both are billed as output, and
   this matches OpenAI, where reasoning is part of completion tokens);
 - ``groundingMetadata.groundingChunks[].web`` → :class:`SourcesEvent` (all sources so far);
-- ``finishReason`` → :class:`FinishEvent`, done (STOP→stop, MAX_TOKENS→length, the
+- ``finishReason`` → :class:`FinishEvent` (STOP→stop, MAX_TOKENS→length, the
   safety family→safety, anything else — tool-call failures, NO_IMAGE, OTHER — →error,
-  since no tools are ever offered);
+  since no tools are ever offered). The stream is still read to its end: gateways
+  send ``finishReason`` on the last text chunk and then a closing chunk with the
+  full ``usageMetadata``. After a finish only usage counts are taken (the last
+  ones win), and the :class:`FinishEvent` goes out when the stream closes;
 - ``promptFeedback.blockReason`` without candidates → :class:`ErrorEvent`
   "Prompt blocked" (kind ``safety``), done: the user must learn why nothing came;
 - ``{"error": …}`` mid-stream → :class:`ErrorEvent`, done.
 
 The stream just closes after its last chunk; closing before any ``finishReason``
 is the base parser's "Connection lost".
+
+Every string shown or stored is cleaned here (``api/sanitize.py``): text and
+thoughts, the raw finish reason and block messages (one line, capped), source
+titles and URIs (only http/https links are kept, at most :data:`MAX_SOURCES`),
+and the image MIME type. The model id is URL-encoded in the request path.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
 from liaobots_tui.api.http_errors import bad_response, stream_error_event
@@ -73,7 +83,11 @@ from liaobots_tui.api.messages import (
     UsageEvent,
     is_image_model,
 )
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 from liaobots_tui.errors import InputError
+
+#: Most grounding sources kept for one reply.
+MAX_SOURCES = 50
 
 _SAFETY = (
     "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
@@ -228,10 +242,12 @@ class GeminiAdapter(Adapter):
             body["generationConfig"] = config
         if options.image is not None and options.image.google_search:
             body["tools"] = [{"googleSearch": {}}]
+        # Encoded: a model id holding "/", "?" or "#" must not change which URL is asked for.
+        model = quote(options.model, safe="")
         if options.stream:
-            path = f"/v1beta/models/{options.model}:streamGenerateContent?alt=sse"
+            path = f"/v1beta/models/{model}:streamGenerateContent?alt=sse"
         else:
-            path = f"/v1beta/models/{options.model}:generateContent"
+            path = f"/v1beta/models/{model}:generateContent"
         return HttpRequest(path=path, json=body, stream=options.stream)
 
     def auth_headers(self, auth_code: str) -> dict[str, str]:
@@ -247,7 +263,7 @@ class GeminiAdapter(Adapter):
 def _count(meta: dict[str, Any], key: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     value = meta.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return clean_count(value)
 
 
 class GeminiParser(ReplyParser):
@@ -260,9 +276,37 @@ class GeminiParser(ReplyParser):
         self._saw_candidate = False
         # The last part carries a signature: the next text must open its own part, not extend it.
         self._last_signed = False
+        # Sent when the stream ends (see the module docstring): later chunks may still bring usage.
+        self._finish: FinishEvent | None = None
+
+    def feed(self, event: str, data: str) -> list[StreamEvent]:
+        if self.finished and not self.done:
+            # The reply is complete: a late chunk that is not JSON loses nothing worth failing for.
+            try:
+                return self._after_finish(json.loads(data))
+            except (ValueError, RecursionError):
+                return []
+        return super().feed(event, data)
 
     def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
+        if self.finished:
+            return self._after_finish(obj)
         return self._response(obj)
+
+    def _after_finish(self, obj: Any) -> list[StreamEvent]:
+        """A chunk after the finish: only its usage counts matter (anything else, even an error, is late)."""
+        items = obj if isinstance(obj, list) else [obj]
+        events: list[StreamEvent] = []
+        for item in items:
+            if isinstance(item, dict):
+                events += self._usage_event(item.get("usageMetadata"))
+        return events
+
+    def end(self) -> list[StreamEvent]:
+        if self._finish is not None and not self.done:
+            self.done = True
+            return [self._finish]
+        return super().end()
 
     def feed_body(self, body: Any) -> list[StreamEvent]:
         if self.done:
@@ -274,7 +318,7 @@ class GeminiParser(ReplyParser):
             return events + self.fail(bad_response("The reply has no candidates."))
         # A whole body is the whole reply even when it names no finishReason.
         self.done = True
-        return [*events, FinishEvent("stop")]
+        return [*events, self._finish or FinishEvent("stop")]
 
     def _response(self, obj: Any, *, in_array: bool = False) -> list[StreamEvent]:
         if isinstance(obj, list) and not in_array:
@@ -284,7 +328,10 @@ class GeminiParser(ReplyParser):
             for item in obj:
                 if self.done:
                     break
-                collected += self._response(item, in_array=True)
+                if self.finished:
+                    collected += self._after_finish(item)
+                else:
+                    collected += self._response(item, in_array=True)
             return collected
         if not isinstance(obj, dict):
             return self.fail(bad_response(f"Expected a JSON object, got {type(obj).__name__}."))
@@ -309,15 +356,18 @@ class GeminiParser(ReplyParser):
         events.extend(self._usage_event(obj.get("usageMetadata")))
         feedback = obj.get("promptFeedback") or {}
         if not candidates and feedback.get("blockReason"):
-            blocked = str(feedback["blockReason"])
-            message = feedback.get("blockReasonMessage") or f"Gemini refused to answer it ({blocked})."
+            named = feedback["blockReason"]
+            blocked = clean_line(named[:200], 80) if isinstance(named, str) else "unknown reason"
+            given = feedback.get("blockReasonMessage")
+            message = clean_line(given[:2000], 300) if isinstance(given, str) else ""
             self.done = True
-            events.append(ErrorEvent("Prompt blocked", str(message), kind="safety"))
+            message = message or f"Gemini refused to answer it ({blocked})."
+            events.append(ErrorEvent("Prompt blocked", message, kind="safety"))
             return
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
-            self.done = True
-            events.append(FinishEvent(_FINISH.get(reason, "error"), raw=reason))
+            self.finished = True
+            self._finish = FinishEvent(_FINISH.get(reason, "error"), raw=clean_line(reason[:200], 80))
 
     def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
         signature = part.get("thoughtSignature")
@@ -329,9 +379,8 @@ class GeminiParser(ReplyParser):
             # pop: the multi-megabyte base64 string is dropped as soon as it is decoded.
             mime = inline.get("mimeType")
             # A non-string type would reach the store's file naming and crash the turn there.
-            return self._image(
-                inline.pop("data", ""), mime if isinstance(mime, str) and mime else "image/png", data
-            )
+            mime = clean_line(mime[:200], 100) if isinstance(mime, str) else ""
+            return self._image(inline.pop("data", ""), mime or "image/png", data)
         text = part.get("text")
         if not isinstance(text, str):
             return []  # functionCall and friends: no tools are ever offered
@@ -341,6 +390,7 @@ class GeminiParser(ReplyParser):
         return self._text(text, thought, data)
 
     def _text(self, text: str, thought: bool, data: ProviderData | None) -> list[StreamEvent]:
+        text = clean_text(text)
         if not text and data is None:
             return []
         self.builder.add_text(text, reasoning=thought, new_part=self._last_signed, provider_data=data)
@@ -392,10 +442,15 @@ class GeminiParser(ReplyParser):
         known = {source.uri for source in self._sources}
         before = len(self._sources)
         for chunk in meta.get("groundingChunks") or []:
+            if len(self._sources) >= MAX_SOURCES:
+                break
             web = chunk.get("web") if isinstance(chunk, dict) else None
-            if isinstance(web, dict) and isinstance(web.get("uri"), str) and web["uri"] not in known:
-                known.add(web["uri"])
-                self._sources.append(Source(web["uri"], str(web.get("title") or "")))
+            uri = _link(web.get("uri")) if isinstance(web, dict) else ""
+            if uri and uri not in known:
+                known.add(uri)
+                title = web.get("title") if isinstance(web, dict) else None
+                title = clean_line(title[:2000], 200) if isinstance(title, str) else ""
+                self._sources.append(Source(uri, title))
         # The chat layer replaces a reply's sources with each event's: always send them all.
         return [SourcesEvent(tuple(self._sources))] if len(self._sources) > before else []
 
@@ -413,3 +468,13 @@ class GeminiParser(ReplyParser):
             return []  # every chunk repeats the counts; only a change is news
         self._usage = usage
         return [UsageEvent(usage)]
+
+
+def _link(value: Any) -> str:
+    """A source URI fit to show and open: one clean line, http or https only, else ""."""
+    if not isinstance(value, str):
+        return ""
+    uri = clean_line(value[:4000], 2000)
+    if uri != value.strip() or " " in uri:
+        return ""  # controls, spaces or a cut: not a link to offer anyone
+    return uri if uri.lower().startswith(("https://", "http://")) else ""

@@ -4,18 +4,26 @@ Bodies: OpenAI ``{"error":{message,type,code}}``, Anthropic
 ``{"type":"error","error":{type,message}}``, Gemini ``{"error":{code,message,status,details}}``
 (also wrapped in a one-element list). Out-of-credit answers come as 402, or as
 429/403 with ``insufficient_quota``/balance wording: they are never retried.
+The same wording *inside* a reply (after HTTP 200) is the upstream provider's
+quota, not the user's Liaobots balance: :class:`UpstreamQuotaError`.
+
+Every text taken from a body is made one clean line (:func:`clean_line`: no
+terminal controls, bounded). The transport scrubs the auth code from the raw
+body before it reaches this module, so no cut here can leave a piece of it.
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
+import math
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from liaobots_tui.api.limits import loads
 from liaobots_tui.api.messages import ErrorEvent
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import (
     AuthError,
     BadResponseError,
@@ -23,6 +31,7 @@ from liaobots_tui.errors import (
     LiaobotsError,
     RateLimitError,
     UpstreamError,
+    UpstreamQuotaError,
 )
 
 _CREDIT_WORDS = re.compile(
@@ -51,49 +60,76 @@ def error_fields(body: Any) -> tuple[str, str, list[Any]]:
     code = err.get("code") if isinstance(err.get("code"), str) else None
     code = code or err.get("type") or err.get("status") or ""
     details = err.get("details") if isinstance(err.get("details"), list) else []
-    return (str(message) if message is not None else ""), str(code), list(details or [])
+    text = message if isinstance(message, str) else ("" if message is None else _short_repr(message))
+    return text, clean_line(_short_repr(code) if not isinstance(code, str) else code, 80), list(details or [])
+
+
+def _short_repr(value: Any) -> str:
+    """A non-string field as text, without building a huge (or deeply recursive) repr."""
+    if isinstance(value, int | float | bool):
+        return str(value)
+    return f"<{type(value).__name__}>"
 
 
 def _summarize_text(body: str, status: int) -> str:
     text = body.strip()
     if text.startswith("<") or "<html" in text[:200].lower():
-        title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
-        what = title.group(1).strip() if title else "HTML error page"
-        return f"HTTP {status}: {' '.join(what.split())[:120]}"
-    text = " ".join(text.split())
-    return f"HTTP {status}: {text[:_MAX_MESSAGE]}" if text else f"HTTP {status}"
+        # Bounded search: a title is near the top, and a lazy .*? over megabytes is slow.
+        title = re.search(r"<title>(.{0,2000}?)</title>", text[:20_000], re.I | re.S)
+        what = clean_line(title.group(1), 120) if title else ""
+        return f"HTTP {status}: {what or 'HTML error page'}"
+    text = clean_line(text[: _MAX_MESSAGE * 4], _MAX_MESSAGE)
+    return f"HTTP {status}: {text}" if text else f"HTTP {status}"
 
 
 def retry_after_seconds(headers: Mapping[str, str], details: list[Any] | None = None) -> float | None:
-    """Server's wait hint: ``retry-after-ms``, ``retry-after`` (seconds or date), Gemini ``retryDelay``."""
+    """Server's wait hint: ``retry-after-ms``, ``retry-after`` (seconds or date), Gemini ``retryDelay``.
+
+    A hint that is not a finite number ("nan", "inf") counts as no hint.
+    """
+    hint = _retry_after(headers, details)
+    return max(0.0, hint) if hint is not None else None
+
+
+def _retry_after(headers: Mapping[str, str], details: list[Any] | None) -> float | None:
     lower = {k.lower(): v for k, v in headers.items()}
     ms = lower.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+    if ms and (number := _finite(ms)) is not None:
+        return number / 1000
     ra = lower.get("retry-after")
     if ra:
+        if (number := _finite(ra)) is not None:
+            return number
         try:
-            return max(0.0, float(ra))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
+            parsed = email.utils.parsedate_to_datetime(ra[:100])
+            return parsed.timestamp() - time.time()
+        except (ValueError, TypeError, IndexError, OverflowError):
+            pass  # neither seconds nor a date: no hint
     for d in details or []:
         if isinstance(d, dict) and isinstance(d.get("retryDelay"), str):
-            m = re.fullmatch(r"\s*([\d.]+)s\s*", d["retryDelay"])
+            m = re.fullmatch(r"\s*(\d{1,6}(?:\.\d{1,6})?)s\s*", d["retryDelay"][:40])
             if m:
                 return float(m.group(1))
     return None
 
 
-def error_from_body(status: int | None, body: Any, headers: Mapping[str, str] | None = None) -> LiaobotsError:
-    """Classify a decoded error envelope (HTTP error body or an error inside a 200 stream)."""
+def _finite(text: str) -> float | None:
+    try:
+        number = float(text[:40])
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def error_from_body(
+    status: int | None, body: Any, headers: Mapping[str, str] | None = None, *, in_reply: bool = False
+) -> LiaobotsError:
+    """Classify a decoded error envelope: an HTTP error body, or (``in_reply``) one inside a 200 reply."""
     message, code, details = error_fields(body)
-    message = " ".join(message.split())[:_MAX_MESSAGE] or (f"HTTP {status}" if status else "unknown error")
-    reasons = " ".join(str(d.get("reason", "")) for d in details if isinstance(d, dict))
+    message = clean_line(message, _MAX_MESSAGE) or (f"HTTP {status}" if status else "unknown error")
+    reasons = " ".join(
+        d["reason"][:100] for d in details[:20] if isinstance(d, dict) and isinstance(d.get("reason"), str)
+    )
     hay = f"{code} {message} {reasons}"
     lowered = code.lower()
     if (
@@ -102,6 +138,13 @@ def error_from_body(status: int | None, body: Any, headers: Mapping[str, str] | 
         or "billing" in lowered
         or (status in (403, 429) and _CREDIT_WORDS.search(hay))
     ):
+        if in_reply:
+            # The gateway accepted (and started) the request: this is the provider behind it.
+            return UpstreamQuotaError(
+                f"{message} (the model's provider reports its quota used up; "
+                "that is not your Liaobots balance: see `liaobots credits`)",
+                status=status,
+            )
         return InsufficientCreditsError(message, status=status)
     if (
         status in (401, 403)
@@ -126,8 +169,8 @@ def error_from_body(status: int | None, body: Any, headers: Mapping[str, str] | 
 def error_from_http(status: int, body: str, headers: Mapping[str, str]) -> LiaobotsError:
     """Classify a non-2xx HTTP answer from its raw body text."""
     try:
-        decoded = json.loads(body)
-    except ValueError:
+        decoded = loads(body, "The error body")
+    except (ValueError, BadResponseError):
         decoded = None
     if decoded is None or not error_fields(decoded)[0]:
         summary = _summarize_text(body, status)
@@ -151,7 +194,7 @@ def stream_error_event(body: Any) -> ErrorEvent:
     err = inner.get("error") if isinstance(inner, dict) else None
     code = err.get("code") if isinstance(err, dict) else None
     status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600 else None
-    return to_event(error_from_body(status, body))
+    return to_event(error_from_body(status, body, in_reply=True))
 
 
 def bad_response(detail: str) -> ErrorEvent:

@@ -4,8 +4,12 @@ Wire format (OpenAI list shape, Bearer auth)::
 
     {"object": "list", "data": [{"id": "gpt-5.4", "object": "model", …}, …]}
 
-Listing models is a convenience, never a reason to fail: any error gives the
-built-in list instead. The cache is a JSON file whose path the caller supplies
+Listing models is a convenience, never a reason to fail: any error (a refused
+request, a body too large or nested too deep, a wrong shape) gives the built-in
+list instead. Ids are untrusted: one that holds controls or whitespace, or is
+longer than :data:`MAX_MODEL_ID`, is dropped rather than mangled (it could not be
+sent back anyway), and at most ``Limits.max_models`` ids are kept. The cache is
+a JSON file whose path the caller supplies
 (``{"saved_at": <unix seconds>, "models": [...]}``), so the picker can open
 without a network round trip.
 """
@@ -19,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from liaobots_tui.api.limits import DEFAULT_LIMITS
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import BadResponseError, LiaobotsError
 
@@ -39,10 +45,12 @@ BUILTIN_MODELS: list[str] = [
 MODELS_PATH = "/v1/models"
 #: A cached list older than this is ignored.
 CACHE_MAX_AGE = 24 * 60 * 60.0
+#: Longest model id accepted from the gateway.
+MAX_MODEL_ID = 200
 
 
-def parse_model_list(body: Any) -> list[str]:
-    """Sorted, de-duplicated model ids from an OpenAI-style list reply.
+def parse_model_list(body: Any, *, max_models: int = DEFAULT_LIMITS.max_models) -> list[str]:
+    """Sorted, de-duplicated, well-formed model ids from an OpenAI-style list reply.
 
     Raises:
         BadResponseError: when the reply has no ``data`` list of ``{"id": …}`` objects.
@@ -50,15 +58,28 @@ def parse_model_list(body: Any) -> list[str]:
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise BadResponseError("The model list reply has no 'data' list.")
-    ids = {item["id"].strip() for item in data if isinstance(item, dict) and isinstance(item.get("id"), str)}
-    ids.discard("")
+    ids: set[str] = set()
+    for item in data:
+        model = item.get("id") if isinstance(item, dict) else None
+        if isinstance(model, str) and (clean := _model_id(model)):
+            ids.add(clean)
+            if len(ids) >= max_models:
+                break
     return sorted(ids)
+
+
+def _model_id(raw: str) -> str:
+    """``raw`` trimmed when it is a usable model id, else ""."""
+    model = raw.strip()
+    if not model or len(model) > MAX_MODEL_ID or clean_line(model, MAX_MODEL_ID) != model or " " in model:
+        return ""
+    return model
 
 
 async def list_models(client: GatewayClient) -> tuple[list[str], bool]:
     """(model ids, True) from the gateway, or (a copy of BUILTIN_MODELS, False) on any failure."""
     try:
-        models = parse_model_list(await client.get_json(MODELS_PATH))
+        models = parse_model_list(await client.get_json(MODELS_PATH), max_models=client.limits.max_models)
     except LiaobotsError:
         return list(BUILTIN_MODELS), False
     if not models:
@@ -84,8 +105,8 @@ def load_cached_models(
     current = time.time() if now is None else now
     if not 0 <= current - saved_at <= max_age:  # a future timestamp means a clock jump: distrust it
         return None
-    if not models or not all(isinstance(m, str) and m for m in models):
-        return None
+    if not models or not all(isinstance(m, str) and _model_id(m) == m for m in models):
+        return None  # a hand-edited or stale cache must not slip escapes past the check above
     return list(models)
 
 

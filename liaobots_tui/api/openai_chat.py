@@ -11,7 +11,10 @@ Reply (SSE ``data:`` chunks, or one ``chat.completion`` body) → events:
 
 - ``choices[0].delta.reasoning_content`` | ``.reasoning`` → :class:`ReasoningDelta`
   (DeepSeek / gpt-oss hosts; OpenAI itself sends none);
-- ``delta.content`` | ``delta.refusal`` → :class:`TextDelta`;
+- ``delta.content`` | ``delta.refusal`` → :class:`TextDelta`; ``content`` may also be a
+  list of typed parts (some upstream models send ``[{"type": "text", "text": …}]``):
+  its text parts are taken, thinking/reasoning parts become :class:`ReasoningDelta`,
+  anything else (images, tool data) is skipped;
 - ``usage`` on *any* chunk (including ``choices: []``) → :class:`UsageEvent`;
 - ``finish_reason`` → :class:`FinishEvent` (stop→stop, length→length,
   content_filter→safety, tool_calls/function_call→tool);
@@ -44,6 +47,7 @@ from liaobots_tui.api.messages import (
     Usage,
     UsageEvent,
 )
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 
 #: Stand-in for an assistant image that Chat Completions cannot carry.
 IMAGE_NOTE = "[image]"
@@ -69,7 +73,7 @@ def _count(obj: Any, *path: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, int) and not isinstance(obj, bool) else 0
+    return clean_count(obj)
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
@@ -200,7 +204,7 @@ class OpenAIChatParser(ReplyParser):
             reason = choice.get("finish_reason")
             if isinstance(reason, str) and not self.finished:
                 self.finished = True
-                finish = FinishEvent(_FINISH.get(reason, "stop"), raw=reason)
+                finish = FinishEvent(_FINISH.get(reason, "stop"), raw=clean_line(reason, 80))
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             events.append(UsageEvent(_usage(usage)))
@@ -217,13 +221,42 @@ class OpenAIChatParser(ReplyParser):
             text = delta.get(key)
             if text in (None, ""):
                 continue
+            if key == "content" and isinstance(text, list):
+                pieces.extend(_typed_parts(text))
+                continue
             if not isinstance(text, str):
                 raise _BadChunk(f"'{key}' is not a string.")
             if key == "reasoning" and pieces and pieces[-1][1]:
                 continue  # both reasoning spellings present: reasoning_content wins
             pieces.append((text, reasoning))
         events: list[StreamEvent] = []
-        for text, reasoning in pieces:
+        for raw, reasoning in pieces:
+            text = clean_text(raw)
+            if not text:
+                continue
             self.builder.add_text(text, reasoning=reasoning)
             events.append(ReasoningDelta(text) if reasoning else TextDelta(text))
         return events
+
+
+#: Typed content parts that carry text, and whether each is reasoning.
+_TEXT_PART_TYPES = {"text": False, "output_text": False, "thinking": True, "reasoning": True}
+
+
+def _typed_parts(parts: list[Any]) -> list[tuple[str, bool]]:
+    """(text, is reasoning) from a ``content`` list of typed parts; other parts are skipped."""
+    pieces: list[tuple[str, bool]] = []
+    for part in parts:
+        if not isinstance(part, dict):
+            raise _BadChunk("A content part is not an object.")
+        kind = part.get("type")
+        reasoning = _TEXT_PART_TYPES.get(kind) if isinstance(kind, str) else None
+        if reasoning is None:
+            continue  # image_url, tool data…: nothing this client shows from a delta
+        text = part.get("text") if "text" in part else part.get("thinking")
+        if text in (None, ""):
+            continue
+        if not isinstance(text, str):
+            raise _BadChunk("A content part's text is not a string.")
+        pieces.append((text, reasoning))
+    return pieces

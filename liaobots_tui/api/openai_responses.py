@@ -50,6 +50,7 @@ from liaobots_tui.api.messages import (
     UsageEvent,
 )
 from liaobots_tui.api.openai_chat import assistant_text
+from liaobots_tui.api.sanitize import clean_count, clean_line, clean_text
 from liaobots_tui.errors import UpstreamError
 
 _INCOMPLETE: dict[str, FinishReason] = {"max_output_tokens": "length", "content_filter": "safety"}
@@ -65,7 +66,7 @@ def _count(obj: Any, *path: str) -> int:
     # A broken counter must not throw away a finished reply: non-integers count as 0.
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, int) and not isinstance(obj, bool) else 0
+    return clean_count(obj)
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
@@ -230,6 +231,7 @@ class ResponsesParser(ReplyParser):
         delta = payload.get("delta")
         if not isinstance(delta, str):
             return self.fail(bad_response(f"'{payload.get('type')}' delta is not a string."))
+        delta = clean_text(delta)
         if not delta:
             return []
         item_id = _str(payload.get("item_id"))
@@ -253,7 +255,8 @@ class ResponsesParser(ReplyParser):
             encrypted = _str(item.get("encrypted_content"))
             if not streamed:
                 summary = _list(item.get("summary"))
-                texts = [s["text"] for s in summary if isinstance(s, dict) and _str(s.get("text"))]
+                given = [s["text"] for s in summary if isinstance(s, dict) and _str(s.get("text"))]
+                texts = [text for text in map(clean_text, given) if text]
                 if texts:
                     self._append(item_id, output_index, "\n\n".join(texts), reasoning=True)
                     events.append(ReasoningDelta("\n\n".join(texts)))
@@ -268,6 +271,7 @@ class ResponsesParser(ReplyParser):
         elif kind == "message" and not streamed:
             for piece in _list(item.get("content")):
                 text = _str(piece.get("text") or piece.get("refusal")) if isinstance(piece, dict) else None
+                text = clean_text(text) if text else None
                 if text:
                     self._append(item_id, output_index, text, reasoning=False)
                     events.append(TextDelta(text))
@@ -287,10 +291,11 @@ class ResponsesParser(ReplyParser):
         if kind == "response.incomplete" or status == "incomplete":
             details = response.get("incomplete_details")
             reason = _str(details.get("reason")) if isinstance(details, dict) else None
-            events.append(FinishEvent(_INCOMPLETE.get(reason or "", "length"), raw=reason or "incomplete"))
+            raw = clean_line(reason, 80) if reason else "incomplete"
+            events.append(FinishEvent(_INCOMPLETE.get(reason or "", "length"), raw=raw or "incomplete"))
         elif status == "cancelled":
             events.append(FinishEvent("cancelled", raw="cancelled"))
         else:
-            events.append(FinishEvent("stop", raw=status or "completed"))
+            events.append(FinishEvent("stop", raw=clean_line(str(status), 80) or "completed"))
         self.done = True
         return events

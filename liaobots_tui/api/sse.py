@@ -28,14 +28,22 @@ buffer again) and a partial line is kept as a list of chunks joined once, so a
 bytes — ``\\r`` and ``\\n`` never occur inside a UTF-8 multi-byte sequence — and
 each complete line is decoded on its own, so a character split across two reads
 is never broken.
+
+Bounds: a line (and an event's data lines together) longer than ``max_line``
+stops the stream with :class:`ReplyTooLarge` as soon as the partial line passes
+the cap, before it is joined, so an endless line costs at most the cap in memory.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 import httpx
+
+from liaobots_tui.api.limits import DEFAULT_LIMITS, iter_body, size_text
+from liaobots_tui.errors import ReplyTooLarge
 
 #: One line ending. Alternation order matters: CRLF must win over a lone CR.
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -52,8 +60,11 @@ class SSEDecoder:
     flush a final line and event that the server did not terminate.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_line: int = DEFAULT_LIMITS.max_sse_line) -> None:
+        self._max_line = max_line
         self._partial: list[bytes] = []  # pieces of the current, unfinished line
+        self._partial_size = 0
+        self._event_size = 0  # bytes of data lines in the pending event
         self._after_cr = False  # last chunk ended in CR: a leading LF next belongs to it
         self._first_line = True  # strip a UTF-8 BOM from the very first line only
         self._event = ""
@@ -71,19 +82,30 @@ class SSEDecoder:
             if chunk[0] == 0x0A:  # the LF of a CRLF split across two reads
                 pos = 1
         end = len(chunk)
+        if chunk.find(b"\n", pos) < 0 and chunk.find(b"\r", pos) < 0:
+            # The middle of a long line (a base64 image, or an attack): memchr-fast, no regex scan.
+            if pos < end:
+                self._grow(end - pos)
+                self._partial.append(chunk[pos:] if pos else chunk)
+            return events
         for match in _EOL.finditer(chunk, pos):
             piece = chunk[pos : match.start()]
             if self._partial:
+                self._grow(len(piece))
                 self._partial.append(piece)
                 line = b"".join(self._partial)
                 self._partial = []
+                self._partial_size = 0
             else:
                 line = piece
+                if len(line) > self._max_line:
+                    self._too_long()
             self._line(line, events)
             pos = match.end()
             if pos == end and chunk[-1] == 0x0D:
                 self._after_cr = True
         if pos < end:
+            self._grow(end - pos)
             self._partial.append(chunk[pos:])
         return events
 
@@ -93,12 +115,23 @@ class SSEDecoder:
         if self._partial:
             line = b"".join(self._partial)
             self._partial = []
+            self._partial_size = 0
             self._line(line, events)
         self._after_cr = False
         self._dispatch(events)
         return events
 
     # ------------------------------------------------------------------ internals
+
+    def _grow(self, size: int) -> None:
+        self._partial_size += size
+        if self._partial_size > self._max_line:
+            self._too_long()
+
+    def _too_long(self) -> None:
+        self._partial = []
+        self._partial_size = 0
+        raise ReplyTooLarge(f"a line of the reply stream is longer than {size_text(self._max_line)}")
 
     def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
         if self._first_line:
@@ -114,6 +147,10 @@ class SSEDecoder:
         if colon and value[:1] == b" ":
             value = value[1:]
         if name == b"data":
+            # Many data lines without a blank one add up to one event: bounded like one line.
+            self._event_size += len(value)
+            if self._event_size > self._max_line:
+                self._too_long()
             self._data.append(value.decode("utf-8", "replace"))
             self._has_data = True
         elif name == b"event":
@@ -126,22 +163,39 @@ class SSEDecoder:
         self._event = ""
         self._data = []
         self._has_data = False
+        self._event_size = 0
 
 
-async def iter_sse_batches(response: httpx.Response) -> AsyncGenerator[list[SSEEvent], None]:
+async def iter_sse_batches(
+    response: httpx.Response,
+    *,
+    max_line: int = DEFAULT_LIMITS.max_sse_line,
+    max_bytes: int = DEFAULT_LIMITS.max_stream_bytes,
+    deadline: float | None = None,
+    deadline_seconds: float | None = None,
+) -> AsyncGenerator[list[SSEEvent], None]:
     """Yield the events each network read completed, as one list per read.
 
     Batching keeps the per-event cost of async-generator hops off the hot path: a
     fast stream delivers dozens of events per read. Transport errors
     (``httpx.ReadTimeout``, ``httpx.RemoteProtocolError``…) propagate unchanged:
-    the caller decides what a cut-off stream means.
+    the caller decides what a cut-off stream means; so do :class:`ReplyTooLarge`
+    (a line or the whole stream past its cap) and ``DeadlineExceeded``.
     """
-    decoder = SSEDecoder()
-    # aiter_bytes, not aiter_raw: a gateway may gzip the stream.
-    async for chunk in response.aiter_bytes():
-        events = decoder.feed(chunk)
-        if events:
-            yield events
+    decoder = SSEDecoder(max_line)
+    # Decoded bytes, not raw: a gateway may gzip the stream, and the caps count what it inflates to.
+    body = iter_body(
+        response,
+        max_bytes=max_bytes,
+        what="The reply stream",
+        deadline=deadline,
+        deadline_seconds=deadline_seconds,
+    )
+    async with aclosing(body):
+        async for chunk in body:
+            events = decoder.feed(chunk)
+            if events:
+                yield events
     events = decoder.close()
     if events:
         yield events

@@ -1,47 +1,31 @@
-"""HTTP to the Liaobots gateway: domain failover, rate-limit retries, streaming replies.
+"""The gateway client: chat requests with streamed replies, and JSON calls for the account.
 
-One :class:`GatewayClient` owns one ``httpx.AsyncClient``. Every request tries
-the configured domains starting at the one that worked last in this process
-(the gateway docs list a primary and three backups serving the same paths),
-so a dead primary costs one failed connect per process, not one per request.
+One :class:`GatewayClient` owns one ``httpx.AsyncClient`` and sends through a
+:class:`~liaobots_tui.api.failover.FailoverTransport` (domain order, failover
+before any byte, rate-limit retries). This module reads what comes back, within
+:class:`~liaobots_tui.api.limits.Limits`:
 
-The rule that shapes everything here: **never send a request twice once any
-byte of its reply arrived** — an LLM request costs credit and may already be
-generating. So:
+* after a 2xx nothing is ever resent: a stall, a dropped connection, a line or a
+  body past its cap, or the overall deadline ends the reply with one
+  :class:`ErrorEvent`, and what was parsed so far stays in the parser. A reply
+  whose parser already saw its finish (then a usage chunk or end marker that
+  never comes, or comes broken) ends normally instead;
+* replies are opened with ``client.send(stream=True)`` and closed in a
+  ``finally`` (what ``client.stream()`` does), so cancelling the consumer or
+  closing the generator closes the connection at once.
 
-* connect errors, connect/write/pool timeouts, a connection closed before the
-  status line, and HTTP 502/503/504 (proxy pages, usually HTML) move on to the
-  next domain, each tried once (:class:`DomainEvent` announces a switch);
-* 429, 529, 503 with a wait hint, or any ``RateLimitError`` from the adapter
-  wait and resend to the same domain: the server's hint (``Retry-After``,
-  ``retry-after-ms``, Gemini ``retryDelay``) or 1, 2, 4 s with jitter, at most
-  ``max_retries`` times and ``max_retry_wait`` seconds in total
-  (:class:`RetryEvent` before each wait);
-* out of credit, auth failures and other 4xx/5xx become one :class:`ErrorEvent`;
-* after a 2xx, a stall or a dropped connection ends the reply with an error
-  event; what was parsed so far stays in the parser.
-
-Responses are opened with ``client.send(stream=True)`` and closed in a
-``finally`` (what ``client.stream()`` does), so cancelling the consumer or
-closing the generator closes the connection at once.
-
-The auth code travels only in request headers. It is never put in a message:
-error texts come from our own wording and gateway bodies, and every error text
-leaving this module is additionally scrubbed of the code.
+The auth code travels only in request headers. Every byte the gateway sends is
+scrubbed of it before any parser or summary sees it (each SSE event's data, each
+body, each error body), and every error text leaving this module is scrubbed
+again, with a piece of the code left at a cut masked too (``api/sanitize.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
-import json
-import random
-import socket
-import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -49,122 +33,33 @@ import httpx
 
 from liaobots_tui import __version__
 from liaobots_tui.api.base import Adapter, ReplyParser
-from liaobots_tui.api.http_errors import error_from_http, to_event
-from liaobots_tui.api.messages import (
-    Conversation,
-    DomainEvent,
-    ErrorEvent,
-    RequestOptions,
-    RetryEvent,
-    StreamEvent,
+from liaobots_tui.api.failover import (
+    DomainMemory,
+    FailoverTransport,
+    RetryPolicy,
+    Timeouts,
+    host_of,
+    normalise_base_urls,
 )
+from liaobots_tui.api.http_errors import error_from_http, to_event
+from liaobots_tui.api.limits import DEFAULT_LIMITS, Limits, deadline_at, loads, read_body
+from liaobots_tui.api.messages import Conversation, ErrorEvent, FinishEvent, RequestOptions, StreamEvent
+from liaobots_tui.api.sanitize import MIN_SECRET_LEN, clean_line, scrub_cut, scrub_secret
 from liaobots_tui.api.sse import SSEDecoder, iter_sse_batches
 from liaobots_tui.errors import (
-    AllDomainsUnreachable,
     BadResponseError,
     ConfigError,
     LiaobotsError,
     NetworkError,
-    RateLimitError,
     StreamTimeout,
 )
+
+__all__ = ["DomainMemory", "GatewayClient", "Limits", "Timeouts", "host_of"]
 
 USER_AGENT = f"liaobots-tui/{__version__}"
 
 #: How much of an error body we read to classify it (they are small; an HTML page may not be).
-MAX_ERROR_BODY = 64 * 1024
-
-#: Statuses that mean "this domain's front door is broken", not "the model said no".
-_FAILOVER_STATUSES = frozenset({502, 503, 504})
-
-#: Shorter auth codes are not scrubbed from messages (see GatewayClient._scrub).
-_MIN_SCRUB_LEN = 6
-
-#: Domain that last answered, per configured domain list, for the life of the process.
-_ACTIVE: dict[tuple[str, ...], str] = {}
-
-
-def reset_domain_memory() -> None:
-    """Forget which domain answered last (tests; a config reload with new domains)."""
-    _ACTIVE.clear()
-
-
-@dataclass
-class Timeouts:
-    """httpx timeouts in seconds. ``read`` is the longest silence tolerated mid-reply."""
-
-    connect: float = 10.0
-    read: float = 120.0
-    write: float = 30.0
-    pool: float = 10.0
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
-def host_of(base_url: str) -> str:
-    """``ai.liaobots.work`` (or ``127.0.0.1:8080`` when a port is given) for messages."""
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
-        return base_url
-    host = url.host or base_url
-    return f"{host}:{url.port}" if url.port else host
-
-
-def _connect_reason(exc: Exception) -> str:
-    """A short, code-free reason for a failed attempt (never the raw exception text)."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, httpx.WriteTimeout):
-        return "write timeout"
-    if isinstance(exc, httpx.PoolTimeout):
-        return "no free connection (pool timeout)"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return "invalid URL"
-    if isinstance(exc, httpx.ProxyError):
-        return "proxy error"
-    if isinstance(exc, httpx.LocalProtocolError):
-        return "invalid request"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return "connection closed before a reply"
-    # httpx's own text is often just "All connection attempts failed"; the cause chain
-    # (httpcore -> anyio -> the socket error) says what really happened.
-    cause: BaseException | None = exc
-    seen: set[int] = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "DNS lookup failed"
-        if isinstance(cause, ssl.SSLError):
-            return "TLS error"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset"
-        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "network unreachable"
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name or service" in text or "nodename" in text or "name resolution" in text or "getaddrinfo" in text:
-        return "DNS lookup failed"
-    if "ssl" in text or "certificate" in text or "tls" in text:
-        return "TLS error"
-    if "unreachable" in text:
-        return "network unreachable"
-    if "reset" in text:
-        return "connection reset"
-    if "timed out" in text:
-        return "connect timeout"
-    return "connection failed"
-
-
-def _overload_reason(status: int | None, error: LiaobotsError) -> str:
-    if status in (503, 529) or "overload" in error.message.lower():
-        return "Overloaded"
-    return "Rate limited"
+MAX_ERROR_BODY = DEFAULT_LIMITS.max_error_body
 
 
 class GatewayClient:
@@ -173,12 +68,15 @@ class GatewayClient:
     Args:
         base_urls: Domains in preference order, e.g. ``["https://ai.liaobots.work", …]``.
         auth_code: The login code; sent only as a header the adapter chooses.
-        timeouts: httpx timeouts (defaults: connect 10 s, read 120 s).
+        timeouts: Timeouts (defaults: connect 10 s, read 120 s, no overall deadline).
         transport: An httpx transport to use instead of the network (tests).
         max_retries: Resends after a rate limit/overload answer (not failover).
         max_retry_wait: Most seconds spent waiting across those resends.
         sleep: How to wait (tests pass a recorder).
         jitter: Random extra fraction on computed backoff delays (not on server hints).
+        domain_memory: Which domain answered last, shared by the clients its owner
+            creates (the app passes one for its lifetime); a fresh one by default.
+        limits: Caps on what a reply may bring (defaults: :data:`DEFAULT_LIMITS`).
 
     Raises:
         ConfigError: when no domain is given, or the auth code cannot be sent as a header.
@@ -195,8 +93,10 @@ class GatewayClient:
         max_retry_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: float = 0.25,
+        domain_memory: DomainMemory | None = None,
+        limits: Limits | None = None,
     ) -> None:
-        urls = tuple(u.strip().rstrip("/") for u in base_urls if u.strip())
+        urls = normalise_base_urls(base_urls)
         if not urls:
             raise ConfigError("no gateway domain configured")
         # Checked here because httpx would fail later with an encoding error, or h11 with
@@ -205,17 +105,25 @@ class GatewayClient:
             raise ConfigError("the auth code may only contain printable ASCII characters without spaces")
         self._base_urls = urls
         self._auth_code = auth_code
+        # Below MIN_SECRET_LEN a "code" is a test/demo value: scrubbing it would mangle words.
+        self._secret: str | None = auth_code if len(auth_code) >= MIN_SECRET_LEN else None
         self._timeouts = timeouts or Timeouts()
-        self._max_retries = max(0, max_retries)
-        self._max_retry_wait = max(0.0, max_retry_wait)
-        self._sleep = sleep
-        self._jitter = max(0.0, jitter)
+        self.limits = limits or DEFAULT_LIMITS
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=self._timeouts.to_httpx(),
             headers={"User-Agent": USER_AGENT},
             # A redirect could carry our auth header to another host; the gateway never redirects.
             follow_redirects=False,
+        )
+        self._failover = FailoverTransport(
+            self._client,
+            urls,
+            memory=domain_memory if domain_memory is not None else DomainMemory(),
+            timeouts=self._timeouts,
+            retry=RetryPolicy(max(0, max_retries), max(0.0, max_retry_wait), max(0.0, jitter), sleep),
+            scrub=self.scrub,
+            max_error_body=self.limits.max_error_body,
         )
 
     def __repr__(self) -> str:
@@ -228,8 +136,8 @@ class GatewayClient:
 
     @property
     def active_base_url(self) -> str:
-        """The domain that answered last in this process (the first one until then)."""
-        return _ACTIVE.get(self._base_urls, self._base_urls[0])
+        """The domain that answered last (per this client's domain memory; the first one until then)."""
+        return self._failover.active_base_url
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -266,21 +174,26 @@ class GatewayClient:
         except LiaobotsError as exc:
             yield self._event_for(exc)
             return
+        deadline = deadline_at(self._timeouts.deadline)
         headers = {**request.headers, **adapter.auth_headers(self._auth_code)}
         path = request.path if request.path.startswith("/") else "/" + request.path
         streaming = options.stream and request.stream
-        async with aclosing(
-            self._exchange(
-                request.method, path, headers=headers, json_body=request.json, parse_error=adapter.parse_error
-            )
-        ) as items:
+        exchange = self._failover.exchange(
+            request.method,
+            path,
+            headers=headers,
+            json_body=request.json,
+            parse_error=adapter.parse_error,
+            deadline=deadline,
+        )
+        async with aclosing(exchange) as items:
             async for item in items:
                 if isinstance(item, LiaobotsError):
                     yield self._event_for(item)
                     return
                 if isinstance(item, httpx.Response):
                     # aclosing: close the inner generators now, not whenever they are collected.
-                    async with aclosing(self._read_reply(item, parser, streaming)) as events:
+                    async with aclosing(self._read_reply(item, parser, streaming, deadline)) as events:
                         async for event in events:
                             yield event
                     return
@@ -289,32 +202,55 @@ class GatewayClient:
     async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET ``path`` with Bearer auth (same failover and retries) and decode its JSON.
 
+        The body may be at most ``limits.max_account_body`` bytes (after decompression)
+        and is scrubbed of the auth code before it is decoded.
+
         Raises:
             LiaobotsError: a subclass per failure (AuthError, AllDomainsUnreachable,
-                RateLimitError after the retries, BadResponseError for non-JSON…).
+                RateLimitError after the retries, BadResponseError for non-JSON or
+                nesting too deep, ReplyTooLarge past the cap, DeadlineExceeded…).
         """
+        deadline = deadline_at(self._timeouts.deadline)
         headers = {"Authorization": f"Bearer {self._auth_code}", "Accept": "application/json"}
         path = path if path.startswith("/") else "/" + path
-        async with aclosing(
-            self._exchange("GET", path, headers=headers, params=params, parse_error=error_from_http)
-        ) as items:
+        exchange = self._failover.exchange(
+            "GET", path, headers=headers, params=params, parse_error=error_from_http, deadline=deadline
+        )
+        async with aclosing(exchange) as items:
             async for item in items:
                 if isinstance(item, LiaobotsError):
-                    raise self._scrubbed(item)
+                    raise self.scrub_error(item)
                 if isinstance(item, httpx.Response):
                     try:
-                        body = await item.aread()
+                        raw = await read_body(
+                            item,
+                            max_bytes=self.limits.max_account_body,
+                            what=f"The reply to GET {path}",
+                            deadline=deadline,
+                            deadline_seconds=self._timeouts.deadline,
+                        )
+                    except LiaobotsError as exc:
+                        raise self.scrub_error(exc) from None
                     except httpx.ReadTimeout:
-                        raise self._scrubbed(StreamTimeout(self._stall_message())) from None
+                        raise self.scrub_error(StreamTimeout(self._stall_message())) from None
+                    except httpx.DecodingError:
+                        raise BadResponseError("The reply could not be decoded (bad compression).") from None
                     except httpx.HTTPError:
                         raise NetworkError("The connection dropped while reading the reply.") from None
+                    text = self.scrub(raw.decode("utf-8", "replace"))
                     try:
-                        return json.loads(body)
+                        return loads(text, f"The reply to GET {path}")
                     except ValueError:
-                        # The snippet is the gateway's text: a login page may well show the code.
-                        error = BadResponseError(f"GET {path} did not return JSON ({_snippet(body)})")
-                        raise self._scrubbed(error) from None
-        raise AssertionError("unreachable: _exchange always ends with a response or an error")
+                        # The snippet is the gateway's text: already scrubbed above.
+                        error = BadResponseError(f"GET {path} did not return JSON ({_snippet(text)})")
+                        raise self.scrub_error(error) from None
+                    except LiaobotsError as exc:
+                        raise self.scrub_error(exc) from None
+        raise AssertionError("unreachable: exchange always ends with a response or an error")
+
+    def scrub(self, text: str) -> str:
+        """``text`` without this client's auth code (unchanged when the code is too short to scrub)."""
+        return scrub_secret(text, self._secret)
 
     def scrub_error(self, error: LiaobotsError) -> LiaobotsError:
         """``error`` with this client's auth code masked in its message (changed in place, returned).
@@ -322,161 +258,71 @@ class GatewayClient:
         For errors built from gateway data outside this module (account replies):
         everything this client raises or yields is scrubbed already.
         """
-        return self._scrubbed(error)
-
-    # ------------------------------------------------------------------ internals
-
-    def _scrub(self, text: str) -> str:
-        code = self._auth_code
-        # Below 6 characters a "code" is a test/demo value, and replacing it would mangle
-        # ordinary words ("x" in "nonexistent"); real login codes are much longer.
-        if len(code) < _MIN_SCRUB_LEN or code not in text:
-            return text
-        return text.replace(code, "[auth code]")
-
-    def _scrubbed(self, error: LiaobotsError) -> LiaobotsError:
-        error.message = self._scrub(error.message)
+        error.message = scrub_cut(error.message, self._secret)
         error.args = (error.message,)
         return error
+
+    # ------------------------------------------------------------------ internals
 
     def _event_for(self, error: LiaobotsError) -> ErrorEvent:
         return self._scrub_event(to_event(error))
 
     def _scrub_event(self, event: ErrorEvent) -> ErrorEvent:
-        title, message = self._scrub(event.title), self._scrub(event.message)
+        title, message = scrub_cut(event.title, self._secret), scrub_cut(event.message, self._secret)
         if title == event.title and message == event.message:
             return event
         return replace(event, title=title, message=message)
 
+    def _checked(self, event: StreamEvent) -> StreamEvent:
+        """The last scrub of the events that carry server words (text was scrubbed as raw data)."""
+        if isinstance(event, ErrorEvent):
+            return self._scrub_event(event)
+        if isinstance(event, FinishEvent) and event.raw:
+            raw = clean_line(scrub_cut(event.raw, self._secret), 80)
+            return event if raw == event.raw else replace(event, raw=raw)
+        return event
+
     def _stall_message(self) -> str:
         return f"no data for {self._timeouts.read:g} s"
 
-    def _order(self) -> list[str]:
-        start = self._base_urls.index(self.active_base_url)
-        return list(self._base_urls[start:] + self._base_urls[:start])
-
-    def _backoff(self, retries_done: int) -> float:
-        base = float(2**retries_done)
-        return base * (1.0 + self._jitter * random.random()) if self._jitter else base
-
-    async def _exchange(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: Mapping[str, str],
-        json_body: Any = None,
-        params: Mapping[str, str] | None = None,
-        parse_error: Callable[[int, str, Mapping[str, str]], LiaobotsError],
-    ) -> AsyncGenerator[DomainEvent | RetryEvent | LiaobotsError | httpx.Response, None]:
-        """Failover and retries. Ends with an open 2xx ``httpx.Response`` or a ``LiaobotsError``.
-
-        The response stays open while the consumer handles it (this generator is
-        suspended at the ``yield``) and is closed when the generator is closed.
-        """
-        served_from = self.active_base_url
-        retries_done = 0
-        waited = 0.0
-        while True:
-            failures: list[str] = []
-            outcome: httpx.Response | LiaobotsError | None = None
-            for base in self._order():
-                try:
-                    request = self._client.build_request(
-                        method, base + path, headers=headers, json=json_body, params=params
-                    )
-                    response = await self._client.send(request, stream=True)
-                except httpx.ReadTimeout:
-                    # The request went out and nothing came back: it may be running. Do not resend.
-                    outcome = StreamTimeout(f"no reply for {self._timeouts.read:g} s")
-                    break
-                except (httpx.TransportError, httpx.InvalidURL) as exc:
-                    failures.append(f"{host_of(base)}: {_connect_reason(exc)}")
-                    continue
-                try:
-                    status = response.status_code
-                    if 200 <= status < 300:
-                        _ACTIVE[self._base_urls] = base
-                        if base != served_from:
-                            yield DomainEvent(base)
-                        yield response
-                        return
-                    if status in (502, 504):
-                        failures.append(f"{host_of(base)}: HTTP {status}")
-                        continue
-                    body = await self._read_error_body(response)
-                    error = parse_error(status, body, response.headers)
-                    if status in _FAILOVER_STATUSES and not (
-                        isinstance(error, RateLimitError) and error.retry_after is not None
-                    ):
-                        failures.append(f"{host_of(base)}: HTTP {status}")
-                        continue
-                    # This domain answered: it is the one to use from now on.
-                    _ACTIVE[self._base_urls] = base
-                    if base != served_from:
-                        served_from = base
-                        yield DomainEvent(base)
-                    outcome = error
-                    break
-                finally:
-                    # A failure while closing must not turn into a failover (or mask the real outcome).
-                    with contextlib.suppress(httpx.HTTPError):
-                        await response.aclose()
-
-            if outcome is None:
-                yield AllDomainsUnreachable("; ".join(failures))
-                return
-            if not isinstance(outcome, RateLimitError):
-                yield outcome
-                return
-            # Rate limited or overloaded: wait and resend to the same domain, within bounds.
-            hint = outcome.retry_after
-            delay = hint if hint is not None else self._backoff(retries_done)
-            if retries_done >= self._max_retries or waited + delay > self._max_retry_wait:
-                if hint is not None and waited + delay > self._max_retry_wait:
-                    outcome.message = f"{outcome.message} (the server asks to wait {hint:g} s)"
-                    outcome.args = (outcome.message,)
-                yield outcome
-                return
-            retries_done += 1
-            yield RetryEvent(delay, retries_done + 1, _overload_reason(outcome.status, outcome))
-            await self._sleep(delay)
-            waited += delay
-
-    @staticmethod
-    async def _read_error_body(response: httpx.Response) -> str:
-        """Up to MAX_ERROR_BODY bytes of an error body; a broken read keeps what arrived."""
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= MAX_ERROR_BODY:
-                    break
-        except httpx.HTTPError:
-            pass
-        return b"".join(chunks)[:MAX_ERROR_BODY].decode("utf-8", "replace")
-
     async def _read_reply(
-        self, response: httpx.Response, parser: ReplyParser, streaming: bool
+        self, response: httpx.Response, parser: ReplyParser, streaming: bool, deadline: float | None
     ) -> AsyncGenerator[StreamEvent, None]:
         """Parse a 2xx reply. No resend from here on, whatever happens."""
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        limits = self.limits
+        secret = self._secret
         failure: ErrorEvent | None = None
         try:
             if streaming and content_type != "application/json":
-                async with aclosing(iter_sse_batches(response)) as batches:
+                batches = iter_sse_batches(
+                    response,
+                    max_line=limits.max_sse_line,
+                    max_bytes=limits.max_stream_bytes,
+                    deadline=deadline,
+                    deadline_seconds=self._timeouts.deadline,
+                )
+                async with aclosing(batches):
                     async for batch in batches:
                         for name, data in batch:
+                            if secret is not None and secret in data:
+                                data = scrub_secret(data, secret)
                             for event in parser.feed(name, data):
-                                yield self._scrub_event(event) if isinstance(event, ErrorEvent) else event
+                                yield self._checked(event)
                             if parser.done:
                                 return
                 for event in parser.end():
-                    yield self._scrub_event(event) if isinstance(event, ErrorEvent) else event
+                    yield self._checked(event)
                 return
-            body = await response.aread()
+            body = await read_body(
+                response,
+                max_bytes=limits.max_reply_body,
+                what="The reply",
+                deadline=deadline,
+                deadline_seconds=self._timeouts.deadline,
+            )
+        except LiaobotsError as exc:  # a cap or the deadline
+            failure = self._event_for(exc)
         except httpx.ReadTimeout:
             failure = self._event_for(StreamTimeout(self._stall_message()))
         except httpx.DecodingError:
@@ -489,37 +335,54 @@ class GatewayClient:
                 kind="network",
             )
         if failure is not None:
+            if parser.finished:
+                # The reply itself was complete; only what trails it (usage, an end marker) went
+                # missing: a stall, a drop or an oversized trailer there loses nothing the user reads.
+                for event in parser.end():
+                    yield self._checked(event)
+                return
             parser.done = True
             yield failure
             return
 
         # A whole JSON body: a non-stream reply, or a gateway answering a stream request with JSON.
+        text = self.scrub(body.decode("utf-8", "replace"))
         try:
-            decoded = json.loads(body)
+            decoded = loads(text, "The reply")
+        except LiaobotsError as exc:
+            parser.done = True
+            yield self._event_for(exc)
+            return
         except ValueError:
             if streaming:
                 # Mislabelled event stream after all: parse it as one.
-                for event in self._sse_from_bytes(body, parser):
+                for event in self._sse_from_text(text, parser):
                     yield event
                 return
             parser.done = True
-            yield self._event_for(BadResponseError(f"The reply is not valid JSON ({_snippet(body)})."))
+            yield self._event_for(BadResponseError(f"The reply is not valid JSON ({_snippet(text)})."))
             return
         for event in parser.feed_body(decoded):
-            yield self._scrub_event(event) if isinstance(event, ErrorEvent) else event
+            yield self._checked(event)
 
-    def _sse_from_bytes(self, body: bytes, parser: ReplyParser) -> list[StreamEvent]:
-        decoder = SSEDecoder()
+    def _sse_from_text(self, text: str, parser: ReplyParser) -> list[StreamEvent]:
+        decoder = SSEDecoder(self.limits.max_sse_line)
         events: list[StreamEvent] = []
-        for name, data in [*decoder.feed(body), *decoder.close()]:
+        try:
+            pairs = [*decoder.feed(text.encode("utf-8")), *decoder.close()]
+        except LiaobotsError as exc:
+            parser.done = True
+            return [self._event_for(exc)]
+        for name, data in pairs:
             events.extend(parser.feed(name, data))
             if parser.done:
                 break
         else:
             events.extend(parser.end())
-        return [self._scrub_event(e) if isinstance(e, ErrorEvent) else e for e in events]
+        return [self._checked(e) for e in events]
 
 
-def _snippet(body: bytes) -> str:
-    text = " ".join(body[:200].decode("utf-8", "replace").split())
-    return repr(text[:80]) if text else "empty body"
+def _snippet(text: str) -> str:
+    """The start of a body for a message: one clean line of at most 80 characters, quoted."""
+    line = clean_line(text[:400], 80)
+    return repr(line) if line else "empty body"

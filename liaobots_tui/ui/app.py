@@ -24,7 +24,7 @@ from liaobots_tui import paths
 from liaobots_tui.api.account import Credits, fetch_credits
 from liaobots_tui.api.messages import Format, Message, RequestOptions
 from liaobots_tui.api.models import BUILTIN_MODELS, list_models, load_cached_models, save_cached_models
-from liaobots_tui.api.transport import GatewayClient, Timeouts
+from liaobots_tui.api.transport import DomainMemory, GatewayClient, Timeouts
 from liaobots_tui.chat import ChatEvent, ChatSession
 from liaobots_tui.config import Settings, config_permission_warnings, update_setting
 from liaobots_tui.errors import LiaobotsError
@@ -118,6 +118,8 @@ class LiaobotsApp(App[int]):
             builtin_themes_dir(), paths.user_themes_dir()
         ]  # fmt: skip
         self.client: GatewayClient | None = None
+        # Which domain answered last, kept across the clients this app builds (reconnects).
+        self.domain_memory = DomainMemory()
         self._session: ChatBackend | None = None
         cached = load_cached_models(models_cache) if models_cache is not None and not demo else None
         self.models: list[str] = cached or list(BUILTIN_MODELS)
@@ -136,7 +138,7 @@ class LiaobotsApp(App[int]):
 
     def _default_client(self, base_urls: Sequence[str], auth_code: str) -> GatewayClient:
         timeouts = Timeouts(connect=self.settings.connect_timeout, read=self.settings.read_timeout)
-        return GatewayClient(base_urls, auth_code, timeouts=timeouts)
+        return GatewayClient(base_urls, auth_code, timeouts=timeouts, domain_memory=self.domain_memory)
 
     @property
     def session(self) -> ChatBackend:

@@ -18,6 +18,7 @@ from liaobots_tui.api.account import (
     fetch_usage_page,
     iter_usage,
 )
+from liaobots_tui.api.limits import Limits
 from liaobots_tui.api.models import (
     BUILTIN_MODELS,
     list_models,
@@ -25,7 +26,14 @@ from liaobots_tui.api.models import (
     save_cached_models,
 )
 from liaobots_tui.api.transport import GatewayClient
-from liaobots_tui.errors import AuthError, BadResponseError, InputError, UpstreamError
+from liaobots_tui.errors import (
+    AuthError,
+    BadResponseError,
+    InputError,
+    LiaobotsError,
+    ReplyTooLarge,
+    UpstreamError,
+)
 
 CODE = "acct-code-42"
 DOC_RECORD = {
@@ -399,3 +407,83 @@ async def test_fake_gateway_credits_and_every_usage_record() -> None:
     assert len(records) == 23
     assert live is True
     assert models == sorted(models)
+
+
+# ---------------------------------------------------------------- untrusted records and bounds
+
+
+def test_usage_record_numbers_and_times_out_of_range_read_as_zero() -> None:
+    item = {
+        "id": 1,
+        "model": "m",
+        "input_tokens": 10**30,
+        "output_tokens": "9" * 40,
+        "tokens": -(10**20),
+        "price": 1e308,
+        "create_time": 10**15,  # year 33658: no calendar shows it
+    }
+    parsed = UsageRecord.from_json(item)
+    assert (parsed.input_tokens, parsed.output_tokens, parsed.tokens, parsed.create_time) == (0, 0, 0, 0)
+
+
+def test_usage_record_raw_keeps_clean_scalars_only() -> None:
+    item = {"id": 3, "model": "gpt\x1b[2J", "note": "a\x9bb", "nested": {"a": [1]}, "ok": True, "n": None}
+    parsed = UsageRecord.from_json(item)
+    assert parsed.model == "gpt [2J"
+    assert parsed.raw == {"id": 3, "model": "gpt [2J", "note": "a b", "ok": True, "n": None}
+
+
+async def test_iter_usage_stops_when_the_walk_takes_too_long() -> None:
+    reply = pages({"": {"list": [record(1)], "nextId": "a"}, "a": {"list": [record(2)], "nextId": "b"}})
+    limits = Limits(max_usage_seconds=0.0)
+    async with GatewayClient(
+        ["https://ai.liaobots.test"], CODE, transport=httpx.MockTransport(reply), limits=limits
+    ) as client:
+        got: list[UsageRecord] = []
+        with pytest.raises(ReplyTooLarge, match="--limit"):
+            async for item in iter_usage(client):
+                got.append(item)
+    assert [r.id for r in got] == [1]
+
+
+async def test_list_models_drops_ids_with_controls_spaces_or_absurd_length() -> None:
+    ids = ["good-1", "bad\x1b[2J", "two words", "x" * 201, "  padded  ", "[b]markup[/b]"]
+    async with client_for(replying({"data": [{"id": i} for i in ids]})) as client:
+        assert await list_models(client) == (sorted(["good-1", "padded", "[b]markup[/b]"]), True)
+
+
+async def test_list_models_keeps_at_most_the_cap() -> None:
+    body = {"data": [{"id": f"m{i:05}"} for i in range(50)]}
+    async with GatewayClient(
+        ["https://ai.liaobots.test"],
+        CODE,
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)),
+        limits=Limits(max_models=10),
+    ) as client:
+        models, from_gateway = await list_models(client)
+    assert from_gateway and len(models) == 10
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        lambda request: httpx.Response(200, content=b"[" * 5000 + b"]" * 5000),
+        lambda request: httpx.Response(200, content=b" " * (5 * 1024 * 1024)),
+        lambda request: httpx.Response(400, content=b"[" * 5000 + b"]" * 5000),
+    ],
+    ids=["nested", "too large", "nested error body"],
+)
+async def test_list_models_falls_back_on_nested_or_oversized_answers(
+    reply: Callable[[httpx.Request], httpx.Response],
+) -> None:
+    async with client_for(reply) as client:
+        assert await list_models(client) == (list(BUILTIN_MODELS), False)
+        with pytest.raises(LiaobotsError) as caught:
+            await fetch_credits(client)
+    assert len(caught.value.one_line()) < 400
+
+
+def test_cached_model_list_with_escapes_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"saved_at": 1000.0, "models": ["ok", "evil\x1b]2;x\x07"]}))
+    assert load_cached_models(path, now=1001.0) is None

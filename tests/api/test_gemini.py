@@ -262,7 +262,9 @@ def test_stream_closed_without_finish_reason_is_connection_lost() -> None:
 def test_finish_reason_mapping(raw: str, reason: str) -> None:
     parser = GeminiParser()
     chunk = {"candidates": [{"content": {"role": "model"}, "finishReason": raw}]}
-    assert parser.feed("", json.dumps(chunk)) == [FinishEvent(reason, raw=raw)]  # type: ignore[arg-type]
+    # The finish goes out when the stream closes: a closing chunk may still bring usage.
+    assert parser.feed("", json.dumps(chunk)) == []
+    assert parser.end() == [FinishEvent(reason, raw=raw)]  # type: ignore[arg-type]
     assert parser.done
 
 
@@ -488,3 +490,62 @@ def test_round_trip_keeps_the_signature_only_part() -> None:
             {"text": "", "thoughtSignature": "CiQB0e2KbFinalSig=="},
         ],
     }
+
+
+def test_the_model_id_is_url_encoded_in_the_path() -> None:
+    conversation = Conversation([Message("user", [TextPart("hi")])])
+    request = GeminiAdapter().build_request(conversation, RequestOptions(model="../x?key=1#a b"))
+    assert request.path == "/v1beta/models/..%2Fx%3Fkey%3D1%23a%20b:streamGenerateContent?alt=sse"
+
+
+def test_usage_sent_after_the_finish_is_kept_and_the_finish_comes_at_the_end() -> None:
+    parser = GeminiParser()
+    events = parser.feed(
+        "",
+        json.dumps(
+            {
+                "candidates": [{"content": {"parts": [{"text": "Hi"}]}, "finishReason": "STOP"}],
+                "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 1},
+            }
+        ),
+    )
+    assert events == [TextDelta("Hi"), UsageEvent(Usage(input_tokens=4, output_tokens=1))]
+    assert not parser.done
+    late = parser.feed("", json.dumps({"usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 9}}))
+    assert late == [UsageEvent(Usage(input_tokens=4, output_tokens=9))]
+    # Anything else after the finish is late: text, errors and garbage change nothing.
+    assert parser.feed("", json.dumps({"candidates": [{"content": {"parts": [{"text": "more"}]}}]})) == []
+    assert parser.feed("", json.dumps({"error": {"code": 500, "message": "late"}})) == []
+    assert parser.feed("", "not json") == []
+    assert parser.end() == [FinishEvent("stop", raw="STOP")]
+    assert parser.done and [p.text for p in parser.parts() if isinstance(p, TextPart)] == ["Hi"]
+
+
+def test_block_messages_sources_and_mime_types_are_cleaned() -> None:
+    parser = GeminiParser()
+    blocked = {"promptFeedback": {"blockReason": "SAFETY\x1b[2J", "blockReasonMessage": "no\x9b31m [b]way"}}
+    assert parser.feed("", json.dumps(blocked)) == [
+        ErrorEvent("Prompt blocked", "no 31m [b]way", kind="safety")
+    ]
+    parser = GeminiParser()
+    chunk = {
+        "candidates": [
+            {
+                "content": {
+                    "parts": [{"inlineData": {"mimeType": "image/png\x1b]2;x\x07", "data": "iVBORw=="}}]
+                },
+                "groundingMetadata": {
+                    "groundingChunks": [
+                        {"web": {"uri": "https://ok.test/a", "title": "T\x07itle"}},
+                        {"web": {"uri": "file:///etc/passwd", "title": "file"}},
+                        {"web": {"uri": "https://bad.test/\x1b[2J", "title": "ctl"}},
+                    ]
+                },
+            }
+        ]
+    }
+    events = parser.feed("", json.dumps(chunk))
+    images = [e.image for e in events if isinstance(e, ImageEvent)]
+    sources = [e.sources for e in events if isinstance(e, SourcesEvent)]
+    assert images[0].mime_type == "image/png ]2;x"
+    assert sources == [(Source("https://ok.test/a", "T itle"),)]

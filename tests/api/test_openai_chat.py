@@ -28,6 +28,12 @@ from liaobots_tui.api.messages import (
 from liaobots_tui.api.openai_chat import OpenAIChatAdapter
 from tests.api.replay import FIXTURES, LOST, replay_fixture, sse_events
 
+#: What an upstream quota error inside a reply adds to the provider's message.
+QUOTA_NOTE = (
+    " (the model's provider reports its quota used up; "
+    "that is not your Liaobots balance: see `liaobots credits`)"
+)
+
 PNG = b"\x89PNG\r\n\x1a\nfake"
 PNG_URL = "data:image/png;base64,iVBORw0KGgpmYWtl"
 
@@ -207,13 +213,49 @@ def test_mid_stream_error_keeps_partial_text() -> None:
     assert parser.parts() == [TextPart("Once upon")]
 
 
-def test_mid_stream_quota_error_is_credits() -> None:
+def test_mid_stream_quota_error_is_the_providers_quota_not_out_of_credits() -> None:
     parser = new_parser()
     data = json.dumps(
         {"error": {"message": "You exceeded your current quota.", "code": "insufficient_quota"}}
     )
     assert parser.feed("", data) == [
-        ErrorEvent("Out of credits", "You exceeded your current quota.", kind="credits")
+        ErrorEvent(
+            "Upstream quota exhausted", "You exceeded your current quota." + QUOTA_NOTE, kind="upstream_quota"
+        )
+    ]
+
+
+def test_content_as_a_list_of_typed_parts_gives_its_text() -> None:
+    parser = new_parser()
+    chunk = {
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "content": [
+                        {"type": "thinking", "thinking": "hmm"},
+                        {"type": "text", "text": "Hello"},
+                        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+                        {"type": "text", "text": " there"},
+                    ]
+                },
+            }
+        ]
+    }
+    assert parser.feed("", json.dumps(chunk)) == [
+        ReasoningDelta("hmm"),
+        TextDelta("Hello"),
+        TextDelta(" there"),
+    ]
+    assert [type(p).__name__ for p in parser.parts()] == ["ReasoningPart", "TextPart"]
+    assert parser.parts()[1].text == "Hello there"
+
+
+def test_content_list_with_a_non_text_part_shape_fails_the_turn_cleanly() -> None:
+    parser = new_parser()
+    chunk = {"choices": [{"index": 0, "delta": {"content": [{"type": "text", "text": 5}]}}]}
+    assert parser.feed("", json.dumps(chunk)) == [
+        ErrorEvent("Bad response", "A content part's text is not a string.", kind="bad_response")
     ]
 
 
@@ -337,13 +379,13 @@ def test_non_stream_length_with_empty_content() -> None:
     assert parser.parts() == []
 
 
-def test_non_stream_error_body() -> None:
+def test_non_stream_error_body_with_insufficient_quota_is_the_providers_quota() -> None:
     parser = new_parser()
     assert parser.feed_body(load_json("openai_error.json")) == [
         ErrorEvent(
-            "Out of credits",
-            "You exceeded your current quota, please check your plan and billing details.",
-            kind="credits",
+            "Upstream quota exhausted",
+            "You exceeded your current quota, please check your plan and billing details." + QUOTA_NOTE,
+            kind="upstream_quota",
         )
     ]
 

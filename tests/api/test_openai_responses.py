@@ -27,6 +27,7 @@ from liaobots_tui.api.messages import (
 )
 from liaobots_tui.api.openai_responses import ResponsesAdapter
 from tests.api.replay import FIXTURES, LOST, replay_fixture
+from tests.api.test_openai_chat import QUOTA_NOTE
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 PNG_URL = "data:image/png;base64,iVBORw0KGgpmYWtl"
@@ -253,9 +254,9 @@ def test_error_event_nested_shape() -> None:
     parser = new_parser()
     assert replay_fixture(parser, "responses_error_nested.txt") == [
         ErrorEvent(
-            "Out of credits",
-            "You exceeded your current quota, please check your plan and billing details.",
-            kind="credits",
+            "Upstream quota exhausted",
+            "You exceeded your current quota, please check your plan and billing details." + QUOTA_NOTE,
+            kind="upstream_quota",
         )
     ]
     assert parser.done is True

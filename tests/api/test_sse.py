@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liaobots_tui.api.sse import SSEDecoder, iter_sse
+from liaobots_tui.api.sse import SSEDecoder, iter_sse, iter_sse_batches
+from liaobots_tui.errors import ReplyTooLarge
 
 
 def decode(*chunks: bytes) -> list[tuple[str, str]]:
@@ -189,3 +190,40 @@ async def test_iter_sse_propagates_transport_errors() -> None:
         async for event in iter_sse(response):
             got.append(event)
     assert got == [("", "1")]
+
+
+# ---------------------------------------------------------------- bounds
+
+
+def test_a_line_past_the_cap_stops_before_it_is_joined() -> None:
+    decoder = SSEDecoder(max_line=1000)
+    assert decoder.feed(b"data: " + b"x" * 900) == []
+    with pytest.raises(ReplyTooLarge, match="longer than 1000 bytes"):
+        decoder.feed(b"x" * 200)
+
+
+def test_a_whole_line_in_one_chunk_past_the_cap_is_refused() -> None:
+    with pytest.raises(ReplyTooLarge):
+        SSEDecoder(max_line=100).feed(b"data: " + b"y" * 200 + b"\n\n")
+
+
+def test_many_data_lines_of_one_event_add_up_to_the_cap() -> None:
+    decoder = SSEDecoder(max_line=100)
+    with pytest.raises(ReplyTooLarge):
+        decoder.feed(b"data: 0123456789\n" * 20)
+
+
+def test_lines_up_to_the_cap_pass() -> None:
+    decoder = SSEDecoder(max_line=1000)
+    line = b"data: " + b"z" * 994
+    assert decoder.feed(line[:500]) == []
+    assert decoder.feed(line[500:] + b"\n\n") == [("", "z" * 994)]
+
+
+async def test_iter_sse_batches_caps_the_whole_stream() -> None:
+    response = httpx.Response(200, content=_chunks(*[b"data: 1234567890\n\n"] * 100))
+    got: list[tuple[str, str]] = []
+    with pytest.raises(ReplyTooLarge, match="The reply stream is larger than 1 KB"):
+        async for batch in iter_sse_batches(response, max_bytes=1024):
+            got.extend(batch)
+    assert 0 < len(got) < 100

@@ -20,6 +20,7 @@ import pytest
 from liaobots_tui import __version__
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
 from liaobots_tui.api.http_errors import error_from_http, stream_error_event
+from liaobots_tui.api.limits import Limits
 from liaobots_tui.api.messages import (
     Conversation,
     DomainEvent,
@@ -31,7 +32,7 @@ from liaobots_tui.api.messages import (
     TextDelta,
     TextPart,
 )
-from liaobots_tui.api.transport import GatewayClient, Timeouts
+from liaobots_tui.api.transport import DomainMemory, GatewayClient, Timeouts
 from liaobots_tui.errors import (
     AllDomainsUnreachable,
     AuthError,
@@ -40,6 +41,7 @@ from liaobots_tui.errors import (
     InputError,
     LiaobotsError,
     RateLimitError,
+    ReplyTooLarge,
 )
 from tests.api.replay import LOST
 
@@ -276,21 +278,27 @@ async def test_input_error_from_build_request_is_an_event_and_nothing_is_sent() 
 # ---------------------------------------------------------------- failover
 
 
-async def test_failover_in_order_then_remembered_across_clients() -> None:
+async def test_failover_in_order_then_remembered_across_clients_sharing_a_memory() -> None:
     gateway = Gateway(a=refuse, b=html(502), c=sse(*OK_BODY))
-    async with make_client(gateway) as client:
+    memory = DomainMemory()
+    async with make_client(gateway, domain_memory=memory) as client:
         events, _ = await run(client)
         assert client.active_base_url == "https://c.test"
     assert events == [DomainEvent("https://c.test"), *OK_EVENTS]
     assert gateway.calls == ["a", "b", "c"]
 
-    # A new client in the same process starts at the domain that worked: no failover, no notice.
+    # A new client given the same memory starts at the domain that worked: no failover, no notice.
     gateway.plan["c"] = [sse(*OK_BODY)]
-    async with make_client(gateway) as client:
+    async with make_client(gateway, domain_memory=memory) as client:
         assert client.active_base_url == "https://c.test"
         events, _ = await run(client)
     assert events == OK_EVENTS
     assert gateway.calls == ["a", "b", "c", "c"]
+
+    # A client with its own memory (another owner) starts at the first domain again.
+    gateway.plan.update(a=[refuse], b=[refuse], c=[sse(*OK_BODY)])
+    async with make_client(gateway) as client:
+        assert client.active_base_url == "https://a.test"
 
 
 async def test_failover_wraps_around_from_the_remembered_domain() -> None:
@@ -929,3 +937,112 @@ async def test_fake_gateway_all_domains_dead(fake_gateway: Any) -> None:
             kind="network",
         )
     ]
+
+
+# ---------------------------------------------------------------- boundary: scrubbing, caps, memory
+
+
+async def test_the_code_in_streamed_data_is_scrubbed_before_the_parser_sees_it() -> None:
+    gateway = Gateway(a=sse(f'data: {{"t":"key {CODE} ok"}}\n\n'.encode(), b"data: [DONE]\n\n"))
+    async with make_client(gateway) as client:
+        events, parser = await run(client)
+    assert events == [TextDelta("key [auth code] ok"), FinishEvent("stop")]
+    assert parser.parts() == [TextPart("key [auth code] ok")]
+
+
+async def test_an_error_body_cut_at_300_leaves_no_piece_of_the_code() -> None:
+    # The code straddles the 300-character cut, in JSON-escaped form so the raw scrub cannot see it.
+    escaped = "".join(f"\\u{ord(ch):04x}" for ch in CODE)
+    body = '{"error": {"message": "' + "x" * 290 + escaped + '"}}'
+    gateway = Gateway(a=status(400, body))
+    async with make_client(gateway) as client:
+        events, _ = await run(client)
+    assert len(events) == 1 and isinstance(events[0], ErrorEvent)
+    message = events[0].message
+    assert all(CODE[i : i + 6] not in message for i in range(len(CODE) - 5)), message
+    assert "[auth code]" in message
+
+
+async def test_a_whole_reply_body_past_its_cap_is_one_error() -> None:
+    gateway = Gateway(a=lambda request: httpx.Response(200, json={"t": "x" * 5000}))
+    async with make_client(gateway, limits=Limits(max_reply_body=1000)) as client:
+        events, parser = await run(client, stream=False)
+    assert events == [
+        ErrorEvent(
+            "Reply too large", "The reply is larger than 1000 bytes; stopped reading", kind="too_large"
+        )
+    ]
+    assert parser.done
+
+
+async def test_get_json_body_past_the_account_cap_is_reply_too_large() -> None:
+    gateway = Gateway(a=lambda request: httpx.Response(200, json={"data": "x" * 5000}))
+    async with make_client(gateway, limits=Limits(max_account_body=1000)) as client:
+        with pytest.raises(ReplyTooLarge, match="GET /api/v1/credits is larger than 1000 bytes"):
+            await client.get_json("/api/v1/credits")
+
+
+async def test_an_expired_deadline_stops_before_the_next_attempt() -> None:
+    gateway = Gateway(a=refuse, b=sse(*OK_BODY))
+    async with make_client(gateway, timeouts=Timeouts(deadline=0.0)) as client:
+        events, _ = await run(client)
+    assert events == [
+        ErrorEvent(
+            "Request took too long",
+            "no complete reply within the 0 s request deadline",
+            retryable=True,
+            kind="network",
+        )
+    ]
+    assert gateway.calls == []
+
+
+async def test_a_finished_reply_whose_connection_then_drops_is_complete() -> None:
+    class FinishedEarly(FakeParser):
+        def feed_json(self, event: str, obj: Any) -> list[StreamEvent]:
+            events = super().feed_json(event, obj)
+            self.finished = True  # like Gemini after its finishReason: more may follow, nothing is missing
+            return events
+
+        def end(self) -> list[StreamEvent]:
+            self.done = True
+            return [FinishEvent("stop")]
+
+    class Adapter2(FakeAdapter):
+        def new_parser(self) -> ReplyParser:
+            return FinishedEarly()
+
+    gateway = Gateway(a=sse(b'data: {"t":"all"}\n\n', then=httpx.ReadError("dropped")))
+    async with make_client(gateway) as client:
+        events, _ = await run(client, adapter=Adapter2())
+    assert events == [TextDelta("all"), FinishEvent("stop")]
+
+
+def test_domain_memory_is_per_domain_list_and_can_forget() -> None:
+    memory = DomainMemory()
+    urls = ("https://a.test", "https://b.test")
+    assert memory.active(urls) == "https://a.test"
+    memory.remember(urls, "https://b.test")
+    assert memory.active(urls) == "https://b.test"
+    assert memory.active(("https://c.test",)) == "https://c.test"
+    memory.forget()
+    assert memory.active(urls) == "https://a.test"
+
+
+@pytest.mark.parametrize("hint", ["nan", "inf", "-inf", "Mon, 99 Foo 9999 99:99:99 GMT", "soon"])
+async def test_a_wait_hint_that_is_not_a_finite_time_is_no_hint(hint: str) -> None:
+    gateway = Gateway(a=[status(429, "slow down", {"retry-after": hint}), sse(*OK_BODY)])
+    sleeps = Sleeps()
+    async with make_client(gateway, sleeps) as client:
+        events, _ = await run(client)
+    assert sleeps.delays == [1.0]  # the computed backoff (jitter off), not the server's nonsense
+    assert events[-1] == FinishEvent("stop")
+
+
+async def test_http_402_is_still_out_of_credits() -> None:
+    gateway = Gateway(
+        a=error_json(402, {"error": {"message": "balance too low", "code": "insufficient_quota"}})
+    )
+    async with make_client(gateway) as client:
+        events, _ = await run(client)
+    assert events == [ErrorEvent("Out of credits", "balance too low", kind="credits", status=402)]
