@@ -42,7 +42,12 @@ def text_cell(text: str) -> str:
 
 
 def local_time(create_time_ms: int) -> str:
-    """The record's charge time in the local zone, ISO 8601 to the second; "?" when no date can show it."""
+    """The record's charge time in the local zone, ISO 8601 to the second; "?" when no date can show it.
+
+    The account parser reads a time no calendar can show as 0 ("unknown"), so 0 is "?" too, never 1970.
+    """
+    if create_time_ms <= 0:
+        return "?"
     try:
         return dt.datetime.fromtimestamp(create_time_ms / 1000).astimezone().isoformat(timespec="seconds")
     except (OverflowError, OSError, ValueError):  # past the year 9999, before year 1: the gateway's garbage
