@@ -37,6 +37,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Spark
 
 from liaobots_tui.api.account import UsagePage, UsageRecord
 from liaobots_tui.errors import InputError
+from liaobots_tui.ui.plain import plain, plain_cell
 from liaobots_tui.ui.widgets.credits_panel import describe_error
 from liaobots_tui.usage_csv import write_usage_csv
 from liaobots_tui.usage_stats import (
@@ -305,7 +306,7 @@ class UsageScreen(Screen[None]):
         table.add_rows(
             [
                 _local(r.create_time),
-                r.model,
+                plain_cell(r.model),
                 _num(r.input_tokens),
                 _num(r.output_tokens),
                 _num(r.cache_hit_tokens),
@@ -322,7 +323,8 @@ class UsageScreen(Screen[None]):
         self._models = models
         select = self.query_one("#usage-model", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(m, m) for m in models])
+            # Model names come from the gateway: a str prompt would be parsed as markup.
+            select.set_options([(plain_cell(m), m) for m in models])
             if self._model in models:
                 select.value = self._model
 
@@ -410,7 +412,10 @@ class UsageScreen(Screen[None]):
         models.clear()
         for name, mt in by_model(self.filtered):
             models.add_row(
-                name, Text(format_credits(mt.credits), justify="right"), _num(mt.count), _num(mt.tokens)
+                plain_cell(name),
+                Text(format_credits(mt.credits), justify="right"),
+                _num(mt.count),
+                _num(mt.tokens),
             )
         self._show_status()
 
@@ -432,7 +437,7 @@ class UsageScreen(Screen[None]):
         shown = len(self.filtered)
         if shown != n:
             text += f" · {shown:,} match the filter"
-        self.query_one("#usage-status", Static).update(Content(text))
+        self.query_one("#usage-status", Static).update(plain(text))  # the error is the gateway's
 
     @property
     def status_text(self) -> str:

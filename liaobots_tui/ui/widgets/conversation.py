@@ -25,6 +25,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from liaobots_tui.api.messages import Message
+from liaobots_tui.ui.textual_compat import anchor_released
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 WELCOME = (
@@ -211,7 +212,7 @@ class ConversationView(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.schedule_parking()
-        if new_value <= 0 and old_value > 0 and self._pending and self._anchor_released:
+        if new_value <= 0 and old_value > 0 and self._pending and anchor_released(self):
             self.call_later(self.load_earlier)
 
     def on_earlier_messages_pressed(self, event: EarlierMessages.Pressed) -> None:

@@ -23,6 +23,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static, TextArea
 
 from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.ui.widgets.image_preview import human_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -211,7 +212,7 @@ class AttachmentChip(Static, can_focus=True):
         self.part = part
         self.label = name
         size = human_size(len(part.data))
-        super().__init__(Content(f"▣ {name} · {size} ✕"))
+        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))  # file names may hold escapes
         self.tooltip = "Attached image: click or press Delete to remove"
 
     def action_remove(self) -> None:
