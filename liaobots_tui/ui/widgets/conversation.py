@@ -7,7 +7,7 @@ only the last :attr:`ConversationView.PAGE` messages; earlier pages are mounted
 when the user scrolls to the top or presses the "earlier messages" line, so a
 1,000-message conversation opens as fast as a short one.
 
-Long replies are columns of Markdown pieces (see MessageBox). Pieces far above
+Long replies are columns of Markdown pieces (see MarkdownColumn). Pieces far above
 or below the view are *parked*: hidden, each run of them behind one blank of
 their total height, so every refresh lays out only what is near the screen. Parking is
 re-checked after scrolling and whenever a reply grows a piece; a width change
@@ -26,6 +26,7 @@ from textual.widgets import Static
 
 from liaobots_tui.api.messages import Message
 from liaobots_tui.ui.textual_compat import anchor_released
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 WELCOME = (
@@ -194,7 +195,7 @@ class ConversationView(VerticalScroll):
         for box in self.boxes():
             box.park_offscreen(top, bottom)
 
-    def on_message_box_grew(self, event: MessageBox.Grew) -> None:
+    def on_markdown_column_grew(self, event: MarkdownColumn.Grew) -> None:
         event.stop()
         # Park now, from the last layout: the changes join the refresh the new piece causes
         # anyway, instead of costing a layout of their own after it.
