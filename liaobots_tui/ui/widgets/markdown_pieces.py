@@ -155,7 +155,10 @@ def _paragraph_cut(source: str, block: Block) -> int | None:
     sentences = [low + m.end() for m in _SENTENCE_END.finditer(region)]
     spaces = [low + m.end() for m in re.finditer(r"[ \t]+", region)]
     for group in (newlines, sentences, spaces):
-        candidates += group[::-1][:_TRIES]
+        # Latest first, spread over the whole window: a construct open near its end is
+        # stepped over rather than tried at every space inside it.
+        step = -(-len(group) // _TRIES) or 1
+        candidates += group[::-1][::step]
     whole = _parser().renderInline(source[block.start : end]) if candidates else ""
     for at in candidates:
         if at < high and _renders_as_whole(whole, source[block.start : at], source[at:end]):
