@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.markup import escape
 
 from liaobots_tui.api.sanitize import clean_line, clean_text
 
@@ -36,3 +38,18 @@ def plain_line(text: str, limit: int = LINE_LIMIT) -> Content:
 def plain_cell(text: str, limit: int = LINE_LIMIT, *, justify: str | None = None) -> Text:
     """A DataTable cell or Select prompt from outside text (these widgets parse a ``str`` as markup)."""
     return Text(clean_line(text, limit), justify=justify)  # type: ignore[arg-type]
+
+
+def markup_escaped(text: str, limit: int = LINE_LIMIT) -> str:
+    """One line of outside text for an API that only takes markup (the command palette's
+    ``help``): cleaned, with every ``[`` escaped so it shows as written."""
+    return escape(clean_line(text, limit))
+
+
+def highlighted(matcher: Matcher, text: str, limit: int = LINE_LIMIT) -> Content:
+    """A command-palette prompt from outside text, with the matched letters highlighted.
+
+    ``Matcher.highlight`` parses its argument as markup (a model id ``[/]`` raised
+    MarkupError when the palette searched models): it gets the escaped text instead.
+    """
+    return matcher.highlight(markup_escaped(text, limit))

@@ -22,6 +22,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.widgets import DataTable, Select, Static
 
 from liaobots_tui.api.account import UsagePage, UsageRecord
@@ -30,6 +31,7 @@ from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.store import ConversationSummary, Store
 from liaobots_tui.ui.app import LiaobotsApp
+from liaobots_tui.ui.plain import highlighted, markup_escaped
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.screens.error import ErrorModal
 from liaobots_tui.ui.screens.usage import UsageScreen
@@ -307,3 +309,11 @@ async def test_a_stored_reply_from_an_older_version_is_cleaned_when_shown(
         assert_shown_literally(app, "Stored reply [/] [b]bold?[/b]", "Title [/] [b]bold?[/b]")
         no_click_actions(app)
         assert app.return_code is None
+
+
+def test_palette_helpers_keep_outside_text_literal() -> None:
+    # The command palette parses prompts, help and highlighted text as markup.
+    content = highlighted(Matcher("gp"), f"gpt {HOSTILE}")
+    assert content.plain == clean_line(f"gpt {HOSTILE}")
+    assert not any("@click" in str(span.style) for span in content.spans)
+    assert Content.from_markup(markup_escaped(HOSTILE)).plain == clean_line(HOSTILE)
