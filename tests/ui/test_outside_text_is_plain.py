@@ -158,6 +158,13 @@ async def test_model_ids_from_the_gateway_are_listed_literally(make_app: AppFact
         chat(app).status.model = HOSTILE
         await pilot.pause()
         assert_shown_literally(app, "[@click=app.quit]click me[/]")
+        # The command palette lists models too (it parses prompts as markup: this crashed).
+        await pilot.press("ctrl+p")
+        await pilot.press(*"model")
+        await settle(app, pilot)
+        assert app.return_code is None
+        assert_shown_literally(app, "[@click=app.quit]click me[/]")
+        no_click_actions(app)
 
 
 # ---------------------------------------------------------------- toasts
