@@ -2,7 +2,8 @@
 
 A DataTable of records (local time, model, input/output/cache tokens, price)
 that loads pages lazily through ``nextId``: the first page on open, the next one
-whenever the cursor or the scroll position nears the end (textual.md §6, in a
+whenever the cursor or the scroll position nears the end (a DataTable has no
+virtual data source, so rows are added as the view nears its end; in a
 worker), and every page with "load all" (``a``; a ProgressBar with the count,
 since the total is unknown; ``Esc`` stops it). Filters: a model Select and a
 date range (two ``YYYY-MM-DD`` inputs in local dates, applied on a complete date

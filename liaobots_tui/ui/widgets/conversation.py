@@ -2,7 +2,8 @@
 
 It follows new output only while the view is at the bottom: the container is
 anchored once (``Widget.anchor``), any user scroll releases the anchor and
-scrolling back to the end re-engages it (textual.md §2). Long histories mount
+scrolling back to the end re-engages it (Textual's ``Widget.anchor`` and
+``release_anchor``). Long histories mount
 only the last :attr:`ConversationView.PAGE` messages; earlier pages are mounted
 when the user scrolls to the top or presses the "earlier messages" line, so a
 1,000-message conversation opens as fast as a short one.

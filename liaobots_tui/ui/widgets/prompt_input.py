@@ -1,6 +1,6 @@
 """PromptInput: the multi-line prompt, and the attachment chips above it.
 
-Keys (textual.md §6): Enter sends; ctrl+j always adds a newline (a terminal
+Keys: Enter sends; ctrl+j always adds a newline (a terminal
 sends LF for it everywhere, tmux and SSH included), and shift+enter does too
 where the terminal reports it (kitty keyboard protocol). Up on the first line
 and down on the last line walk through earlier prompts, keeping the unsent
