@@ -38,8 +38,6 @@ BLOCK_CHARS = 4000
 _WINDOW = (BLOCK_CHARS // 4, BLOCK_CHARS * 3 // 4)
 #: A paragraph with no clean cut is cut anyway at this length (a 1 MB emphasis span).
 _FORCE_CHARS = BLOCK_CHARS * 4
-#: Candidates of each kind tried per cut.
-_TRIES = 6
 
 _SENTENCE_END = re.compile(r"[.!?;:][\"')\]]*[ \t]+|[。！？；]")
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
@@ -63,13 +61,15 @@ def chat_parser() -> MarkdownIt:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return chat_parser()
+    """Inline structure for the cut checks. Without linkify, which costs half the time and
+    cannot matter: a cut falls only after whitespace, never inside a bare URL."""
+    return chat_parser().disable("linkify")
 
 
 @lru_cache(maxsize=1)
 def _block_parser() -> MarkdownIt:
     """Block structure only: the inline pass is most of markdown-it's time and not needed here."""
-    return MarkdownIt("gfm-like").disable("inline")
+    return MarkdownIt("gfm-like").disable(["inline", "linkify"])
 
 
 @dataclass(frozen=True)
@@ -130,16 +130,53 @@ def blocks(source: str) -> list[Block]:
     return result
 
 
-def _renders_as_whole(whole: str, head: str, tail: str) -> bool:
-    """The two halves of a paragraph render, inline, exactly as the paragraph (``whole``) does."""
-    parser = _parser()
-    if not whole.startswith(parser.renderInline(head)):
-        return False
-    if parser.renderInline(head) + parser.renderInline(tail) != whole:
-        return False
+#: Marks a candidate cut in the text rendered to find which cuts are clean: a Unicode
+#: space, placed only right after whitespace, so no emphasis delimiter's flanking (and
+#: so no inline construct) changes.
+_MARK = "\u2008"
+_HTML_TOKEN = re.compile(r"<[^>]*>|" + _MARK)
+_VOID_TAGS = {"br", "img", "hr", "input"}
+
+
+def _outside_constructs(text: str, cuts: list[int]) -> set[int] | None:
+    """The cuts (offsets into ``text``, each right after whitespace) that fall outside every
+    inline construct (emphasis, code span, link, inline HTML), from one inline render of
+    ``text`` with a mark at each cut. None when a mark was lost (a URL encodes it)."""
+    ordered = sorted(set(cuts))
+    pieces, previous = [], 0
+    for at in ordered:
+        pieces += [text[previous:at], _MARK]
+        previous = at
+    pieces.append(text[previous:])
+    rendered = _parser().renderInline("".join(pieces))
+    clean: set[int] = set()
+    depth, index = 0, 0
+    for match in _HTML_TOKEN.finditer(rendered):
+        token = match.group()
+        if token == _MARK:
+            if depth == 0:
+                clean.add(ordered[index])
+            index += 1
+            continue
+        index += token.count(_MARK)  # inside a tag's attributes (a link title): not clean
+        name = token.strip("</>").split(maxsplit=1)[0].lower() if token.strip("</>") else ""
+        if name in _VOID_TAGS or token.endswith("/>"):
+            continue
+        depth += -1 if token.startswith("</") else 1
+    return clean if index == len(ordered) else None
+
+
+def _starts_a_paragraph(text: str) -> bool:
     # The second half must still be a paragraph on its own ("2. x" or "    x" would not be).
-    first = next((t for t in _block_parser().parse(tail) if t.level == 0), None)
+    first = next((t for t in _block_parser().parse(text) if t.level == 0), None)
     return first is not None and first.type == "paragraph_open"
+
+
+def _renders_as_whole(head: str, tail: str) -> bool:
+    """The two halves of a paragraph render, inline, exactly as the paragraph does (slow path)."""
+    parser = _parser()
+    halves: str = parser.renderInline(head) + parser.renderInline(tail)
+    return halves == parser.renderInline(head + tail)
 
 
 def _paragraph_cut(source: str, block: Block) -> int | None:
@@ -149,19 +186,19 @@ def _paragraph_cut(source: str, block: Block) -> int | None:
     # A fixed lookahead: a stream cuts once the block reaches BLOCK_CHARS, so it has seen
     # exactly this much too, and a reload of the same text cuts at the same place.
     end = min(block.end, block.start + BLOCK_CHARS)
-    candidates: list[int] = []
-    # After a line break first (exact), then after a sentence, then at a space.
+    # After a line break first (exact), then after a sentence, then at a space; latest first.
     newlines = [low + m.end() for m in re.finditer(r"\n", region)]
     sentences = [low + m.end() for m in _SENTENCE_END.finditer(region)]
     spaces = [low + m.end() for m in re.finditer(r"[ \t]+", region)]
-    for group in (newlines, sentences, spaces):
-        # Latest first, spread over the whole window: a construct open near its end is
-        # stepped over rather than tried at every space inside it.
-        step = -(-len(group) // _TRIES) or 1
-        candidates += group[::-1][::step]
-    whole = _parser().renderInline(source[block.start : end]) if candidates else ""
+    candidates = [at for group in (newlines, sentences, spaces) for at in reversed(group) if at < high]
+    paragraph = source[block.start : end]
+    clean = _outside_constructs(paragraph, [at - block.start for at in candidates])
     for at in candidates:
-        if at < high and _renders_as_whole(whole, source[block.start : at], source[at:end]):
+        if clean is not None and at - block.start not in clean:
+            continue
+        if clean is None and not _renders_as_whole(source[block.start : at], source[at:end]):
+            continue
+        if _starts_a_paragraph(source[at:end]):
             return at
     if block.end - block.start >= _FORCE_CHARS:
         # No clean cut in a huge paragraph: cut anyway (bounded cost beats exact emphasis).
