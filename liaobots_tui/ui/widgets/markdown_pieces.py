@@ -175,8 +175,8 @@ def _starts_a_paragraph(text: str) -> bool:
 def _renders_as_whole(head: str, tail: str) -> bool:
     """The two halves of a paragraph render, inline, exactly as the paragraph does (slow path)."""
     parser = _parser()
-    halves: str = parser.renderInline(head) + parser.renderInline(tail)
-    return halves == parser.renderInline(head + tail)
+    halves = str(parser.renderInline(head)) + str(parser.renderInline(tail))
+    return halves == str(parser.renderInline(head + tail))
 
 
 def _paragraph_cut(source: str, block: Block) -> int | None:
