@@ -15,7 +15,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
     BLOCK_CHARS,
     SEAL_BLOCKS,
@@ -165,9 +165,13 @@ async def test_a_growing_paragraph_or_fence_streams_in_bounded_pieces_like_a_rel
         assert len(streamed) > 5
         # What a reload of the same text shows.
         assert streamed == [p.source for p in split_pieces(text)]
-        cut = [m for m in column.pieces if m.has_class("-cut")]
-        continued = [m for m in column.pieces if m.has_class("-continued")]
+        cut = [m for m in column.pieces if isinstance(m, PieceMarkdown) and m.cut]
+        continued = [m for m in column.pieces if isinstance(m, PieceMarkdown) and m.continued]
         assert len(cut) == len(continued) == len(streamed) - 1
+        # The halves of each cut block are drawn joined: no margin between the pieces.
+        for piece in cut:
+            assert piece.children[-1].has_class("-joined-below")
+            assert piece.children[-1].styles.margin.bottom == 0
     # The reload itself: the same widgets from the whole text.
     reloaded = MarkdownColumn(text)
     async with ColumnApp(reloaded).run_test(size=(100, 30)) as pilot:

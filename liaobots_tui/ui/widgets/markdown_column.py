@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
@@ -36,16 +37,59 @@ from liaobots_tui.ui.textual_compat import stop_stream
 from liaobots_tui.ui.widgets.markdown_pieces import Cut, Piece, chat_parser, next_cut, split_pieces
 
 
-def new_markdown(text: str = "", classes: str = "body") -> Markdown:
-    """A Markdown widget for chat text."""
-    # open_links=False: a click must never launch a browser from inside a chat.
-    return Markdown(text, classes=classes, open_links=False, parser_factory=chat_parser)
+class PieceMarkdown(Markdown):
+    """One piece of a column. When a block was cut in two between this piece and a
+    neighbour, its halves are drawn joined (no margin or padding between them).
+
+    The joining is done by a class on the edge block, set after every update or append:
+    CSS ``:first-child``/``:last-child`` rules made every block mount restyle its siblings
+    (measured: a fifth more time for a whole streamed reply).
+    """
+
+    def __init__(
+        self, text: str = "", *, classes: str = "body", cut: bool = False, continued: bool = False
+    ) -> None:
+        # open_links=False: a click must never launch a browser from inside a chat.
+        super().__init__(text, classes=classes, open_links=False, parser_factory=chat_parser)
+        #: Ends inside a block the next piece continues.
+        self.cut = cut
+        #: Starts inside a block the previous piece began.
+        self.continued = continued
+        self._joined: dict[str, Widget] = {}
+
+    def update(self, markdown: str) -> AwaitComplete:
+        return AwaitComplete(self._then_join(super().update(markdown)))
+
+    def append(self, markdown: str) -> AwaitComplete:
+        return AwaitComplete(self._then_join(super().append(markdown)))
+
+    async def _then_join(self, work: AwaitComplete) -> None:
+        await work
+        self.join_edges()
+
+    def join_edges(self) -> None:
+        """Mark the first and last blocks that continue into a neighbouring piece."""
+        children = list(self.children)
+        wanted = {
+            "-joined-above": children[0] if self.continued and children else None,
+            "-joined-below": children[-1] if self.cut and children else None,
+        }
+        for name, block in wanted.items():
+            old = self._joined.get(name)
+            if old is block:
+                continue
+            if old is not None:
+                old.remove_class(name)
+                del self._joined[name]
+            if block is not None:
+                block.add_class(name)
+                self._joined[name] = block
 
 
 class _Segment:
     """A piece of the column: its widget, stream and the text written so far."""
 
-    def __init__(self, markdown: Markdown, lead: str = "") -> None:
+    def __init__(self, markdown: PieceMarkdown, lead: str = "") -> None:
         self.markdown = markdown
         self.stream: MarkdownStream | None = None
         #: Message text written to the widget (the lead and close are not part of it).
@@ -80,12 +124,12 @@ class MarkdownColumn(Vertical):
     DEFAULT_CSS = """
     MarkdownColumn { height: auto; }
     MarkdownColumn > .parked { width: 1fr; }
-    /* A block cut in two shows as one: no gap between its halves. */
-    MarkdownColumn > Markdown.-cut > MarkdownParagraph:last-child { margin-bottom: 0; }
-    MarkdownColumn > Markdown.-cut > MarkdownFence:last-child { margin-bottom: 0; }
-    MarkdownColumn > Markdown.-cut > MarkdownFence:last-child > Label { padding-bottom: 0; }
-    MarkdownColumn > Markdown.-continued > MarkdownFence:first-child { margin-top: 0; }
-    MarkdownColumn > Markdown.-continued > MarkdownFence:first-child > Label { padding-top: 0; }
+    /* A block cut in two shows as one: no gap between its halves (see PieceMarkdown). */
+    MarkdownColumn MarkdownParagraph.-joined-below { margin-bottom: 0; }
+    MarkdownColumn MarkdownFence.-joined-below { margin-bottom: 0; }
+    MarkdownColumn MarkdownFence.-joined-below > Label { padding-bottom: 0; }
+    MarkdownColumn MarkdownFence.-joined-above { margin-top: 0; }
+    MarkdownColumn MarkdownFence.-joined-above > Label { padding-top: 0; }
     """
 
     #: Minimum seconds between writes to a Markdown stream (a write re-parses the last
@@ -112,15 +156,18 @@ class MarkdownColumn(Vertical):
 
     def compose(self) -> ComposeResult:
         if self.streaming:
-            segment = _Segment(new_markdown(classes=self._piece_classes))
+            segment = _Segment(PieceMarkdown(classes=self._piece_classes))
             self._segments.append(segment)
             yield segment.markdown
             return
         pieces = split_pieces(self._initial) if self._initial.strip() else []
         for index, piece in enumerate(pieces):
-            markdown = new_markdown(piece.source, classes=self._piece_classes)
-            markdown.set_class(piece.inside, "-cut")
-            markdown.set_class(index > 0 and pieces[index - 1].inside, "-continued")
+            markdown = PieceMarkdown(
+                piece.source,
+                classes=self._piece_classes,
+                cut=piece.inside,
+                continued=index > 0 and pieces[index - 1].inside,
+            )
             segment = _Segment(markdown, piece.lead)
             segment.chunks.append(piece.text)
             segment.sealed = True
@@ -202,6 +249,7 @@ class MarkdownColumn(Vertical):
     async def _seal(self, live: _Segment, streamed: str, whole: str, cut: Cut, rest: str) -> None:
         """The live piece ends at ``cut``: finish it and start the next piece with the rest."""
         head, tail = whole[: cut.at], whole[cut.at :]
+        live.markdown.cut = cut.inside  # before the last writes: they join the edge
         if live.stream is not None and head.startswith(streamed):
             # The piece's blocks are what a full parse gives: stream the rest of its last
             # blocks (and a closing fence) rather than remount all of them, which re-laid
@@ -219,11 +267,9 @@ class MarkdownColumn(Vertical):
         self.shown_chars += len(head) - len(streamed)
         live.chunks = [head]
         live.sealed = True
-        if cut.inside:
-            live.markdown.add_class("-cut")
-        segment = _Segment(new_markdown(classes=self._piece_classes), cut.lead)
-        if cut.inside:
-            segment.markdown.add_class("-continued")
+        live.markdown.join_edges()
+        markdown = PieceMarkdown(classes=self._piece_classes, continued=cut.inside)
+        segment = _Segment(markdown, cut.lead)
         # The cut-off tail, the unflushed rest and whatever arrived during the awaits above.
         segment.pending = [x for x in (tail + rest, *live.pending) if x]
         live.pending.clear()
