@@ -141,6 +141,8 @@ class PromptInput(TextArea):
         )
         self.prompt_history = history or PromptHistory()
 
+    # Overriding the private key handler is how Textual documents customising TextArea keys:
+    # it runs before any public on_key handler could prevent the default edit.
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
@@ -150,8 +152,9 @@ class PromptInput(TextArea):
         if event.key in ("ctrl+j", "shift+enter", "ctrl+enter"):
             event.stop()
             event.prevent_default()
-            start, end = self.selection
-            self._replace_via_keyboard("\n", start, end)
+            if not self.read_only:
+                start, end = self.selection
+                self.replace("\n", start, end, maintain_selection_offset=False)  # cursor after it
             return
         await super()._on_key(event)
 
