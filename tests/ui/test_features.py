@@ -225,6 +225,8 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         view = chat(app).view
+        # The rest of the last page is mounted after the first paint: wait for it, not for time.
+        await until(pilot, lambda: len(view.boxes()) == 40)
         assert len(view.boxes()) == 40 and view.hidden_count == 60
         assert view.boxes()[-1].message.text.startswith("Message 99:")
         earlier = view.query_one("#earlier")
