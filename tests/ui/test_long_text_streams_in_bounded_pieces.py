@@ -42,10 +42,6 @@ def fence(lines: int) -> str:
     return "```python\n" + "".join(f"value_{i} = compute({i})  # step {i}\n" for i in range(lines)) + "```\n"
 
 
-def rendered(text: str) -> str:
-    return chat_parser().render(text)
-
-
 # ---------------------------------------------------------------- the cutting rules
 
 

@@ -38,7 +38,7 @@ from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.screens.error import ErrorModal
 from liaobots_tui.ui.screens.usage import UsageScreen
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
-from liaobots_tui.ui.widgets.message_box import MessageBox
+from liaobots_tui.ui.widgets.message_box import MessageBox, ThinkingBlock
 from liaobots_tui.ui.widgets.sources import SourcesList
 from liaobots_tui.ui.widgets.status_bar import StatusBar
 from tests.ui.conftest import AppFactory, offline_client, offline_settings
@@ -142,7 +142,7 @@ async def test_hostile_reply_thinking_and_error_are_shown_literally(make_app: Ap
         assert reply.message.status == "complete"
         assert f"Reply {SHOWN}" in reply.copy_text
         assert "\x1b" not in reply.streamed_text and "\x9b" not in reply.streamed_text
-        thinking = reply.query_one("ThinkingBlock")
+        thinking = reply.query_one(ThinkingBlock)
         thinking.collapsed = False
         await pilot.pause()
         assert_shown_literally(app, *LITERAL, "[b]code[/b]")
