@@ -20,7 +20,19 @@ of 1,000 messages of realistic Markdown opens at start; reported are the time fr
 creating the app to the conversation painted (target < 1 s) and peak RSS (target
 < 250 MB).
 
+Part 3, one long paragraph: the same ``--paragraph-chars`` (default 1 MB) of prose
+streamed (6-character deltas, as fast as possible) into the app's conversation pane
+as ONE paragraph and as paragraphs of ~500 characters, through the widgets the chat
+screen uses (ConversationView, MessageBox: ``append_text`` per delta, ``finish`` at
+the end, the event loop given a turn every 20 ms like the screen's stream worker).
+Reported: time from the first delta to the final render of each and their ratio
+(target: the single paragraph within 3x), and for the single paragraph the median
+time of a flush (one throttled hand-over of queued text to the live Markdown piece)
+in the last tenth of the flushes against the first tenth (flat, ~1x, means a
+delta's cost does not grow with the paragraph).
+
     python bench/tui_stream.py [--deltas 20000] [--runs 3] [--pace 400] [--messages 1000]
+                               [--paragraph-chars 1000000] [--only history|streaming|paragraph]
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import resource
 import statistics
 import subprocess
@@ -318,22 +331,130 @@ def history(messages: int) -> None:
     print(f"  peak RSS:            {result['rss_mb']:.0f} MB  (target < 250 MB)")
 
 
+# ---------------------------------------------------------------- part 3: one long paragraph
+
+PROSE = (
+    "lorem ipsum dolor sit amet, consectetur adipiscing elit. sed do eiusmod tempor incididunt ut "
+    "labore et dolore magna aliqua; ut enim ad minim veniam, quis **nostrud** exercitation `ullamco`"
+).split()
+
+
+def prose(chars: int, *, paragraphs: bool) -> str:
+    """``chars`` characters of prose: one paragraph, or paragraphs of about 500 characters."""
+    rng = random.Random(11)
+    out: list[str] = []
+    size = since_break = 0
+    while size < chars:
+        word = rng.choice(PROSE)
+        since_break += len(word) + 1
+        separator = " "
+        if paragraphs and since_break >= 500:
+            separator, since_break = "\n\n", 0
+        out.append(word + separator)
+        size += len(word) + len(separator)
+    return "".join(out)[:chars]
+
+
+async def stream_text(text: str) -> dict[str, float]:
+    """Stream ``text`` into a reply in the conversation pane; total time and flush costs."""
+    from textual.app import App, ComposeResult
+
+    from liaobots_tui.ui import gc_pause
+    from liaobots_tui.ui.widgets.conversation import ConversationView
+    from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
+
+    class Pane(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ConversationView(id="conversation")
+
+    flushes: list[float] = []
+    original_flush = MarkdownColumn.flush
+
+    async def timed_flush(self: MarkdownColumn) -> None:
+        before = time.perf_counter()
+        await original_flush(self)
+        flushes.append(time.perf_counter() - before)
+
+    app = Pane()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one(ConversationView)
+        reply = Message("assistant", model="gpt-5.4", format="openai", status="streaming")
+        box = await view.add_message(reply, streaming=True)
+        stalls: list[float] = []
+        running = True
+
+        async def ticker() -> None:
+            while running:
+                before = time.perf_counter()
+                await asyncio.sleep(0.005)
+                stalls.append(time.perf_counter() - before - 0.005)
+
+        watcher = asyncio.create_task(ticker())
+        MarkdownColumn.flush = timed_flush  # type: ignore[method-assign]
+        gc_pause.stream_started()  # as the chat screen does while a reply streams
+        try:
+            start = last_yield = time.perf_counter()
+            for i in range(0, len(text), 6):
+                box.append_text(text[i : i + 6])
+                now = time.perf_counter()
+                if now - last_yield > 0.02:
+                    await asyncio.sleep(0)
+                    last_yield = now
+            await box.finish(None)
+            total = time.perf_counter() - start
+        finally:
+            MarkdownColumn.flush = original_flush  # type: ignore[method-assign]
+            gc_pause.stream_ended()
+        running = False
+        await watcher
+        assert box.copy_text == text
+        tenth = max(1, len(flushes) // 10)
+        return {
+            "total": total,
+            "first_flushes": statistics.median(flushes[:tenth]),
+            "last_flushes": statistics.median(flushes[-tenth:]),
+            "flushes": len(flushes),
+            "pieces": len(box.query("Markdown")),
+            "max_stall": max(stalls, default=0.0),
+        }
+
+
+def long_paragraph(chars: int) -> None:
+    single = asyncio.run(stream_text(prose(chars, paragraphs=False)))
+    split = asyncio.run(stream_text(prose(chars, paragraphs=True)))
+    print(f"one long paragraph: {chars:,} characters streamed as 6-character deltas, unpaced")
+    print(f"  as paragraphs of ~500 chars: {split['total']:.2f} s  ({split['pieces']:.0f} Markdown pieces)")
+    print(f"  as ONE paragraph:            {single['total']:.2f} s  ({single['pieces']:.0f} Markdown pieces)")
+    print(f"  one paragraph / paragraphs:  {single['total'] / split['total']:.2f}x  (target <= 3x)")
+    print(f"  one paragraph, median flush: first tenth {single['first_flushes'] * 1000:.1f} ms, "
+          f"last tenth {single['last_flushes'] * 1000:.1f} ms of {single['flushes']:.0f} flushes: "
+          f"{single['last_flushes'] / single['first_flushes']:.2f}x  (flat: ~1x)")  # fmt: skip
+    print(f"  longest loop stall: {max(single['max_stall'], split['max_stall']) * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deltas", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--pace", type=float, default=400.0, help="deltas/s for the paced run (0: skip it)")
+    parser.add_argument("--paragraph-chars", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("history", "streaming", "paragraph"))
     parser.add_argument("--history-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.history_child is not None:
         tmp = args.history_child
         print(json.dumps(asyncio.run(open_history(tmp / "h.sqlite3", tmp / "img", tmp))))
         return
-    history(args.messages)  # first: a child forked from a small parent reports its own peak RSS
-    asyncio.run(streaming(args.deltas, args.runs, 0.0))
-    if args.pace:
-        asyncio.run(streaming(args.deltas, 1, args.pace))
+    if args.only in (None, "history"):
+        history(args.messages)  # first: a child forked from a small parent reports its own peak RSS
+    if args.only in (None, "streaming"):
+        asyncio.run(streaming(args.deltas, args.runs, 0.0))
+        if args.pace:
+            asyncio.run(streaming(args.deltas, 1, args.pace))
+    if args.only in (None, "paragraph"):
+        long_paragraph(args.paragraph_chars)
 
 
 if __name__ == "__main__":

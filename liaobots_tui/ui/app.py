@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -24,6 +25,7 @@ from liaobots_tui import paths
 from liaobots_tui.api.account import Credits, fetch_credits
 from liaobots_tui.api.messages import Format, Message, RequestOptions
 from liaobots_tui.api.models import BUILTIN_MODELS, list_models, load_cached_models, save_cached_models
+from liaobots_tui.api.sanitize import clean_line, clean_text, cut_scrubbed, scrub_secret
 from liaobots_tui.api.transport import DomainMemory, GatewayClient, Timeouts
 from liaobots_tui.chat import ChatEvent, ChatSession
 from liaobots_tui.config import Settings, config_permission_warnings, update_setting
@@ -85,6 +87,8 @@ class LiaobotsApp(App[int]):
     """
 
     CSS_PATH = "app.tcss"
+    #: Longest toast text; an error body can be megabytes and a toast is a glance.
+    TOAST_CHARS = 1000
     TITLE = "liaobots"
     COMMANDS = App.COMMANDS | {ModelCommands, ChatCommands}
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
@@ -125,6 +129,30 @@ class LiaobotsApp(App[int]):
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
         self.theme_problems: list[str] = []
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, always as plain text: ``markup`` is ignored.
+
+        Every toast of this app that shows outside text (gateway errors, model ids, paths)
+        would otherwise be parsed as content markup: ``[/]`` in an error killed the app and
+        ``[@click=app.screenshot(…)]`` became a clickable action. ``Widget.notify`` passes
+        ``markup=True`` by default, so the override cannot trust the argument; none of our
+        toasts uses markup. The text is also made terminal-safe, scrubbed of the auth code
+        and cut to :attr:`TOAST_CHARS`. Thread-safe, like the method it overrides.
+        """
+        settings = getattr(self, "settings", None)  # notify may run before __init__ is done
+        secret = settings.auth_code if settings is not None else None
+        text = cut_scrubbed(clean_text(message), secret, self.TOAST_CHARS)
+        heading = clean_line(scrub_secret(title, secret), 120)
+        super().notify(text, title=heading, severity=severity, timeout=timeout, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.ui.plain import highlighted, markup_escaped, plain_line
 
 if TYPE_CHECKING:
     from liaobots_tui.ui.app import LiaobotsApp
@@ -40,7 +41,8 @@ class ModelCommands(Provider):
             text = f"Model: {model}"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(screen.select_model, model),
+                # Model ids come from the gateway: the palette parses str prompts as markup.
+                yield Hit(score, highlighted(matcher, text), partial(screen.select_model, model),
                           help="Use this model for the next message")  # fmt: skip
 
     async def discover(self) -> Hits:
@@ -49,7 +51,7 @@ class ModelCommands(Provider):
             return
         app = cast("LiaobotsApp", self.app)
         for model in app.models[:10]:
-            yield DiscoveryHit(f"Model: {model}", partial(screen.select_model, model),
+            yield DiscoveryHit(plain_line(f"Model: {model}"), partial(screen.select_model, model),
                                help="Use this model for the next message")  # fmt: skip
 
 
@@ -76,5 +78,6 @@ class ChatCommands(Provider):
             # Text matches inside messages score low but still show: the store found them.
             score = max(matcher.match(text), 0.1 if words else 0.0)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(screen.open_conversation, summary.id),
-                          help=f"{summary.message_count} messages · {summary.model or ''}")  # fmt: skip
+                details = markup_escaped(f"{summary.message_count} messages · {summary.model or ''}")
+                yield Hit(score, highlighted(matcher, text), partial(screen.open_conversation, summary.id),
+                          help=details)  # fmt: skip

@@ -150,14 +150,9 @@ def cell_size() -> tuple[int, int]:
     """Terminal cell size in pixels (width, height) as textual-image measured it; 10×20 when unknown."""
     if _SUPPORT.classes is None:
         return (10, 20)
-    try:
-        from textual_image._terminal import get_cell_size  # private but stable since 0.6
+    from liaobots_tui.ui.textual_compat import terminal_cell_size  # the private API lives there
 
-        size = get_cell_size()
-        width, height = int(size.width), int(size.height)
-    except Exception:  # a closed stdout or a changed private API: fall back to the common size
-        return (10, 20)
-    return (width, height) if width > 0 and height > 0 else (10, 20)
+    return terminal_cell_size() or (10, 20)
 
 
 # ---------------------------------------------------------------- decoding (PIL only; run off the event loop)

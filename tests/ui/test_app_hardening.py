@@ -23,6 +23,7 @@ def warnings_of(app: LiaobotsApp) -> list[tuple[str, str]]:
 
 async def test_unknown_theme_warns_and_falls_back(make_app: AppFactory) -> None:
     app = make_app(offline_settings(theme="no-such-theme"), client_factory=offline_client)
+    app.NOTIFICATION_TIMEOUT = 3600  # type: ignore[misc]  # outlives a slow settle on a busy machine
     async with app.run_test(size=(110, 36), notifications=True) as pilot:
         await settle(app, pilot)
         assert app.theme == DEFAULT_THEME

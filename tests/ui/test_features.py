@@ -24,7 +24,9 @@ from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextInputModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.themes import builtin_themes_dir
-from liaobots_tui.ui.widgets.message_box import MessageBox, ParkedRun, ThinkingBlock
+from liaobots_tui.ui.widgets.markdown_column import ParkedRun
+from liaobots_tui.ui.widgets.markdown_pieces import SEAL_BLOCKS
+from liaobots_tui.ui.widgets.message_box import ThinkingBlock
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import (
     SIZE,
@@ -85,9 +87,9 @@ async def test_thinking_streams_into_a_collapsed_block_above_the_answer(
         gate.set()
         await settle(app, pilot)
         assert thinking.title == "Thinking (20 chars)" and thinking.collapsed
-        assert thinking.markdown.source == "Let me think harder."
+        assert thinking.text == "Let me think harder."
         children = list(reply.children)
-        assert children.index(thinking) < children.index(reply.query("Markdown.body").last())
+        assert children.index(thinking) < children.index(reply.columns[-1])
         assert reply.copy_text == "The **answer**."
 
 
@@ -193,12 +195,12 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
         await settle(app, pilot)
         box = chat(app).view.boxes()[1]
         pieces = list(box.query("Markdown.body").results(Markdown))
-        assert len(pieces) == 120 // MessageBox.SEAL_BLOCKS  # 4 blocks per part
+        assert len(pieces) == 120 // SEAL_BLOCKS  # 4 blocks per part
         assert "".join(p.source for p in pieces) == text  # nothing lost or doubled at the cuts
         assert box.copy_text == text
         assert box.parked_count >= 3
         # The parked pieces above the view stand behind one blank of their total height.
-        runs = list(box.query_children(ParkedRun))
+        runs = list(box.query(ParkedRun))
         assert len(runs) == 1 and len(runs[0].members) == box.parked_count
         assert runs[0].region.height == sum(s.markdown.outer_size.height for s in runs[0].members)
         view = chat(app).view
@@ -207,7 +209,7 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
         await until(pilot, lambda: bool(pieces[0].display))  # back on screen: unparked
         assert pieces[-2].display is False  # and sealed ones at the bottom, now far away, parked instead
         box.unpark()
-        await until(pilot, lambda: not box.query_children(ParkedRun))
+        await until(pilot, lambda: not box.query(ParkedRun))
         await pilot.pause()  # laid out again with every piece shown
         assert view.virtual_size.height == height  # parking never changed the reply's height
         # Reloaded from the store, the same pieces come back.
@@ -223,6 +225,8 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         view = chat(app).view
+        # The rest of the last page is mounted after the first paint: wait for it, not for time.
+        await until(pilot, lambda: len(view.boxes()) == 40)
         assert len(view.boxes()) == 40 and view.hidden_count == 60
         assert view.boxes()[-1].message.text.startswith("Message 99:")
         earlier = view.query_one("#earlier")

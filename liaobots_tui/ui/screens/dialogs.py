@@ -13,11 +13,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from liaobots_tui.ui.plain import plain, plain_line
 
 
 class PathSuggester(Suggester):
@@ -62,8 +63,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Content(self.title_text), classes="dialog-title")
-            yield Static(Content(self.message), classes="dialog-text")
+            yield Static(plain_line(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
@@ -104,9 +105,9 @@ class TextInputModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Content(self.title_text), classes="dialog-title")
+            yield Static(plain_line(self.title_text), classes="dialog-title")
             if self.help_text:
-                yield Static(Content(self.help_text), classes="dialog-text")
+                yield Static(plain(self.help_text), classes="dialog-text")
             yield Input(
                 self.value,
                 placeholder=self.placeholder,
@@ -145,8 +146,9 @@ class ListPickerModal(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Content(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(Content(item)) for item in self.items], id="picker-list")
+            yield Static(plain_line(self.title_text), classes="dialog-title")
+            # Items quote replies (code block previews): never markup.
+            yield OptionList(*[Option(plain_line(item)) for item in self.items], id="picker-list")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

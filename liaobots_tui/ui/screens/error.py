@@ -10,9 +10,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
+
+from liaobots_tui.api.sanitize import clean_text
+from liaobots_tui.ui.plain import plain, plain_line
 
 
 class ErrorModal(ModalScreen[None]):
@@ -31,10 +33,10 @@ class ErrorModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error-dialog"):
-            yield Static(Content(self.title_text), classes="dialog-title")
-            yield Static(Content(self.message), classes="dialog-text")
+            yield Static(plain_line(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), classes="dialog-text")
             if self.detail:
-                yield TextArea(self.detail, read_only=True, id="error-detail", soft_wrap=False)
+                yield TextArea(clean_text(self.detail), read_only=True, id="error-detail", soft_wrap=False)
             with Horizontal(classes="dialog-buttons"):
                 if self.detail:
                     yield Button("Copy details", id="copy")

@@ -2,7 +2,8 @@
 
 A DataTable of records (local time, model, input/output/cache tokens, price)
 that loads pages lazily through ``nextId``: the first page on open, the next one
-whenever the cursor or the scroll position nears the end (textual.md §6, in a
+whenever the cursor or the scroll position nears the end (a DataTable has no
+virtual data source, so rows are added as the view nears its end; in a
 worker), and every page with "load all" (``a``; a ProgressBar with the count,
 since the total is unknown; ``Esc`` stops it). Filters: a model Select and a
 date range (two ``YYYY-MM-DD`` inputs in local dates, applied on a complete date
@@ -37,6 +38,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Spark
 
 from liaobots_tui.api.account import UsagePage, UsageRecord
 from liaobots_tui.errors import InputError
+from liaobots_tui.ui.plain import plain, plain_cell
 from liaobots_tui.ui.widgets.credits_panel import describe_error
 from liaobots_tui.usage_csv import write_usage_csv
 from liaobots_tui.usage_stats import (
@@ -53,6 +55,8 @@ FetchPage = Callable[[str], Awaitable[UsagePage]]
 
 
 def _local(ms: int) -> str:
+    if ms <= 0:  # the account parser's "unknown" for a time no calendar can show
+        return "?"
     try:
         return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
     except (OverflowError, OSError, ValueError):
@@ -305,7 +309,7 @@ class UsageScreen(Screen[None]):
         table.add_rows(
             [
                 _local(r.create_time),
-                r.model,
+                plain_cell(r.model),
                 _num(r.input_tokens),
                 _num(r.output_tokens),
                 _num(r.cache_hit_tokens),
@@ -322,7 +326,8 @@ class UsageScreen(Screen[None]):
         self._models = models
         select = self.query_one("#usage-model", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(m, m) for m in models])
+            # Model names come from the gateway: a str prompt would be parsed as markup.
+            select.set_options([(plain_cell(m), m) for m in models])
             if self._model in models:
                 select.value = self._model
 
@@ -410,7 +415,10 @@ class UsageScreen(Screen[None]):
         models.clear()
         for name, mt in by_model(self.filtered):
             models.add_row(
-                name, Text(format_credits(mt.credits), justify="right"), _num(mt.count), _num(mt.tokens)
+                plain_cell(name),
+                Text(format_credits(mt.credits), justify="right"),
+                _num(mt.count),
+                _num(mt.tokens),
             )
         self._show_status()
 
@@ -432,7 +440,7 @@ class UsageScreen(Screen[None]):
         shown = len(self.filtered)
         if shown != n:
             text += f" · {shown:,} match the filter"
-        self.query_one("#usage-status", Static).update(Content(text))
+        self.query_one("#usage-status", Static).update(plain(text))  # the error is the gateway's
 
     @property
     def status_text(self) -> str:

@@ -2,12 +2,13 @@
 
 It follows new output only while the view is at the bottom: the container is
 anchored once (``Widget.anchor``), any user scroll releases the anchor and
-scrolling back to the end re-engages it (textual.md §2). Long histories mount
+scrolling back to the end re-engages it (Textual's ``Widget.anchor`` and
+``release_anchor``). Long histories mount
 only the last :attr:`ConversationView.PAGE` messages; earlier pages are mounted
 when the user scrolls to the top or presses the "earlier messages" line, so a
 1,000-message conversation opens as fast as a short one.
 
-Long replies are columns of Markdown pieces (see MessageBox). Pieces far above
+Long replies are columns of Markdown pieces (see MarkdownColumn). Pieces far above
 or below the view are *parked*: hidden, each run of them behind one blank of
 their total height, so every refresh lays out only what is near the screen. Parking is
 re-checked after scrolling and whenever a reply grows a piece; a width change
@@ -25,6 +26,8 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from liaobots_tui.api.messages import Message
+from liaobots_tui.ui.textual_compat import anchor_released
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 WELCOME = (
@@ -193,7 +196,7 @@ class ConversationView(VerticalScroll):
         for box in self.boxes():
             box.park_offscreen(top, bottom)
 
-    def on_message_box_grew(self, event: MessageBox.Grew) -> None:
+    def on_markdown_column_grew(self, event: MarkdownColumn.Grew) -> None:
         event.stop()
         # Park now, from the last layout: the changes join the refresh the new piece causes
         # anyway, instead of costing a layout of their own after it.
@@ -211,7 +214,7 @@ class ConversationView(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.schedule_parking()
-        if new_value <= 0 and old_value > 0 and self._pending and self._anchor_released:
+        if new_value <= 0 and old_value > 0 and self._pending and anchor_released(self):
             self.call_later(self.load_earlier)
 
     def on_earlier_messages_pressed(self, event: EarlierMessages.Pressed) -> None:

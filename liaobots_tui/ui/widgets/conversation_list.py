@@ -14,6 +14,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.store import ConversationSummary
 
 #: Characters of a title that fit the sidebar on one line.
@@ -26,10 +27,14 @@ def _fit(text: str, width: int) -> str:
 
 def summary_label(summary: ConversationSummary) -> Content:
     """Two lines: the title (cut to fit), then model and message count, dimmed."""
-    title = (summary.title.strip() or "(untitled)").splitlines()[0]
+    # Titles are typed by the user or taken from a prompt, model ids come from the gateway.
+    lines = summary.title.strip().splitlines()
+    title = clean_line(lines[0] if lines else "", 200) or "(untitled)"
     count = summary.message_count
     details = " · ".join(
-        x for x in (summary.model or "", f"{count} msg" if count == 1 else f"{count} msgs") if x
+        x
+        for x in (clean_line(summary.model or "", 80), f"{count} msg" if count == 1 else f"{count} msgs")
+        if x
     )
     return Content.assemble(
         Content(_fit(title, TITLE_WIDTH)), "\n", Content.styled(_fit(details, TITLE_WIDTH), "dim")

@@ -43,7 +43,9 @@ from textual.worker import Worker
 
 from liaobots_tui.api.account import Credits, UsagePage, UsageRecord
 from liaobots_tui.api.messages import Message
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.ui.plain import plain
 from liaobots_tui.usage_stats import ReplyCost, format_credits, reply_cost, sum_costs
 
 FetchCredits = Callable[[], Awaitable[Credits]]
@@ -51,10 +53,13 @@ FetchUsagePage = Callable[[str], Awaitable[UsagePage]]
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for the status: our errors' ``Title: message``, others their type and text."""
+    """One line for the status: our errors' ``Title: message``, others their type and text.
+
+    Terminal-safe and bounded: the text may quote the gateway's answer.
+    """
     if isinstance(exc, LiaobotsError):
-        return exc.one_line()
-    text = " ".join(str(exc).split())
+        return clean_line(exc.one_line())
+    text = clean_line(str(exc))
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -295,7 +300,7 @@ class CreditsPanel(Vertical, can_focus=True):
             text = f"couldn't refresh: {self.error} · retry (r)" + (f"\nlast value {age}" if age else "")
         else:
             text = age
-        self.query_one("#credits-status", Static).update(Content(text))
+        self.query_one("#credits-status", Static).update(plain(text))  # the error quotes the gateway
 
     def _show_costs(self) -> None:
         last = self.last_cost.label() if self.last_cost is not None else "—"

@@ -1,111 +1,39 @@
-"""MessageBox: one message of the conversation (user prompt, assistant reply, failure).
+"""MessageBox: one message of the conversation (user prompt, assistant reply, failure): its chrome.
 
-A streaming reply grows through Textual's Markdown streaming API: deltas are
-buffered and written to a :class:`~textual.widgets.markdown.MarkdownStream` at
-most every :attr:`MessageBox.THROTTLE` seconds, so each write re-parses only the
-last block and a long reply costs the same per delta at the end as at the start.
-A long reply is a column of Markdown *pieces* of :attr:`MessageBox.SEAL_BLOCKS`
-top-level blocks each, cut only between top-level blocks (so each piece parses
-exactly as it would inside the whole text). When the live piece fills up, the rest
-of its last blocks is streamed in (no remount of the whole piece), it is sealed
-and a new piece takes over; when the reply ends the live piece gets one full
-render, so the finished message is what a reload shows. Per flush the work is bounded (:attr:`FLUSH_CHARS`),
-so a model that outruns the renderer is drawn in slices, never in one freeze.
+The chrome is the header ("Assistant · model · format", focusable to copy, edit or
+regenerate), a collapsed :class:`ThinkingBlock` for reasoning, the sources list and
+the notice line (streaming, failed with the reason, cancelled, a retry in progress).
+The text itself is one or more :class:`~liaobots_tui.ui.widgets.markdown_column.MarkdownColumn`
+(which owns streaming, bounded pieces and parking): a generated image closes the
+current column and later text opens a new one, so text and images keep the order
+the model sent them in.
 
-Reasoning goes into a collapsed :class:`ThinkingBlock` above the answer,
-streamed the same way. A generated image closes the current text piece; later
-text opens a new one, so text and images keep the order the model sent them in.
+Everything shown here that came from outside (reply and thinking text, model ids,
+the error line, the user's own pasted text) is plain text, never markup, and
+terminal-safe (see :mod:`liaobots_tui.ui.plain`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.message import Message as TextualMessage
-from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
 
 from liaobots_tui.api.messages import ImagePart, Message, ReasoningPart, Source, TextPart
+from liaobots_tui.api.sanitize import clean_line, clean_text
+from liaobots_tui.ui.plain import plain
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.sources import SourcesList
 
-
-def _hard_breaks(state: StateCore) -> None:
-    for token in state.tokens:
-        if token.type == "inline" and token.children:
-            for child in token.children:
-                if child.type == "softbreak":
-                    child.type = "hardbreak"
-
-
-def chat_parser() -> MarkdownIt:
-    """GFM, but a single newline stays a line break: models write poems, addresses and
-    step lists that way, and chat UIs show them as written."""
-    parser = MarkdownIt("gfm-like")
-    parser.core.ruler.push("chat_hard_breaks", _hard_breaks)
-    return parser
-
-
-def block_starts(text: str) -> list[int]:
-    """Line numbers where the top-level Markdown blocks of ``text`` start."""
-    return [
-        t.map[0] for t in chat_parser().parse(text) if t.level == 0 and t.map is not None and t.nesting >= 0
-    ]
-
-
-def split_blocks(text: str, size: int) -> list[str]:
-    """``text`` cut between top-level blocks into pieces of about ``size`` blocks each.
-
-    Each piece parses exactly as it did inside the whole text (cuts fall only
-    between top-level blocks), so one Markdown widget per piece shows the same.
-    """
-    starts = block_starts(text)
-    if len(starts) <= size:
-        return [text]
-    lines = text.splitlines(keepends=True)
-    cuts = starts[size::size]
-    pieces, previous = [], 0
-    for cut in [*cuts, len(lines)]:
-        piece = "".join(lines[previous:cut])
-        if piece:
-            pieces.append(piece)
-        previous = cut
-    return pieces
-
-
-async def stop_stream(stream: MarkdownStream) -> None:
-    """``stream.stop()``, tolerating Textual's stop of a stream task that never ran.
-
-    Cancelling a task before its first step makes ``await task`` raise
-    CancelledError in the caller (and drops the queued text). Only a cancel aimed
-    at the caller itself propagates; the queued text is appended here instead.
-    """
-    try:
-        await stream.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-        pending = "".join(stream._pending)
-        stream._pending.clear()
-        stream._stopped = True
-        if pending:
-            await stream.markdown_widget.append(pending)
-
-
-def _new_markdown(text: str = "", classes: str = "body") -> Markdown:
-    # open_links=False: a click must never launch a browser from inside a chat.
-    return Markdown(text, classes=classes, open_links=False, parser_factory=chat_parser)
+#: Longest error line under a failed reply (the full text is in the toast and the log).
+NOTICE_CHARS = 500
 
 
 class ThinkingBlock(Collapsible):
@@ -116,9 +44,14 @@ class ThinkingBlock(Collapsible):
     """
 
     def __init__(self, text: str = "", *, live: bool = False) -> None:
-        self.markdown = _new_markdown(text, classes="thinking")
+        self.column = MarkdownColumn(text, streaming=live, classes="thinking")
         self._chars = len(text)
-        super().__init__(self.markdown, title=self._label(live), collapsed=True)
+        super().__init__(self.column, title=self._label(live), collapsed=True)
+
+    @property
+    def text(self) -> str:
+        """The reasoning received so far."""
+        return self.column.text
 
     def _label(self, live: bool) -> str:
         words = f"{self._chars:,} chars"
@@ -130,31 +63,6 @@ class ThinkingBlock(Collapsible):
 
     def settle(self) -> None:
         self.title = self._label(False)
-
-
-class _Segment:
-    """A text segment being streamed: its widget, stream and the text written so far."""
-
-    def __init__(self, markdown: Markdown) -> None:
-        self.markdown = markdown
-        self.stream: MarkdownStream | None = None
-        self.chunks: list[str] = []
-        self.pending: list[str] = []
-        #: Finished: its blocks are final and it is never written again (it may be parked).
-        self.sealed = False
-        #: Rows it took when it was parked (0: shown). See MessageBox.park_offscreen.
-        self.parked_height = 0
-
-    def text(self) -> str:
-        return "".join(self.chunks)
-
-
-class ParkedRun(Static):
-    """A blank as tall as the adjacent parked pieces it stands in for (``members``, in order)."""
-
-    def __init__(self) -> None:
-        super().__init__("", classes="parked")
-        self.members: list[_Segment] = []
 
 
 class MessageHeader(Static, can_focus=True):
@@ -187,38 +95,17 @@ class MessageHeader(Static, can_focus=True):
 class MessageBox(Vertical):
     """A message in the conversation. Focus its header (ctrl+g) to copy, edit or regenerate."""
 
-    #: Minimum seconds between writes to a Markdown stream (textual.md §1: 100-250 ms).
-    THROTTLE = 0.1
-    #: Top-level blocks per Markdown widget. A long reply is a column of such pieces:
-    #: a stream append re-parses and re-lays only the last piece, and pieces far off
-    #: screen can be parked (see ConversationView), so the cost of new output stays
-    #: flat however long the reply grows.
-    SEAL_BLOCKS = 12
-    #: Most characters handed to the live piece per flush (a backlog drains over several).
-    FLUSH_CHARS = 4000
-    #: Seconds between slices when a finished reply's backlog is drained.
-    DRAIN_PAUSE = 0.02
-
-    class Grew(TextualMessage):
-        """A piece of the reply was sealed: the view may park pieces that are off screen."""
-
     def __init__(self, message: Message, *, streaming: bool = False, id: str | None = None) -> None:
         role_class = "-user" if message.role == "user" else "-assistant"
         super().__init__(id=id, classes=role_class)
         self.message = message
         self.streaming = streaming
-        self._segments: list[_Segment] = []
-        #: Pieces of text whose blocks are final, in order (the view parks those off screen).
-        self._sealed: list[_Segment] = []
+        #: The text columns of the reply, in order (images sit between them).
+        self._columns: list[MarkdownColumn] = []
         self._thinking: ThinkingBlock | None = None
-        self._thinking_segment: _Segment | None = None
-        self._timer: Timer | None = None
+        self._thinking_seen = False
         self._text_seen = False
         self._stream_chars = 0
-        self._status_class_pending = True
-        #: Characters handed to the Markdown widgets so far (benchmarks watch it).
-        self.shown_chars = 0
-        self._flush_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ composition
 
@@ -226,22 +113,22 @@ class MessageBox(Vertical):
         yield MessageHeader(self._header(), classes="header")
         if self.message.role == "user":
             if self.message.text:
-                yield Static(Content(self.message.text), classes="body user-text")
+                yield Static(plain(self.message.text), classes="body user-text")
             if self.message.images:
                 yield AttachmentThumbs(self.message.images, self._image_mode())
         elif self.streaming:
             self._thinking = ThinkingBlock(live=True)
             self._thinking.display = False
             yield self._thinking
-            segment = _Segment(_new_markdown())
-            self._segments.append(segment)
-            yield segment.markdown
+            column = MarkdownColumn(streaming=True)
+            self._columns.append(column)
+            yield column
         else:
             yield from self._static_parts()
         if self.message.role != "user":
             # Grounding links (Gemini Google Search); hidden while there are none.
             yield SourcesList(self.message.sources)
-        yield Static(self._notice(), classes="notice", markup=False)
+        yield Static(Content(""), classes="notice")
 
     def _image_mode(self) -> str | None:
         """The app's ``image_mode`` setting (auto/halfcell/unicode/off); None outside the chat app."""
@@ -276,20 +163,17 @@ class MessageBox(Vertical):
         yield from self._static_text("".join(text))
 
     def _static_text(self, text: str) -> ComposeResult:
-        if not text.strip():
-            return
-        for piece in split_blocks(text, self.SEAL_BLOCKS):
-            segment = _Segment(_new_markdown(piece))
-            segment.chunks.append(piece)
-            segment.sealed = True
-            self._sealed.append(segment)
-            yield segment.markdown
+        if text.strip():
+            column = MarkdownColumn(text)
+            self._columns.append(column)
+            yield column
 
     def _header(self) -> Content:
         if self.message.role == "user":
             return Content.from_markup("[b]You[/]")
         label = Content.from_markup("[b]Assistant[/]")
-        details = " · ".join(x for x in (self.message.model, self.message.format) if x)
+        # Model ids and format names come from the gateway and the store: plain, one line.
+        details = " · ".join(clean_line(x, 80) for x in (self.message.model, self.message.format) if x)
         if details:
             label = label + Content.styled(f"  {details}", "dim")
         return label
@@ -297,7 +181,7 @@ class MessageBox(Vertical):
     def _notice(self) -> str:
         status = self.message.status
         if status == "failed":
-            return f"✗ {self.message.error or 'Failed'}"
+            return "✗ " + (clean_line(self.message.error or "", NOTICE_CHARS) or "Failed")
         if status == "cancelled":
             return "■ Cancelled: the partial reply is kept"
         if self.streaming and not self._stream_chars:
@@ -321,7 +205,7 @@ class MessageBox(Vertical):
 
     def _refresh_notice(self, override: str | None = None) -> None:
         notice = self.query_one(".notice", Static)
-        text = override if override is not None else self._notice()
+        text = clean_line(override, NOTICE_CHARS) if override is not None else self._notice()
         notice.update(Content(text))
         notice.display = bool(text)
 
@@ -332,165 +216,80 @@ class MessageBox(Vertical):
     # ------------------------------------------------------------------ streaming
 
     @property
+    def columns(self) -> list[MarkdownColumn]:
+        """The reply's text columns, in order."""
+        return list(self._columns)
+
+    @property
     def streamed_text(self) -> str:
         """The visible text received so far (what copy copies while streaming)."""
-        sealed = [s for s in self._sealed if s not in self._segments]
-        return "".join(s.text() + "".join(s.pending) for s in [*sealed, *self._segments])
+        return "".join(column.text for column in self._columns)
 
     @property
     def streamed_chars(self) -> int:
         return self._stream_chars
 
+    @property
+    def shown_chars(self) -> int:
+        """Characters handed to the Markdown widgets so far (benchmarks watch it)."""
+        thinking = self._thinking.column.shown_chars if self._thinking is not None else 0
+        return thinking + sum(column.shown_chars for column in self._columns)
+
+    def _received(self, chars: int) -> None:
+        first = not self._stream_chars
+        self._stream_chars += chars
+        if first:
+            self._refresh_notice()
+
     def append_text(self, text: str) -> None:
         """Queue a text delta; it appears at the next throttled flush."""
-        if not text:
+        if not text or not self._columns:
             return
         if not self._text_seen:
             self._text_seen = True
             if self._thinking is not None:
                 self._thinking.settle()
-        if not self._stream_chars:
-            self._stream_chars += len(text)
-            self._refresh_notice()
-        else:
-            self._stream_chars += len(text)
-        self._segments[-1].pending.append(text)
-        self._schedule()
+        self._received(len(text))
+        self._columns[-1].append(text)
 
     def append_reasoning(self, text: str) -> None:
         """Queue a reasoning delta for the thinking block."""
         if not text or self._thinking is None:
             return
-        if self._thinking_segment is None:
+        if not self._thinking_seen:
+            self._thinking_seen = True
             self._thinking.display = True
-            self._thinking_segment = _Segment(self._thinking.markdown)
-        if not self._stream_chars:
-            self._stream_chars += len(text)
-            self._refresh_notice()
-        else:
-            self._stream_chars += len(text)
+        self._received(len(text))
         self._thinking.grew(len(text), live=not self._text_seen)
-        self._thinking_segment.pending.append(text)
-        self._schedule()
+        self._thinking.column.append(text)
 
     async def add_image(self, part: ImagePart) -> None:
         """Show a generated image after the text so far; later text goes below it."""
-        await self._flush()
-        self._stream_chars += 1
-        self._refresh_notice()
+        if self._columns:
+            await self._columns[-1].finish()
+        self._received(1)
         preview = ImagePreview(part, self._image_mode())
-        segment = _Segment(_new_markdown())
+        column = MarkdownColumn(streaming=True)
         tail = self._tail()
         await self.mount(preview, before=tail)
-        await self.mount(segment.markdown, before=tail)
-        self._segments.append(segment)
+        await self.mount(column, before=tail)
+        self._columns.append(column)
 
     def set_notice(self, text: str | None) -> None:
         """A transient line under the reply ("Rate limited, retrying in 2 s"); None restores the status."""
         self._refresh_notice(text)
 
-    def _has_pending(self) -> bool:
-        thinking = self._thinking_segment
-        return bool((self._segments and self._segments[-1].pending) or (thinking and thinking.pending))
-
-    def _schedule(self) -> None:
-        if self._timer is None:
-            self._timer = self.set_timer(self.THROTTLE, self._flush)
-
-    async def _flush(self) -> None:
-        """Hand queued text to the widgets: a bounded amount of work, the rest on the next tick.
-
-        When the model outruns the renderer the backlog is drained one slice per
-        tick, so no single refresh ever has to lay out an unbounded amount of text.
-        """
-        self._timer = None
-        # One flush at a time: the timer and finish() both flush, and a flush awaits.
-        async with self._flush_lock:
-            thinking = self._thinking_segment
-            if thinking is not None and thinking.pending:
-                text = "".join(thinking.pending)
-                thinking.pending.clear()
-                await self._write(thinking, text)
-            if self._segments and self._segments[-1].pending:
-                await self._flush_text(self._segments[-1])
-        if self._has_pending():
-            self._schedule()
-
-    async def _write(self, segment: _Segment, text: str) -> None:
-        segment.chunks.append(text)
-        if segment.stream is None:
-            segment.stream = Markdown.get_stream(segment.markdown)
-        await segment.stream.write(text)
-        self.shown_chars += len(text)
-
-    async def _flush_text(self, live: _Segment) -> None:
-        text = "".join(live.pending)
-        live.pending.clear()
-        take, rest = text, ""
-        if len(text) > self.FLUSH_CHARS:
-            # Cut after a newline where there is one, so a slice ends on a whole line.
-            cut = text.rfind("\n", 0, self.FLUSH_CHARS) + 1 or self.FLUSH_CHARS
-            take, rest = text[:cut], text[cut:]
-        whole = live.text() + take
-        starts = block_starts(whole)
-        if len(starts) <= self.SEAL_BLOCKS:
-            if rest:
-                live.pending.insert(0, rest)  # before any delta that arrives while we write
-            await self._write(live, take)
-            return
-        # The live piece is full: it keeps its first SEAL_BLOCKS blocks, the rest starts a new piece.
-        lines = whole.splitlines(keepends=True)
-        head, tail = "".join(lines[: starts[self.SEAL_BLOCKS]]), "".join(lines[starts[self.SEAL_BLOCKS] :])
-        streamed = live.text()
-        if live.stream is not None and head.startswith(streamed):
-            # The piece's blocks are what a full parse gives (cuts fall between top-level
-            # blocks): stream the rest of its last blocks rather than remount all of them,
-            # which re-laid and re-drew the whole piece in one long frame.
-            if len(head) > len(streamed):
-                await live.stream.write(head[len(streamed) :])
-            await stop_stream(live.stream)
-            live.stream = None
-        else:
-            if live.stream is not None:
-                await stop_stream(live.stream)
-                live.stream = None
-            # One full render of the finished blocks: exactly what a reload shows.
-            await live.markdown.update(head)
-        self.shown_chars += len(head) - len(streamed)
-        live.chunks = [head]
-        live.sealed = True
-        self._sealed.append(live)
-        segment = _Segment(_new_markdown())
-        # The cut-off tail, the unflushed rest and whatever arrived during the awaits above.
-        segment.pending = [x for x in (tail + rest, *live.pending) if x]
-        live.pending.clear()
-        self._segments.append(segment)
-        await self.mount(segment.markdown, after=live.markdown)
-        self.post_message(self.Grew())
-
     async def finish(self, message: Message | None = None) -> None:
-        """End the stream: flush, stop the streams, one full render of the final text.
+        """End the stream: drain, stop the streams, one full render of the final text.
 
         ``message`` is the saved reply (TurnEnded); None when the stream was
         cancelled, in which case the text received so far is kept as is.
         """
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        # A timer flush may be half-way (its text taken, not yet written): wait for it too.
-        while self._flush_lock.locked() or self._has_pending():
-            await self._flush()
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
-            await asyncio.sleep(self.DRAIN_PAUSE)  # input and screen updates get a turn between slices
-        segments = list(self._segments)
-        if self._thinking_segment is not None:
-            segments.append(self._thinking_segment)
-        for segment in segments:
-            if segment.stream is not None:
-                await stop_stream(segment.stream)
-                segment.stream = None
+        if self._thinking is not None:
+            await self._thinking.column.finish()
+        for column in self._columns:
+            if column.streaming:
+                await column.finish()
         if message is not None:
             self.message = message
         elif self.message.status == "streaming":
@@ -500,14 +299,9 @@ class MessageBox(Vertical):
         self.streaming = False
         if self._thinking is not None:
             self._thinking.settle()
-            if self._thinking_segment is None and not self.message.reasoning:
+            if not self._thinking_seen and not self.message.reasoning:
                 await self._thinking.remove()
                 self._thinking = None
-        # One final full render, so the finished message is exactly what a reload shows.
-        for segment in segments:
-            text = segment.text()
-            if text and not segment.sealed:
-                await segment.markdown.update(text)
         if message is not None and message.sources:
             self.set_sources(message.sources)
         if message is not None and message.parts and not self._stream_chars:
@@ -523,8 +317,7 @@ class MessageBox(Vertical):
         for child in list(self.children):
             if child is not notice and child is not tail and not child.has_class("header"):
                 await child.remove()
-        self._segments = []
-        self._sealed = []
+        self._columns = []
         self._thinking = None
         widgets: list[Widget] = list(self._static_parts())
         if widgets:
@@ -533,90 +326,24 @@ class MessageBox(Vertical):
     # ------------------------------------------------------------------ parking
 
     def park_offscreen(self, top: int, bottom: int) -> None:
-        """Park sealed pieces entirely outside screen rows ``top``..``bottom`` and bring
-        back parked ones that came near.
-
-        A parked piece leaves the layout (display: none) and each run of adjacent
-        parked pieces is stood in for by one blank :class:`ParkedRun` of their total
-        height, so a layout pass costs the same whether ten or a thousand pieces sit
-        above the view.
-        """
-        shown: list[_Segment] = []
-        for run in self.query_children(ParkedRun):
-            region = run.region
-            if not region.height:
-                continue  # not laid out yet: its members' places are unknown
-            y = region.y
-            for segment in list(run.members):
-                if y + segment.parked_height >= top and y <= bottom:
-                    shown.append(segment)
-                y += segment.parked_height
-        for segment in shown:
-            self._show(segment)
-        changed = bool(shown)
-        for segment in self._sealed:
-            markdown = segment.markdown
-            if segment.parked_height or not markdown.display or segment in shown:
-                continue  # a piece shown just now still has the place it had before it was parked
-            region = markdown.region
-            height = markdown.outer_size.height
-            if height and region.height and (region.bottom < top or region.y > bottom):
-                segment.parked_height = height
-                markdown.display = False
-                changed = True
-        if changed:
-            self._rebuild_runs()
+        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn)."""
+        for column in self._columns:
+            column.park_offscreen(top, bottom)
 
     def unpark(self) -> None:
         """Show every parked piece again (heights change with the width)."""
-        parked = [s for s in self._sealed if s.parked_height]
-        for segment in parked:
-            self._show(segment)
-        if parked:
-            self._rebuild_runs()
-
-    def _show(self, segment: _Segment) -> None:
-        segment.parked_height = 0
-        segment.markdown.display = True
-
-    def _rebuild_runs(self) -> None:
-        """One ParkedRun before each run of adjacent parked pieces, reusing those in place."""
-        runs: list[list[_Segment]] = []
-        pieces: dict[Widget, _Segment] = {s.markdown: s for s in self._sealed}
-        open_run = False
-        for child in self.children:
-            if isinstance(child, ParkedRun):
-                continue
-            segment = pieces.get(child)
-            if segment is not None and segment.parked_height:
-                if not open_run:
-                    runs.append([])
-                runs[-1].append(segment)
-                open_run = True
-            elif child.display:
-                open_run = False  # a shown widget ends the run; hidden non-pieces do not
-        # A run whose first piece is unchanged stays where it is (only its height changes).
-        old = {run.members[0].markdown: run for run in self.query_children(ParkedRun) if run.members}
-        for members in runs:
-            run = old.pop(members[0].markdown, None)
-            if run is None:
-                run = ParkedRun()
-                self.mount(run, before=members[0].markdown)
-            run.members = members
-            run.styles.height = sum(s.parked_height for s in members)
-        for run in old.values():
-            run.members = []  # it may linger until the removal is processed: never reuse it
-            run.remove()
+        for column in self._columns:
+            column.unpark()
 
     @property
     def parked_count(self) -> int:
-        return sum(1 for s in self._sealed if s.parked_height)
+        return sum(column.parked_count for column in self._columns)
 
     # ------------------------------------------------------------------ queries
 
     @property
     def copy_text(self) -> str:
-        """What "copy" puts on the clipboard: the text shown in this box."""
+        """What "copy" puts on the clipboard: the text shown in this box (terminal-safe, as shown)."""
         if self.streaming:
             return self.streamed_text
-        return self.message.text or self.streamed_text
+        return clean_text(self.message.text) or self.streamed_text

@@ -1,6 +1,6 @@
 """PromptInput: the multi-line prompt, and the attachment chips above it.
 
-Keys (textual.md §6): Enter sends; ctrl+j always adds a newline (a terminal
+Keys: Enter sends; ctrl+j always adds a newline (a terminal
 sends LF for it everywhere, tmux and SSH included), and shift+enter does too
 where the terminal reports it (kitty keyboard protocol). Up on the first line
 and down on the last line walk through earlier prompts, keeping the unsent
@@ -23,6 +23,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static, TextArea
 
 from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.ui.widgets.image_preview import human_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -140,6 +141,8 @@ class PromptInput(TextArea):
         )
         self.prompt_history = history or PromptHistory()
 
+    # Overriding the private key handler is how Textual documents customising TextArea keys:
+    # it runs before any public on_key handler could prevent the default edit.
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
@@ -149,8 +152,9 @@ class PromptInput(TextArea):
         if event.key in ("ctrl+j", "shift+enter", "ctrl+enter"):
             event.stop()
             event.prevent_default()
-            start, end = self.selection
-            self._replace_via_keyboard("\n", start, end)
+            if not self.read_only:
+                start, end = self.selection
+                self.replace("\n", start, end, maintain_selection_offset=False)  # cursor after it
             return
         await super()._on_key(event)
 
@@ -211,7 +215,7 @@ class AttachmentChip(Static, can_focus=True):
         self.part = part
         self.label = name
         size = human_size(len(part.data))
-        super().__init__(Content(f"▣ {name} · {size} ✕"))
+        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))  # file names may hold escapes
         self.tooltip = "Attached image: click or press Delete to remove"
 
     def action_remove(self) -> None:

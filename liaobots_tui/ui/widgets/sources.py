@@ -27,6 +27,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from liaobots_tui.api.messages import Source
+from liaobots_tui.api.sanitize import clean_line
 
 
 def safe_url(uri: str) -> str | None:
@@ -44,9 +45,12 @@ def safe_url(uri: str) -> str | None:
 
 
 def source_label(index: int, source: Source) -> str:
-    """``[1] Title — example.com`` (the host alone when there is no title)."""
-    host = urlsplit(source.uri).hostname or source.uri
-    title = " ".join(source.title.split())
+    """``[1] Title — example.com`` (the host alone when there is no title); one clean line."""
+    try:
+        host = urlsplit(source.uri).hostname or source.uri
+    except ValueError:  # "http://[" and the like: show what the model sent
+        host = source.uri
+    host, title = clean_line(host, 80), clean_line(source.title, 200)
     return f"[{index + 1}] {title} — {host}" if title and title != host else f"[{index + 1}] {host}"
 
 
@@ -56,7 +60,7 @@ class _SourceLine(Static):
     def __init__(self, index: int, source: Source) -> None:
         super().__init__(Content(source_label(index, source)), classes="source")
         self.index = index
-        self.tooltip = source.uri
+        self.tooltip = Content(clean_line(source.uri, 2000))  # a str tooltip is parsed as markup
 
 
 class SourcesList(Vertical, can_focus=True):
@@ -113,8 +117,9 @@ class SourcesList(Vertical, can_focus=True):
         uri = self.sources[index].uri
         url = safe_url(uri)
         if url is None:
+            shown = clean_line(uri, 200)
             self.notify(
-                f"Not opening {uri!r}: only http(s) links are opened.", severity="warning", markup=False
+                f"Not opening {shown!r}: only http(s) links are opened.", severity="warning", markup=False
             )
             return
         self.app.open_url(url)

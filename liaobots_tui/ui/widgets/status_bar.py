@@ -1,10 +1,16 @@
-"""StatusBar: model, format and active domain; while streaming, tokens so far and elapsed time."""
+"""StatusBar: model, format and active domain; while streaming, tokens so far and elapsed time.
+
+The model id, the domain and the retry notice come from the gateway: they are shown
+as plain, terminal-safe single lines (see :mod:`liaobots_tui.ui.plain`).
+"""
 
 from __future__ import annotations
 
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from liaobots_tui.api.sanitize import clean_line
 
 
 def format_elapsed(seconds: float) -> str:
@@ -30,12 +36,12 @@ class StatusBar(Static):
 
     def render(self) -> Content:
         parts = [
-            Content.styled(self.model or "no model", "bold"),
+            Content.styled(clean_line(self.model, 80) or "no model", "bold"),
             Content(" · "),
-            Content(self.format or "auto"),
+            Content(clean_line(self.format, 40) or "auto"),
         ]
         if self.domain:
-            parts += [Content(" · "), Content.styled(self.domain, "dim")]
+            parts += [Content(" · "), Content.styled(clean_line(self.domain, 80), "dim")]
         if self.streaming:
             approx = "~" if self.estimated else ""
             parts += [
@@ -44,5 +50,5 @@ class StatusBar(Static):
                 Content(f"  {approx}{self.tokens:,} tok · {format_elapsed(self.elapsed)}  (esc stops)"),
             ]
         if self.notice:
-            parts += [Content("   "), Content.styled(self.notice, "$warning")]
+            parts += [Content("   "), Content.styled(clean_line(self.notice, 160), "$warning")]
         return Content("").join(parts)
