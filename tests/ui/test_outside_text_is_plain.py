@@ -57,6 +57,8 @@ LITERAL = ("[/] [b]bold?[/b]", "[@click=app.quit]click me[/]", "[link=file:///et
 #: In an error body this became a clickable action that overwrote a file of the server's choosing.
 CLICK = "[@click=app.screenshot('victim.txt','/tmp')]run[/]"
 WIDE = (220, 50)
+#: A model id holds no whitespace (the models list drops one that does), but can hold every tag.
+MODEL_ID = "[/][b]bold?[/b][@click=app.quit]click-me[/][link=file:///etc/passwd]x[/link]"
 
 
 def screen_lines(app: App[Any]) -> list[str]:
@@ -105,7 +107,7 @@ class HostileGateway:
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path.endswith("/models"):
-            return httpx.Response(200, json={"data": [{"id": "gpt-5.4"}, {"id": MARKUP}]})
+            return httpx.Response(200, json={"data": [{"id": "gpt-5.4"}, {"id": MODEL_ID}]})
         if path.endswith("/credits"):
             return httpx.Response(200, json={"balance": 10, "amount": 20})
         if path.endswith("/chat/completions"):
@@ -167,10 +169,10 @@ async def test_model_ids_from_the_gateway_are_listed_literally(make_app: AppFact
     app = make_app(offline_settings(), client_factory=gateway.client)
     async with app.run_test(size=WIDE) as pilot:
         await settle(app, pilot)
-        assert MARKUP in app.models
+        assert MODEL_ID in app.models
         await pilot.press("ctrl+o")  # the model picker
         await settle(app, pilot)
-        assert_shown_literally(app, *LITERAL)
+        assert_shown_literally(app, MODEL_ID)
         no_click_actions(app)
         await pilot.press("escape")
         chat(app).status.model = HOSTILE
