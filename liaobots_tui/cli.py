@@ -32,6 +32,7 @@ from liaobots_tui.api.messages import (
     RetryEvent,
     TextDelta,
     TextPart,
+    Thinking,
     format_for_model,
     is_image_model,
 )
@@ -317,7 +318,7 @@ async def _turn(
             stream=not args.no_stream,
             temperature=args.temperature if args.temperature is not None else settings.temperature,
             image=_image_options(args, model, want_text=not args.no_text),
-            thinking=bool(args.thinking),
+            thinking=Thinking() if args.thinking else None,
         )
         user = Message("user", parts=[TextPart(prompt)] if prompt.strip() else [])
         user.parts.extend(attachments)

@@ -184,6 +184,62 @@ class ImageOptions:
     want_text: bool = True
 
 
+#: How hard a model should think, in the words every format understands.
+Effort = Literal["low", "medium", "high"]
+EFFORTS: tuple[Effort, ...] = ("low", "medium", "high")
+#: Anthropic rejects thinking budgets below this (``budget_tokens`` ≥ 1024).
+MIN_THINKING_BUDGET = 1024
+
+
+@dataclass(frozen=True)
+class Thinking:
+    """Thinking asked for: an effort level, or a token budget (a budget wins when both are set).
+
+    Each adapter maps this onto its own field: Anthropic ``thinking.budget_tokens``,
+    Chat Completions ``reasoning_effort``, Responses ``reasoning.effort``, Gemini
+    ``thinkingConfig.thinkingBudget`` / ``thinkingLevel``.
+    """
+
+    #: None: the model's own default effort.
+    effort: Effort | None = None
+    budget: int | None = None
+
+    def effort_level(self) -> Effort:
+        """The effort for formats that only take a level: derived from a budget, medium by default."""
+        if self.budget is None:
+            return self.effort or "medium"
+        if self.budget < 4096:
+            return "low"
+        return "medium" if self.budget < 16384 else "high"
+
+    def label(self) -> str:
+        """``on``, ``high`` or ``8000 tokens``: how the app and the CLI show it."""
+        if self.budget is not None:
+            return f"{self.budget} tokens"
+        return self.effort or "on"
+
+
+def parse_thinking(text: str) -> Thinking | None:
+    """``off`` → None; ``on``/``low``/``medium``/``high`` → an effort; a number ≥ 1024 → a budget.
+
+    Raises:
+        ValueError: with a message fit to show the user.
+    """
+    value = text.strip().lower()
+    if value in ("off", "none", "no", "0", "false"):
+        return None
+    if value in ("", "on", "yes", "true"):
+        return Thinking()
+    if value in EFFORTS:
+        return Thinking(effort=next(e for e in EFFORTS if e == value))
+    if value.isdigit() and int(value) >= MIN_THINKING_BUDGET:
+        return Thinking(budget=int(value))
+    raise ValueError(
+        f"thinking must be off, on, {', '.join(EFFORTS)} or a token budget of at least "
+        f"{MIN_THINKING_BUDGET}, not {text.strip()[:40]!r}"
+    )
+
+
 @dataclass
 class RequestOptions:
     """Per-request choices; adapters take these plain values, never app settings."""
@@ -193,8 +249,13 @@ class RequestOptions:
     temperature: float | None = None
     max_tokens: int | None = None
     image: ImageOptions | None = None
-    #: Ask the model to show its thinking where the format supports it.
-    thinking: bool = False
+    #: Ask the model to show its thinking where the format supports it (None: don't ask).
+    thinking: Thinking | None = None
+
+    def __post_init__(self) -> None:
+        # ``thinking=True`` reads naturally in scripts and older callers: the default effort.
+        if isinstance(self.thinking, bool):
+            self.thinking = Thinking() if self.thinking else None
 
 
 # ---------------------------------------------------------------- stream events
