@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from liaobots_tui.api.base import ReplyParser
 from liaobots_tui.api.http_errors import to_event
@@ -54,6 +55,39 @@ class TurnEnded:
 
 
 ChatEvent = StreamEvent | TurnStarted | TurnEnded
+
+
+class ChatBackend(Protocol):
+    """What the conversation controller needs from the chat service (:class:`ChatSession`).
+
+    Each method saves what it must *before* returning the stream (so a turn
+    whose stream is never iterated still has its prompt saved) and raises
+    LiaobotsError for a turn that cannot start.
+    """
+
+    def send(
+        self,
+        conversation_id: int | None,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+        system: str | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    def regenerate(
+        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    def edit(
+        self,
+        conversation_id: int,
+        message_id: int,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
 
 
 class ChatSession:
@@ -154,10 +188,6 @@ class ChatSession:
         # process may have added since.
         position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
         del conversation.messages[position:]
-        self.store.update_conversation(
-            conversation_id, settings={**self.store.conversation_settings(conversation_id),
-                                       "model": options.model, "format": fmt}
-        )  # fmt: skip
         yield TurnStarted(conversation_id, user, reply)
 
         parser = adapter.new_parser()
@@ -189,15 +219,18 @@ class ChatSession:
             yield to_event(exc)
         except (asyncio.CancelledError, GeneratorExit):
             reply.status, reply.error, reply.finish_reason = "cancelled", "Cancelled", "cancelled"
+            reply.ended_at = time.time()
             self._save(reply, parser)
             raise
         except Exception as exc:
             # A bug must not leave the reply "streaming" forever; keep what arrived, then let it surface.
             self._fail(reply, f"Internal error: {type(exc).__name__}")
+            reply.ended_at = time.time()
             self._save(reply, parser)
             raise
         if reply.status == "streaming":
             reply.status = "complete"
+        reply.ended_at = time.time()
         self._save(reply, parser)
         yield TurnEnded(reply)
 

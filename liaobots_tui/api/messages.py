@@ -141,6 +141,8 @@ class Message:
     #: Store row id once saved; None for unsaved messages.
     id: int | None = None
     created_at: float = 0.0
+    #: When a reply stopped arriving (Unix s); None while it streams or when not known.
+    ended_at: float | None = None
 
     @property
     def text(self) -> str:
@@ -173,7 +175,7 @@ ASPECT_RATIOS: tuple[str, ...] = (
 IMAGE_SIZES: tuple[str, ...] = ("1K", "2K", "4K")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageOptions:
     """Gemini image-model generation options (Nano Banana 2/Pro)."""
 

@@ -1,0 +1,31 @@
+"""The headless conversation layer: settings, format rules and the controller front ends drive."""
+
+from liaobots_tui.conversations.controller import (
+    ConversationController,
+    Turn,
+    TurnBusy,
+    TurnListener,
+)
+from liaobots_tui.conversations.settings import (
+    ConversationSettings,
+    FormatRefused,
+    read_settings,
+    resolve_format,
+    saved_form,
+    usable_formats,
+    with_model,
+)
+
+__all__ = [
+    "ConversationController",
+    "ConversationSettings",
+    "FormatRefused",
+    "Turn",
+    "TurnBusy",
+    "TurnListener",
+    "read_settings",
+    "resolve_format",
+    "saved_form",
+    "usable_formats",
+    "with_model",
+]
