@@ -9,6 +9,7 @@ from liaobots_tui.conversations.controller import (
 from liaobots_tui.conversations.settings import (
     ConversationSettings,
     FormatRefused,
+    defaults_from,
     read_settings,
     resolve_format,
     saved_form,
@@ -20,6 +21,7 @@ __all__ = [
     "ConversationController",
     "ConversationSettings",
     "FormatRefused",
+    "defaults_from",
     "Turn",
     "TurnBusy",
     "TurnListener",

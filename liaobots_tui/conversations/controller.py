@@ -137,7 +137,7 @@ class ConversationController:
         return True
 
     async def new_chat(self) -> None:
-        """Cancel any turn, then start an unsaved chat: same model, format and thinking; defaults otherwise."""
+        """Cancel any turn, then start an unsaved chat: same model, format, thinking; else defaults."""
         await self.cancel()
         self.conversation_id, self.title, self.messages = None, "", []
         self.settings = replace(
@@ -271,7 +271,8 @@ class ConversationController:
         index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
         if self.conversation_id is None or index is None or self.messages[index].role != "user":
             raise InputError("that message is not one of your saved prompts in this chat")
-        events = self._backend().edit(self.conversation_id, message_id, user, self.request_options(), format=fmt)
+        options = self.request_options()
+        events = self._backend().edit(self.conversation_id, message_id, user, options, format=fmt)
         return self._start(events, listener, self.messages[:index])
 
     def _check_turn(self) -> Format:

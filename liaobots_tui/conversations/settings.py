@@ -32,6 +32,7 @@ from liaobots_tui.api.messages import (
     format_for_model,
     is_image_model,
 )
+from liaobots_tui.config import Settings
 from liaobots_tui.errors import InputError
 
 
@@ -68,6 +69,16 @@ class ConversationSettings:
         return self.format_choice
 
 
+def defaults_from(config: Settings) -> ConversationSettings:
+    """What a new chat starts with: the config file's model, format, system prompt and temperature."""
+    return ConversationSettings(
+        model=config.model,
+        format_choice=next((f for f in FORMATS if f == config.format), None),
+        system=config.system_prompt,
+        temperature=config.temperature,
+    )
+
+
 def usable_formats(model: str) -> tuple[Format, ...]:
     """The formats ``model`` can be asked through: image models only answer with images in Gemini's."""
     return ("gemini",) if is_image_model(model) else FORMATS
@@ -89,7 +100,9 @@ def resolve_format(model: str, choice: Format | None) -> Format:
     return choice
 
 
-def with_model(settings: ConversationSettings, model: str, choice: Format | None) -> tuple[ConversationSettings, str]:
+def with_model(
+    settings: ConversationSettings, model: str, choice: Format | None
+) -> tuple[ConversationSettings, str]:
     """``settings`` for ``model`` with format ``choice``, and a notice for the user ("" when none).
 
     A choice the user just made that the model cannot use is refused
