@@ -243,18 +243,25 @@ class ConversationController:
     ) -> Turn:
         """Start a turn with a new user message; see the module docstring for what is checked first."""
         user = self._user_message(text, images)
-        fmt = self._check_turn()
+        fmt = self.check_turn()
         options = self.request_options(stream=stream, image_for_any_model=image_for_any_model)
+        created = self.conversation_id is None
         if self.conversation_id is None:
             self.conversation_id = self.store.create_conversation(
                 system=self.settings.system or None, settings=saved_form(self.settings, {})
             )
-        events = self._backend().send(self.conversation_id, user, options, format=fmt)
+        try:
+            events = self._backend().send(self.conversation_id, user, options, format=fmt)
+        except BaseException:
+            if created:  # the turn never started: leave no empty chat behind
+                self.store.delete_conversation(self.conversation_id)
+                self.conversation_id = None
+            raise
         return self._start(events, listener, self.messages)
 
     def regenerate(self, listener: TurnListener = _ignore) -> Turn:
         """Drop the replies after the last prompt and ask for a new one."""
-        fmt = self._check_turn()
+        fmt = self.check_turn()
         last_user = next((i for i in range(len(self.messages) - 1, -1, -1)
                           if self.messages[i].role == "user"), None)  # fmt: skip
         if self.conversation_id is None or last_user is None:
@@ -267,7 +274,7 @@ class ConversationController:
     ) -> Turn:
         """Replace prompt ``message_id`` and everything after it with a new prompt, and resend."""
         user = self._user_message(text, images)
-        fmt = self._check_turn()
+        fmt = self.check_turn()
         index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
         if self.conversation_id is None or index is None or self.messages[index].role != "user":
             raise InputError("that message is not one of your saved prompts in this chat")
@@ -275,7 +282,8 @@ class ConversationController:
         events = self._backend().edit(self.conversation_id, message_id, user, options, format=fmt)
         return self._start(events, listener, self.messages[:index])
 
-    def _check_turn(self) -> Format:
+    def check_turn(self) -> Format:
+        """The format the next turn goes out in; raises TurnBusy or FormatRefused when it cannot start."""
         if self.streaming:
             raise TurnBusy("A reply is still streaming: Esc stops it.")
         return self.settings.format  # FormatRefused before anything is saved

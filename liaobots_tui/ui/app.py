@@ -9,10 +9,10 @@ gated fake chat service.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -22,10 +22,9 @@ from textual.theme import Theme
 
 from liaobots_tui import paths
 from liaobots_tui.api.account import Credits, fetch_credits
-from liaobots_tui.api.messages import Format, Message, RequestOptions
 from liaobots_tui.api.models import BUILTIN_MODELS, list_models, load_cached_models, save_cached_models
 from liaobots_tui.api.transport import GatewayClient, Timeouts
-from liaobots_tui.chat import ChatEvent, ChatSession
+from liaobots_tui.chat import ChatBackend, ChatSession
 from liaobots_tui.config import Settings, config_file_is_loose, update_setting
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import Store
@@ -34,35 +33,6 @@ from liaobots_tui.ui.commands import ChatCommands, ModelCommands
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
-
-
-class ChatBackend(Protocol):
-    """What the chat screen needs from the chat service (``liaobots_tui.chat.ChatSession``)."""
-
-    def send(
-        self,
-        conversation_id: int | None,
-        user: Message,
-        options: RequestOptions,
-        *,
-        format: Format | None = None,
-        system: str | None = None,
-    ) -> AsyncIterator[ChatEvent]: ...
-
-    def regenerate(
-        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
-    ) -> AsyncIterator[ChatEvent]: ...
-
-    def edit(
-        self,
-        conversation_id: int,
-        message_id: int,
-        user: Message,
-        options: RequestOptions,
-        *,
-        format: Format | None = None,
-    ) -> AsyncIterator[ChatEvent]: ...
-
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
 SessionFactory = Callable[[GatewayClient, Store], ChatBackend]

@@ -107,7 +107,7 @@ async def test_status_shows_tokens_and_elapsed_while_streaming(make_app: AppFact
         await pilot.press("enter")
         await session.reached_gate.wait()
         await pilot.pause()
-        chat(app)._tick()
+        chat(app).turn.tick()
         assert status.streaming and status.tokens == 100 and status.estimated
         assert "~100 tok" in str(status.render())
         gate.set()

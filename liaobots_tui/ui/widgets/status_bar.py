@@ -1,4 +1,4 @@
-"""StatusBar: model, format and active domain; while streaming, tokens so far and elapsed time."""
+"""StatusBar: model, format, thinking and active domain; while streaming, tokens so far and elapsed time."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class StatusBar(Static):
     model: reactive[str] = reactive("")
     format: reactive[str] = reactive("")
     domain: reactive[str] = reactive("")
+    #: How thinking is asked for ("on", "high", "8000 tokens"); "" when off.
+    thinking: reactive[str] = reactive("")
     streaming: reactive[bool] = reactive(False)
     tokens: reactive[int] = reactive(0)
     #: True while ``tokens`` is an estimate from the characters received (no usage report yet).
@@ -34,6 +36,8 @@ class StatusBar(Static):
             Content(" · "),
             Content(self.format or "auto"),
         ]
+        if self.thinking:
+            parts += [Content(" · "), Content.styled(f"thinking {self.thinking}", "$accent")]
         if self.domain:
             parts += [Content(" · "), Content.styled(self.domain, "dim")]
         if self.streaming:
