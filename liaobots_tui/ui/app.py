@@ -93,6 +93,8 @@ class LiaobotsApp(App[int]):
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
         self.theme_problems: list[str] = []
+        #: Where ``liaobots demo`` keeps its own history (shown on screen); None otherwise.
+        self.demo_data_dir: Path | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character:
@@ -291,12 +293,15 @@ def run_app(settings: Settings, *, demo_gateway_urls: list[str] | None = None) -
 
     # Before App.run(): textual-image probes the terminal on import (mode "off" skips it).
     load_image_support(settings.image_mode)
-    with Store(paths.db_file(), paths.images_dir()) as store:
+    # The demo keeps its own history: a demo prompt must never land in the user's real chats.
+    with Store(*paths.history_paths(demo=demo_gateway_urls is not None)) as store:
         app = LiaobotsApp(
             settings,
             store=store,
             demo=demo_gateway_urls is not None,
             models_cache=paths.cache_dir() / "models.json",
         )
+        if demo_gateway_urls is not None:
+            app.demo_data_dir = paths.demo_dir()
         result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -89,6 +89,9 @@ class ChatScreen(ChatScreenBase):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.lapp.demo_data_dir is not None:
+            where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
+            self.notify(where, title="Demo", timeout=8)
         self.query_one("#edit-banner").display = False
         if self.app.size.width < NARROW:
             self.chats.display = False

@@ -148,7 +148,8 @@ class ChatScreenBase(MessageActions):
         name = self.controller.title or ("New chat" if self.conversation_id is None else "(untitled)")
         bar = Content.assemble(Content.styled("liaobots", "bold $primary"), "  ", Content(name))
         if self.lapp.demo:
-            bar += Content.styled("  [demo gateway · separate demo history]", "$warning")
+            apart = " · demo history, apart from yours" if self.lapp.demo_data_dir is not None else ""
+            bar += Content.styled(f"  [demo gateway{apart}]", "$warning")
         self.query_one("#title-bar", Static).update(bar)
 
     def _update_status(self) -> None:
