@@ -2,11 +2,18 @@
 
 :class:`ChatSession` is what both the CLI and the app drive. It saves the user's
 message before anything is sent, saves the reply as "streaming" and flushes its
-partial text at least every ``flush_interval`` seconds, writes generated images
-to files the moment they arrive, and ends the reply as complete, failed (with
-the reason, partial text kept) or cancelled (the consumer's task was cancelled
-or it stopped iterating). It yields the adapters' stream events unchanged,
-framed by :class:`TurnStarted` and :class:`TurnEnded`.
+partial text at least every ``flush_interval`` seconds (measured from the end of
+the last save, and appending only the new text, so the bytes written grow linearly
+with the reply), writes generated images to files the moment they arrive (only
+images the store verifies; anything else becomes a one-line note in the reply),
+and ends the reply as complete, failed (with the reason, partial text kept) or
+cancelled (the consumer's task was cancelled or it stopped iterating), with its
+end time. It yields the adapters' stream events, framed by :class:`TurnStarted`
+and :class:`TurnEnded`.
+
+A storage fault (disk full, database locked, read-only) while the reply streams
+ends the turn as failed with a one-line error event; the reply is closed out as
+failed in the history wherever the database still allows a write.
 """
 
 from __future__ import annotations
@@ -24,18 +31,22 @@ from liaobots_tui.api.messages import (
     FinishEvent,
     Format,
     ImageEvent,
+    ImagePart,
     Message,
+    Part,
     RequestOptions,
     SourcesEvent,
     StreamEvent,
     TextDelta,
+    TextPart,
     UsageEvent,
     format_for_model,
 )
 from liaobots_tui.api.registry import check_format, get_adapter
 from liaobots_tui.api.transport import GatewayClient
-from liaobots_tui.errors import LiaobotsError
-from liaobots_tui.store import Store
+from liaobots_tui.errors import LiaobotsError, StorageError
+from liaobots_tui.image_files import UnsafeImage
+from liaobots_tui.store import ReplyWriter, Store
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,8 @@ class ChatSession:
         yield TurnStarted(conversation_id, user, reply)
 
         parser = adapter.new_parser()
+        writer = self.store.reply_writer(reply)
+        images: list[Part] = []  # what each generated image became: its saved file, or a note
         last_flush = self._clock()
         try:
             async for event in self.client.stream_reply(adapter, conversation, options, parser):
@@ -198,9 +211,7 @@ class ChatSession:
                     pass
                 elif isinstance(event, ImageEvent):
                     # Saved before anyone sees it: a generated image is never only in memory.
-                    image = event.image
-                    image.path = str(self.store.save_image(conversation_id, image.data, image.mime_type))
-                    image.data = b""  # the file is the one copy; readers use image.load()
+                    event = self._keep_image(conversation_id, event.image, images)
                 elif isinstance(event, UsageEvent):
                     reply.usage = event.usage
                 elif isinstance(event, SourcesEvent):
@@ -210,34 +221,80 @@ class ChatSession:
                 elif isinstance(event, ErrorEvent):
                     self._fail(reply, event.one_line())
                 yield event
-                now = self._clock()
-                if now - last_flush >= self.flush_interval:
-                    self._save(reply, parser)
-                    last_flush = now
-        except LiaobotsError as exc:  # the transport reports failures as events; this is a safety net
+                if self._clock() - last_flush >= self.flush_interval:
+                    self._flush(writer, reply, parser, images)
+                    # Timed from the end of the save: a save slower than the interval must not
+                    # make every following delta save again.
+                    last_flush = self._clock()
+        except LiaobotsError as exc:  # the transport reports failures as events; a failed flush lands here
             self._fail(reply, exc.one_line())
             yield to_event(exc)
         except (asyncio.CancelledError, GeneratorExit):
             reply.status, reply.error, reply.finish_reason = "cancelled", "Cancelled", "cancelled"
-            reply.ended_at = time.time()
-            self._save(reply, parser)
+            self._finish(writer, reply, parser, images)  # a storage fault must not replace the cancel
             raise
         except Exception as exc:
             # A bug must not leave the reply "streaming" forever; keep what arrived, then let it surface.
             self._fail(reply, f"Internal error: {type(exc).__name__}")
-            reply.ended_at = time.time()
-            self._save(reply, parser)
+            self._finish(writer, reply, parser, images)
             raise
         if reply.status == "streaming":
             reply.status = "complete"
-        reply.ended_at = time.time()
-        self._save(reply, parser)
+        reported = reply.status == "failed"  # the error event is out already
+        fault = self._finish(writer, reply, parser, images)
+        if fault is not None and not reported:
+            yield to_event(fault)
         yield TurnEnded(reply)
 
     @staticmethod
     def _fail(reply: Message, reason: str) -> None:
         reply.status, reply.error, reply.finish_reason = "failed", reason, "error"
 
-    def _save(self, reply: Message, parser: ReplyParser) -> None:
-        reply.parts = parser.parts()
-        self.store.update_message(reply)
+    def _keep_image(self, conversation_id: int, image: ImagePart, kept: list[Part]) -> StreamEvent:
+        """Save a generated image if it verifies; the event to pass on (the saved image, or a note)."""
+        try:
+            saved = self.store.save_generated_image(conversation_id, image)
+        except UnsafeImage as exc:
+            # Never a file with the gateway's idea of a type: a line in the reply says what was refused.
+            note = TextPart(f"\n\n[image not saved: {exc.reason}]\n\n")
+            kept.append(note)
+            return TextDelta(note.text)
+        kept.append(saved)
+        return ImageEvent(saved)
+
+    @staticmethod
+    def _parts(parser: ReplyParser, images: list[Part]) -> list[Part]:
+        """The reply's parts, each generated image replaced by what :meth:`_keep_image` made of it."""
+        kept = iter(images)
+        parts: list[Part] = []
+        for part in parser.parts():
+            if isinstance(part, ImagePart) and part.generated:
+                replacement = next(kept, None)
+                if replacement is not None:  # an image never announced is never written
+                    parts.append(replacement)
+            else:
+                parts.append(part)
+        return parts
+
+    def _flush(self, writer: ReplyWriter, reply: Message, parser: ReplyParser, images: list[Part]) -> None:
+        """Save what arrived since the last flush (appended, not rewritten)."""
+        reply.parts = self._parts(parser, images)
+        writer.flush(reply)
+
+    def _finish(
+        self, writer: ReplyWriter, reply: Message, parser: ReplyParser, images: list[Part]
+    ) -> StorageError | None:
+        """Save the reply's final state and end time; the storage fault, if it could not be saved whole.
+
+        On a fault the reply is failed, in memory as the writer closed it out on disk.
+        """
+        reply.parts = self._parts(parser, images)
+        reply.ended_at = time.time()
+        try:
+            writer.finish(reply)
+        except StorageError as exc:
+            self._fail(reply, exc.one_line())  # as the writer closed it out on disk
+            return exc
+        except LiaobotsError:
+            pass  # the reply was deleted meanwhile (another process): nothing left to close out
+        return None

@@ -111,3 +111,10 @@ class BadResponseError(LiaobotsError):
 
     title = "Bad response"
     kind = "bad_response"
+
+
+class StorageError(LiaobotsError):
+    """The history on disk cannot be read or written: read-only, locked, full, damaged."""
+
+    title = "History storage error"
+    kind = "storage"

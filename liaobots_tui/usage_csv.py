@@ -16,8 +16,11 @@ COLUMNS = (
 
 
 def local_time(create_time_ms: int) -> str:
-    """The record's charge time in the local zone, ISO 8601 to the second."""
-    return dt.datetime.fromtimestamp(create_time_ms / 1000).astimezone().isoformat(timespec="seconds")
+    """The record's charge time in the local zone, ISO 8601 to the second; "?" when no date can show it."""
+    try:
+        return dt.datetime.fromtimestamp(create_time_ms / 1000).astimezone().isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):  # past the year 9999, before year 1: the gateway's garbage
+        return "?"
 
 
 def write_usage_csv(records: Iterable[UsageRecord], out: TextIO) -> int:

@@ -28,6 +28,9 @@ from liaobots_tui.errors import InputError
 
 # ---------------------------------------------------------------- dates
 
+#: The last charge time (Unix ms) a calendar can show: 9999-12-31.
+_MAX_CREATE_TIME_MS = 253_402_214_400_000
+
 
 def local_day(record: UsageRecord) -> dt.date:
     """The local calendar day of a record's charge time (``create_time`` is Unix ms)."""
@@ -204,6 +207,8 @@ def match_reply_cost(
             continue
         if model_key(r.model) != key:
             continue
+        if not 0 <= r.create_time <= _MAX_CREATE_TIME_MS:
+            continue  # a garbage timestamp (past the year 9999) matches no reply, and overflows a float
         if not_before is not None and r.create_time / 1000 < not_before:
             continue
         gap = abs(r.create_time / 1000 - finished_at)

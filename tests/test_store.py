@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import stat
@@ -12,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from liaobots_tui import store as store_module
 from liaobots_tui.api.messages import (
     ImagePart,
     Message,
@@ -22,11 +23,20 @@ from liaobots_tui.api.messages import (
     TextPart,
     Usage,
 )
-from liaobots_tui.errors import ConfigError, InputError
+from liaobots_tui.errors import InputError, StorageError
 from liaobots_tui.store import SCHEMA_VERSION, ConversationSummary, Store, title_from_text
+from liaobots_tui.store import database as store_module
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00fake-png" * 10
-JPEG = b"\xff\xd8\xff\xe0" + b"fake-jpeg" * 10
+
+def image_bytes(fmt: str, colour: tuple[int, int, int] = (200, 30, 10)) -> bytes:
+    """A real, tiny image in Pillow format ``fmt`` (the store checks what the bytes are)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 @pytest.fixture
@@ -65,12 +75,12 @@ def raw(db_path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 class TestSchema:
     def test_new_file_has_schema_version_and_wal(self, store: Store, db_path: Path) -> None:
         assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-        assert SCHEMA_VERSION == 1
+        assert SCHEMA_VERSION == 2
         assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
         assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store._db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         tables = {r[0] for r in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"conversations", "messages", "parts"}
+        assert tables == {"conversations", "messages", "parts", "part_chunks"}
 
     @pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
     def test_db_file_private(self, store: Store, db_path: Path) -> None:
@@ -84,30 +94,30 @@ class TestSchema:
             conv = s.load_conversation(cid)
             assert (conv.id, conv.title, [m.text for m in conv.messages]) == (cid, "kept", ["hello"])
             assert s.add_message(cid, assistant("hi")) == 2
-        assert raw(db_path, "PRAGMA user_version") == [(1,)]
+        assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
     def test_migration_runs_from_empty_file(self, db_path: Path, images: Path) -> None:
         db_path.parent.mkdir(parents=True)
         sqlite3.connect(db_path).close()  # an existing, empty database (version 0)
         with Store(db_path, images) as s:
             assert s.count_conversations() == 0
-        assert raw(db_path, "PRAGMA user_version") == [(1,)]
+        assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
     def test_newer_schema_refused(self, db_path: Path, images: Path) -> None:
         Store(db_path, images).close()
         with closing(sqlite3.connect(db_path)) as db:
             db.execute("PRAGMA user_version = 99")
-        with pytest.raises(ConfigError) as excinfo:
+        with pytest.raises(StorageError) as excinfo:
             Store(db_path, images)
         assert str(excinfo.value) == (
             f"{db_path}: history database has schema version 99, newer than this liaobots-tui"
-            " understands (1); upgrade liaobots-tui"
+            " understands (2); upgrade liaobots-tui"
         )
 
     def test_not_a_database(self, db_path: Path, images: Path) -> None:
         db_path.parent.mkdir(parents=True)
         db_path.write_bytes(b"this is not sqlite" * 100)
-        with pytest.raises(ConfigError) as excinfo:
+        with pytest.raises(StorageError) as excinfo:
             Store(db_path, images)
         assert str(excinfo.value) == f"{db_path}: cannot use history database (file is not a database)"
 
@@ -204,8 +214,22 @@ class TestRoundTrip:
     def test_unicode_and_large_text(self, store: Store) -> None:
         cid = store.create_conversation()
         text = "你好 🌍 ünïcode\x00nul " * 5000
-        store.add_message(cid, assistant(text))
+        store.add_message(cid, user(text))
         assert store.load_conversation(cid).messages[0].text == text
+
+    def test_reply_text_stored_by_an_older_version_reads_terminal_safe(
+        self, store: Store, db_path: Path
+    ) -> None:
+        cid = store.create_conversation()
+        store.add_message(cid, assistant("safe"))
+        with closing(sqlite3.connect(db_path)) as db, db:
+            db.execute("UPDATE parts SET text = ?", ("title\x1b]2;pwned\x07 and \x9b2J clear\n",))
+            db.execute(
+                "UPDATE messages SET error = ?, model = ?", ("bad\x1b[31m", "gpt\x1b]52;c;Y3VybA==\x07")
+            )
+        reply = store.load_conversation(cid).messages[0]
+        assert reply.text == "title]2;pwned and 2J clear\n"
+        assert reply.error == "bad [31m" and reply.model == "gpt ]52;c;Y3VybA=="
 
     def test_missing_conversation(self, store: Store) -> None:
         for call in (
@@ -234,13 +258,14 @@ class TestImages:
         assert (loaded.data, loaded.path, loaded.mime_type) == (b"", str(expected), "image/png")
         assert loaded.load() == PNG
 
-    def test_mime_extensions(self, store: Store, images: Path) -> None:
+    def test_extension_comes_from_the_bytes_never_the_mime_type(self, store: Store, images: Path) -> None:
         cid = store.create_conversation()
         parts = [
-            ImagePart(b"a", mime_type="image/webp"),
-            ImagePart(b"b", mime_type="image/gif"),
-            ImagePart(b"c", mime_type="image/jpeg"),
-            ImagePart(b"d", mime_type="application/x-unknown-thing"),
+            ImagePart(image_bytes("WEBP"), mime_type="image/png"),
+            ImagePart(image_bytes("GIF"), mime_type="application/hta"),
+            ImagePart(JPEG, mime_type="image/svg+xml"),
+            ImagePart(b"<html><script>alert(1)</script>", mime_type="text/html"),
+            ImagePart(image_bytes("BMP"), mime_type="image/bmp"),
         ]
         mid = store.add_message(cid, Message(role="user", parts=list(parts)))
         assert [Path(p.path or "").name for p in parts] == [
@@ -248,6 +273,7 @@ class TestImages:
             f"{mid}-1.gif",
             f"{mid}-2.jpg",
             f"{mid}-3.bin",
+            f"{mid}-4.bin",
         ]
 
     def test_attachment_outside_store_is_copied(self, store: Store, images: Path, tmp_path: Path) -> None:
@@ -269,13 +295,14 @@ class TestImages:
 
     def test_save_image_then_record(self, store: Store, images: Path) -> None:
         cid = store.create_conversation()
-        saved = store.save_image(cid, JPEG, "image/jpeg")
+        part = store.save_generated_image(cid, ImagePart(JPEG, mime_type="image/png", generated=True))
+        assert part.path is not None and part.data == b"" and part.mime_type == "image/jpeg"
+        saved = Path(part.path)
         assert saved.parent == images / str(cid)
         assert saved.suffix == ".jpg"
         assert saved.read_bytes() == JPEG
-        second = store.save_image(cid, PNG, "image/png")
+        second = Path(store.save_generated_image(cid, ImagePart(PNG, generated=True)).path or "")
         assert second != saved
-        part = ImagePart(JPEG, mime_type="image/jpeg", generated=True, path=str(saved))
         store.add_message(cid, Message(role="assistant", parts=[part]))
         # Recorded where it is, not copied again.
         assert part.path == str(saved)
@@ -299,12 +326,13 @@ class TestImages:
         mid = store.add_message(cid, message)
         first = message.parts[0]
         # A reordered update puts a new image at index 0, where the old file's name would go.
-        message.parts = [ImagePart(JPEG, mime_type="image/png"), first]
+        other = image_bytes("PNG", (0, 90, 200))
+        message.parts = [ImagePart(other), first]
         store.update_message(message)
         names = sorted(p.name for p in (images / str(cid)).iterdir())
         assert names == [f"{mid}-0-2.png", f"{mid}-0.png"]
         loaded = store.load_conversation(cid).messages[0].images
-        assert [i.load() for i in loaded] == [JPEG, PNG]
+        assert [i.load() for i in loaded] == [other, PNG]
 
     def test_relative_paths_survive_moving_the_data_dir(self, tmp_path: Path) -> None:
         old = tmp_path / "old"
@@ -511,7 +539,7 @@ class TestUpdatesAndDeletion:
         store.add_message(keep, user("k", ImagePart(PNG)))
         gone = store.create_conversation()
         store.add_message(gone, user("g", ImagePart(PNG)))
-        store.save_image(gone, JPEG, "image/jpeg")  # saved but not yet recorded
+        store.save_generated_image(gone, ImagePart(JPEG, generated=True))  # saved but not yet recorded
         assert (images / str(gone)).is_dir()
         store.delete_conversation(gone)
         assert not (images / str(gone)).exists()

@@ -141,7 +141,7 @@ class Message:
     #: Store row id once saved; None for unsaved messages.
     id: int | None = None
     created_at: float = 0.0
-    #: When a reply stopped arriving (Unix s); None while it streams or when not known.
+    #: When the reply left "streaming" (complete, failed or cancelled); None while streaming or unknown.
     ended_at: float | None = None
 
     @property

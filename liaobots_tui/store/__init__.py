@@ -1,0 +1,38 @@
+"""Chat history in SQLite, converted to and from the ``api.messages`` types.
+
+One database file (``paths.db_file()``) and one directory of image files
+(``paths.images_dir()/<conversation id>/``). The database holds only the image
+paths, relative to the images dir, so a moved data dir keeps working.
+
+The package: :mod:`.schema` (DDL, migrations, opening), :mod:`.codec` (rows to and
+from messages), :mod:`.images` (image files), :mod:`.database` (the :class:`Store`),
+:mod:`.streaming` (flushing a reply as it streams), :mod:`.faults` (storage faults as
+one-line :class:`~liaobots_tui.errors.StorageError`).
+
+Interrupted replies: the chat service writes an assistant message with status
+``"streaming"``, flushes it with :meth:`Store.update_message` while it arrives,
+and writes the final status at the end. It keeps the live message in memory, so
+whatever is read back from disk with status ``"streaming"`` belongs to a process
+that died (kill -9, power loss) or to another process still streaming:
+:meth:`Store.load_conversation` reports it as ``"failed"`` with error
+``"interrupted"`` without writing that back, so a still-running writer finishes
+normally and its final update wins.
+"""
+
+from liaobots_tui.store.codec import INTERRUPTED
+from liaobots_tui.store.database import TITLE_MAX, UNSET, ConversationSummary, Store, title_from_text
+from liaobots_tui.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
+from liaobots_tui.store.streaming import ReplyWriter
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "INTERRUPTED",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "TITLE_MAX",
+    "UNSET",
+    "ConversationSummary",
+    "ReplyWriter",
+    "Store",
+    "title_from_text",
+]

@@ -1,0 +1,516 @@
+"""The :class:`Store`: conversations and messages in SQLite, as ``api.messages`` values.
+
+Concurrency: the app and ``liaobots ask -c`` may write the same file at once.
+WAL lets readers run beside a writer; every write is one short ``BEGIN
+IMMEDIATE`` transaction (taking the write lock up front, so two writers queue on
+``busy_timeout`` instead of failing with "database is locked" on lock upgrade).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+from liaobots_tui.api.messages import Conversation, ImagePart, Message, Part
+from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.errors import InputError
+from liaobots_tui.store import codec
+from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
+from liaobots_tui.store.faults import translated
+from liaobots_tui.store.images import ImageFiles
+from liaobots_tui.store.schema import connect
+from liaobots_tui.store.streaming import ReplyWriter
+
+TITLE_MAX = 60
+
+
+def title_from_text(text: str) -> str:
+    """A conversation title: the first non-blank line, at most 60 characters (cut with …)."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= TITLE_MAX else line[: TITLE_MAX - 1].rstrip() + "…"
+    return ""
+
+
+class _Unset:
+    """Type of :data:`UNSET`: "argument not given" where None is a real value."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+@dataclass
+class ConversationSummary:
+    """One row of the history list."""
+
+    id: int
+    title: str
+    created_at: float
+    updated_at: float
+    #: Model of the latest assistant reply, else the conversation's chosen model.
+    model: str | None
+    format: str | None
+    message_count: int
+
+
+_SUMMARY_SQL = """
+SELECT c.id, c.title, c.created_at, c.updated_at, c.settings_json,
+    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
+    (SELECT m.model FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant'
+        AND m.model IS NOT NULL ORDER BY m.seq DESC LIMIT 1) AS last_model,
+    (SELECT m.format FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant'
+        AND m.format IS NOT NULL ORDER BY m.seq DESC LIMIT 1) AS last_format
+FROM conversations c
+"""
+
+# Matches the title or any visible text part; ESCAPE so a search for "50%" or
+# "snake_case" is literal. LIKE is case-insensitive for ASCII letters. Chunks are
+# searched too: a reply whose process died mid-stream keeps its text there.
+_SEARCH_SQL = """
+WHERE c.title LIKE :pattern ESCAPE '\\'
+    OR EXISTS (
+        SELECT 1 FROM messages m JOIN parts p ON p.message_id = m.id
+        WHERE m.conversation_id = c.id AND p.kind = 'text' AND p.text LIKE :pattern ESCAPE '\\'
+    )
+    OR EXISTS (
+        SELECT 1 FROM messages m JOIN part_chunks k ON k.message_id = m.id
+        JOIN parts p ON p.message_id = m.id AND p.seq = k.part_seq
+        WHERE m.conversation_id = c.id AND p.kind = 'text' AND k.text LIKE :pattern ESCAPE '\\'
+    )
+"""
+
+
+def _like_pattern(search: str) -> str:
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class Store:
+    """The history database. One instance per process is enough; it is thread-safe.
+
+    Args:
+        db_path: the SQLite file (created with its directory if missing, mode 0600).
+        images_dir: root of image files, one subdirectory per conversation.
+
+    Every method raises :class:`~liaobots_tui.errors.StorageError` (one line) for a
+    fault of the file or the disk: read-only, locked past the busy timeout, full,
+    damaged. A damaged value inside a row reads as empty instead (see :mod:`.codec`).
+
+    Raises:
+        StorageError: the file cannot be created or opened, is not a usable database,
+            or was written by a newer version of liaobots-tui.
+    """
+
+    def __init__(self, db_path: Path, images_dir: Path) -> None:
+        self.db_path = db_path
+        self.images_dir = images_dir
+        self._images = ImageFiles(images_dir)
+        # One connection shared under a lock: Textual thread workers may call in.
+        self._lock = threading.RLock()
+        self._db = connect(db_path)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the database; further calls fail. Safe to call twice."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @staticmethod
+    def _stamp(db: sqlite3.Connection) -> float:
+        """Now, but later than any conversation's ``updated_at``, so history order is touch order.
+
+        A coarse clock (Windows) or two processes in the same tick would otherwise
+        tie; called inside the write transaction, so it is race-free across processes.
+        """
+        latest = db.execute("SELECT MAX(updated_at) FROM conversations").fetchone()[0]
+        now = time.time()
+        if not isinstance(latest, int | float) or now > latest:  # None, or a damaged value
+            return now
+        return float(latest) + 1e-6
+
+    def _touch(self, db: sqlite3.Connection, conversation_id: int) -> None:
+        """Move the conversation to the top of the history (inside a write transaction)."""
+        db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (self._stamp(db), conversation_id))
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads: faults become StorageError."""
+        with self._lock, translated(self.db_path):
+            yield self._db
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, holding the write lock from the start; faults become StorageError."""
+        with self._lock, translated(self.db_path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # also when COMMIT itself failed
+                    # A failing ROLLBACK (I/O error) must not hide the error that caused it.
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------ conversations
+
+    def create_conversation(
+        self, *, title: str = "", system: str | None = None, settings: dict[str, Any] | None = None
+    ) -> int:
+        """Add an empty conversation and return its id."""
+        with self._write() as db:
+            now = self._stamp(db)
+            cur = db.execute(
+                "INSERT INTO conversations (title, system, settings_json, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (title, system, json.dumps(settings or {}, ensure_ascii=False), now, now),
+            )
+            return int(cast(int, cur.lastrowid))
+
+    def list_conversations(
+        self, *, limit: int = 100, offset: int = 0, search: str | None = None
+    ) -> list[ConversationSummary]:
+        """Conversations, most recently updated first, one page at a time.
+
+        ``search`` matches the title or the text of any message, case-insensitively
+        (ASCII letters; other scripts match exactly).
+        """
+        sql = _SUMMARY_SQL
+        params: dict[str, Any] = {"limit": max(0, limit), "offset": max(0, offset)}
+        if search:
+            sql += _SEARCH_SQL
+            params["pattern"] = _like_pattern(search)
+        sql += " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset"
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
+        out: list[ConversationSummary] = []
+        for row in rows:
+            settings = load_json_dict(row["settings_json"])
+            model = str_or_none(row["last_model"]) or str_or_none(settings.get("model"))
+            fmt = str_or_none(row["last_format"]) or str_or_none(settings.get("format"))
+            out.append(
+                ConversationSummary(
+                    id=row["id"],
+                    title=codec.text(row["title"]),
+                    created_at=codec.timestamp(row["created_at"]),
+                    updated_at=codec.timestamp(row["updated_at"]),
+                    model=clean_line(model, 200) if model else None,
+                    format=clean_line(fmt, 40) if fmt else None,
+                    message_count=row["message_count"],
+                )
+            )
+        return out
+
+    def count_conversations(self, search: str | None = None) -> int:
+        """How many conversations :meth:`list_conversations` would page through."""
+        sql = "SELECT COUNT(*) FROM conversations c"
+        params: dict[str, Any] = {}
+        if search:
+            sql += _SEARCH_SQL
+            params["pattern"] = _like_pattern(search)
+        with self._read() as db:
+            return int(db.execute(sql, params).fetchone()[0])
+
+    def latest_conversation_id(self) -> int | None:
+        """The most recently updated conversation (``ask -c`` continues it), or None."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _conversation_row(self, conversation_id: int) -> sqlite3.Row:
+        row = self._db.execute(
+            "SELECT id, title, system, settings_json FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"no conversation {conversation_id}")
+        return cast(sqlite3.Row, row)
+
+    def load_conversation(self, conversation_id: int) -> Conversation:
+        """The whole conversation. Images come back lazy: ``path`` set, ``data`` empty.
+
+        A message still marked ``"streaming"`` comes back as ``"failed"`` with error
+        ``"interrupted"`` (see the module docstring); the file is not changed.
+
+        Raises:
+            InputError: ``no conversation N``.
+        """
+        with self._read() as db:
+            # One read transaction: a concurrent writer cannot show us half a change.
+            db.execute("BEGIN")
+            try:
+                conv = self._conversation_row(conversation_id)
+                msg_rows = db.execute(
+                    "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
+                ).fetchall()
+                part_rows = db.execute(
+                    "SELECT p.* FROM parts p JOIN messages m ON p.message_id = m.id"
+                    " WHERE m.conversation_id = ? ORDER BY m.seq, p.seq",
+                    (conversation_id,),
+                ).fetchall()
+                chunk_rows = db.execute(
+                    "SELECT k.message_id, k.part_seq, k.text FROM part_chunks k JOIN messages m"
+                    " ON k.message_id = m.id WHERE m.conversation_id = ? ORDER BY k.id",
+                    (conversation_id,),
+                ).fetchall()
+            finally:
+                if db.in_transaction:
+                    db.execute("COMMIT")
+        chunks: dict[tuple[int, int], list[str]] = {}
+        for message_id, part_seq, chunk in chunk_rows:
+            chunks.setdefault((message_id, part_seq), []).append(codec.text(chunk))
+        replies = {row["id"] for row in msg_rows if row["role"] != "user"}
+        parts_by_message: dict[int, list[Part]] = {}
+        for row in part_rows:
+            appended = "".join(chunks.get((row["message_id"], row["seq"]), ()))
+            part = codec.part_from_row(
+                self._images, row, appended=appended, untrusted=row["message_id"] in replies
+            )
+            parts_by_message.setdefault(row["message_id"], []).append(part)
+        messages = [codec.message_from_row(row, parts_by_message.get(row["id"], [])) for row in msg_rows]
+        system = codec.text(conv["system"]) or None
+        return Conversation(messages=messages, system=system, id=conv["id"], title=codec.text(conv["title"]))
+
+    def conversation_settings(self, conversation_id: int) -> dict[str, Any]:
+        """The per-conversation settings dict given at create/update (model, format, …)."""
+        with self._read():
+            row = self._conversation_row(conversation_id)
+        return load_json_dict(row["settings_json"])
+
+    def update_conversation(
+        self,
+        conversation_id: int,
+        *,
+        title: str | None = None,
+        system: str | None | _Unset = UNSET,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Change what is given: ``title``, ``system`` (None removes it), ``settings`` (replaced whole).
+
+        Does not move the conversation up the history list; only new messages do.
+        """
+        assignments: list[str] = []
+        params: list[Any] = []
+        if title is not None:
+            assignments.append("title = ?")
+            params.append(title)
+        if not isinstance(system, _Unset):
+            assignments.append("system = ?")
+            params.append(system)
+        if settings is not None:
+            assignments.append("settings_json = ?")
+            params.append(json.dumps(settings, ensure_ascii=False))
+        with self._write() as db:
+            self._conversation_row(conversation_id)
+            if assignments:
+                db.execute(
+                    f"UPDATE conversations SET {', '.join(assignments)} WHERE id = ?",
+                    (*params, conversation_id),
+                )
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        """Set the title. Raises InputError when the conversation does not exist."""
+        self.update_conversation(conversation_id, title=title)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete the conversation, its messages and its image files. A missing one is no error."""
+        with self._write() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        # Files after the rows: a crash in between leaves unused files, never dangling rows.
+        self._images.delete_conversation(conversation_id)
+
+    # ------------------------------------------------------------ messages
+
+    def add_message(self, conversation_id: int, message: Message) -> int:
+        """Append ``message`` to the conversation and return its id (see :meth:`add_messages`)."""
+        return self.add_messages(conversation_id, [message])[0]
+
+    def add_messages(self, conversation_id: int, messages: list[Message]) -> list[int]:
+        """Append ``messages`` in one transaction and return their ids.
+
+        One transaction keeps a prompt and its reply placeholder together when
+        another process (the app, ``liaobots ask -c``) writes the same conversation.
+        Image bytes not yet on disk are written under ``images_dir/<conversation>/``
+        before the rows that point at them. An image whose file lives elsewhere
+        (an attachment picked from disk, another conversation) is copied in, so
+        the history survives the original being moved or its conversation deleted.
+        Sets each ``message.id``, ``message.created_at`` (when 0) and each image's
+        ``path``; moves the conversation to the top of the history; gives an
+        untitled conversation the first line of the first user text as its title.
+
+        Raises:
+            InputError: ``no conversation N``.
+        """
+        written: list[Path] = []
+        saved: list[tuple[Message, int, list[PartRow]]] = []
+        try:
+            with self._write() as db:
+                conv = self._conversation_row(conversation_id)
+                title = conv["title"]
+                for message in messages:
+                    if not message.created_at:
+                        message.created_at = time.time()
+                    seq = db.execute(
+                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+                        (conversation_id,),
+                    ).fetchone()[0]
+                    cur = db.execute(
+                        "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
+                        " finish_reason, usage_json, sources_json, ended_at, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            conversation_id,
+                            seq,
+                            message.role,
+                            *codec.message_values(message),
+                            message.created_at,
+                        ),
+                    )
+                    message_id = int(cast(int, cur.lastrowid))
+                    rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
+                    _insert_parts(db, message_id, rows)
+                    saved.append((message, message_id, rows))
+                    if not title and message.role == "user":
+                        title = title_from_text(message.text)
+                assignments = "updated_at = ?"
+                params: list[Any] = [self._stamp(db)]
+                if title and title != conv["title"]:
+                    assignments += ", title = ?"
+                    params.append(title)
+                db.execute(f"UPDATE conversations SET {assignments} WHERE id = ?", (*params, conversation_id))
+        except BaseException:
+            ImageFiles.discard(written)
+            raise
+        for message, message_id, rows in saved:
+            message.id = message_id
+            codec.set_paths(self._images, message.parts, rows)
+        return [message_id for _, message_id, _ in saved]
+
+    def update_message(self, message: Message) -> None:
+        """Rewrite a saved message whole: parts, status, error, usage, finish reason, sources, model, end.
+
+        Writes the whole text: while a reply streams, flush it with :meth:`reply_writer`,
+        whose writes grow only with what is new.
+
+        Raises:
+            ValueError: the message was never saved (``id`` is None).
+            InputError: the message no longer exists.
+        """
+        if message.id is None:
+            raise ValueError("update_message needs a saved message (id is None)")
+        message_id = message.id
+        written: list[Path] = []
+        try:
+            with self._write() as db:
+                row = db.execute(
+                    "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
+                ).fetchone()
+                if row is None:
+                    raise InputError(f"no message {message_id}")
+                conversation_id = int(row[0])
+                db.execute(
+                    "UPDATE messages SET model = ?, format = ?, status = ?, error = ?, finish_reason = ?,"
+                    " usage_json = ?, sources_json = ?, ended_at = ? WHERE id = ?",
+                    (*codec.message_values(message), message_id),
+                )
+                rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
+                db.execute("DELETE FROM part_chunks WHERE message_id = ?", (message_id,))
+                db.execute("DELETE FROM parts WHERE message_id = ?", (message_id,))
+                _insert_parts(db, message_id, rows)
+                self._touch(db, conversation_id)
+        except BaseException:
+            ImageFiles.discard(written)
+            raise
+        codec.set_paths(self._images, message.parts, rows)
+
+    def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
+        """Delete ``message_id`` and every later message of the conversation (edit & resend, regenerate).
+
+        Image files stay until the conversation is deleted: edit & resend re-adds the
+        same attachments by path. Nothing happens when the message is not in the
+        conversation.
+        """
+        with self._write() as db:
+            row = db.execute(
+                "SELECT seq FROM messages WHERE id = ? AND conversation_id = ?", (message_id, conversation_id)
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "DELETE FROM messages WHERE conversation_id = ? AND seq >= ?", (conversation_id, row[0])
+                )
+
+    def reply_writer(self, message: Message) -> ReplyWriter:
+        """The writer that flushes saved reply ``message`` while it streams and closes it out.
+
+        Raises:
+            ValueError: the message was never saved (``id`` is None).
+        """
+        if message.id is None:
+            raise ValueError("reply_writer needs a saved message (id is None)")
+        return ReplyWriter(self, message.id)
+
+    def close_out(self, message_id: int, message: Message) -> None:
+        """Write only the final status, error, finish reason and end time of a reply.
+
+        The last resort when the whole reply cannot be written (a full disk): a few
+        bytes in place, so the history does not keep it as "streaming".
+
+        Raises:
+            StorageError: not even that could be written.
+            InputError: the message no longer exists.
+        """
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE messages SET status = ?, error = ?, finish_reason = ?, ended_at = ? WHERE id = ?",
+                (message.status, message.error, message.finish_reason, message.ended_at, message_id),
+            )
+            if cur.rowcount == 0:
+                raise InputError(f"no message {message_id}")
+
+    def save_generated_image(self, conversation_id: int, image: ImagePart) -> ImagePart:
+        """Write a generated image to its file now, as it arrives; returns the part to record.
+
+        The result points at the file (``path``), holds no bytes, and carries the MIME
+        type of the format detected in the bytes, which also chose the extension.
+
+        Raises:
+            UnsafeImage: not a PNG/JPEG/WebP/GIF that decodes, or too many pixels;
+                nothing is written.
+            StorageError: the file could not be written.
+        """
+        with translated(self.db_path):
+            return self._images.save_generated(conversation_id, image)
+
+
+def _insert_parts(db: sqlite3.Connection, message_id: int, rows: list[PartRow]) -> None:
+    db.executemany(
+        "INSERT INTO parts (message_id, seq, kind, text, mime_type, path, generated, provider_data_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(message_id, seq, *row) for seq, row in enumerate(rows)],
+    )
