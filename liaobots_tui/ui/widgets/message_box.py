@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import replace
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -256,7 +257,7 @@ class MessageBox(Vertical):
 
     def set_sources(self, sources: Iterable[Source]) -> None:
         """Show the reply's grounding links (SourcesEvent while streaming)."""
-        self.message.sources = list(sources)
+        self.message = replace(self.message, sources=list(sources))  # the box's own copy, not the caller's
         for widget in self.query_children(SourcesList):
             widget.sources = list(self.message.sources)
 
@@ -494,9 +495,9 @@ class MessageBox(Vertical):
         if message is not None:
             self.message = message
         elif self.message.status == "streaming":
-            self.message.status = "cancelled"
-            self.message.error = "Cancelled"
-            self.message.finish_reason = "cancelled"
+            self.message = replace(
+                self.message, status="cancelled", error="Cancelled", finish_reason="cancelled"
+            )
         self.streaming = False
         if self._thinking is not None:
             self._thinking.settle()
