@@ -148,9 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _temperature(text: str) -> float:
-    value = float(text)  # argparse turns the ValueError into a one-line usage error
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not math.isfinite(value) or not 0 <= value <= 2:
-        raise argparse.ArgumentTypeError(f"temperature must be from 0 to 2, not {text}")
+        raise argparse.ArgumentTypeError(f"temperature must be a number from 0 to 2, not {text!r}")
     return value
 
 
@@ -283,7 +286,7 @@ def _image_options(args: argparse.Namespace, current: ImageOptions, *, want_text
         aspect_ratio=args.aspect_ratio or current.aspect_ratio,
         image_size=args.image_size or current.image_size,
         google_search=True if args.search else current.google_search,
-        want_text=want_text,
+        want_text=want_text and current.want_text,  # only `image --no-text` changes it here
     )
 
 
@@ -415,8 +418,11 @@ async def _turn(
             elif args.cid is not None:
                 await controller.open(args.cid)  # raises InputError for an unknown id
             _apply_flags(controller, args, thinking)
+            # Image options go to image models; to another Gemini model only when asked for in this call
+            # (search grounding, say), never because an image chat once saved them.
+            asked = bool(args.aspect_ratio or args.image_size or args.search)
             turn = controller.send(
-                prompt, attachments, show, stream=not args.no_stream, image_for_any_model=True
+                prompt, attachments, show, stream=not args.no_stream, image_for_any_model=asked
             )
             reply = await turn
 

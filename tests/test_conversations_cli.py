@@ -171,3 +171,23 @@ def test_demo_keeps_its_own_history(
     assert seen["latest"] is None  # the user's last chat is not reopened in the demo
     with Store(paths.db_file(), paths.images_dir()) as real:
         assert [c.title for c in real.list_conversations()] == ["my real chat"]
+
+
+def test_an_image_chat_continued_on_a_text_model_sends_no_image_options(
+    gw: FakeGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run_cli(capsys, "ask", "--json", "-m", "gemini-3-pro-image-preview", "--aspect-ratio", "4:3", "a fox")
+    assert r.code == 0, r.err
+    r = run_cli(capsys, "ask", "--json", "-c", "-m", "gemini-3-pro-preview", "describe it")
+    assert r.code == 0, r.err
+    assert "responseModalities" not in posted(gw)[-1].get("generationConfig", {})
+    # The options stay saved for when the chat goes back to an image model.
+    assert saved_settings(json.loads(r.out)["conversation_id"]).image.aspect_ratio == "4:3"
+
+
+@pytest.mark.parametrize("value", ["hot", "2.5", "nan"])
+def test_bad_temperature_is_one_line_and_exit_2(
+    gw: FakeGateway, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    r = run_cli(capsys, "ask", "--temperature", value, "hello")
+    assert r.code == 2 and r.err.count("\n") == 1 and "temperature must be" in r.err
