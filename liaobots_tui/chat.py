@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from liaobots_tui.api.base import ReplyParser
@@ -199,7 +199,8 @@ class ChatSession:
         # process may have added since.
         position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
         del conversation.messages[position:]
-        yield TurnStarted(conversation_id, user, reply)
+        # Front ends get copies: the reply object stays this service's own while it streams.
+        yield TurnStarted(conversation_id, user, replace(reply))
 
         parser = adapter.new_parser()
         writer = self.store.reply_writer(reply)
@@ -244,7 +245,7 @@ class ChatSession:
         fault = self._finish(writer, reply, parser, images)
         if fault is not None and not reported:
             yield to_event(fault)
-        yield TurnEnded(reply)
+        yield TurnEnded(replace(reply))
 
     @staticmethod
     def _fail(reply: Message, reason: str) -> None:
