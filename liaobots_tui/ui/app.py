@@ -84,6 +84,7 @@ class LiaobotsApp(App[int]):
         self._session_factory: SessionFactory = session_factory or (lambda c, s: ChatSession(c, s))
         self._demo_starter = demo_starter or self._start_demo_gateway
         self._demo_gateway: Any = None
+        self._demo_store: Store | None = None
         self._theme_dirs = list(theme_dirs) if theme_dirs is not None else [
             builtin_themes_dir(), paths.user_themes_dir()
         ]  # fmt: skip
@@ -176,6 +177,8 @@ class LiaobotsApp(App[int]):
             await self.client.aclose()
         if self._demo_gateway is not None:
             self._demo_gateway.stop()
+        if self._demo_store is not None:
+            self._demo_store.close()
 
     async def _start_chat(self) -> None:
         await self._connect()
@@ -204,6 +207,7 @@ class LiaobotsApp(App[int]):
             self.settings.base_urls = urls
             self.settings.auth_code = "demo"
             self.demo = True
+            self._use_demo_history()
         else:
             self.settings.auth_code = result.code
             try:
@@ -216,6 +220,22 @@ class LiaobotsApp(App[int]):
         if isinstance(self.screen, ChatScreen):
             self.screen._update_title()
             self.screen._update_status()
+
+    def _use_demo_history(self) -> None:
+        """The demo chats go into their own history, never into the user's (as with ``liaobots demo``)."""
+        if self._demo_store is not None:
+            return
+        try:
+            self._demo_store = Store(*paths.history_paths(demo=True))
+        except (LiaobotsError, OSError) as exc:
+            self.notify(str(exc), title="Demo history unavailable", severity="error")
+            return
+        self.store, self.demo_data_dir = self._demo_store, paths.demo_dir()
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):  # setup opened from a running chat (ctrl+\)
+                screen.controller.store = self._demo_store
+                self.run_worker(screen.action_new_chat(), group="open")
+                screen.refresh_chats()
 
     def refresh_models(self) -> None:
         self.run_worker(self._refresh_models(), group="models", exclusive=True, exit_on_error=False)

@@ -317,7 +317,7 @@ async def test_first_run_setup_checks_and_saves_the_code(
 
 
 async def test_first_run_setup_offers_the_demo(
-    gateway: FakeGateway, make_app: AppFactory, tmp_path: Path
+    gateway: FakeGateway, make_app: AppFactory, tmp_path: Path, store: Store
 ) -> None:
     started: list[bool] = []
 
@@ -338,6 +338,9 @@ async def test_first_run_setup_offers_the_demo(
         assert app.demo is True
         await send(app, pilot, "demo time")
         assert boxes(app)[1].message.status == "complete"
+        # Its chats go into the demo's own history, not the user's.
+        assert app.store is not store and app.store.db_path.parent == app.demo_data_dir
+        assert app.store.count_conversations() == 1 and store.count_conversations() == 0
     assert not (tmp_path / "config.toml").exists()  # the demo saves nothing
 
 
