@@ -29,7 +29,7 @@ from liaobots_tui.config import Settings, config_file_is_loose, update_setting
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
-from liaobots_tui.ui.commands import ChatCommands, ModelCommands
+from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
@@ -56,7 +56,7 @@ class LiaobotsApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "liaobots"
-    COMMANDS = App.COMMANDS | {ModelCommands, ChatCommands}
+    COMMANDS = App.COMMANDS | {ModelCommands, ThinkingCommands, ChatCommands}
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
 
     def __init__(

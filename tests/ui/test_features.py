@@ -603,3 +603,51 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
             assert action.title in source
         await pilot.press("escape")
         assert isinstance(app.screen, ChatScreen)
+
+
+async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFactory, store: Store) -> None:
+    from liaobots_tui.api.messages import Thinking
+
+    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Thinking: high")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert chat(app).request_options().thinking == Thinking(effort="high")
+        assert chat(app).status.thinking == "high"
+
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, ChatSettingsModal)
+        field = app.screen.query_one("#thinking", Input)
+        assert field.value == "high"
+        field.value = "lots"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatSettingsModal)  # refused in place, with the reason
+        assert "thinking must be" in str(app.screen.query_one("#settings-error").render()).lower()
+        field.value = "6000"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert chat(app).request_options().thinking == Thinking(budget=6000)
+        await send(app, pilot, "think")
+    cid = store.latest_conversation_id()
+    assert cid is not None and store.conversation_settings(cid)["thinking"] == {"budget": 6000}
+
+
+async def test_a_hand_picked_format_goes_back_to_auto_for_an_image_model(
+    make_app: AppFactory, store: Store
+) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        chat(app).select_model("claude-sonnet-4-6", "openai")
+        assert chat(app).status.format == "openai"
+        chat(app).select_model("gemini-3-pro-image-preview", "openai")  # the picker keeps the old choice
+        assert chat(app).format is None and chat(app).status.format == "gemini (auto)"
+        await pilot.pause()
+        assert any("back to auto" in n.message for n in app._notifications), [
+            n.message for n in app._notifications
+        ]

@@ -6,7 +6,8 @@ goes out in, what is saved, how a streaming reply is stopped when the user
 starts a new chat, opens or deletes one. This screen asks it to act, shows what
 it refuses as a toast, and lets :class:`~liaobots_tui.ui.turn_view.TurnView`
 draw the turn's events. Actions on the shown messages (copy, export, select)
-come from :class:`~liaobots_tui.ui.screens.message_actions.MessageActions`.
+come from :class:`~liaobots_tui.ui.screens.message_actions.MessageActions`, the widgets by
+name and the switching between chats from :class:`~liaobots_tui.ui.screens.chat_base.ChatScreenBase`.
 """
 
 from __future__ import annotations
