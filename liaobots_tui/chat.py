@@ -199,14 +199,15 @@ class ChatSession:
         # process may have added since.
         position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
         del conversation.messages[position:]
-        # Front ends get copies: the reply object stays this service's own while it streams.
-        yield TurnStarted(conversation_id, user, replace(reply))
 
         parser = adapter.new_parser()
         writer = self.store.reply_writer(reply)
         images: list[Part] = []  # what each generated image became: its saved file, or a note
         last_flush = self._clock()
         try:
+            # Inside the try: a consumer that stops right after the start still ends the reply as
+            # cancelled. Front ends get copies: the reply object stays this service's own.
+            yield TurnStarted(conversation_id, user, replace(reply))
             async for event in self.client.stream_reply(adapter, conversation, options, parser):
                 if type(event) is TextDelta:  # the hot path: nothing to record
                     pass

@@ -162,6 +162,21 @@ async def test_switching_mid_stream_keeps_the_partial_reply_as_cancelled(
             store.load_conversation(cid)
 
 
+async def test_switching_before_the_turn_started_still_ends_its_reply(
+    store: Store, client: GatewayClient
+) -> None:
+    controller = controller_for(store, ChatSession(client, store))
+    listener = Recorder()
+    controller.send("hello", listener=listener)
+    cid = controller.conversation_id
+    assert cid is not None
+    await controller.new_chat()  # the turn's task has not run yet
+    (ended,) = listener.ended()
+    assert ended.status == "cancelled"
+    # Not left "streaming" (which a later read would show as interrupted): ended as cancelled.
+    assert [m.status for m in store.load_conversation(cid).messages] == ["complete", "cancelled"]
+
+
 async def test_cancel_then_send_again(store: Store, held: HeldSession, gw: FakeGateway) -> None:
     controller = controller_for(store, held)
     controller.send("first")

@@ -100,6 +100,10 @@ class ConversationController:
         #: The conversation as stored, oldest first; the streaming reply is last while a turn runs.
         self.messages: list[Message] = []
         self._task: Turn | None = None
+        #: The running turn reported TurnStarted (it may be cancelled from then on).
+        self._started = False
+        #: A cancel asked for before that: done as soon as the turn starts.
+        self._cancel_pending = False
 
     # ------------------------------------------------------------------ state
 
@@ -125,15 +129,23 @@ class ConversationController:
     async def cancel(self) -> None:
         """Stop the streaming turn and wait until its partial reply is saved as cancelled."""
         task = self._task
-        if task is not None and not task.done():
-            task.cancel()
+        if self.request_cancel():
+            assert task is not None
             await asyncio.wait([task])
 
     def request_cancel(self) -> bool:
-        """Ask the streaming turn to stop without waiting (Esc); True when one was running."""
+        """Ask the streaming turn to stop without waiting (Esc); True when one was running.
+
+        A turn is stopped only once the chat service has reported its start: cancelled
+        any earlier, the service's stream would never run, and the reply it saved as
+        "streaming" would never be ended. Until then the request is remembered.
+        """
         if self._task is None or self._task.done():
             return False
-        self._task.cancel()
+        if self._started:
+            self._task.cancel()
+        else:
+            self._cancel_pending = True
         return True
 
     async def new_chat(self) -> None:
@@ -298,6 +310,7 @@ class ConversationController:
 
     def _start(self, events: AsyncIterator[ChatEvent], listener: TurnListener, keep: list[Message]) -> Turn:
         self.messages = list(keep)
+        self._started = self._cancel_pending = False
         task: Turn = asyncio.create_task(self._run(events, listener))
         self._task = task
         return task
@@ -323,6 +336,10 @@ class ConversationController:
                     except Exception:
                         listener_failed = True
                         raise
+                    if started is not None and not self._started:
+                        self._started = True
+                        if self._cancel_pending and self._task is not None:
+                            self._task.cancel()  # asked before the start: stop at the next await
                     now = time.monotonic()
                     if now - last_yield > YIELD_EVERY:
                         await asyncio.sleep(0)
