@@ -18,7 +18,7 @@ from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from liaobots_tui.ui.screens.setup import SetupScreen
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import chat, send, settle
+from tests.ui.driving import chat, send, settle, until
 
 pytestmark = pytest.mark.ui
 
@@ -396,7 +396,7 @@ async def test_thinking_toggle_asks_for_thinking_in_every_format(
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("alt+t")
-        assert chat(app).status.thinking == "on"
+        await until(pilot, lambda: chat(app).status.thinking == "on")
         for model, fmt in (("gpt-5.4", "openai"), ("claude-sonnet-4-6", "anthropic"),
                            ("gpt-5.4", "responses"), ("gemini-3-pro-preview", "gemini")):  # fmt: skip
             chat(app).select_model(model, fmt)  # type: ignore[arg-type]
@@ -412,7 +412,7 @@ async def test_thinking_toggle_asks_for_thinking_in_every_format(
             reply = boxes(app)[-1]
             assert reply.message.status == "complete" and reply.message.reasoning, fmt
         await pilot.press("alt+t")
-        assert chat(app).status.thinking == ""
+        await until(pilot, lambda: chat(app).status.thinking == "")
         await send(app, pilot, "no thinking now")
         body = [r.json for r in gateway.requests if r.json is not None and r.method == "POST"][-1]
         assert "thinkingConfig" not in body.get("generationConfig", {})

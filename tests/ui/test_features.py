@@ -606,6 +606,8 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
 
 
 async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFactory, store: Store) -> None:
+    from textual.command import CommandList
+
     from liaobots_tui.api.messages import Thinking
 
     app, _ = scripted_app(make_app, store, [TextDelta("ok")])
@@ -613,9 +615,16 @@ async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFa
         await settle(app, pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"Thinking: high")
-        await pilot.pause()
+
+        def offered() -> bool:  # the search runs in the background: Enter must wait for its hit
+            hits = app.screen.query(CommandList)
+            if not hits or not hits.first().option_count:
+                return False
+            return "Thinking: high" in str(hits.first().get_option_at_index(0).prompt)
+
+        await until(pilot, offered)
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: chat(app).status.thinking == "high")
         assert chat(app).request_options().thinking == Thinking(effort="high")
         assert chat(app).status.thinking == "high"
 
@@ -625,13 +634,13 @@ async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFa
         assert field.value == "high"
         field.value = "lots"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, ChatSettingsModal)  # refused in place, with the reason
-        assert "thinking must be" in str(app.screen.query_one("#settings-error").render()).lower()
+        error = app.screen.query_one("#settings-error")
+        await until(pilot, lambda: "thinking must be" in str(error.render()).lower())
+        modal = app.screen
+        assert app.screen is modal  # refused in place, with the reason
         field.value = "6000"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert chat(app).request_options().thinking == Thinking(budget=6000)
+        await until(pilot, lambda: chat(app).request_options().thinking == Thinking(budget=6000))
         await send(app, pilot, "think")
     cid = store.latest_conversation_id()
     assert cid is not None and store.conversation_settings(cid)["thinking"] == {"budget": 6000}
@@ -647,7 +656,4 @@ async def test_a_hand_picked_format_goes_back_to_auto_for_an_image_model(
         assert chat(app).status.format == "openai"
         chat(app).select_model("gemini-3-pro-image-preview", "openai")  # the picker keeps the old choice
         assert chat(app).format is None and chat(app).status.format == "gemini (auto)"
-        await pilot.pause()
-        assert any("back to auto" in n.message for n in app._notifications), [
-            n.message for n in app._notifications
-        ]
+        await until(pilot, lambda: any("back to auto" in n.message for n in app._notifications))
