@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import os
@@ -139,8 +140,7 @@ class BenchApp(App[None]):
                 path = self.out_dir / f"image-{index}.png"
                 path.write_bytes(part.data)
                 png_bytes = len(part.data)
-                part.path = str(path)
-                part.data = b""
+                part = dataclasses.replace(part, path=str(path), data=b"")  # parts are values
                 await self.query_one("#log").mount(ImagePreview(part, "unicode"))
         if part is None:
             raise SystemExit(f"no image in the reply: {parser.parts()!r}")

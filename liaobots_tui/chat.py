@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from liaobots_tui.api.base import ReplyParser
 from liaobots_tui.api.http_errors import to_event
@@ -65,6 +66,39 @@ class TurnEnded:
 
 
 ChatEvent = StreamEvent | TurnStarted | TurnEnded
+
+
+class ChatBackend(Protocol):
+    """What the conversation controller needs from the chat service (:class:`ChatSession`).
+
+    Each method saves what it must *before* returning the stream (so a turn
+    whose stream is never iterated still has its prompt saved) and raises
+    LiaobotsError for a turn that cannot start.
+    """
+
+    def send(
+        self,
+        conversation_id: int | None,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+        system: str | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    def regenerate(
+        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    def edit(
+        self,
+        conversation_id: int,
+        message_id: int,
+        user: Message,
+        options: RequestOptions,
+        *,
+        format: Format | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
 
 
 class ChatSession:
@@ -165,17 +199,15 @@ class ChatSession:
         # process may have added since.
         position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
         del conversation.messages[position:]
-        self.store.update_conversation(
-            conversation_id, settings={**self.store.conversation_settings(conversation_id),
-                                       "model": options.model, "format": fmt}
-        )  # fmt: skip
-        yield TurnStarted(conversation_id, user, reply)
 
         parser = adapter.new_parser()
         writer = self.store.reply_writer(reply)
         images: list[Part] = []  # what each generated image became: its saved file, or a note
         last_flush = self._clock()
         try:
+            # Inside the try: a consumer that stops right after the start still ends the reply as
+            # cancelled. Front ends get copies: the reply object stays this service's own.
+            yield TurnStarted(conversation_id, user, replace(reply))
             async for event in self.client.stream_reply(adapter, conversation, options, parser):
                 if type(event) is TextDelta:  # the hot path: nothing to record
                     pass
@@ -214,7 +246,7 @@ class ChatSession:
         fault = self._finish(writer, reply, parser, images)
         if fault is not None and not reported:
             yield to_event(fault)
-        yield TurnEnded(reply)
+        yield TurnEnded(replace(reply))
 
     @staticmethod
     def _fail(reply: Message, reason: str) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import shutil
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
 from liaobots_tui import __version__, paths
 from liaobots_tui.api.messages import (
@@ -28,17 +30,19 @@ from liaobots_tui.api.messages import (
     ImageOptions,
     Message,
     ReasoningDelta,
-    RequestOptions,
     RetryEvent,
     TextDelta,
-    TextPart,
+    Thinking,
     format_for_model,
-    is_image_model,
+    parse_thinking,
 )
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
+
+if TYPE_CHECKING:
+    from liaobots_tui.conversations import ConversationController
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Streamed text is flushed at most this often (s): live to the eye, without a syscall per delta.
@@ -97,9 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cont.add_argument("--cid", type=int, metavar="ID", help="continue conversation ID")
     ask.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="also save generated images here")
-    ask.add_argument("--temperature", type=float, metavar="T")
+    ask.add_argument("--temperature", type=_temperature, metavar="T", help="0 to 2; saved for the chat")
     ask.add_argument("--show-thinking", action="store_true", help="print reasoning to stderr")
-    ask.add_argument("--thinking", action="store_true", help="ask the model to think (where supported)")
+    ask.add_argument(
+        "--thinking", nargs="?", const="on", metavar="LEVEL",
+        help="ask the model to think: on, low, medium, high, a token budget (>= 1024) or off; "
+        "saved for the chat (default: the chat's own setting)",
+    )  # fmt: skip
     _add_image_options(ask)
     ask.set_defaults(no_text=False)
 
@@ -112,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     # `image` is an `ask` turn without the chat options: give them their neutral values.
     image.set_defaults(
         system=None, format=None, temperature=None, cid=None, cont=False,
-        no_stream=False, show_thinking=False, thinking=False,
+        no_stream=False, show_thinking=False, thinking=None,
     )  # fmt: skip
     _add_image_options(image)
 
@@ -138,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", parents=[common], help="open the app against the built-in fake gateway")
     return parser
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"temperature must be a number from 0 to 2, not {text!r}")
+    return value
 
 
 def _add_image_options(p: argparse.ArgumentParser) -> None:
@@ -259,27 +277,80 @@ def _read_prompt(prompt: str | None) -> str:
         ) from None
 
 
-def _image_options(args: argparse.Namespace, model: str, *, want_text: bool = True) -> ImageOptions | None:
-    wanted = args.aspect_ratio or args.image_size or args.search
+def _image_options(args: argparse.Namespace, current: ImageOptions, *, want_text: bool) -> ImageOptions:
+    """The chat's image options with the ones given on the command line applied."""
     if args.image_size:
         args.image_size = args.image_size.upper()  # the API wants "2K"; "2k" is what people type
     if args.aspect_ratio and args.aspect_ratio not in ASPECT_RATIOS:
         raise InputError(f"invalid aspect ratio {args.aspect_ratio!r}; use one of {' '.join(ASPECT_RATIOS)}")
     if args.image_size and args.image_size not in IMAGE_SIZES:
         raise InputError(f"invalid image size {args.image_size!r}; use one of {' '.join(IMAGE_SIZES)}")
-    if not wanted and not is_image_model(model):
-        return None
-    return ImageOptions(args.aspect_ratio, args.image_size, bool(args.search), want_text)
+    return replace(
+        current,
+        aspect_ratio=args.aspect_ratio or current.aspect_ratio,
+        image_size=args.image_size or current.image_size,
+        google_search=True if args.search else current.google_search,
+        want_text=want_text and current.want_text,  # only `image --no-text` changes it here
+    )
+
+
+def _thinking_arg(args: argparse.Namespace) -> Thinking | None | Literal["keep"]:
+    """``--thinking [VALUE]``: keep the chat's own when absent.
+
+    A bare ``--thinking`` followed by the prompt makes argparse take the prompt as
+    the value; when that value is no thinking level and no prompt was given, it
+    is the prompt.
+    """
+    value = args.thinking
+    if value is None:
+        return "keep"
+    try:
+        return parse_thinking(value)
+    except ValueError as exc:
+        if args.prompt is None:
+            args.prompt = value
+            return parse_thinking("on")
+        raise InputError(str(exc)) from None
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    thinking = _thinking_arg(args)
     return await _turn(args, settings, prompt=_read_prompt(args.prompt), json_out=args.json,
-                       image_dir=args.output_dir)  # fmt: skip
+                       image_dir=args.output_dir, thinking=thinking)  # fmt: skip
 
 
 async def _image(args: argparse.Namespace, settings: Settings) -> int:
     return await _turn(args, settings, prompt=args.prompt, json_out=False,
-                       image_dir=args.output_dir or Path.cwd(), images_to_stdout=True)  # fmt: skip
+                       image_dir=args.output_dir or Path.cwd(), images_to_stdout=True,
+                       thinking="keep")  # fmt: skip
+
+
+def _apply_flags(
+    controller: ConversationController,
+    args: argparse.Namespace,
+    thinking: Thinking | None | Literal["keep"],
+) -> None:
+    """Flags given on the command line become the chat's settings, as the same change in the app would.
+
+    A model given without ``--format`` goes back to auto (the format follows the
+    model); ``--format`` alone keeps the chat's model.
+    """
+    current = controller.settings
+    fmt = next((f for f in FORMATS if f == args.format), None)
+    if args.model or args.format:
+        notice = controller.choose_model(args.model or current.model, fmt)
+        if notice:
+            _err(notice)
+    updated = controller.settings
+    if args.system is not None:
+        updated = replace(updated, system=args.system)
+    if args.temperature is not None:
+        updated = replace(updated, temperature=args.temperature)
+    if thinking != "keep":
+        updated = replace(updated, thinking=thinking)
+    updated = replace(updated, image=_image_options(args, updated.image, want_text=not args.no_text))
+    if updated != controller.settings:
+        controller.update(updated)
 
 
 async def _turn(
@@ -289,10 +360,12 @@ async def _turn(
     prompt: str,
     json_out: bool,
     image_dir: Path | None,
+    thinking: Thinking | None | Literal["keep"],
     images_to_stdout: bool = False,
 ) -> int:
     from liaobots_tui.api.transport import GatewayClient, Timeouts
-    from liaobots_tui.chat import ChatSession, TurnEnded, TurnStarted
+    from liaobots_tui.chat import ChatEvent, ChatSession
+    from liaobots_tui.conversations import ConversationController, defaults_from
     from liaobots_tui.store import Store
 
     if args.format and args.format not in FORMATS:
@@ -303,77 +376,64 @@ async def _turn(
     if not prompt.strip() and not attachments:
         raise InputError("the prompt is empty")
 
-    with Store(paths.db_file(), paths.images_dir()) as store:
-        conversation_id: int | None = None
-        if args.cont:
-            conversation_id = store.latest_conversation_id()
-            if conversation_id is None:
-                raise InputError("there is no conversation to continue yet")
-        elif args.cid is not None:
-            store.load_conversation(args.cid)  # raises InputError for an unknown id
-            conversation_id = args.cid
-        previous = store.conversation_settings(conversation_id) if conversation_id is not None else {}
-        model = args.model or previous.get("model") or settings.model
-        fmt = args.format or (None if args.model else previous.get("format")) or settings.format
-        fmt = fmt or format_for_model(model)
-        options = RequestOptions(
-            model=model,
-            stream=not args.no_stream,
-            temperature=args.temperature if args.temperature is not None else settings.temperature,
-            image=_image_options(args, model, want_text=not args.no_text),
-            thinking=bool(args.thinking),
-        )
-        user = Message("user", parts=[TextPart(prompt)] if prompt.strip() else [])
-        user.parts.extend(attachments)
-        system = args.system if args.system is not None else (settings.system_prompt or None)
-        if conversation_id is not None and args.system is None:
-            system = None  # keep the conversation's own system prompt
+    timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
+    out = sys.stdout
+    printed_text = False
+    last_flush = 0.0
+    saved: list[str] = []
+    error: ErrorEvent | None = None
 
-        timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
-        out = sys.stdout
-        printed_text = False
-        last_flush = 0.0
-        saved: list[str] = []
-        reply: Message | None = None
-        error: ErrorEvent | None = None
+    async def show(event: ChatEvent) -> None:
+        nonlocal printed_text, last_flush, error
+        if isinstance(event, TextDelta):
+            if not json_out:
+                out.write(event.text)
+                printed_text = printed_text or bool(event.text)
+                now = time.monotonic()
+                if now - last_flush >= FLUSH_EVERY:
+                    out.flush()
+                    last_flush = now
+        elif isinstance(event, ReasoningDelta):
+            if args.show_thinking:
+                sys.stderr.write(event.text)
+                sys.stderr.flush()
+        elif isinstance(event, ImageEvent) and event.image.path:
+            saved.append(_export_image(Path(event.image.path), image_dir))
+            if not json_out:
+                (out if images_to_stdout else sys.stderr).write(f"{saved[-1]}\n")
+        elif isinstance(event, RetryEvent):
+            _err(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
+        elif isinstance(event, ErrorEvent):
+            error = event
+        elif isinstance(event, FinishEvent) and event.reason not in ("stop", "tool") and not json_out:
+            _err(f"reply ended: {event.reason}" + (f" ({event.raw})" if event.raw else ""))
+
+    with Store(paths.db_file(), paths.images_dir()) as store:
         async with GatewayClient(settings.base_urls, settings.auth_code, timeouts=timeouts) as client:
             session = ChatSession(client, store)
-            async for event in session.send(conversation_id, user, options, format=fmt, system=system):  # type: ignore[arg-type]
-                if isinstance(event, TextDelta):
-                    if not json_out:
-                        out.write(event.text)
-                        printed_text = printed_text or bool(event.text)
-                        now = time.monotonic()
-                        if now - last_flush >= FLUSH_EVERY:
-                            out.flush()
-                            last_flush = now
-                elif isinstance(event, ReasoningDelta):
-                    if args.show_thinking:
-                        sys.stderr.write(event.text)
-                        sys.stderr.flush()
-                elif isinstance(event, ImageEvent) and event.image.path:
-                    saved.append(_export_image(Path(event.image.path), image_dir))
-                    if not json_out:
-                        (out if images_to_stdout else sys.stderr).write(f"{saved[-1]}\n")
-                elif isinstance(event, RetryEvent):
-                    _err(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
-                elif isinstance(event, ErrorEvent):
-                    error = event
-                elif isinstance(event, TurnStarted):
-                    conversation_id = event.conversation_id
-                elif isinstance(event, TurnEnded):
-                    reply = event.reply
-                elif isinstance(event, FinishEvent) and event.reason not in ("stop", "tool") and not json_out:
-                    _err(
-                        f"reply ended: {event.reason} ({event.raw})"
-                        if event.raw
-                        else f"reply ended: {event.reason}"
-                    )
+            controller = ConversationController(
+                store, lambda: session, defaults_from(settings), client=lambda: client
+            )
+            if args.cont:
+                latest = store.latest_conversation_id()
+                if latest is None:
+                    raise InputError("there is no conversation to continue yet")
+                await controller.open(latest)
+            elif args.cid is not None:
+                await controller.open(args.cid)  # raises InputError for an unknown id
+            _apply_flags(controller, args, thinking)
+            # Image options go to image models; to another Gemini model only when asked for in this call
+            # (search grounding, say), never because an image chat once saved them.
+            asked = bool(args.aspect_ratio or args.image_size or args.search)
+            turn = controller.send(
+                prompt, attachments, show, stream=not args.no_stream, image_for_any_model=asked
+            )
+            reply = await turn
 
     if printed_text:
         out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
     if json_out and reply is not None:
-        _print_json(out, reply, saved, conversation_id, fmt)
+        _print_json(out, reply, saved, controller.conversation_id, controller.settings.format)
     out.flush()
     if error is not None:
         _err(error.one_line())

@@ -98,6 +98,18 @@ def images_dir() -> Path:
     return data_dir() / "images"
 
 
+def demo_dir() -> Path:
+    """Everything ``liaobots demo`` saves: its own history and images, apart from the user's."""
+    return data_dir() / "demo"
+
+
+def history_paths(*, demo: bool = False) -> tuple[Path, Path]:
+    """The history database and the images directory: the user's, or the demo's own."""
+    if demo:
+        return demo_dir() / DB_FILE_NAME, demo_dir() / "images"
+    return db_file(), images_dir()
+
+
 def user_themes_dir() -> Path:
     """The user's own ``*.toml`` themes, loaded next to the built-in ones."""
     return config_dir() / "themes"

@@ -34,7 +34,8 @@ def imported_roots(path: Path) -> set[str]:
 
 def test_there_are_headless_modules() -> None:
     names = {module_name(p) for p in headless_files()}
-    assert {"liaobots_tui.api.messages", "liaobots_tui.chat", "liaobots_tui.store"} <= names
+    headless = {"api.messages", "chat", "conversations", "store"}
+    assert {f"liaobots_tui.{name}" for name in headless} <= names
 
 
 def test_no_headless_source_imports_textual_or_rich() -> None:

@@ -251,7 +251,8 @@ class TestImages:
         message = user("look", part)
         mid = store.add_message(cid, message)
         expected = images / str(cid) / f"{mid}-1.png"
-        assert part.path == str(expected)
+        # Parts are values: the saved message holds a new part pointing at the file.
+        assert part.path is None and message.images[0].path == str(expected)
         assert expected.read_bytes() == PNG
         assert raw(store.db_path, "SELECT path FROM parts WHERE kind = 'image'") == [(f"{cid}/{mid}-1.png",)]
         loaded = store.load_conversation(cid).messages[0].images[0]
@@ -267,8 +268,9 @@ class TestImages:
             ImagePart(b"<html><script>alert(1)</script>", mime_type="text/html"),
             ImagePart(image_bytes("BMP"), mime_type="image/bmp"),
         ]
-        mid = store.add_message(cid, Message(role="user", parts=list(parts)))
-        assert [Path(p.path or "").name for p in parts] == [
+        message = Message(role="user", parts=list(parts))
+        mid = store.add_message(cid, message)
+        assert [Path(p.path or "").name for p in message.images] == [
             f"{mid}-0.webp",
             f"{mid}-1.gif",
             f"{mid}-2.jpg",
@@ -281,9 +283,9 @@ class TestImages:
         original.parent.mkdir()
         original.write_bytes(PNG)
         cid = store.create_conversation()
-        part = ImagePart(b"", path=str(original))
-        mid = store.add_message(cid, user("see", part))
-        assert part.path == str(images / str(cid) / f"{mid}-1.png")
+        message = user("see", ImagePart(b"", path=str(original)))
+        mid = store.add_message(cid, message)
+        assert message.images[0].path == str(images / str(cid) / f"{mid}-1.png")
         original.unlink()
         assert store.load_conversation(cid).messages[0].images[0].load() == PNG
 
@@ -312,11 +314,11 @@ class TestImages:
     def test_image_from_another_conversation_is_copied(self, store: Store, images: Path) -> None:
         a = store.create_conversation()
         b = store.create_conversation()
-        part = ImagePart(PNG)
-        store.add_message(a, user("x", part))
-        reused = ImagePart(b"", path=part.path)
-        mid = store.add_message(b, user("again", reused))
-        assert reused.path == str(images / str(b) / f"{mid}-1.png")
+        first = user("x", ImagePart(PNG))
+        store.add_message(a, first)
+        again = user("again", ImagePart(b"", path=first.images[0].path))
+        mid = store.add_message(b, again)
+        assert again.images[0].path == str(images / str(b) / f"{mid}-1.png")
         store.delete_conversation(a)
         assert store.load_conversation(b).messages[0].images[0].load() == PNG
 

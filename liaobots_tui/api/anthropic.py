@@ -54,6 +54,7 @@ from liaobots_tui.api.messages import (
     StreamEvent,
     TextDelta,
     TextPart,
+    Thinking,
     Usage,
     UsageEvent,
 )
@@ -94,16 +95,35 @@ def _model_version(model: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2) or 0)
 
 
-def thinking_config(model: str, max_tokens: int) -> dict[str, Any] | None:
-    """The ``thinking`` value for ``model``, or None when thinking cannot fit in ``max_tokens``."""
+def thinking_config(model: str, max_tokens: int, thinking: Thinking | None = None) -> dict[str, Any] | None:
+    """The ``thinking`` value for ``model``, or None when thinking cannot fit in ``max_tokens``.
+
+    Older models take ``enabled`` with ``budget_tokens``: the budget asked for, or
+    a share of ``max_tokens`` by effort (low a quarter, medium half, high three
+    quarters). From 4.6 on the documented way is ``adaptive``, with the effort
+    sent as ``output_config.effort`` (see :func:`effort_config`).
+    """
     version = _model_version(model)
     if version is None or version >= (4, 6):
         # Unknown names are assumed current: adaptive is the documented way from 4.6 on.
         return {"type": "adaptive"}
-    budget = max(_MIN_THINKING_BUDGET, max_tokens // 2)
+    wanted = thinking or Thinking()
+    if wanted.budget is not None:
+        budget = wanted.budget
+    else:
+        share = {"low": 4, "medium": 2, "high": 4 / 3}[wanted.effort or "medium"]
+        budget = int(max_tokens / share)
+    budget = max(_MIN_THINKING_BUDGET, budget)
     if budget >= max_tokens:
         return None
     return {"type": "enabled", "budget_tokens": budget}
+
+
+def effort_config(thinking_value: dict[str, Any], thinking: Thinking) -> dict[str, Any] | None:
+    """``output_config`` carrying the effort, for adaptive thinking (budgets are not taken there)."""
+    if thinking_value.get("type") != "adaptive" or (thinking.effort is None and thinking.budget is None):
+        return None  # "on" without a level: the model's own default
+    return {"effort": thinking.effort_level()}
 
 
 def _user_blocks(message: Message) -> list[dict[str, Any]]:
@@ -163,6 +183,9 @@ class AnthropicAdapter(Adapter):
 
     def build_request(self, conversation: Conversation, options: RequestOptions) -> HttpRequest:
         max_tokens = options.max_tokens or DEFAULT_MAX_TOKENS
+        if options.thinking is not None and options.thinking.budget and options.max_tokens is None:
+            # A budget asked for by hand must fit: leave the answer room after the thinking.
+            max_tokens = max(max_tokens, options.thinking.budget + DEFAULT_MAX_TOKENS // 2)
         body: dict[str, Any] = {
             "model": options.model,
             "max_tokens": max_tokens,
@@ -170,9 +193,11 @@ class AnthropicAdapter(Adapter):
         }
         if conversation.system:
             body["system"] = conversation.system
-        thinking = thinking_config(options.model, max_tokens) if options.thinking else None
-        if thinking is not None:
+        thinking = thinking_config(options.model, max_tokens, options.thinking) if options.thinking else None
+        if thinking is not None and options.thinking is not None:
             body["thinking"] = thinking
+            if effort := effort_config(thinking, options.thinking):
+                body["output_config"] = effort
         elif options.temperature is not None:
             body["temperature"] = options.temperature
         if options.stream:

@@ -79,6 +79,7 @@ from liaobots_tui.api.messages import (
     StreamEvent,
     TextDelta,
     TextPart,
+    Thinking,
     Usage,
     UsageEvent,
     is_image_model,
@@ -213,14 +214,36 @@ def _image_output(options: RequestOptions) -> ImageOptions | None:
     return None
 
 
+#: Gemini 2.x takes only budgets: the token counts an effort stands for there.
+_EFFORT_BUDGETS = {"low": 1024, "medium": 8192, "high": 24576}
+
+
+def thinking_config(thinking: Thinking, model: str = "") -> dict[str, Any]:
+    """``thinkingConfig``: a budget as ``thinkingBudget``, an effort as ``thinkingLevel``.
+
+    Never both: the API rejects a request that sets the two together. Gemini 2.x
+    knows no levels, so there an effort becomes its budget. Plain "on" only asks
+    for the thoughts to be included, at the model's own default depth.
+    """
+    config: dict[str, Any] = {"includeThoughts": True}
+    if thinking.budget is not None:
+        config["thinkingBudget"] = thinking.budget
+    elif thinking.effort is not None:
+        if model.lower().rsplit("/", 1)[-1].startswith("gemini-2"):
+            config["thinkingBudget"] = _EFFORT_BUDGETS[thinking.effort]
+        else:
+            config["thinkingLevel"] = thinking.effort.upper()
+    return config
+
+
 def generation_config(options: RequestOptions) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if options.temperature is not None:
         config["temperature"] = options.temperature
     if options.max_tokens is not None:
         config["maxOutputTokens"] = options.max_tokens
-    if options.thinking:
-        config["thinkingConfig"] = {"includeThoughts": True}
+    if options.thinking is not None:
+        config["thinkingConfig"] = thinking_config(options.thinking, options.model)
     image = _image_output(options)
     if image is not None:
         config["responseModalities"] = ["TEXT", "IMAGE"] if image.want_text else ["IMAGE"]

@@ -5,7 +5,7 @@ Request: the whole history every time (stateless). The system prompt is the firs
 data URL; a text-only message is sent as a plain string. Assistant turns go back
 as text only: reasoning cannot be replayed in this format, and an image made by
 another format (a Gemini picture) cannot sit in an assistant message, so it
-becomes the note ``[image]``.
+becomes the note ``[image]``. Thinking asked for is sent as ``reasoning_effort``.
 
 Reply (SSE ``data:`` chunks, or one ``chat.completion`` body) → events:
 
@@ -135,6 +135,8 @@ class OpenAIChatAdapter(Adapter):
             body["stream_options"] = {"include_usage": True}
         if options.temperature is not None:
             body["temperature"] = options.temperature
+        if options.thinking is not None:
+            body["reasoning_effort"] = options.thinking.effort_level()
         if options.max_tokens is not None:
             # Reasoning models reject the legacy max_tokens with 400 unsupported_parameter.
             body["max_completion_tokens"] = options.max_tokens

@@ -149,8 +149,11 @@ class ResponsesAdapter(Adapter):
             body["temperature"] = options.temperature
         if options.max_tokens is not None:
             body["max_output_tokens"] = options.max_tokens
-        if options.thinking:
-            body["reasoning"] = {"summary": "auto"}
+        if options.thinking is not None:
+            reasoning: dict[str, Any] = {"summary": "auto"}
+            if options.thinking.effort is not None or options.thinking.budget is not None:
+                reasoning["effort"] = options.thinking.effort_level()
+            body["reasoning"] = reasoning
             body["include"] = ["reasoning.encrypted_content"]
         return HttpRequest(path="/v1/responses", json=body, stream=options.stream)
 

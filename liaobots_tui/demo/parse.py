@@ -230,8 +230,9 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         input_images=images,
         max_tokens=limit,
         reasons=info.always_reasons,
-        # Only DeepSeek-style backends return their reasoning in this format (reasoning_content).
-        show_reasoning=model.startswith("deepseek-r"),
+        # DeepSeek-style backends return their reasoning here (reasoning_content), as do gateways
+        # that relay a reasoning model's summary when reasoning_effort is asked for.
+        show_reasoning=model.startswith("deepseek-r") or body.get("reasoning_effort") is not None,
         include_usage=bool(options.get("include_usage")),
         obfuscation=options.get("include_obfuscation", True) is not False,
         body=body,

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import math
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -145,11 +146,14 @@ def part_row(
     return (part.kind, part.text, None, None, 0, pd)
 
 
-def set_paths(images: ImageFiles, parts: list[Part], rows: list[PartRow]) -> None:
-    """Point each image part at the file its row records."""
-    for part, row in zip(parts, rows, strict=True):
-        if isinstance(part, ImagePart) and row[3] is not None:
-            part.path = str(images.resolve(row[3]))
+def set_paths(images: ImageFiles, parts: list[Part], rows: list[PartRow]) -> list[Part]:
+    """The parts with each image pointing at the file its row records (parts are values: new ones)."""
+    return [
+        replace(part, path=str(images.resolve(row[3])))
+        if isinstance(part, ImagePart) and row[3] is not None
+        else part
+        for part, row in zip(parts, rows, strict=True)
+    ]
 
 
 def part_from_row(

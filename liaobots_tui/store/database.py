@@ -409,7 +409,7 @@ class Store:
             raise
         for message, message_id, rows in saved:
             message.id = message_id
-            codec.set_paths(self._images, message.parts, rows)
+            message.parts = codec.set_paths(self._images, message.parts, rows)
         return [message_id for _, message_id, _ in saved]
 
     def update_message(self, message: Message) -> None:
@@ -447,7 +447,7 @@ class Store:
         except BaseException:
             ImageFiles.discard(written)
             raise
-        codec.set_paths(self._images, message.parts, rows)
+        message.parts = codec.set_paths(self._images, message.parts, rows)
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
         """Delete ``message_id`` and every later message of the conversation (edit & resend, regenerate).

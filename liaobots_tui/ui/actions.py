@@ -3,7 +3,7 @@
 Keeping them in one table is what guarantees that every action is both in the
 palette (ctrl+p) and behind a key listed in the footer or the F1 help. Keys are
 chosen to survive tmux and SSH: ctrl+letters the TextArea does not take
-(textual.md §5), F-keys terminals do not reserve, and Escape. ctrl+b is left
+(Textual's TextArea binds most of the rest), F-keys terminals do not reserve, and Escape. ctrl+b is left
 alone because it is tmux's prefix.
 """
 
@@ -82,8 +82,8 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ),
     ChatAction(
         "chat_settings",
-        "System prompt and temperature",
-        "Edit this conversation's system prompt and temperature.",
+        "System prompt, temperature, thinking",
+        "Edit this conversation's system prompt, temperature and thinking (off, a level or a budget).",
         "ctrl+t",
     ),
     ChatAction("export", "Export to Markdown", "Save the conversation as a Markdown file.", "ctrl+s"),
@@ -105,6 +105,13 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         "Refresh credits",
         "Fetch the balance and the cost of the last replies again.",
         "alt+r",
+    ),
+    ChatAction(
+        "toggle_thinking",
+        "Toggle thinking",
+        "Ask this chat's model to think, shown above the reply, or stop asking (ctrl+t sets a level).",
+        "alt+t",
+        short="Think",
     ),
     ChatAction(
         "usage_history",

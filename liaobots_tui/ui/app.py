@@ -9,10 +9,10 @@ gated fake chat service.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -23,48 +23,18 @@ from textual.theme import Theme
 
 from liaobots_tui import paths
 from liaobots_tui.api.account import Credits, fetch_credits
-from liaobots_tui.api.messages import Format, Message, RequestOptions
 from liaobots_tui.api.models import BUILTIN_MODELS, list_models, load_cached_models, save_cached_models
 from liaobots_tui.api.sanitize import clean_line, clean_text, cut_scrubbed, scrub_secret
 from liaobots_tui.api.transport import DomainMemory, GatewayClient, Timeouts
-from liaobots_tui.chat import ChatEvent, ChatSession
+from liaobots_tui.chat import ChatBackend, ChatSession
 from liaobots_tui.config import Settings, config_permission_warnings, update_setting
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
-from liaobots_tui.ui.commands import ChatCommands, ModelCommands
+from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
-
-
-class ChatBackend(Protocol):
-    """What the chat screen needs from the chat service (``liaobots_tui.chat.ChatSession``)."""
-
-    def send(
-        self,
-        conversation_id: int | None,
-        user: Message,
-        options: RequestOptions,
-        *,
-        format: Format | None = None,
-        system: str | None = None,
-    ) -> AsyncIterator[ChatEvent]: ...
-
-    def regenerate(
-        self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
-    ) -> AsyncIterator[ChatEvent]: ...
-
-    def edit(
-        self,
-        conversation_id: int,
-        message_id: int,
-        user: Message,
-        options: RequestOptions,
-        *,
-        format: Format | None = None,
-    ) -> AsyncIterator[ChatEvent]: ...
-
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
 SessionFactory = Callable[[GatewayClient, Store], ChatBackend]
@@ -90,7 +60,7 @@ class LiaobotsApp(App[int]):
     #: Longest toast text; an error body can be megabytes and a toast is a glance.
     TOAST_CHARS = 1000
     TITLE = "liaobots"
-    COMMANDS = App.COMMANDS | {ModelCommands, ChatCommands}
+    COMMANDS = App.COMMANDS | {ModelCommands, ThinkingCommands, ChatCommands}
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
 
     def __init__(
@@ -118,6 +88,7 @@ class LiaobotsApp(App[int]):
         self._session_factory: SessionFactory = session_factory or (lambda c, s: ChatSession(c, s))
         self._demo_starter = demo_starter or self._start_demo_gateway
         self._demo_gateway: Any = None
+        self._demo_store: Store | None = None
         self._theme_dirs = list(theme_dirs) if theme_dirs is not None else [
             builtin_themes_dir(), paths.user_themes_dir()
         ]  # fmt: skip
@@ -129,6 +100,8 @@ class LiaobotsApp(App[int]):
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
         self.theme_problems: list[str] = []
+        #: Where ``liaobots demo`` keeps its own history (shown on screen); None otherwise.
+        self.demo_data_dir: Path | None = None
 
     def notify(
         self,
@@ -231,6 +204,8 @@ class LiaobotsApp(App[int]):
             await self.client.aclose()
         if self._demo_gateway is not None:
             self._demo_gateway.stop()
+        if self._demo_store is not None:
+            self._demo_store.close()
 
     async def _start_chat(self) -> None:
         await self._connect()
@@ -259,6 +234,7 @@ class LiaobotsApp(App[int]):
             self.settings.base_urls = urls
             self.settings.auth_code = "demo"
             self.demo = True
+            self._use_demo_history()
         else:
             self.settings.auth_code = result.code
             try:
@@ -271,6 +247,22 @@ class LiaobotsApp(App[int]):
         if isinstance(self.screen, ChatScreen):
             self.screen._update_title()
             self.screen._update_status()
+
+    def _use_demo_history(self) -> None:
+        """The demo chats go into their own history, never into the user's (as with ``liaobots demo``)."""
+        if self._demo_store is not None:
+            return
+        try:
+            self._demo_store = Store(*paths.history_paths(demo=True))
+        except (LiaobotsError, OSError) as exc:
+            self.notify(str(exc), title="Demo history unavailable", severity="error")
+            return
+        self.store, self.demo_data_dir = self._demo_store, paths.demo_dir()
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):  # setup opened from a running chat (ctrl+\)
+                screen.controller.store = self._demo_store
+                self.run_worker(screen.action_new_chat(), group="open")
+                screen.refresh_chats()
 
     def refresh_models(self) -> None:
         self.run_worker(self._refresh_models(), group="models", exclusive=True, exit_on_error=False)
@@ -348,12 +340,15 @@ def run_app(settings: Settings, *, demo_gateway_urls: list[str] | None = None) -
 
     # Before App.run(): textual-image probes the terminal on import (mode "off" skips it).
     load_image_support(settings.image_mode)
-    with Store(paths.db_file(), paths.images_dir()) as store:
+    # The demo keeps its own history: a demo prompt must never land in the user's real chats.
+    with Store(*paths.history_paths(demo=demo_gateway_urls is not None)) as store:
         app = LiaobotsApp(
             settings,
             store=store,
             demo=demo_gateway_urls is not None,
             models_cache=paths.cache_dir() / "models.json",
         )
+        if demo_gateway_urls is not None:
+            app.demo_data_dir = paths.demo_dir()
         result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,8 +1,8 @@
-"""Command palette providers for dynamic lists: models and saved chats.
+"""Command palette providers for dynamic lists: models, thinking levels and saved chats.
 
 The static actions come from ``actions.CHAT_ACTIONS`` through
-``LiaobotsApp.get_system_commands``; these two add "Model: …" and "Open chat: …"
-entries, searchable like everything else in the palette.
+``LiaobotsApp.get_system_commands``; these add "Model: …", "Thinking: …" and
+"Open chat: …" entries, searchable like everything else in the palette.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from liaobots_tui.api.messages import EFFORTS, parse_thinking
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.plain import highlighted, markup_escaped, plain_line
 
@@ -53,6 +54,38 @@ class ModelCommands(Provider):
         for model in app.models[:10]:
             yield DiscoveryHit(plain_line(f"Model: {model}"), partial(screen.select_model, model),
                                help="Use this model for the next message")  # fmt: skip
+
+
+#: The thinking choices the palette offers (a token budget is set in the chat settings, ctrl+t).
+THINKING_CHOICES: tuple[tuple[str, str], ...] = (
+    ("off", "Do not ask the model to think"),
+    ("on", "Ask the model to think, at its own default depth"),
+    *((effort, f"Ask the model to think, {effort} effort") for effort in EFFORTS),
+)
+
+
+class ThinkingCommands(Provider):
+    """``Thinking: high``: how hard this chat's model is asked to think (saved with the chat)."""
+
+    async def search(self, query: str) -> Hits:
+        screen = _chat_screen(self)
+        if screen is None:
+            return
+        matcher = self.matcher(query)
+        for value, help_text in THINKING_CHOICES:
+            text = f"Thinking: {value}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(screen.set_thinking, parse_thinking(value)),
+                          help=help_text)  # fmt: skip
+
+    async def discover(self) -> Hits:
+        screen = _chat_screen(self)
+        if screen is None:
+            return
+        for value, help_text in THINKING_CHOICES:
+            yield DiscoveryHit(f"Thinking: {value}", partial(screen.set_thinking, parse_thinking(value)),
+                               help=help_text)  # fmt: skip
 
 
 class ChatCommands(Provider):

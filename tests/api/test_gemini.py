@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -449,9 +450,8 @@ def test_round_trip_resends_the_model_turn_verbatim(tmp_path: Path) -> None:
     # As the chat layer does: the image goes to a file and the part keeps only its path.
     image = parts[2]
     assert isinstance(image, ImagePart)
-    image.path = str(tmp_path / "fox.png")
-    Path(image.path).write_bytes(image.data)
-    image.data = b""
+    (tmp_path / "fox.png").write_bytes(image.data)
+    parts[2] = dataclasses.replace(image, path=str(tmp_path / "fox.png"), data=b"")  # parts are values
     conversation = Conversation(
         [
             Message("user", [TextPart("A watercolor fox on a hill")]),

@@ -114,6 +114,7 @@ def test_request_options_non_stream() -> None:
         "stream": False,
         "temperature": 0.0,
         "max_completion_tokens": 256,
+        "reasoning_effort": "medium",  # thinking asked for: the effort is how this format says it
         "messages": [{"role": "user", "content": "Hi"}],
     }
 

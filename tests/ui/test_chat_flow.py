@@ -18,7 +18,7 @@ from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from liaobots_tui.ui.screens.setup import SetupScreen
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import chat, send
+from tests.ui.driving import chat, send, settle, until
 
 pytestmark = pytest.mark.ui
 
@@ -317,7 +317,7 @@ async def test_first_run_setup_checks_and_saves_the_code(
 
 
 async def test_first_run_setup_offers_the_demo(
-    gateway: FakeGateway, make_app: AppFactory, tmp_path: Path
+    gateway: FakeGateway, make_app: AppFactory, tmp_path: Path, store: Store
 ) -> None:
     started: list[bool] = []
 
@@ -338,4 +338,83 @@ async def test_first_run_setup_offers_the_demo(
         assert app.demo is True
         await send(app, pilot, "demo time")
         assert boxes(app)[1].message.status == "complete"
+        # Its chats go into the demo's own history, not the user's.
+        assert app.store is not store and app.store.db_path.parent == app.demo_data_dir
+        assert app.store.count_conversations() == 1 and store.count_conversations() == 0
     assert not (tmp_path / "config.toml").exists()  # the demo saves nothing
+
+
+@pytest.mark.parametrize("switch", ["new chat", "open another", "delete this one"])
+async def test_switching_chats_while_a_reply_streams_keeps_it_as_cancelled(
+    gateway: FakeGateway, make_app: AppFactory, store: Store, observed: object, switch: str
+) -> None:
+    from liaobots_tui.api.messages import Message, TextPart
+    from liaobots_tui.ui.widgets.conversation_list import ConversationList
+
+    other = store.create_conversation(title="Other chat")
+    store.add_message(other, Message("user", [TextPart("an older question")]))
+    factory, sessions = observed()  # type: ignore[operator]
+    gateway.faults.stall_after = 3
+    app = make_app(demo_settings(gateway), session_factory=factory, open_latest=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        chat(app).prompt.load_text("tell me a story")
+        await pilot.press("enter")
+        await asyncio.wait_for(sessions[0].first_text.wait(), 10)
+        streaming_id = chat(app).conversation_id
+        assert streaming_id is not None and chat(app).streaming
+        gateway.faults.stall_after = None  # (the next prompt's reply arrives whole)
+        if switch == "new chat":
+            await pilot.press("ctrl+n")
+        elif switch == "open another":
+            chat(app).chats.post_message(ConversationList.Opened(other))
+        else:
+            chat(app).action_delete_conversation()
+            await pilot.pause()
+            await pilot.press("y")
+        await settle(app, pilot)
+
+        assert app.is_running and isinstance(app.screen, ChatScreen)  # no WorkerCancelled exit
+        assert not chat(app).streaming and chat(app).status.streaming is False
+        expected = other if switch == "open another" else None
+        assert chat(app).conversation_id == expected
+        assert [b.message.text for b in boxes(app)] == (["an older question"] if expected else [])
+        # The app still works: the next prompt streams a reply.
+        await send(app, pilot, "and now?")
+        assert boxes(app)[-1].message.status == "complete"
+
+    if switch == "delete this one":  # (its id may be given again to the chat started after it)
+        assert "tell me a story" not in [c.title for c in store.list_conversations()]
+    else:
+        saved = store.load_conversation(streaming_id).messages[1]
+        assert saved.status == "cancelled" and saved.text
+        assert gateway.reply_text_for("gpt-5.4", "tell me a story").startswith(saved.text)
+
+
+async def test_thinking_toggle_asks_for_thinking_in_every_format(
+    gateway: FakeGateway, make_app: AppFactory, store: Store
+) -> None:
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("alt+t")
+        await until(pilot, lambda: chat(app).status.thinking == "on")
+        for model, fmt in (("gpt-5.4", "openai"), ("claude-sonnet-4-6", "anthropic"),
+                           ("gpt-5.4", "responses"), ("gemini-3-pro-preview", "gemini")):  # fmt: skip
+            chat(app).select_model(model, fmt)  # type: ignore[arg-type]
+            await send(app, pilot, f"think in {fmt}")
+            body = [r.json for r in gateway.requests if r.json is not None and r.method == "POST"][-1]
+            field, wanted = {
+                "openai": ("reasoning_effort", "medium"),
+                "anthropic": ("thinking", {"type": "adaptive"}),
+                "responses": ("reasoning", {"summary": "auto"}),
+                "gemini": ("generationConfig", {"thinkingConfig": {"includeThoughts": True}}),
+            }[fmt]
+            assert body[field] == wanted, body
+            reply = boxes(app)[-1]
+            assert reply.message.status == "complete" and reply.message.reasoning, fmt
+        await pilot.press("alt+t")
+        await until(pilot, lambda: chat(app).status.thinking == "")
+        await send(app, pilot, "no thinking now")
+        body = [r.json for r in gateway.requests if r.json is not None and r.method == "POST"][-1]
+        assert "thinkingConfig" not in body.get("generationConfig", {})
+    cid = store.latest_conversation_id()
+    assert cid is not None and store.conversation_settings(cid)["thinking"] is None

@@ -109,7 +109,7 @@ async def test_status_shows_tokens_and_elapsed_while_streaming(make_app: AppFact
         await pilot.press("enter")
         await session.reached_gate.wait()
         await pilot.pause()
-        chat(app)._tick()
+        chat(app).turn.tick()
         assert status.streaming and status.tokens == 100 and status.estimated
         assert "~100 tok" in str(status.render())
         gate.set()
@@ -607,3 +607,57 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
             assert action.title in source
         await pilot.press("escape")
         assert isinstance(app.screen, ChatScreen)
+
+
+async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFactory, store: Store) -> None:
+    from textual.command import CommandList
+
+    from liaobots_tui.api.messages import Thinking
+
+    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Thinking: high")
+
+        def offered() -> bool:  # the search runs in the background: Enter must wait for its hit
+            hits = app.screen.query(CommandList)
+            if not hits or not hits.first().option_count:
+                return False
+            return "Thinking: high" in str(hits.first().get_option_at_index(0).prompt)
+
+        await until(pilot, offered)
+        await pilot.press("enter")
+        await until(pilot, lambda: chat(app).status.thinking == "high")
+        assert chat(app).request_options().thinking == Thinking(effort="high")
+        assert chat(app).status.thinking == "high"
+
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, ChatSettingsModal)
+        field = app.screen.query_one("#thinking", Input)
+        assert field.value == "high"
+        field.value = "lots"
+        await pilot.press("ctrl+s")
+        error = app.screen.query_one("#settings-error")
+        await until(pilot, lambda: "thinking must be" in str(error.render()).lower())
+        modal = app.screen
+        assert app.screen is modal  # refused in place, with the reason
+        field.value = "6000"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: chat(app).request_options().thinking == Thinking(budget=6000))
+        await send(app, pilot, "think")
+    cid = store.latest_conversation_id()
+    assert cid is not None and store.conversation_settings(cid)["thinking"] == {"budget": 6000}
+
+
+async def test_a_hand_picked_format_goes_back_to_auto_for_an_image_model(
+    make_app: AppFactory, store: Store
+) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        chat(app).select_model("claude-sonnet-4-6", "openai")
+        assert chat(app).status.format == "openai"
+        chat(app).select_model("gemini-3-pro-image-preview", "openai")  # the picker keeps the old choice
+        assert chat(app).format is None and chat(app).status.format == "gemini (auto)"
+        await until(pilot, lambda: any("back to auto" in n.message for n in app._notifications))

@@ -1,4 +1,4 @@
-"""ChatSettingsModal: the conversation's system prompt and temperature."""
+"""ChatSettingsModal: the conversation's system prompt, temperature and thinking."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
+from liaobots_tui.api.messages import Thinking, parse_thinking
+
 
 @dataclass(frozen=True)
 class ChatSettings:
     system: str
     temperature: float | None
+    thinking: Thinking | None = None
 
 
 def parse_temperature(text: str) -> float | None:
@@ -46,14 +49,15 @@ class ChatSettingsModal(ModalScreen[ChatSettings | None]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, system: str, temperature: float | None) -> None:
+    def __init__(self, system: str, temperature: float | None, thinking: Thinking | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.system = system
         self.temperature = temperature
+        self.thinking = thinking
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog settings-dialog"):
-            yield Static(Content("System prompt and temperature"), classes="dialog-title")
+            yield Static(Content("System prompt, temperature and thinking"), classes="dialog-title")
             yield Static(Content("System prompt (applies to this conversation):"), classes="dialog-text")
             yield TextArea(self.system, id="system-prompt", soft_wrap=True, show_line_numbers=False)
             with Horizontal(id="temperature-row"):
@@ -62,6 +66,13 @@ class ChatSettingsModal(ModalScreen[ChatSettings | None]):
                     "" if self.temperature is None else f"{self.temperature:g}",
                     placeholder="model default",
                     id="temperature",
+                )
+            with Horizontal(id="thinking-row"):
+                yield Static(Content("Thinking:"), id="thinking-label")
+                yield Input(
+                    "" if self.thinking is None else self.thinking.label().removesuffix(" tokens"),
+                    placeholder="off · on · low · medium · high · token budget",
+                    id="thinking",
                 )
             yield Static("", id="settings-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
@@ -77,16 +88,19 @@ class ChatSettingsModal(ModalScreen[ChatSettings | None]):
 
     def action_save(self) -> None:
         error = self.query_one("#settings-error", Static)
+        field = "#temperature"
         try:
-            temperature = parse_temperature(self.query_one("#temperature", Input).value)
+            temperature = parse_temperature(self.query_one(field, Input).value)
+            field = "#thinking"
+            thinking = parse_thinking(self.query_one(field, Input).value or "off")
         except ValueError as exc:
-            error.update(str(exc))
+            error.update(str(exc)[:1].upper() + str(exc)[1:])
             error.display = True
-            self.query_one("#temperature", Input).focus()
+            self.query_one(field, Input).focus()
             return
-        self.dismiss(ChatSettings(self.query_one("#system-prompt", TextArea).text, temperature))
+        self.dismiss(ChatSettings(self.query_one("#system-prompt", TextArea).text, temperature, thinking))
 
-    @on(Input.Submitted, "#temperature")
+    @on(Input.Submitted, "#temperature, #thinking")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_save()

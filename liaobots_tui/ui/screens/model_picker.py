@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from liaobots_tui.api.messages import FORMATS, Format, format_for_model, is_image_model
+from liaobots_tui.ui.plain import highlighted, plain_line
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,11 @@ def filter_models(models: list[str], query: str) -> list[tuple[str, Content]]:
     """Models matching ``query`` (best first) with the matched letters highlighted."""
     query = query.strip()
     if not query:
-        return [(m, Content(m)) for m in models]
+        return [(m, plain_line(m)) for m in models]
     matcher = Matcher(query)
     scored = [(matcher.match(m), m) for m in models]
     hits = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])
-    return [(m, matcher.highlight(m)) for _, m in hits]
+    return [(m, highlighted(matcher, m)) for _, m in hits]
 
 
 class ModelPickerModal(ModalScreen[ModelChoice | None]):

@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Input, Static
 from liaobots_tui.api.account import Credits
 from liaobots_tui.config import auth_code_problem
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.ui.plain import plain
 
 INTRO = (
     "Welcome to liaobots.\n\n"
@@ -77,7 +78,7 @@ class SetupScreen(Screen[SetupResult | None]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#setup-status", Static)
-        status.update(text)
+        status.update(plain(text))
         status.set_class(error, "-error")
         status.display = bool(text)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -138,8 +139,6 @@ class CreditsPanel(Vertical, can_focus=True):
         self._records: dict[int | str, UsageRecord] = {}
         self._conversation: list[Message] = []
         self._last_reply: Message | None = None
-        #: When each reply of this session finished (id(message) → Unix s); others use created_at.
-        self._ends: dict[int, float] = {}
         self.last_cost: ReplyCost | None = None
         self.conversation_cost: ReplyCost | None = None
 
@@ -168,8 +167,15 @@ class CreditsPanel(Vertical, can_focus=True):
         self.refresh_credits()
 
     def reply_finished(self, reply: Message, conversation: Sequence[Message]) -> Worker[None]:
-        """A reply ended: note when, show its estimated cost at once, then refresh for the exact one."""
-        self._ends[id(reply)] = self._clock()
+        """A reply ended: show its estimated cost at once, then refresh for the exact one.
+
+        Replies are matched to usage records by their ``ended_at`` (saved with
+        them); a reply without one is taken to have ended now.
+        """
+        if reply.ended_at is None:
+            stamped = replace(reply, ended_at=self._clock())
+            conversation = [stamped if m is reply else m for m in conversation]
+            reply = stamped
         self._set_conversation(conversation, reply)
         return self.refresh_credits()
 
@@ -232,33 +238,30 @@ class CreditsPanel(Vertical, can_focus=True):
 
     # ------------------------------------------------------------------ costs
 
-    def _end_of(self, message: Message) -> float:
-        return self._ends.get(id(message), message.created_at)
+    @staticmethod
+    def _end_of(message: Message) -> float:
+        return message.ended_at if message.ended_at is not None else message.created_at
 
     def _set_conversation(self, conversation: Sequence[Message], last: Message | None) -> None:
         self._conversation = list(conversation)
         self._last_reply = last
-        alive = {id(m) for m in self._conversation}
-        if last is not None:
-            alive.add(id(last))
-        self._ends = {k: v for k, v in self._ends.items() if k in alive}
         self._recompute_costs()
 
     def _recompute_costs(self) -> None:
         records = sorted(self._records.values(), key=lambda r: r.create_time)
         taken: set[int | str] = set()
-        costs: dict[int, ReplyCost | None] = {}
         replies = [m for m in self._conversation if m.role == "assistant"]
-        if self._last_reply is not None and all(m is not self._last_reply for m in replies):
-            replies.append(self._last_reply)
+        in_chat = len(replies)
+        last = self._last_reply
+        if last is not None and last not in replies:
+            replies.append(last)  # a reply shown on its own (not in the conversation passed)
+        costs: list[ReplyCost | None] = [None] * len(replies)
         # Oldest first (see reply_cost): a late record must not be stolen by the newest reply.
-        for m in sorted(replies, key=self._end_of):
-            costs[id(m)] = reply_cost(
-                records, m, self._end_of(m), tolerance_s=self.MATCH_TOLERANCE, taken=taken
-            )
-        self.last_cost = costs.get(id(self._last_reply)) if self._last_reply is not None else None
-        in_chat = [costs[id(m)] for m in self._conversation if m.role == "assistant"]
-        self.conversation_cost = sum_costs(in_chat)
+        for i in sorted(range(len(replies)), key=lambda i: self._end_of(replies[i])):
+            m = replies[i]
+            costs[i] = reply_cost(records, m, self._end_of(m), tolerance_s=self.MATCH_TOLERANCE, taken=taken)
+        self.last_cost = costs[replies.index(last)] if last is not None else None
+        self.conversation_cost = sum_costs(costs[:in_chat])
         if self.children:  # composed (is_mounted is False until on_mount returns)
             self._show_costs()
 

@@ -16,6 +16,7 @@ terminal-safe (see :mod:`liaobots_tui.ui.plain`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -143,7 +144,7 @@ class MessageBox(Vertical):
 
     def set_sources(self, sources: Iterable[Source]) -> None:
         """Show the reply's grounding links (SourcesEvent while streaming)."""
-        self.message.sources = list(sources)
+        self.message = replace(self.message, sources=list(sources))  # the box's own copy, not the caller's
         for widget in self.query_children(SourcesList):
             widget.sources = list(self.message.sources)
 
@@ -293,9 +294,9 @@ class MessageBox(Vertical):
         if message is not None:
             self.message = message
         elif self.message.status == "streaming":
-            self.message.status = "cancelled"
-            self.message.error = "Cancelled"
-            self.message.finish_reason = "cancelled"
+            self.message = replace(
+                self.message, status="cancelled", error="Cancelled", finish_reason="cancelled"
+            )
         self.streaming = False
         if self._thinking is not None:
             self._thinking.settle()

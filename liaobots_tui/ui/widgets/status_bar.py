@@ -1,4 +1,4 @@
-"""StatusBar: model, format and active domain; while streaming, tokens so far and elapsed time.
+"""StatusBar: model, format, thinking and active domain; while streaming, tokens so far and elapsed time.
 
 The model id, the domain and the retry notice come from the gateway: they are shown
 as plain, terminal-safe single lines (see :mod:`liaobots_tui.ui.plain`).
@@ -27,6 +27,8 @@ class StatusBar(Static):
     model: reactive[str] = reactive("")
     format: reactive[str] = reactive("")
     domain: reactive[str] = reactive("")
+    #: How thinking is asked for ("on", "high", "8000 tokens"); "" when off.
+    thinking: reactive[str] = reactive("")
     streaming: reactive[bool] = reactive(False)
     tokens: reactive[int] = reactive(0)
     #: True while ``tokens`` is an estimate from the characters received (no usage report yet).
@@ -40,6 +42,8 @@ class StatusBar(Static):
             Content(" · "),
             Content(clean_line(self.format, 40) or "auto"),
         ]
+        if self.thinking:
+            parts += [Content(" · "), Content.styled(f"thinking {self.thinking}", "$accent")]
         if self.domain:
             parts += [Content(" · "), Content.styled(clean_line(self.domain, 80), "dim")]
         if self.streaming:
