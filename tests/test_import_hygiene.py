@@ -1,4 +1,4 @@
-"""The layering holds: import-linter's contracts (pyproject.toml) and the headless layers never loading textual or rich.
+"""The layering holds: the import-linter contracts, and headless modules never load textual or rich.
 
 The contracts are checked statically by ``lint-imports``; the runtime checks below catch what a static
 graph cannot see (an import done by a dependency, a module loaded through importlib).
