@@ -18,7 +18,7 @@ from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from liaobots_tui.ui.screens.setup import SetupScreen
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import chat, send
+from tests.ui.driving import chat, send, type_text
 
 pytestmark = pytest.mark.ui
 
@@ -64,7 +64,7 @@ async def test_switch_model_mid_conversation(
         await send(app, pilot, "first question")
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, ModelPickerModal)
-        await pilot.press(*"sonnet")
+        await type_text(pilot, "sonnet")
         await pilot.press("enter")
         await pilot.pause()
         screen = chat(app)
@@ -293,7 +293,7 @@ async def test_first_run_setup_checks_and_saves_the_code(
         assert isinstance(app.screen, SetupScreen)
         field = app.screen.query_one("#auth-code", Input)
         assert field.password is True
-        await pilot.press(*"wrong-code")
+        await type_text(pilot, "wrong-code")
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
