@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from liaobots_tui.api.messages import Format, Message, RequestOptions, TextDelta
-from liaobots_tui.api.transport import GatewayClient, reset_domain_memory
+from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatEvent, ChatSession
 from liaobots_tui.config import Settings
 from liaobots_tui.demo.gateway import FakeGateway
@@ -31,10 +31,9 @@ SIZE = (110, 36)
 
 @pytest.fixture
 def gateway() -> Iterator[FakeGateway]:
-    reset_domain_memory()
+    """A fake gateway with two domains on ports the OS picks (domain memory: the autouse fixture)."""
     with FakeGateway("demo", domains=2) as gw:
         yield gw
-    reset_domain_memory()
 
 
 @pytest.fixture
