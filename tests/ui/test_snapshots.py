@@ -74,8 +74,9 @@ def _snapshot_client(base_urls: Any, auth_code: str) -> GatewayClient:
 async def _quiet(pilot: Any) -> None:
     app = pilot.app
     await settle(app, pilot)
-    for area in app.screen.query("TextArea"):
-        area.cursor_blink = False
+    # A blinking cursor is in either phase when the picture is taken: hold it on.
+    for field in app.screen.query("TextArea, Input"):
+        field.cursor_blink = False
     await pilot.pause()
 
 
