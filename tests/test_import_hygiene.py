@@ -98,11 +98,15 @@ def test_the_layering_contracts_are_kept() -> None:
 
 
 def planted_copy(tmp_path: Path, plants: dict[str, str]) -> Path:
-    """A copy of the project whose modules get ``plants`` (relative path -> source line) appended."""
+    """A copy of the project with a source line appended to some modules (``plants``: module -> line).
+
+    A module is planted in its package's ``__init__.py`` or in its ``.py`` file, created if missing.
+    """
     shutil.copy(PROJECT / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copytree(PACKAGE, tmp_path / "liaobots_tui", ignore=shutil.ignore_patterns("__pycache__"))
-    for relative, line in plants.items():
-        target = tmp_path / "liaobots_tui" / relative
+    for module, line in plants.items():
+        base = tmp_path.joinpath(*module.split("."))
+        target = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
         with target.open("a", encoding="utf-8") as out:
             out.write(f"\n{line}\n")
     return tmp_path
@@ -112,7 +116,7 @@ def test_a_controller_module_that_keeps_to_its_layer_passes(tmp_path: Path) -> N
     # `conversations` is an optional layer: the contract must hold with and without it.
     project = planted_copy(
         tmp_path,
-        {"conversations.py": "from liaobots_tui import chat, store\nfrom liaobots_tui.api import messages"},
+        {"liaobots_tui.conversations": "from liaobots_tui import api, chat, store"},
     )
     result = lint_imports(project)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -122,12 +126,12 @@ def test_each_contract_catches_its_violation(tmp_path: Path) -> None:
     project = planted_copy(
         tmp_path,
         {
-            "conversations.py": "from liaobots_tui.ui import app",
-            "store.py": "import textual",
-            "usage_stats.py": "import rich",
-            "config.py": "from liaobots_tui.ui import themes",
-            "api/account.py": "from liaobots_tui import config",
-            "chat.py": "from liaobots_tui import conversations",
+            "liaobots_tui.conversations": "from liaobots_tui.ui import app",
+            "liaobots_tui.store": "import textual",
+            "liaobots_tui.usage_stats": "import rich",
+            "liaobots_tui.config": "from liaobots_tui.ui import themes",
+            "liaobots_tui.api.account": "from liaobots_tui import config",
+            "liaobots_tui.chat": "from liaobots_tui import conversations",
         },
     )
     result = lint_imports(project)
