@@ -595,7 +595,9 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
-        source = app.screen.query_one("Markdown").source  # type: ignore[attr-defined]
+        help_text = app.screen.query_one("Markdown")
+        await until(pilot, lambda: bool(help_text.source), "the help text")  # type: ignore[attr-defined]
+        source = help_text.source  # type: ignore[attr-defined]
         for action in CHAT_ACTIONS:
             assert action.title in source
         await pilot.press("escape")
