@@ -34,10 +34,11 @@ from typing import Any, Self
 
 from liaobots_tui.demo import envelopes
 from liaobots_tui.demo.envelopes import Api, ApiError
-from liaobots_tui.demo.formats import Encoder, Reply, ResponsesEncoder
 from liaobots_tui.demo.ledger import Ledger
-from liaobots_tui.demo.parse import ChatRequest
+from liaobots_tui.demo.openai_responses import ResponsesEncoder
 from liaobots_tui.demo.replies import reply_text
+from liaobots_tui.demo.reply import Encoder, Reply
+from liaobots_tui.demo.request import ChatRequest
 from liaobots_tui.demo.server import DomainServer
 
 __all__ = ["FakeGateway", "Faults", "RecordedRequest", "serve_forever"]

@@ -18,10 +18,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from liaobots_tui.demo import envelopes, parse
+from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.anthropic import parse_anthropic
 from liaobots_tui.demo.envelopes import Api, ApiError
-from liaobots_tui.demo.formats import Encoder, encoder_for, plan_reply
+from liaobots_tui.demo.gemini import parse_gemini
+from liaobots_tui.demo.openai_chat import parse_chat
+from liaobots_tui.demo.openai_responses import parse_responses
+from liaobots_tui.demo.registry import encoder_for
 from liaobots_tui.demo.replies import MODELS
+from liaobots_tui.demo.reply import Encoder, plan_reply
+from liaobots_tui.demo.request import ChatRequest
 
 if TYPE_CHECKING:
     from liaobots_tui.demo.gateway import FakeGateway
@@ -234,22 +240,20 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, self.gateway.ledger.credits_body(query), "openai")
         elif path == "/v1/chat/completions" and method == "POST":
             self._check_bearer(headers)
-            self._chat("openai", raw, lambda body: parse.parse_chat(body))
+            self._chat("openai", raw, parse_chat)
         elif path == "/v1/responses" and method == "POST":
             self._check_bearer(headers)
-            gw = self.gateway
-            self._chat(
-                "openai", raw, lambda body: parse.parse_responses(body, gw._known_responses, gw._known_items)
-            )
+            known_responses, known_items = self.gateway._known_responses, self.gateway._known_items
+            self._chat("openai", raw, lambda body: parse_responses(body, known_responses, known_items))
         elif path == "/v1/messages" and method == "POST":
             self._check_key(headers.get("x-api-key"), "anthropic")
-            self._chat("anthropic", raw, lambda body: parse.parse_anthropic(body, headers))
+            self._chat("anthropic", raw, lambda body: parse_anthropic(body, headers))
         elif path.startswith(_GEMINI_PATH) and ":" in path and method == "POST":
             self._check_key(headers.get("x-goog-api-key") or query.get("key"), "gemini")
             model, _, action = path[len(_GEMINI_PATH) :].rpartition(":")
             if action not in ("generateContent", "streamGenerateContent"):
                 raise envelopes.not_found_path("gemini", method, path)
-            self._chat("gemini", raw, lambda body: parse.parse_gemini(body, model, action, query))
+            self._chat("gemini", raw, lambda body: parse_gemini(body, model, action, query))
         else:
             raise envelopes.not_found_path(api, method, path)
 
@@ -266,7 +270,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ chat
 
-    def _chat(self, api: Api, raw: bytes, parse_body: Callable[[dict[str, Any]], parse.ChatRequest]) -> None:
+    def _chat(self, api: Api, raw: bytes, parse_body: Callable[[dict[str, Any]], ChatRequest]) -> None:
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):

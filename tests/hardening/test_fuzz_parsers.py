@@ -571,8 +571,9 @@ def test_a_chunk_of_the_wrong_json_type_is_a_bad_response(fmt: str, value: str) 
 def _whole_bodies() -> dict[str, tuple[str, Any]]:
     """One non-streaming reply per format (and a Gemini image reply), as the fake gateway answers them."""
     from liaobots_tui.api.messages import Conversation, Message, RequestOptions
-    from liaobots_tui.demo import parse
-    from liaobots_tui.demo.formats import encoder_for, plan_reply
+    from liaobots_tui.demo import anthropic, gemini, openai_chat, openai_responses
+    from liaobots_tui.demo.registry import encoder_for
+    from liaobots_tui.demo.reply import plan_reply
 
     conversation = Conversation([Message("user", [TextPart("Tell me about tables")])])
     out: dict[str, tuple[str, Any]] = {}
@@ -589,13 +590,13 @@ def _whole_bodies() -> dict[str, tuple[str, Any]]:
             .json
         )
         if fmt == "openai":
-            request = parse.parse_chat(body)
+            request = openai_chat.parse_chat(body)
         elif fmt == "anthropic":
-            request = parse.parse_anthropic(body, {"anthropic-version": "2023-06-01"})
+            request = anthropic.parse_anthropic(body, {"anthropic-version": "2023-06-01"})
         elif fmt == "responses":
-            request = parse.parse_responses(body, set(), set())
+            request = openai_responses.parse_responses(body, set(), set())
         else:
-            request = parse.parse_gemini(body, model, "generateContent", {})
+            request = gemini.parse_gemini(body, model, "generateContent", {})
         text = json.dumps(encoder_for(request, plan_reply(request, "fuzz1")).body())
         # The generated picture is ~0.5 MB of base64; a tiny PNG keeps thousands of mutations fast.
         text = re.sub(r'"data": "[A-Za-z0-9+/=]{1000,}"', f'"data": "{PNG_B64.decode()}"', text)

@@ -1,8 +1,8 @@
 """Fixtures for the app's Pilot tests: the fake gateway, a store on tmp_path, app builders.
 
-Waiting is event-driven: tests await the app's workers (``app.workers.wait_for_complete``)
-or an ``asyncio.Event`` set by :class:`ObservedSession` when a given stream event
-passed through, never a sleep.
+Waiting is on conditions: the app being quiet or a condition holding (``tests/ui/driving.py``),
+or an ``asyncio.Event`` set by :class:`ObservedSession` when a given stream event passed
+through, never a sleep.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.notifications import Notification
 
 from liaobots_tui.api.messages import Format, Message, RequestOptions, TextDelta
 from liaobots_tui.api.transport import GatewayClient
@@ -24,13 +25,26 @@ from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import ChatBackend, LiaobotsApp
 from liaobots_tui.ui.themes import builtin_themes_dir
+from tests.ui.driving import HANG_GUARD
 
 #: Every test app uses this size unless it needs another.
 SIZE = (110, 36)
 
 
+@pytest.fixture(autouse=True)
+def notifications_outlive_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Toasts expire by wall-clock time (2-8 s here), and tests assert on ``app._notifications``.
+
+    On a loaded machine the steps before such an assertion can take longer than a toast lives,
+    and the expired notification is gone from the list. Every notification a test raised stays
+    until the test ends; none is added, so the assertions mean what they meant on a fast machine.
+    """
+    monkeypatch.setattr(Notification, "time_left", property(lambda notification: HANG_GUARD))
+
+
 @pytest.fixture
 def gateway() -> Iterator[FakeGateway]:
+    """A fake gateway with two domains on ports the OS picks (domain memory: the autouse fixture)."""
     with FakeGateway("demo", domains=2) as gw:
         yield gw
 

@@ -26,7 +26,7 @@ from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.usage_stats import format_credits
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import chat, send, settle
+from tests.ui.driving import chat, send, settle, until
 
 pytestmark = pytest.mark.ui
 
@@ -110,10 +110,11 @@ async def test_alt_keys_from_a_terminal_reach_their_action_not_the_prompt(
         prompt.load_text("draft")
         assert prompt.has_focus
         app.post_message(events.Key("alt+u", "u"))  # as the driver posts it
-        await settle(app, pilot)
+        # The key reaches the binding only after bubbling up from the prompt: wait for its effect.
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen), "the usage screen")
         assert isinstance(app.screen, UsageScreen)
         await pilot.press("escape")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat screen")
         assert prompt.text == "draft"  # nothing typed into the prompt
 
 

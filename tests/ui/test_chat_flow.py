@@ -18,7 +18,7 @@ from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from liaobots_tui.ui.screens.setup import SetupScreen
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import chat, send, settle, until
+from tests.ui.driving import chat, send, settle, type_text, until
 
 pytestmark = pytest.mark.ui
 
@@ -64,7 +64,7 @@ async def test_switch_model_mid_conversation(
         await send(app, pilot, "first question")
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, ModelPickerModal)
-        await pilot.press(*"sonnet")
+        await type_text(pilot, "sonnet")
         await pilot.press("enter")
         await pilot.pause()
         screen = chat(app)
@@ -95,9 +95,10 @@ async def test_pick_format_explicitly(gateway: FakeGateway, make_app: AppFactory
         await pilot.press("ctrl+o")
         picker = app.screen
         assert isinstance(picker, ModelPickerModal)
+        await until(pilot, lambda: bool(picker.query("#fmt-responses")), "the picker's format switches")
         picker.query_one("#fmt-responses").value = True  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: chat(app).format == "responses", "the format chosen")
         assert chat(app).format == "responses"
         await send(app, pilot, "hi")
         assert boxes(app)[1].message.format == "responses"
@@ -293,7 +294,7 @@ async def test_first_run_setup_checks_and_saves_the_code(
         assert isinstance(app.screen, SetupScreen)
         field = app.screen.query_one("#auth-code", Input)
         assert field.password is True
-        await pilot.press(*"wrong-code")
+        await type_text(pilot, "wrong-code")
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

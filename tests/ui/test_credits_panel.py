@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.pilot import Pilot
 from textual.widgets import ProgressBar, Static
 
 from liaobots_tui.api.account import Credits, UsagePage, UsageRecord, fetch_credits, fetch_usage_page
@@ -30,6 +31,7 @@ from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import NetworkError
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel, age_text
+from tests.ui import driving
 
 pytestmark = pytest.mark.ui
 
@@ -80,10 +82,8 @@ class Clock:
         return self.now
 
 
-async def settle(pilot: object) -> None:
-    app = pilot.app  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
+async def settle(pilot: Pilot[None]) -> None:
+    await driving.settle(pilot.app, pilot)
 
 
 def text_of(app: App[None], selector: str) -> str:

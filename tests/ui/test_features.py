@@ -36,7 +36,7 @@ from tests.ui.conftest import (
     offline_client,
     offline_settings,
 )
-from tests.ui.driving import chat, send, settle, until
+from tests.ui.driving import chat, send, settle, type_text, until
 
 pytestmark = pytest.mark.ui
 
@@ -223,13 +223,12 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
     seed_conversation(store, 100, words=3)
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
         view = chat(app).view
-        # The rest of the last page is mounted after the first paint: wait for it, not for time.
-        await until(pilot, lambda: len(view.boxes()) == 40)
+        earlier = view.query_one("#earlier")
+        # The rest of the last page is mounted after the first paint, then the line is updated.
+        await until(pilot, lambda: "60 earlier messages" in str(earlier.render()), "the first page")
         assert len(view.boxes()) == 40 and view.hidden_count == 60
         assert view.boxes()[-1].message.text.startswith("Message 99:")
-        earlier = view.query_one("#earlier")
         assert earlier.display and "60 earlier messages" in str(earlier.render())
         view.scroll_home(animate=False)  # reaching the top loads the previous page
         await until(pilot, lambda: len(view.boxes()) == 80)
@@ -238,7 +237,7 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
         await pilot.press("ctrl+g")
         view.boxes()[0].select()
         await pilot.press("up")  # moving above the first mounted message loads the rest
-        await settle(app, pilot)
+        await until(pilot, lambda: not earlier.display, "the last page")
         assert len(view.boxes()) == 100 and not earlier.display
 
 
@@ -422,8 +421,7 @@ async def test_search_open_and_new_chat(make_app: AppFactory, store: Store) -> N
         assert len(screen.chats.ids) == 3
         search = screen.query_one("#chat-search", Input)
         search.focus()
-        await pilot.press(*"borrow")
-        await pilot.pause()
+        await type_text(pilot, "borrow")
         assert len(screen.chats.ids) == 1
         await pilot.press("enter")  # to the list
         await pilot.press("enter")  # open it
@@ -444,8 +442,7 @@ async def test_chats_palette_provider_opens_a_conversation(make_app: AppFactory,
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+p")
-        await pilot.press(*"Open chat: Garden")
-        await pilot.pause()
+        await type_text(pilot, "Open chat: Garden")
         await pilot.press("enter")
         await settle(app, pilot)
         assert chat(app).conversation_id == cid
@@ -577,8 +574,7 @@ async def test_every_action_is_in_the_palette_and_runs_from_it(make_app: AppFact
         assert {a.title for a in CHAT_ACTIONS} <= titles
         assert "Quit" in titles
         await pilot.press("ctrl+p")
-        await pilot.press(*"New chat")
-        await pilot.pause()
+        await type_text(pilot, "New chat")
         await pilot.press("enter")
         await settle(app, pilot)
         assert chat(app).conversation_id is None
@@ -589,8 +585,7 @@ async def test_model_palette_provider(make_app: AppFactory, store: Store) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+p")
-        await pilot.press(*"Model: claude-opus")
-        await pilot.pause()
+        await type_text(pilot, "Model: claude-opus")
         await pilot.press("enter")
         await pilot.pause()
         assert chat(app).model == "claude-opus-4-6"
@@ -602,7 +597,9 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
-        source = app.screen.query_one("Markdown").source  # type: ignore[attr-defined]
+        help_text = app.screen.query_one("Markdown")
+        await until(pilot, lambda: bool(help_text.source), "the help text")  # type: ignore[attr-defined]
+        source = help_text.source  # type: ignore[attr-defined]
         for action in CHAT_ACTIONS:
             assert action.title in source
         await pilot.press("escape")

@@ -27,6 +27,7 @@ from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.sources import SourcesList, safe_url, source_label
+from tests.ui import driving
 
 pytestmark = pytest.mark.ui
 
@@ -72,8 +73,7 @@ class Host(App[None]):
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await driving.settle(pilot.app, pilot)
 
 
 # ---------------------------------------------------------------- images.py

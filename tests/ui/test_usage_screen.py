@@ -21,6 +21,7 @@ from liaobots_tui.errors import NetworkError
 from liaobots_tui.ui.screens.usage import UsageScreen, UsageTable
 from liaobots_tui.usage_csv import write_usage_csv
 from liaobots_tui.usage_stats import filter_records, format_credits, totals
+from tests.ui import driving
 
 pytestmark = pytest.mark.ui
 
@@ -37,8 +38,7 @@ class Host(App[None]):
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await driving.settle(pilot.app, pilot)
 
 
 def ms(*args: int) -> int:
@@ -205,9 +205,9 @@ async def test_filters_totals_breakdown_and_sparkline() -> None:
         assert [str(c) for c in models.get_row_at(0)] == ["gpt-5.4", f"{t.credits:.2f}", "8", f"{t.tokens:,}"]
         # Date range typed by the user: applied once both dates are complete.
         await pilot.click("#usage-from")
-        await pilot.press(*"2026-02-01")
+        await driving.type_text(pilot, "2026-02-01")
         await pilot.click("#usage-to")
-        await pilot.press(*"2026-02-02")
+        await driving.type_text(pilot, "2026-02-02")
         await pilot.pause()
         expected = filter_records(
             records, models={"gpt-5.4"}, start=dt.date(2026, 2, 1), end=dt.date(2026, 2, 2)
@@ -234,7 +234,7 @@ async def test_bad_dates_get_a_clear_message_and_keep_the_filter() -> None:
     async with Host(screen).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.click("#usage-from")
-        await pilot.press(*"2026-13-01")
+        await driving.type_text(pilot, "2026-13-01")
         await pilot.pause()
         assert screen.filter_error == "from date '2026-13-01' is not a date; use YYYY-MM-DD, e.g. 2026-01-31"
         assert screen.query_one("#usage-table", UsageTable).row_count == 24
