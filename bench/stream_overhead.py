@@ -103,6 +103,7 @@ def time_ask(prompt: str) -> float:
 #: Children run as an installed copy would: from bytecode (pip compiles what it installs), kept in a
 #: cache of the bench's own so the checkout stays clean. Under PYTHONDONTWRITEBYTECODE every child
 #: would compile our ~60 modules afresh (~130 ms) while the raw script's httpx loads compiled.
+#: Both write to a buffered stdout, as they would for a user.
 CHILD_ENV: dict[str, str] = {}
 
 
@@ -155,6 +156,7 @@ def main() -> None:
         os.environ.update(LIAOBOTS_HOME=home, LIAOBOTS_AUTH_CODE=AUTH, LIAOBOTS_BASE_URL=base)
         CHILD_ENV.update(os.environ, PYTHONPYCACHEPREFIX=os.path.join(home, "pycache"))
         CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        CHILD_ENV.pop("PYTHONUNBUFFERED", None)  # stdout buffered as a user has it (else a syscall a write)
         time_raw(base, prompt)  # warm-up: imports, sockets, the gateway's reply cache
         time_ask(prompt)
         raw, ask = [], []
