@@ -239,7 +239,6 @@ def _return_freed_pixels_to_the_system() -> None:
             core.set_block_size(PILLOW_BLOCK_SIZE)
 
 
-
 def decode_slot(pixels: int) -> contextlib.AbstractContextManager[None]:
     """Hold this while decoding an image of ``pixels`` pixels (blocks the calling thread until there is room).
 
