@@ -13,7 +13,6 @@ import json
 import math
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +36,6 @@ from liaobots_tui.api.messages import (
     parse_thinking,
 )
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
-from liaobots_tui.attachments import load_attachment
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
 
@@ -45,8 +43,6 @@ if TYPE_CHECKING:
     from liaobots_tui.conversations import ConversationController
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: Streamed text is flushed at most this often (s): live to the eye, without a syscall per delta.
-FLUSH_EVERY = 0.03
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
 DEMO_DELTA_DELAY = 0.015
 
@@ -372,28 +368,51 @@ async def _turn(
         raise InputError(f"unknown format {args.format!r}; choose one of {', '.join(FORMATS)}")
     if image_dir is not None and image_dir.exists() and not image_dir.is_dir():
         raise InputError(f"output directory {str(image_dir)!r} is not a directory")
-    attachments = [load_attachment(Path(a)) for a in args.attach]
+    if args.attach:  # Pillow and the image checks load only for a turn with images
+        from liaobots_tui.attachments import load_attachment
+
+        attachments = [load_attachment(Path(a)) for a in args.attach]
+    else:
+        attachments = []
     if not prompt.strip() and not attachments:
         raise InputError("the prompt is empty")
 
     timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
     out = sys.stdout
+    # The text of one network read goes out in one write, queued behind that read's deltas (the
+    # loop runs it when the turn awaits the socket again): no syscall per delta even under
+    # PYTHONUNBUFFERED, and a terminal is flushed once per read, so it stays live to the eye.
+    # A pipe or file keeps the stream's own buffer: full blocks.
+    live = _isatty(out)
+    loop = asyncio.get_running_loop()
+    pending: list[str] = []
+    write_queued = False
     printed_text = False
-    last_flush = 0.0
     saved: list[str] = []
     error: ErrorEvent | None = None
 
+    def write_read() -> None:
+        nonlocal write_queued
+        write_queued = False
+        if pending:
+            text = "".join(pending)
+            pending.clear()
+            out.write(text)
+            if live:
+                out.flush()
+
     async def show(event: ChatEvent) -> None:
-        nonlocal printed_text, last_flush, error
-        if isinstance(event, TextDelta):
-            if not json_out:
-                out.write(event.text)
-                printed_text = printed_text or bool(event.text)
-                now = time.monotonic()
-                if now - last_flush >= FLUSH_EVERY:
-                    out.flush()
-                    last_flush = now
-        elif isinstance(event, ReasoningDelta):
+        nonlocal printed_text, write_queued, error
+        if type(event) is TextDelta:  # the hot path: keep the text, nothing more
+            if event.text and not json_out:
+                pending.append(event.text)
+                printed_text = True
+                if not write_queued:
+                    write_queued = True
+                    loop.call_soon(write_read)
+            return
+        write_read()  # whatever this event prints comes after the text before it
+        if isinstance(event, ReasoningDelta):
             if args.show_thinking:
                 sys.stderr.write(event.text)
                 sys.stderr.flush()
@@ -428,7 +447,10 @@ async def _turn(
             turn = controller.send(
                 prompt, attachments, show, stream=not args.no_stream, image_for_any_model=asked
             )
-            reply = await turn
+            try:
+                reply = await turn
+            finally:
+                write_read()  # an interrupted or failed turn keeps the text that arrived
 
     if printed_text:
         out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
@@ -439,6 +461,13 @@ async def _turn(
         _err(error.one_line())
         return EXIT_API
     return EXIT_OK
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: treat as a pipe
+        return False
 
 
 def _export_image(path: Path, image_dir: Path | None) -> str:

@@ -20,11 +20,12 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
-
-from PIL import Image
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from liaobots_tui.regular_files import NotARegularFile, open_regular
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 #: Largest image we decode (about 40 megapixels: a 4K image from the gateway is ~16 Mpx).
 MAX_PIXELS = 40_000_000
@@ -91,7 +92,26 @@ class UnsafeImage(ValueError):
         self.kind = kind
 
 
+_pillow: ModuleType | None = None
+
+
+def _pil() -> ModuleType:
+    """``PIL.Image``, imported on the first image (about 25 ms a text-only `liaobots ask` never pays).
+
+    Every decode path comes through here (identify, verify) before Pillow allocates pixels,
+    so the block size below is set before the first large image.
+    """
+    global _pillow
+    if _pillow is None:
+        from PIL import Image
+
+        _pillow = Image
+        _return_freed_pixels_to_the_system()
+    return _pillow
+
+
 def _open(source: IO[bytes], formats: tuple[str, ...] | None) -> tuple[str, int, int]:
+    Image = _pil()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(source, formats=formats) as img:
@@ -99,6 +119,7 @@ def _open(source: IO[bytes], formats: tuple[str, ...] | None) -> tuple[str, int,
 
 
 def _identify_stream(source: IO[bytes]) -> ImageKind:
+    Image = _pil()
     try:
         # Only our four formats' parsers see the bytes first: the others (IMT, PSD, …) have
         # raised ValueError and worse on hostile input.
@@ -212,13 +233,10 @@ PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
 
 
 def _return_freed_pixels_to_the_system() -> None:
-    core: Any = getattr(Image, "core", None)  # the C module; not in Pillow's typed surface
+    core: Any = getattr(_pil(), "core", None)  # the C module; not in Pillow's typed surface
     with contextlib.suppress(AttributeError, ValueError):  # an old or odd Pillow: a memory cost, not a fault
         if core.get_block_size() < PILLOW_BLOCK_SIZE:
             core.set_block_size(PILLOW_BLOCK_SIZE)
-
-
-_return_freed_pixels_to_the_system()
 
 
 def decode_slot(pixels: int) -> contextlib.AbstractContextManager[None]:
@@ -241,6 +259,7 @@ def verify(data: bytes) -> ImageKind:
         UnsafeImage: as :func:`identify`, or "damaged or truncated".
     """
     kind = identify(data)
+    Image = _pil()
     try:
         with decode_slot(kind.pixels):
             with Image.open(io.BytesIO(data), formats=(kind.format,)) as img:

@@ -217,6 +217,19 @@ class OpenAIChatParser(ReplyParser):
     def _delta(self, delta: Any) -> list[StreamEvent]:
         if not isinstance(delta, dict):
             raise _BadChunk("A choice's delta/message is not an object.")
+        content = delta.get("content")
+        if (
+            type(content) is str
+            and delta.get("reasoning_content") is None
+            and delta.get("reasoning") is None
+            and delta.get("refusal") is None
+        ):
+            # The usual token: plain content and no other text field. Same result as the loop below.
+            cleaned = clean_text(content)
+            if not cleaned:
+                return []
+            self.builder.add_text(cleaned)
+            return [TextDelta(cleaned)]
         # Check every field before touching the builder, so a bad chunk adds nothing.
         pieces: list[tuple[str, bool]] = []
         for key, reasoning in _DELTA_FIELDS:

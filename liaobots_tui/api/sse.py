@@ -88,6 +88,10 @@ class SSEDecoder:
                 self._grow(end - pos)
                 self._partial.append(chunk[pos:] if pos else chunk)
             return events
+        if not pos and end <= self._max_line and chunk.find(b"\r") < 0:
+            if not self._first_line or not self._partial:
+                self._feed_lf(chunk, events)
+                return events
         for match in _EOL.finditer(chunk, pos):
             piece = chunk[pos : match.start()]
             if self._partial:
@@ -108,6 +112,52 @@ class SSEDecoder:
             self._grow(end - pos)
             self._partial.append(chunk[pos:])
         return events
+
+    def _feed_lf(self, chunk: bytes, events: list[SSEEvent]) -> None:
+        """:meth:`feed` for the usual chunk: LF line ends only, no longer than a line may be.
+
+        Same rules as the general path (which it falls back to for any line other than a
+        blank one or ``data: …``), with the per-line work inlined: a reply streams one
+        event per token, so this loop is the decoder's whole cost.
+        """
+        if self._first_line:
+            self._first_line = False
+            if chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM) :]
+        lines = chunk.split(b"\n")
+        tail = lines.pop()  # after the last LF: the start of the next line (often empty)
+        if self._partial:
+            self._grow(len(lines[0]))
+            self._partial.append(lines[0])
+            lines[0] = b"".join(self._partial)
+            self._partial = []
+            self._partial_size = 0
+            if len(lines[0]) > self._max_line:
+                self._too_long()
+        max_line = self._max_line
+        data, has_data, event_size = self._data, self._has_data, self._event_size
+        for line in lines:
+            if not line:  # blank: dispatch
+                if has_data:
+                    events.append((self._event, data[0] if len(data) == 1 else "\n".join(data)))
+                    data = []
+                    has_data = False
+                self._event = ""
+                event_size = 0
+            elif line[:6] == b"data: ":
+                event_size += len(line) - 6
+                if event_size > max_line:
+                    self._too_long()
+                data.append(line[6:].decode("utf-8", "replace"))
+                has_data = True
+            else:  # event:, a comment, data: without its space, other fields
+                self._data, self._has_data, self._event_size = data, has_data, event_size
+                self._line(line, events)
+                data, has_data, event_size = self._data, self._has_data, self._event_size
+        self._data, self._has_data, self._event_size = data, has_data, event_size
+        if tail:
+            self._grow(len(tail))
+            self._partial.append(tail)
 
     def close(self) -> list[SSEEvent]:
         """End of stream: flush an unterminated last line and a pending event."""
