@@ -48,6 +48,7 @@ from liaobots_tui.api.messages import (
     is_image_model,
 )
 from liaobots_tui.api.registry import check_format, get_adapter
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.conversations.controller import YIELD_EVERY, ConversationController, TurnBusy
 from liaobots_tui.conversations.settings import saved_form, with_model
@@ -141,7 +142,7 @@ class Lane:
         charged = "?" if cost is None else cost.label()
         status = "" if self.reply.status == "complete" else f" [{self.reply.status}]"
         return (
-            f"{self.model}{status}: first token {ttft}, total {self.elapsed():.2f}s, "
+            f"{clean_line(self.model)}{status}: first token {ttft}, total {self.elapsed():.2f}s, "
             f"{'' if exact else '~'}{tokens} tokens, credits {charged}"
         )
 
@@ -200,6 +201,8 @@ class Comparison:
         self._listener = listener
         self._stream_fn = stream_fn
         self.kept: Lane | None = None
+        #: Lanes saved as chats of their own (:meth:`save_as_chat`): lane index → chat id.
+        self.saved_chats: dict[int, int] = {}
 
     @property
     def streaming(self) -> bool:
@@ -311,9 +314,7 @@ class Comparison:
             controller.update(settings)
         conversation_id = controller.conversation_id
         try:
-            reply = replace(lane.reply, parts=self._saved_parts(conversation_id, lane.reply.parts))
-            user = replace(self.user, parts=list(self.user.parts))
-            store.add_messages(conversation_id, [user, reply])
+            user, reply = self._store_turn(conversation_id, lane)
         except BaseException:
             if created:  # nothing was kept: leave no empty chat behind
                 store.delete_conversation(conversation_id)
@@ -322,9 +323,40 @@ class Comparison:
         controller.messages.extend([user, reply])
         if not controller.title:
             controller.title = store.load_conversation(conversation_id).title
-        lane.reply = reply
         self.kept = lane
         return reply
+
+    def save_as_chat(self, index: int) -> int:
+        """Save the prompt and lane ``index``'s reply as a new chat of their own (the CLI keeps each).
+
+        The new chat has the open chat's settings with that lane's model; the
+        open chat is left as it is. Returns the new chat's id.
+        """
+        lane = self.lanes[index]
+        if lane.streaming:
+            raise InputError(f"{lane.model} is still replying: wait, or cancel it first")
+        if index in self.saved_chats:
+            return self.saved_chats[index]
+        store = self.controller.store
+        settings, _ = with_model(self.controller.settings, lane.model, None)
+        conversation_id = store.create_conversation(
+            system=settings.system or None, settings=saved_form(settings, {})
+        )
+        try:
+            self._store_turn(conversation_id, lane)
+        except BaseException:
+            store.delete_conversation(conversation_id)
+            raise
+        self.saved_chats[index] = conversation_id
+        return conversation_id
+
+    def _store_turn(self, conversation_id: int, lane: Lane) -> tuple[Message, Message]:
+        """Append the prompt and ``lane``'s reply to a stored chat; the lane then holds the stored reply."""
+        reply = replace(lane.reply, parts=self._saved_parts(conversation_id, lane.reply.parts), id=None)
+        user = replace(self.user, parts=list(self.user.parts), id=None)
+        self.controller.store.add_messages(conversation_id, [user, reply])
+        lane.reply = reply
+        return user, reply
 
     def _saved_parts(self, conversation_id: int, parts: Sequence[Part]) -> list[Part]:
         """The reply's parts with each generated image written (verified) to its file, or a note."""
