@@ -33,7 +33,9 @@ def all_ended(app: LiaobotsApp) -> bool:
     screen = app.screen
     if not isinstance(screen, CompareScreen) or screen.comparison is None:
         return False
-    return not screen.comparison.streaming and all(not c.box.streaming for c in screen.columns)
+    return not screen.comparison.streaming and all(
+        c.box is not None and not c.box.streaming for c in screen.columns
+    )
 
 
 async def open_compare(app: LiaobotsApp, pilot: object, models: list[str], text: str) -> CompareScreen:
@@ -129,7 +131,9 @@ async def test_stop_one_then_all_then_close_gives_the_prompt_back(
         await pilot.press("escape")
         await until(pilot, lambda: all_ended(app), rounds=400)
         assert [lane.reply.status for lane in lanes] == ["cancelled"] * 3
-        assert all(c.box.copy_text for c in screen.columns)  # partial replies stay on screen
+        assert all(
+            c.box is not None and c.box.copy_text for c in screen.columns
+        )  # partial replies stay on screen
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")

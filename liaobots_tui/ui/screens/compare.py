@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
@@ -46,6 +46,7 @@ from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
+from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 if TYPE_CHECKING:
@@ -76,33 +77,47 @@ def lane_figures(lane: Lane) -> Content:
 
 
 class LaneColumn(Vertical):
-    """One model's reply in the comparison, with its figures."""
+    """One model's reply in the comparison, with its figures.
+
+    The reply lives in a :class:`ConversationView` of its own, which parks Markdown
+    pieces far off screen: three long replies side by side then cost a layout of
+    what is near the screen, as one does in the chat.
+    """
 
     DEFAULT_CSS = """
-    LaneColumn { width: 1fr; height: 1fr; border: round $panel; padding: 0 1; }
-    LaneColumn:focus-within { border: round $primary; }
-    LaneColumn.-kept { border: double $success; }
-    LaneColumn > .lane-head { text-style: bold; }
-    LaneColumn > .lane-figures { color: $text-muted; }
-    LaneColumn > VerticalScroll { height: 1fr; }
+    LaneColumn { width: 1fr; height: 1fr; padding: 0 1; }
+    LaneColumn > .lane-head { text-style: bold; background: $panel; padding: 0 1; }
+    LaneColumn > .lane-head.-current { background: $primary 40%; }
+    LaneColumn > .lane-figures { color: $text-muted; padding: 0 1; }
+    LaneColumn > ConversationView { height: 1fr; scrollbar-gutter: stable; }
     """
 
     def __init__(self, lane: Lane) -> None:
         super().__init__(id=f"lane-{lane.index}")
         self.lane = lane
-        self.box = MessageBox(lane.reply, streaming=True)
-        self.scroller = VerticalScroll(self.box, classes="lane-scroll")
+        self.view = ConversationView()
+        #: The reply's box, once mounted (:attr:`ready`); events wait for it.
+        self.box: MessageBox | None = None
+        self.ready = asyncio.Event()
         #: A retry notice is showing: the next text clears it.
         self.noticed = False
 
     def compose(self) -> ComposeResult:
         yield Static(plain_line(f"{self.lane.model} · {self.lane.format}"), classes="lane-head")
         yield Static(lane_figures(self.lane), classes="lane-figures")
-        yield self.scroller
+        yield self.view
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        self.box = await self.view.add_message(self.lane.reply, streaming=True)
         self.box.header.can_focus = False  # the chat's message keys mean nothing here
-        self.scroller.anchor()  # follow the reply as it grows until the user scrolls up
+        self.ready.set()
+
+    def on_descendant_focus(self) -> None:
+        # On the one-line head only: a pseudo-class on the column would restyle every block below it.
+        self.query_one(".lane-head").add_class("-current")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one(".lane-head").remove_class("-current")
 
     def refresh_figures(self) -> None:
         self.query_one(".lane-figures", Static).update(lane_figures(self.lane))
@@ -178,7 +193,7 @@ class CompareScreen(Screen[int | None]):
             return
         gc_pause.stream_started()
         self._ticker = self.set_interval(TICK, self._tick)
-        self.columns[0].scroller.focus()
+        self.columns[0].view.focus()
 
     def on_unmount(self) -> None:
         self._closed = True
@@ -205,6 +220,10 @@ class CompareScreen(Screen[int | None]):
             return
         column = self.columns[lane.index]
         box = column.box
+        if box is None:
+            await column.ready.wait()  # the stream answered before the column was mounted
+            box = column.box
+            assert box is not None
         if type(event) is TextDelta:  # the hot path first
             box.append_text(event.text)
             if column.noticed:
@@ -278,7 +297,7 @@ class CompareScreen(Screen[int | None]):
         index = (self.current_index() + step) % max(1, len(self.columns))
         if self.tabbed:
             self.query_one(TabbedContent).active = f"tab-{index}"
-        self.columns[index].scroller.focus()
+        self.columns[index].view.focus()
 
     def action_stop_one(self) -> None:
         if self.comparison is not None and not self.comparison.cancel(self.current_index()):
@@ -320,7 +339,6 @@ class CompareScreen(Screen[int | None]):
             title = exc.title if isinstance(exc, LiaobotsError) else "Could not keep the reply"
             self.notify(str(exc), title=title, severity="error")
             return
-        self.columns[index].add_class("-kept")
         self.dismiss(index)
 
 
