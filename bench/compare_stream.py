@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -72,25 +73,41 @@ class GatewayProcess:
 
 
 class StallWatch:
-    """A ticker on the running loop: how late each 5 ms sleep woke up."""
+    """A ticker on the running loop: how late each 5 ms sleep woke up.
+
+    Also the CPU time this process used during each stall: on a machine shared
+    with other jobs a stall's wall time includes the time the OS gave to others,
+    its CPU time is what the loop itself spent (what an idle machine would see).
+    """
 
     def __init__(self) -> None:
         self.stalls: list[float] = []
+        self.cpu: list[float] = []
         self._running = True
         self._task = asyncio.create_task(self._tick())
 
     async def _tick(self) -> None:
         while self._running:
-            before = time.perf_counter()
+            before, cpu_before = time.perf_counter(), time.process_time()
             await asyncio.sleep(TICK)
             self.stalls.append(time.perf_counter() - before - TICK)
+            self.cpu.append(time.process_time() - cpu_before)
 
     async def stop(self) -> dict[str, float]:
         self._running = False
         await self._task
-        ordered = sorted(self.stalls)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
-        return {"longest": max(ordered, default=0.0), "p99": p99, "ticks": len(ordered)}
+        return {
+            "longest": max(self.stalls, default=0.0),
+            "p99": p99(self.stalls),
+            "cpu_longest": max(self.cpu, default=0.0),
+            "cpu_p99": p99(self.cpu),
+            "ticks": len(self.stalls),
+        }
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
 async def headless(url: str, prompt: str, tmp: Path) -> float:
@@ -174,6 +191,14 @@ async def one_pace(deltas: int, pace: float, runs: int) -> None:
     print(f"  longest loop stall, 3 models | 1 model: {longest3 * 1000:.0f} ms | {longest1 * 1000:.0f} ms"
           f"  ({longest3 / max(longest1, 1e-6):.2f}x; target < 100 ms)")  # fmt: skip
     print(f"  p99 loop stall,     3 models | 1 model: {p99_3 * 1000:.1f} ms | {p99_1 * 1000:.1f} ms")
+    cpu3 = max(r["cpu_longest"] for r in three)
+    cpu1 = max(r["cpu_longest"] for r in one)
+    cpu_p99_3 = statistics.median(r["cpu_p99"] for r in three)
+    cpu_p99_1 = statistics.median(r["cpu_p99"] for r in one)
+    print("  the same in CPU time of this process (the loop's own work; others' load left out):")
+    print(f"    longest: {cpu3 * 1000:.0f} ms | {cpu1 * 1000:.0f} ms ({cpu3 / max(cpu1, 1e-6):.2f}x)"
+          f"   p99: {cpu_p99_3 * 1000:.1f} ms | {cpu_p99_1 * 1000:.1f} ms")  # fmt: skip
+    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 def main() -> None:
