@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual import events
 from textual.widgets import Markdown, TabbedContent
 
 from liaobots_tui.demo.gateway import FakeGateway
@@ -154,3 +155,20 @@ async def test_compare_needs_a_prompt_and_is_in_the_palette(
         assert any("Type the prompt first" in str(n.message) for n in app._notifications)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Compare models" in titles
+
+
+async def test_alt_c_from_a_terminal_opens_compare_and_types_nothing(
+    gateway: FakeGateway, make_app: AppFactory
+) -> None:
+    """tmux and terminals send alt+c as ESC c, which Textual reports with the character "c"."""
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        prompt = chat(app).prompt
+        prompt.load_text("draft")
+        assert prompt.has_focus
+        app.post_message(events.Key("alt+c", "c"))  # as the driver posts it
+        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert prompt.text == "draft"  # nothing typed, and cancelling the picker keeps the prompt
