@@ -83,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", parents=[common], help="send one prompt, stream the reply to stdout")
     ask.add_argument("prompt", nargs="?", help="the prompt; read from stdin when omitted or '-'")
-    ask.add_argument("-m", "--model", help="model id (default: config, or the continued conversation's)")
+    ask.add_argument(
+        "-m", "--model", action="append",
+        help="model id (default: config, or the continued conversation's); "
+        "repeat to compare 2 to 4 models side by side",
+    )  # fmt: skip
     ask.add_argument(
         "-f", "--format", help=f"wire format: {', '.join(FORMATS)} (default: from the model name)"
     )
@@ -311,6 +315,16 @@ def _thinking_arg(args: argparse.Namespace) -> Thinking | None | Literal["keep"]
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     thinking = _thinking_arg(args)
+    if args.model and len(args.model) > 1:
+        from liaobots_tui.attachments import load_attachment
+        from liaobots_tui.cli_compare import run_compare
+
+        prompt = _read_prompt(args.prompt)
+        attachments = [load_attachment(Path(a)) for a in args.attach]
+        if not prompt.strip() and not attachments:
+            raise InputError("the prompt is empty")
+        return await run_compare(args, settings, prompt=prompt, attachments=attachments, thinking=thinking)
+    args.model = args.model[0] if args.model else None
     return await _turn(args, settings, prompt=_read_prompt(args.prompt), json_out=args.json,
                        image_dir=args.output_dir, thinking=thinking)  # fmt: skip
 
@@ -482,6 +496,11 @@ def _export_image(path: Path, image_dir: Path | None) -> str:
 def _print_json(
     out: TextIO, reply: Message, images: list[str], conversation_id: int | None, fmt: str
 ) -> None:
+    out.write(terminal_json(reply_json(reply, images, conversation_id, fmt)) + "\n")
+
+
+def reply_json(reply: Message, images: list[str], conversation_id: int | None, fmt: str) -> dict[str, Any]:
+    """The object `ask --json` prints for one reply."""
     usage = reply.usage.to_dict() if reply.usage else {"input_tokens": 0, "output_tokens": 0}
     obj = {
         "text": reply.text,
@@ -496,7 +515,7 @@ def _print_json(
         "format": fmt,
         "conversation_id": conversation_id,
     }
-    out.write(terminal_json(obj) + "\n")
+    return obj
 
 
 # ---------------------------------------------------------------- account

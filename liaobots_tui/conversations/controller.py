@@ -393,6 +393,10 @@ class ConversationController:
 
     # ------------------------------------------------------------------ account
 
+    def gateway(self) -> GatewayClient:
+        """The gateway client in use now; LiaobotsError when not connected."""
+        return self._gateway()
+
     def _gateway(self) -> GatewayClient:
         if self._client is None:
             raise LiaobotsError("Not connected: set the auth code first (ctrl+p → Set auth code).")

@@ -115,7 +115,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         input_images=images,
         max_tokens=limit,
         reasons=info.always_reasons,
-        # DeepSeek-style backends return reasoning here (reasoning_content); so does the demo when asked for it.
+        # DeepSeek-style backends return reasoning here (reasoning_content); the demo does when it is asked.
         show_reasoning=model.startswith("deepseek-r") or body.get("reasoning_effort") is not None,
         include_usage=bool(options.get("include_usage")),
         obfuscation=options.get("include_obfuscation", True) is not False,

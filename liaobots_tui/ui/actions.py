@@ -114,6 +114,13 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         short="Think",
     ),
     ChatAction(
+        "compare",
+        "Compare models",
+        "Send the prompt to 2 to 4 models at once and see the replies side by side; keep the best one.",
+        "alt+c",
+        short="Compare",
+    ),
+    ChatAction(
         "usage_history",
         "Usage history",
         "Browse, filter and export the usage records (what each reply cost).",

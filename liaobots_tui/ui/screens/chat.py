@@ -59,6 +59,8 @@ class ChatScreen(ChatScreenBase):
         self._editing: MessageBox | None = None
         self._draft: tuple[str, list[tuple[ImagePart, str]]] = ("", [])
         self._list_search = ""
+        #: The models the last comparison used (the compare picker starts with them ticked).
+        self.compare_models: list[str] = []
         self.controller: ConversationController  # built in compose, once the app's services exist
 
     def _turn_active(self) -> bool:
@@ -127,6 +129,11 @@ class ChatScreen(ChatScreenBase):
             from_gateway=self.lapp.models_from_gateway,
         )  # fmt: skip
         self.app.push_screen(picker, done)
+
+    def action_compare(self) -> None:
+        from liaobots_tui.ui.screens.compare import compare_from_chat
+
+        compare_from_chat(self)
 
     def action_toggle_thinking(self) -> None:
         with self.guard("save the chat settings"):

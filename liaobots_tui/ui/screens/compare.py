@@ -1,0 +1,397 @@
+"""CompareScreen: one prompt's replies from two to four models, side by side, each streaming on its own.
+
+The comparison itself is headless (:mod:`liaobots_tui.conversations.compare`);
+this screen only draws it. Each model gets a :class:`LaneColumn`: its name and
+format, a figures line (status, time to first token, total time, tokens,
+credits: ``≈ … estimate`` until the gateway's usage record matches) and the
+reply as a streaming :class:`~liaobots_tui.ui.widgets.message_box.MessageBox`
+(a failed model shows its error there). Columns sit next to each other when the
+terminal is wide enough (:data:`COLUMN_WIDTH` cells each); on a narrower one
+each model gets a tab. The layout is chosen when the screen opens.
+
+Keys: ←/→ (or Tab) move between models, ``x`` stops the current one, Esc stops
+all (and, once nothing streams, closes: after asking, unless a reply was kept),
+``k`` or Enter keeps the current reply, which continues the chat. The screen is
+dismissed with the kept lane's index, or None.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from liaobots_tui.api.messages import (
+    ErrorEvent,
+    ImageEvent,
+    ImagePart,
+    ReasoningDelta,
+    RetryEvent,
+    SourcesEvent,
+    TextDelta,
+)
+from liaobots_tui.conversations.compare import CompareEvent, Comparison, Lane, LaneEnded, start_compare
+from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.image_files import UnsafeImage, verify
+from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui.plain import plain_line
+from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
+from liaobots_tui.ui.screens.dialogs import ConfirmModal
+from liaobots_tui.ui.widgets.conversation import ConversationView
+from liaobots_tui.ui.widgets.message_box import MessageBox
+
+if TYPE_CHECKING:
+    from liaobots_tui.conversations import ConversationController
+    from liaobots_tui.ui.screens.chat import ChatScreen
+
+#: Cells a model's column needs; narrower terminals get tabs instead.
+COLUMN_WIDTH = 38
+#: Seconds between refreshes of the figures lines while replies stream.
+TICK = 0.25
+#: Tries (and seconds between them) to find the usage records that make the credits exact.
+COST_TRIES, COST_RETRY_S = 3, 3.0
+STATUS_STYLES = {"failed": "$text-error", "cancelled": "$text-warning", "complete": "$text-success"}
+
+
+def lane_figures(lane: Lane) -> Content:
+    """``streaming · first token 0.42 s · 3.1 s · ~120 tokens · ≈ 0.01 estimate``."""
+    status = lane.reply.status
+    ttft = "first token –" if lane.ttft is None else f"first token {lane.ttft:.2f} s"
+    tokens, exact = lane.tokens
+    cost = lane.cost
+    charged = "credits ?" if cost is None else cost.label()
+    style = STATUS_STYLES.get(status, "")
+    return Content.assemble(
+        Content.styled(status, style) if style else status,
+        f" · {ttft} · {lane.elapsed():.1f} s · {'' if exact else '~'}{tokens:,} tokens · {charged}",
+    )
+
+
+class LaneColumn(Vertical):
+    """One model's reply in the comparison, with its figures.
+
+    The reply lives in a :class:`ConversationView` of its own, which parks Markdown
+    pieces far off screen: three long replies side by side then cost a layout of
+    what is near the screen, as one does in the chat.
+    """
+
+    DEFAULT_CSS = """
+    LaneColumn { width: 1fr; height: 1fr; padding: 0 1; }
+    LaneColumn > .lane-head { text-style: bold; background: $panel; padding: 0 1; }
+    LaneColumn > .lane-head.-current { background: $primary 40%; }
+    LaneColumn > .lane-figures { color: $text-muted; padding: 0 1; }
+    LaneColumn > ConversationView { height: 1fr; scrollbar-gutter: stable; }
+    """
+
+    def __init__(self, lane: Lane) -> None:
+        super().__init__(id=f"lane-{lane.index}")
+        self.lane = lane
+        self.view = ConversationView()
+        #: The reply's box, once mounted (:attr:`ready`); events wait for it.
+        self.box: MessageBox | None = None
+        self.ready = asyncio.Event()
+        #: A retry notice is showing: the next text clears it.
+        self.noticed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(plain_line(f"{self.lane.model} · {self.lane.format}"), classes="lane-head")
+        yield Static(lane_figures(self.lane), classes="lane-figures")
+        yield self.view
+
+    async def on_mount(self) -> None:
+        self.box = await self.view.add_message(self.lane.reply, streaming=True)
+        self.box.header.can_focus = False  # the chat's message keys mean nothing here
+        self.ready.set()
+
+    def on_descendant_focus(self) -> None:
+        # On the one-line head only: a pseudo-class on the column would restyle every block below it.
+        self.query_one(".lane-head").add_class("-current")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one(".lane-head").remove_class("-current")
+
+    def refresh_figures(self) -> None:
+        self.query_one(".lane-figures", Static).update(lane_figures(self.lane))
+
+
+class CompareScreen(Screen[int | None]):
+    """See the module docstring."""
+
+    DEFAULT_CSS = """
+    CompareScreen #compare-title { height: 1; padding: 0 1; background: $panel; }
+    CompareScreen #compare-columns { height: 1fr; }
+    CompareScreen TabbedContent { height: 1fr; }
+    CompareScreen TabPane { height: 1fr; padding: 0; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop all / close"),
+        Binding("x", "stop_one", "Stop this one"),
+        Binding("k,enter", "keep", "Keep this one"),
+        Binding("left", "move(-1)", "Previous", show=False),
+        Binding("right", "move(1)", "Next", show=False),
+    ]
+
+    def __init__(
+        self,
+        controller: ConversationController,
+        models: Sequence[str],
+        text: str,
+        images: Sequence[ImagePart] = (),
+    ) -> None:
+        super().__init__(id="compare")
+        self.controller = controller
+        self.models = list(models)
+        self.text = text
+        self.images = list(images)
+        self.comparison: Comparison | None = None
+        self.columns: list[LaneColumn] = []
+        self.tabbed = False
+        self._ticker: Timer | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        first_line = self.text.strip().splitlines()[0] if self.text.strip() else "(images)"
+        yield Static(
+            Content.assemble(Content.styled("Compare", "bold $primary"), "  ", plain_line(first_line, 120)),
+            id="compare-title",
+        )
+        try:
+            self.comparison = start_compare(
+                self.controller, self.models, self.text, self.images, self._on_event
+            )
+        except LiaobotsError as exc:
+            self.notify(exc.message, title=exc.title, severity="error")
+            self.call_after_refresh(self.dismiss, None)
+            return
+        self.columns = [LaneColumn(lane) for lane in self.comparison.lanes]
+        # The lanes' tasks run from the next await on; the columns are mounted with this screen.
+        self.tabbed = self.app.size.width < COLUMN_WIDTH * len(self.columns)
+        if self.tabbed:
+            with TabbedContent(id="compare-tabs"):
+                for column in self.columns:
+                    with TabPane(plain_line(column.lane.model, 30), id=f"tab-{column.lane.index}"):
+                        yield column
+        else:
+            with Horizontal(id="compare-columns"):
+                yield from self.columns
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.comparison is None:
+            return
+        gc_pause.stream_started()
+        self._ticker = self.set_interval(TICK, self._tick)
+        self.columns[0].view.focus()
+
+    def on_unmount(self) -> None:
+        self._closed = True
+        if self.comparison is not None:
+            self.comparison.cancel_all()  # the app quits under a comparison: stop the requests
+        self._stop_ticker()
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+            gc_pause.stream_ended()
+
+    def _tick(self) -> None:
+        for column in self.columns:
+            if column.lane.streaming:
+                column.refresh_figures()
+
+    # ------------------------------------------------------------------ events
+
+    async def _on_event(self, lane: Lane, event: CompareEvent) -> None:
+        """The comparison's listener: one event of one lane, in that lane's order."""
+        if self._closed:
+            return
+        column = self.columns[lane.index]
+        box = column.box
+        if box is None:
+            await column.ready.wait()  # the stream answered before the column was mounted
+            box = column.box
+            assert box is not None
+        if type(event) is TextDelta:  # the hot path first
+            box.append_text(event.text)
+            if column.noticed:
+                column.noticed = False
+                box.set_notice(None)
+        elif isinstance(event, ReasoningDelta):
+            box.append_reasoning(event.text)
+        elif isinstance(event, ImageEvent):
+            await self._show_image(box, event.image)
+        elif isinstance(event, RetryEvent):
+            column.noticed = True
+            box.set_notice(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
+        elif isinstance(event, SourcesEvent):
+            box.set_sources(event.sources)
+        elif isinstance(event, ErrorEvent):
+            pass  # the lane holds the error; the box shows it when the lane ends
+        elif isinstance(event, LaneEnded):
+            await box.finish(lane.reply)
+            column.refresh_figures()
+            if self.comparison is not None and not self.comparison.streaming:
+                self._all_ended()
+
+    async def _show_image(self, box: MessageBox, part: ImagePart) -> None:
+        """A generated image, shown only once its bytes decode as a safe image."""
+        try:
+            await asyncio.to_thread(verify, part.data)
+        except UnsafeImage as exc:
+            box.append_text(f"\n\n[image not shown: {exc.reason}]\n\n")
+            return
+        await box.add_image(part)
+
+    def _all_ended(self) -> None:
+        self._stop_ticker()
+        self.run_worker(self._settle_costs(), group="compare-costs", exclusive=True, exit_on_error=False)
+
+    async def _settle_costs(self) -> None:
+        """Look the replies up in the usage records until each cost is exact (a few tries)."""
+        comparison = self.comparison
+        if comparison is None:
+            return
+        for attempt in range(COST_TRIES):
+            try:
+                page = await self.controller.fetch_usage_page("")
+            except LiaobotsError:
+                return  # the figures keep their estimates, labelled as such
+            comparison.settle_costs(page.records)
+            for column in self.columns:
+                column.refresh_figures()
+            charged = [
+                x for x in comparison.lanes if x.reply.usage is not None or x.reply.status == "complete"
+            ]
+            if all(x.record is not None for x in charged) or attempt == COST_TRIES - 1:
+                return
+            await asyncio.sleep(COST_RETRY_S)  # the gateway writes its records a moment after the reply
+
+    # ------------------------------------------------------------------ actions
+
+    def current_index(self) -> int:
+        """The model the keys act on: the active tab, else the column holding the focus."""
+        if self.tabbed:
+            active = self.query_one(TabbedContent).active
+            return int(active.removeprefix("tab-")) if active.startswith("tab-") else 0
+        node = self.focused
+        while node is not None:
+            if isinstance(node, LaneColumn):
+                return node.lane.index
+            node = node.parent  # type: ignore[assignment]
+        return 0
+
+    def action_move(self, step: int) -> None:
+        index = (self.current_index() + step) % max(1, len(self.columns))
+        if self.tabbed:
+            self.query_one(TabbedContent).active = f"tab-{index}"
+        self.columns[index].view.focus()
+
+    def action_stop_one(self) -> None:
+        if self.comparison is not None and not self.comparison.cancel(self.current_index()):
+            self.notify("That reply has ended already", timeout=3)
+
+    def action_stop(self) -> None:
+        """Esc: stop every model still replying; when none is, close (asking before replies are lost)."""
+        comparison = self.comparison
+        if comparison is None:
+            self.dismiss(None)
+            return
+        if comparison.cancel_all():
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        if any(lane.reply.parts for lane in comparison.lanes):
+            self.app.push_screen(
+                ConfirmModal(
+                    "Close the comparison?",
+                    "No reply was kept: these replies will be gone. (k keeps the one you are on.)",
+                    confirm_label="Discard",
+                ),
+                answered,
+            )
+        else:
+            self.dismiss(None)
+
+    def action_keep(self) -> None:
+        comparison = self.comparison
+        if comparison is None:
+            return
+        index = self.current_index()
+        try:
+            comparison.keep(index)
+        except (LiaobotsError, sqlite3.Error, OSError) as exc:
+            title = exc.title if isinstance(exc, LiaobotsError) else "Could not keep the reply"
+            self.notify(str(exc), title=title, severity="error")
+            return
+        self.dismiss(index)
+
+
+# ---------------------------------------------------------------- from the chat screen
+
+
+def compare_from_chat(chat: ChatScreen) -> None:
+    """Compare (alt+c): pick the models, then compare the prompt being typed across them.
+
+    The prompt and its attachments leave the prompt box when the comparison
+    starts (the text goes into the prompt history); they come back when it is
+    closed with no reply kept. A kept reply shows as the chat's newest turn.
+    """
+    text = chat.prompt.text
+    named = chat.attachments.named_parts
+    if not text.strip() and not named:
+        chat.notify("Type the prompt first; Compare sends it to the models you pick.", severity="warning",
+                    timeout=5)  # fmt: skip
+        return
+    if chat.streaming:
+        chat.notify("A reply is still streaming: Esc stops it.", severity="warning", timeout=3)
+        return
+
+    def picked(models: list[str] | None) -> None:
+        if models is None:
+            chat.prompt.focus()
+            return
+        chat.compare_models = list(models)
+        images = [ImagePart(part.load(), mime_type=part.mime_type) for part, _ in named]
+        chat.history.add(text)
+        chat.prompt.load_text("")
+        chat.run_worker(chat.attachments.clear(), group="attach")
+
+        def done(kept: int | None) -> None:
+            chat.run_worker(_after_compare(chat, kept, text, named), group="compare")
+
+        chat.app.push_screen(CompareScreen(chat.controller, models, text, images), done)
+
+    chosen = chat.compare_models or [chat.model]
+    chat.app.push_screen(ComparePickerModal(chat.lapp.models, chosen), picked)
+
+
+async def _after_compare(
+    chat: ChatScreen, kept: int | None, text: str, named: list[tuple[ImagePart, str]]
+) -> None:
+    if kept is None:
+        chat.restore_prompt(text, named)
+        return
+    messages = chat.controller.messages
+    await chat._show(messages)  # the kept turn, its model and settings, as opening the chat shows them
+    chat.refresh_chats()
+    if messages:
+        chat.credits.reply_finished(messages[-1], messages)
+        chat.notify(f"Kept the reply of {messages[-1].model}: the chat goes on with it", timeout=4)
+    chat.view.scroll_to_latest()
+    chat.prompt.focus()
