@@ -21,7 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from liaobots_tui.api.messages import Format, ImagePart, Thinking
+from liaobots_tui.api.messages import Attachment, Format, Thinking
+from liaobots_tui.attached import attachments_of, fresh_copy
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
@@ -57,7 +58,7 @@ class ChatScreen(ChatScreenBase):
         self.history = PromptHistory()
         self.turn = TurnView(self)
         self._editing: MessageBox | None = None
-        self._draft: tuple[str, list[tuple[ImagePart, str]]] = ("", [])
+        self._draft: tuple[str, list[tuple[Attachment, str]]] = ("", [])
         self._list_search = ""
         self.controller: ConversationController  # built in compose, once the app's services exist
 
@@ -175,9 +176,12 @@ class ChatScreen(ChatScreenBase):
             if value and value.strip():
                 self.run_worker(self.attach_path(expand_path(value)), group="attach")
 
-        help_text = "Path of a PNG, JPEG, GIF or WebP file (Tab completes). You can also paste a path."
+        help_text = (
+            "Path of an image (PNG, JPEG, GIF, WebP), a text file or a PDF (Tab completes)."
+            " You can also paste a path."
+        )
         self.app.push_screen(TextInputModal(
-            "Attach image", placeholder="~/Pictures/photo.png", help_text=help_text,
+            "Attach file", placeholder="~/Documents/report.pdf", help_text=help_text,
             complete_paths=True, ok_label="Attach",
         ), done)  # fmt: skip
 
@@ -208,7 +212,7 @@ class ChatScreen(ChatScreenBase):
         await self._submit(event.text)
 
     async def _submit(self, text: str) -> None:
-        images = [ImagePart(p.load(), mime_type=p.mime_type) for p in self.attachments.parts]
+        images = [fresh_copy(p) for p in self.attachments.parts]
         if not text.strip() and not images:
             return
         restore = (text, self.attachments.named_parts)
@@ -248,7 +252,7 @@ class ChatScreen(ChatScreenBase):
         if self.conversation_id is not None:
             self.refresh_chats()
 
-    def restore_prompt(self, text: str, named: list[tuple[ImagePart, str]]) -> None:
+    def restore_prompt(self, text: str, named: list[tuple[Attachment, str]]) -> None:
         """Put a failed prompt back, unless the user already typed something new."""
         if self.prompt.text.strip() or self.attachments.parts:
             self.notify("Your prompt is in the history (↑ in the prompt).", timeout=4)
@@ -295,10 +299,7 @@ class ChatScreen(ChatScreenBase):
         self._draft = (self.prompt.text, self.attachments.named_parts)
         self._editing = box
         self.prompt.restore(box.message.text)
-        await self.attachments.set_parts(
-            [(ImagePart(p.load(), mime_type=p.mime_type), Path(p.path).name if p.path else "image")
-             for p in box.message.images]
-        )  # fmt: skip
+        await self.attachments.set_parts(attachments_of(box.message))
         banner = self.query_one("#edit-banner", Static)
         banner.update(Content(EDIT_BANNER))
         banner.display = True

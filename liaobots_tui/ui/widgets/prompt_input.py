@@ -22,8 +22,9 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static, TextArea
 
-from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.api.messages import Attachment, FilePart
 from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.attachment_sizes import describe
 from liaobots_tui.ui.widgets.image_preview import human_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -200,7 +201,7 @@ class PromptInput(TextArea):
 
 
 class AttachmentChip(Static, can_focus=True):
-    """One attached image: name and size; click, Delete or Backspace removes it."""
+    """One attached image or file: name, size, a token estimate for files; click or Delete removes it."""
 
     BINDINGS = [
         Binding("delete,backspace,x", "remove", "Remove attachment"),
@@ -211,11 +212,16 @@ class AttachmentChip(Static, can_focus=True):
             super().__init__()
             self.chip = chip
 
-    def __init__(self, part: ImagePart, name: str) -> None:
+    def __init__(self, part: Attachment, name: str) -> None:
         self.part = part
         self.label = name
+        if isinstance(part, FilePart):
+            # File names may hold escapes: Content() never parses markup, clean_line drops controls.
+            super().__init__(Content(f"▤ {clean_line(name, 60)} · {describe(part)} ✕"))
+            self.tooltip = "Attached file: click or press Delete to remove"
+            return
         size = human_size(len(part.data))
-        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))  # file names may hold escapes
+        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))
         self.tooltip = "Attached image: click or press Delete to remove"
 
     def action_remove(self) -> None:
@@ -239,14 +245,14 @@ class AttachmentBar(Horizontal):
         self.display = False
 
     @property
-    def parts(self) -> list[ImagePart]:
+    def parts(self) -> list[Attachment]:
         return [chip.part for chip in self.query_children(AttachmentChip)]
 
     @property
-    def named_parts(self) -> list[tuple[ImagePart, str]]:
+    def named_parts(self) -> list[tuple[Attachment, str]]:
         return [(chip.part, chip.label) for chip in self.query_children(AttachmentChip)]
 
-    async def add(self, part: ImagePart, name: str) -> None:
+    async def add(self, part: Attachment, name: str) -> None:
         await self.mount(AttachmentChip(part, name))
         self.display = True
         self.post_message(self.Changed())
@@ -256,7 +262,7 @@ class AttachmentBar(Horizontal):
         self.display = False
         self.post_message(self.Changed())
 
-    async def set_parts(self, parts: list[tuple[ImagePart, str]]) -> None:
+    async def set_parts(self, parts: list[tuple[Attachment, str]]) -> None:
         await self.remove_children()
         for part, name in parts:
             await self.mount(AttachmentChip(part, name))
