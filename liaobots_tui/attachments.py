@@ -33,6 +33,8 @@ def load_attachment(path: Path, limit: int = MAX_ATTACHMENT_BYTES) -> ImagePart 
     """
     shown = str(path)
     data = _read(path, shown, limit)
+    if not data:
+        raise InputError(f"attachment is empty: {shown}")
     name = clean_line(path.name, 255) or "file"
     if data.startswith(PDF_MAGIC):
         return FilePart(name, data, mime_type=PDF_MIME, size=len(data))
