@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.documents import BadDocument, Documents
 from liaobots_tui.demo.envelopes import ApiError
 from liaobots_tui.demo.images import aspect_ratios_for, image_sizes_for
 from liaobots_tui.demo.replies import is_image_model, model_info
@@ -63,6 +64,8 @@ class ChatRequest:
     #: All text sent (system, history, prompt): the input-token estimate.
     input_text: str = ""
     input_images: int = 0
+    #: PDFs and text files seen in the request (the reply says so).
+    documents: Documents = field(default_factory=Documents)
     max_tokens: int | None = None
     #: The model thinks on this request (hidden reasoning tokens count even when not shown).
     reasons: bool = False
@@ -144,7 +147,7 @@ def _stream_flag(api: envelopes.Api, body: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------- OpenAI Chat Completions
 
 
-def _chat_text(content: object, where: str) -> tuple[str, int]:
+def _chat_text(content: object, where: str, docs: Documents) -> tuple[str, int]:
     if content is None or isinstance(content, str):
         return content or "", 0
     if not isinstance(content, list):
@@ -161,7 +164,9 @@ def _chat_text(content: object, where: str) -> tuple[str, int]:
             if not isinstance(image, dict) or not isinstance(image.get("url"), str):
                 raise _fail("openai", f"Missing required parameter: '{where}[{j}].image_url.url'.", where)
             images += 1
-        elif kind not in ("input_audio", "file"):
+        elif kind == "file":
+            _chat_file(part.get("file"), f"{where}[{j}].file", docs)
+        elif kind != "input_audio":
             raise _fail(
                 "openai",
                 f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', 'input_audio', "
@@ -169,6 +174,32 @@ def _chat_text(content: object, where: str) -> tuple[str, int]:
                 f"{where}[{j}].type",
             )
     return "\n".join(texts), images
+
+
+def _chat_file(file: object, where: str, docs: Documents) -> None:
+    if not isinstance(file, dict) or not (file.get("file_data") or file.get("file_id")):
+        raise _fail("openai", f"Missing required parameter: '{where}.file_data'.", f"{where}.file_data")
+    if file.get("file_id"):
+        raise _fail("openai", f"Invalid 'file_id': file not found ({where}.file_id).", f"{where}.file_id")
+    if file.get("file_data") and not isinstance(file.get("filename"), str):
+        raise _fail("openai", f"Missing required parameter: '{where}.filename'.", f"{where}.filename")
+    try:
+        docs.pdf_data_url(file.get("file_data"))
+    except BadDocument as exc:
+        raise _fail("openai", _openai_file_error(where + ".file_data", exc), f"{where}.file_data") from None
+
+
+def _openai_file_error(where: str, exc: BadDocument) -> str:
+    problem = str(exc)
+    if problem.startswith("mime:"):
+        return (
+            f"Invalid file data: '{where}'. Expected a base64-encoded data URL with an application/pdf "
+            f"MIME type (e.g. 'data:application/pdf;base64,SGVsbG8sIFdvcmxkIQ=='), but got unsupported "
+            f"MIME type '{problem[5:]}'."
+        )
+    if problem == "not_pdf":
+        return f"Invalid file data: '{where}'. The file is not a valid PDF."
+    return f"Invalid file data: '{where}'. Expected a base64-encoded data URL."
 
 
 def parse_chat(body: dict[str, Any]) -> ChatRequest:
@@ -184,6 +215,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
     stream = _stream_flag("openai", body)
     texts: list[str] = []
     prompt, images = "", 0
+    docs = Documents()
     for i, msg in enumerate(messages):
         role = msg.get("role") if isinstance(msg, dict) else None
         if role not in _CHAT_ROLES:
@@ -194,7 +226,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
                 f"messages[{i}].role",
             )
         assert isinstance(msg, dict)
-        text, n = _chat_text(msg.get("content"), f"messages[{i}].content")
+        text, n = _chat_text(msg.get("content"), f"messages[{i}].content", docs)
         texts.append(text)
         images += n
         if role == "user":
@@ -228,6 +260,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=limit,
         reasons=info.always_reasons,
         # DeepSeek-style backends return their reasoning here (reasoning_content), as do gateways
@@ -242,7 +275,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
 # ---------------------------------------------------------------- Anthropic Messages
 
 
-def _anthropic_content(content: object, i: int, role: str, last: bool) -> tuple[str, int]:
+def _anthropic_content(content: object, i: int, role: str, last: bool, docs: Documents) -> tuple[str, int]:
     if isinstance(content, str):
         if not content and not (last and role == "assistant"):
             raise _fail(
@@ -297,6 +330,8 @@ def _anthropic_content(content: object, i: int, role: str, last: bool) -> tuple[
                     f"'{source.get('type')}' does not match any of the expected tags: 'base64', 'url'",
                 )
             images += 1
+        elif kind == "document":
+            _anthropic_document(block.get("source"), f"messages.{i}.content.{j}", docs)
         elif kind == "thinking":
             if role != "assistant":
                 raise _fail(
@@ -306,6 +341,36 @@ def _anthropic_content(content: object, i: int, role: str, last: bool) -> tuple[
             if not block.get("signature"):
                 raise _fail("anthropic", f"messages.{i}.content.{j}.thinking.signature: Field required")
     return "\n".join(texts), images
+
+
+def _anthropic_document(source: object, where: str, docs: Documents) -> None:
+    if not isinstance(source, dict):
+        raise _fail("anthropic", f"{where}.document.source: Field required")
+    if source.get("type") == "text":
+        if not isinstance(source.get("data"), str):
+            raise _fail("anthropic", f"{where}.document.source.text.data: Field required")
+        docs.text_files += 1
+        return
+    if source.get("type") != "base64":
+        raise _fail(
+            "anthropic",
+            f"{where}.document.source: Input tag '{source.get('type')}' does not match any of the "
+            "expected tags: 'base64', 'content', 'text', 'url', 'file'",
+        )
+    if source.get("media_type") != "application/pdf":
+        raise _fail(
+            "anthropic", f"{where}.document.source.base64.media_type: Input should be 'application/pdf'"
+        )
+    try:
+        docs.pdf(source.get("data"))
+    except BadDocument as exc:
+        if str(exc) == "not_pdf":
+            raise _fail(
+                "anthropic", f"{where}.pdf.source.base64.data: The PDF specified was not valid."
+            ) from None
+        raise _fail(
+            "anthropic", f"{where}.document.source.base64.data: invalid base64 data (send raw base64)"
+        ) from None
 
 
 def _anthropic_system(system: object) -> str:
@@ -333,6 +398,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
     stream = _stream_flag("anthropic", body)
     texts = [_anthropic_system(body.get("system"))]
     prompt, images, previous = "", 0, None
+    docs = Documents()
     for i, msg in enumerate(messages):
         role = msg.get("role") if isinstance(msg, dict) else None
         if role == "system":
@@ -353,7 +419,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
             )
         previous = role
         assert isinstance(msg, dict)
-        text, n = _anthropic_content(msg.get("content"), i, role, i == len(messages) - 1)
+        text, n = _anthropic_content(msg.get("content"), i, role, i == len(messages) - 1, docs)
         texts.append(text)
         images += n
         if role == "user":
@@ -401,6 +467,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=max_tokens,
         reasons=thinks,
         show_reasoning=thinks and not omitted,
@@ -411,7 +478,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
 # ---------------------------------------------------------------- OpenAI Responses
 
 
-def _responses_content(content: object, where: str) -> tuple[str, int]:
+def _responses_content(content: object, where: str, docs: Documents) -> tuple[str, int]:
     if isinstance(content, str):
         return content, 0
     if not isinstance(content, list):
@@ -441,7 +508,9 @@ def _responses_content(content: object, where: str) -> tuple[str, int]:
                     f"{where}[{j}].image_url",
                 )
             images += 1
-        elif kind not in ("refusal", "input_file", "input_audio"):
+        elif kind == "input_file":
+            _responses_file(part, f"{where}[{j}]", docs)
+        elif kind not in ("refusal", "input_audio"):
             raise _fail(
                 "openai",
                 f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', "
@@ -449,6 +518,22 @@ def _responses_content(content: object, where: str) -> tuple[str, int]:
                 f"{where}[{j}].type",
             )
     return "\n".join(texts), images
+
+
+def _responses_file(part: dict[str, Any], where: str, docs: Documents) -> None:
+    if not (part.get("file_data") or part.get("file_id") or part.get("file_url")):
+        raise _fail(
+            "openai",
+            f"Missing required parameter: '{where}.file_data', '{where}.file_id' or '{where}.file_url'.",
+        )
+    if part.get("file_id") or part.get("file_url"):
+        raise _fail("openai", f"Invalid '{where}': only file_data is accepted by this gateway.", where)
+    if not isinstance(part.get("filename"), str):
+        raise _fail("openai", f"Missing required parameter: '{where}.filename'.", f"{where}.filename")
+    try:
+        docs.pdf_data_url(part.get("file_data"))
+    except BadDocument as exc:
+        raise _fail("openai", _openai_file_error(where + ".file_data", exc), f"{where}.file_data") from None
 
 
 def parse_responses(body: dict[str, Any], known_responses: set[str], known_items: set[str]) -> ChatRequest:
@@ -471,6 +556,7 @@ def parse_responses(body: dict[str, Any], known_responses: set[str], known_items
     instructions = body.get("instructions")
     texts = [instructions] if isinstance(instructions, str) else []
     prompt, images = "", 0
+    docs = Documents()
     if isinstance(items, str):
         prompt = items
         texts.append(items)
@@ -488,7 +574,7 @@ def parse_responses(body: dict[str, Any], known_responses: set[str], known_items
                         "'system', and 'developer'.",
                         f"input[{i}].role",
                     )
-                text, n = _responses_content(item.get("content"), f"input[{i}].content")
+                text, n = _responses_content(item.get("content"), f"input[{i}].content", docs)
                 texts.append(text)
                 images += n
                 if role == "user":
@@ -542,6 +628,7 @@ def parse_responses(body: dict[str, Any], known_responses: set[str], known_items
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=limit,
         reasons=thinks and (reasoning or {}).get("effort") != "none",
         show_reasoning=summary,
@@ -572,7 +659,7 @@ def _gemini_bytes_error(where: str, value: object) -> ApiError:
     return _fail("gemini", f"Invalid value at '{where}' (TYPE_BYTES), Base64 decoding failed for \"{shown}\"")
 
 
-def _gemini_parts(parts: object, i: int, role: str, image_model: bool) -> tuple[str, int]:
+def _gemini_parts(parts: object, i: int, role: str, image_model: bool, docs: Documents) -> tuple[str, int]:
     if not isinstance(parts, list) or not parts:
         raise _fail(
             "gemini", f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n"
@@ -597,6 +684,12 @@ def _gemini_parts(parts: object, i: int, role: str, image_model: bool) -> tuple[
                 )
             if not _is_base64(data.get("data")):
                 raise _gemini_bytes_error(f"contents[{i}].parts[{j}].inline_data.data", data.get("data"))
+            if data.get("mimeType") == "application/pdf":
+                try:
+                    docs.pdf(data.get("data"))
+                except BadDocument:
+                    raise _fail("gemini", "The document has no pages.") from None
+                continue
             if image_model and role == "model" and not signature:
                 raise _fail(
                     "gemini",
@@ -653,13 +746,14 @@ def parse_gemini(body: dict[str, Any], model: str, method: str, query: dict[str,
             raise _fail("gemini", "Invalid value at 'system_instruction': expected an object with parts.")
         texts.extend(str(p.get("text", "")) for p in parts if isinstance(p, dict))
     prompt, images = "", 0
+    docs = Documents()
     for i, content in enumerate(contents):
         if not isinstance(content, dict):
             raise _fail("gemini", f"Invalid value at 'contents[{i}]': expected an object.")
         role = content.get("role", "user")
         if role not in ("user", "model"):
             raise _fail("gemini", "Please use a valid role: user, model.")
-        text, n = _gemini_parts(content.get("parts"), i, role, image_model)
+        text, n = _gemini_parts(content.get("parts"), i, role, image_model, docs)
         texts.append(text)
         images += n
         if role == "user":
@@ -699,6 +793,7 @@ def parse_gemini(body: dict[str, Any], model: str, method: str, query: dict[str,
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=limit,
         reasons=thinking.get("thinkingBudget") != 0,
         show_reasoning=bool(thinking.get("includeThoughts")),
