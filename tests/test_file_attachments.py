@@ -244,8 +244,9 @@ def test_cli_sends_files_and_the_gateway_says_what_it_saw(
 
 def test_gateway_refuses_a_pdf_that_is_not_one(gw: FakeGateway, capsys: pytest.CaptureFixture[str]) -> None:
     fake = FilePart("fake.pdf", b"not a pdf at all", mime_type="application/pdf")
-    for adapter, model in ((AnthropicAdapter(), "claude-sonnet-4-6"), (OpenAIChatAdapter(), "gpt-5.4"),
-                           (ResponsesAdapter(), "gpt-5.4"), (GeminiAdapter(), "gemini-3-pro-preview")):  # fmt: skip
+    adapters = [(AnthropicAdapter(), "claude-sonnet-4-6"), (OpenAIChatAdapter(), "gpt-5.4"),
+                (ResponsesAdapter(), "gpt-5.4"), (GeminiAdapter(), "gemini-3-pro-preview")]  # fmt: skip
+    for adapter, model in adapters:
         request = adapter.build_request(
             Conversation([Message("user", parts=[fake, TextPart("hi")])]), RequestOptions(model, stream=False)
         )
