@@ -15,6 +15,7 @@ from pathlib import Path
 
 from liaobots_tui.api.messages import PDF_MIME, TEXT_MIME, FilePart, ImagePart
 from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.config import Settings
 from liaobots_tui.errors import InputError
 from liaobots_tui.image_files import MAX_PIXELS, UnsafeImage, identify, open_regular_file, verify
 
@@ -24,6 +25,11 @@ _MIB = 1024 * 1024
 
 
 PDF_MAGIC = b"%PDF-"
+
+
+def attachment_limit(settings: Settings) -> int:
+    """The ``max_attachment_mb`` setting in bytes."""
+    return int(settings.max_attachment_mb * _MIB)
 
 
 def load_attachment(path: Path, limit: int = MAX_ATTACHMENT_BYTES) -> ImagePart | FilePart:
@@ -84,15 +90,15 @@ def _read(path: Path, shown: str, limit: int) -> bytes:
         raise InputError(f"cannot read attachment {shown}: {exc.strerror or type(exc).__name__}") from None
     if size > limit:
         # Both in MiB, the unit the limit is set in: mixing units printed "21.0 MB (limit 21 MB)".
-        raise InputError(
-            f"attachment too large: {shown} is {size / _MIB:.1f} MB (limit {_limit_text(limit)} MB)"
-        )
+        raise InputError(f"attachment too large: {shown} is {_too_large(size, limit)}")
     return data
 
 
-def _limit_text(limit: int) -> str:
-    mib = limit / _MIB
-    return f"{mib:.0f}" if mib >= 1 else f"{mib:.2f}"
+def _too_large(size: int, limit: int) -> str:
+    """``21.0 MB (limit 20 MB)``; in KB when the limit is under a megabyte (``0.0 MB`` says nothing)."""
+    if limit >= _MIB:
+        return f"{size / _MIB:.1f} MB (limit {limit / _MIB:.0f} MB)"
+    return f"{size / 1024:.1f} KB (limit {limit / 1024:.1f} KB)"
 
 
 def _refusal(exc: UnsafeImage, shown: str) -> str:

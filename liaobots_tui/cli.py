@@ -37,7 +37,7 @@ from liaobots_tui.api.messages import (
     parse_thinking,
 )
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
-from liaobots_tui.attachments import load_attachment
+from liaobots_tui.attachments import attachment_limit, load_attachment
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
 
@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-f", "--format", help=f"wire format: {', '.join(FORMATS)} (default: from the model name)"
     )
     ask.add_argument("-s", "--system", help="system prompt")
-    ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image")
+    ask.add_argument(
+        "-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image, text or PDF"
+    )
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     cont = ask.add_mutually_exclusive_group()
@@ -372,7 +374,8 @@ async def _turn(
         raise InputError(f"unknown format {args.format!r}; choose one of {', '.join(FORMATS)}")
     if image_dir is not None and image_dir.exists() and not image_dir.is_dir():
         raise InputError(f"output directory {str(image_dir)!r} is not a directory")
-    attachments = [load_attachment(Path(a)) for a in args.attach]
+    limit = attachment_limit(settings)
+    attachments = [load_attachment(Path(a), limit) for a in args.attach]
     if not prompt.strip() and not attachments:
         raise InputError("the prompt is empty")
 

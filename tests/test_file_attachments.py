@@ -94,7 +94,7 @@ def test_limits_and_refusals_are_one_line(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 3000)
     with pytest.raises(InputError) as excinfo:
         load_attachment(big, limit=2048)
-    assert excinfo.value.message == f"attachment too large: {big} is 0.0 MB (limit 0.00 MB)"
+    assert excinfo.value.message == f"attachment too large: {big} is 2.9 KB (limit 2.0 KB)"
     assert isinstance(load_attachment(big, limit=4096), FilePart)
     latin1 = tmp_path / "old.txt"
     latin1.write_bytes("café".encode("latin-1"))
@@ -260,3 +260,16 @@ def test_cli_attachment_flags(gw: FakeGateway, capsys: pytest.CaptureFixture[str
     assert r.code == 2 and r.err == "liaobots: Invalid input: attachment not found: -\n"
     r = run_cli(capsys, "ask", "-a", str(tmp_path), "hi")
     assert r.code == 2 and "is a directory" in r.err and r.err.count("\n") == 1
+
+
+def test_the_size_limit_comes_from_the_config(
+    gw: FakeGateway, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("max_attachment_mb = 0.001\n")
+    log = tmp_path / "app.log"
+    log.write_bytes(b"line\n" * 500)  # 2,500 bytes: past 0.001 MiB (1,048 bytes)
+    r = run_cli(capsys, "ask", "--config", str(config_file), "-a", str(log), "hi")
+    assert r.code == 2
+    assert r.err == f"liaobots: Invalid input: attachment too large: {log} is 2.4 KB (limit 1.0 KB)\n"
+    assert not [q for q in gw.requests if q.method == "POST"]

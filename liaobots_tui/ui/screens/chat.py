@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from liaobots_tui.api.messages import Attachment, Format, Thinking
 from liaobots_tui.attached import attachments_of, fresh_copy
-from liaobots_tui.attachments import load_attachment
+from liaobots_tui.attachments import attachment_limit, load_attachment
 from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
@@ -187,7 +187,7 @@ class ChatScreen(ChatScreenBase):
 
     async def attach_path(self, path: Path) -> None:
         try:
-            part = load_attachment(path)
+            part = load_attachment(path, attachment_limit(self.lapp.settings))
         except LiaobotsError as exc:
             self.notify(exc.message, title="Cannot attach", severity="error")
             return
