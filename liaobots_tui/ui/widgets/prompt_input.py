@@ -28,10 +28,16 @@ from liaobots_tui.attachment_sizes import describe
 from liaobots_tui.ui.widgets.image_preview import human_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+#: Pasting one existing path with these endings attaches the file (its bytes then decide what it is).
+ATTACHABLE_SUFFIXES = IMAGE_SUFFIXES + (
+    ".pdf", ".txt", ".md", ".markdown", ".rst", ".csv", ".tsv", ".json", ".jsonl", ".log", ".yaml", ".yml",
+    ".toml", ".ini", ".xml", ".html", ".css", ".py", ".js", ".ts", ".go", ".rs", ".c", ".h", ".cpp", ".java",
+    ".sh", ".sql", ".diff", ".patch",
+)  # fmt: skip
 
 
 def pasted_image_path(text: str) -> Path | None:
-    """The image file a paste names, if it is exactly one existing image path.
+    """The image, PDF or text file a paste names, if it is exactly one existing such path.
 
     Accepts what terminals and file managers paste: quoted paths, backslash
     escaped spaces, ``file://`` URLs and ``~``.
@@ -50,7 +56,7 @@ def pasted_image_path(text: str) -> Path | None:
             return None
         raw = words[0]
     path = Path(raw).expanduser()
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
+    if path.suffix.lower() not in ATTACHABLE_SUFFIXES:
         return None
     try:
         return path if path.is_file() else None
