@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image, text or PDF"
     )
+    ask.add_argument(
+        "-e", "--editor", action="store_true", help="compose the prompt in $VISUAL/$EDITOR"
+    )
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     cont = ask.add_mutually_exclusive_group()
@@ -317,7 +320,13 @@ def _thinking_arg(args: argparse.Namespace) -> Thinking | None | Literal["keep"]
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     thinking = _thinking_arg(args)
-    return await _turn(args, settings, prompt=_read_prompt(args.prompt), json_out=args.json,
+    if args.editor:
+        from liaobots_tui.editor import edit_text
+
+        prompt = edit_text(_read_prompt(args.prompt) if args.prompt is not None else "")
+    else:
+        prompt = _read_prompt(args.prompt)
+    return await _turn(args, settings, prompt=prompt, json_out=args.json,
                        image_dir=args.output_dir, thinking=thinking)  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from liaobots_tui.attachments import attachment_limit, load_attachment
 from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
+from liaobots_tui.ui.compose import compose_in_editor
 from liaobots_tui.ui.screens.chat_base import ChatScreenBase
 from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
@@ -193,6 +194,10 @@ class ChatScreen(ChatScreenBase):
             return
         await self.attachments.add(part, path.name)
         self.prompt.focus()
+
+    def action_compose_in_editor(self) -> None:
+        """ctrl+e: the draft goes to the user's editor with the app suspended; the saved text comes back."""
+        compose_in_editor(self.app, self.prompt)
 
     @on(PromptInput.PathPasted)
     async def _path_pasted(self, event: PromptInput.PathPasted) -> None:

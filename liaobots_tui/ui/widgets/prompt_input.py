@@ -144,7 +144,7 @@ class PromptInput(TextArea):
             compact=True,
             show_line_numbers=False,
             tab_behavior="focus",
-            placeholder="Message  (Enter send · ctrl+j newline · ↑ history · ctrl+f attach image)",
+            placeholder="Message  (Enter send · ctrl+j newline · ↑ history · ctrl+f attach · ctrl+e editor)",
         )
         self.prompt_history = history or PromptHistory()
 
