@@ -75,6 +75,13 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         short="Attach",
     ),
     ChatAction(
+        "pick_preset",
+        "Use a preset",
+        "Fill this chat's system prompt, model, format, temperature and thinking from a preset.",
+        "f6",
+        key_label="F6",
+    ),
+    ChatAction(
         "compose_in_editor",
         "Compose in editor",
         "Edit the prompt in $VISUAL or $EDITOR (vi); the saved text comes back, not sent.",
