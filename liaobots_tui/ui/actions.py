@@ -80,6 +80,8 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         "Fill this chat's system prompt, model, format, temperature and thinking from a preset.",
         "f6",
         key_label="F6",
+        # Beats the TextArea's F6 (select line), which the prompt has no use for.
+        priority=True,
     ),
     ChatAction(
         "compose_in_editor",

@@ -1,4 +1,4 @@
-"""ctrl+e in the prompt: the draft goes to $EDITOR (a fake editor script) and comes back, not sent."""
+"""ctrl+e in the prompt (a fake editor script as $EDITOR; the text comes back, not sent) and F6 presets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from liaobots_tui.api.messages import Thinking
 from liaobots_tui.store import Store
+from liaobots_tui.ui.screens.dialogs import ListPickerModal
 from tests.test_editor import fake_editor
 from tests.ui.conftest import SIZE, AppFactory
 from tests.ui.driving import chat, settle, until
@@ -34,4 +36,20 @@ async def test_ctrl_e_edits_the_draft_in_the_editor(
         await pilot.press("ctrl+e")
         await until(pilot, lambda: any(n.title == "Editor" for n in app._notifications))
         assert screen.prompt.text == "first line\nsecond line"
+        await settle(app, pilot)
+
+
+async def test_f6_fills_the_chat_settings_from_a_preset(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ListPickerModal))
+        assert isinstance(app.screen, ListPickerModal)
+        assert app.screen.items[0].startswith("code-review — Careful code review")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.controller.settings.model == "claude-sonnet-4-6")
+        settings = screen.controller.settings
+        assert settings.system.startswith("You are a senior engineer") and settings.temperature == 0.2
+        assert settings.thinking == Thinking(effort="medium")
         await settle(app, pilot)
