@@ -78,10 +78,8 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         "pick_preset",
         "Use a preset",
         "Fill this chat's system prompt, model, format, temperature and thinking from a preset.",
-        "f6",
-        key_label="F6",
-        # Beats the TextArea's F6 (select line), which the prompt has no use for.
-        priority=True,
+        "",
+        key_label="palette; offered by ctrl+n when you have presets",
     ),
     ChatAction(
         "compose_in_editor",

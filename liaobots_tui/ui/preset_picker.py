@@ -1,4 +1,4 @@
-"""The app's preset picker (F6, the palette, offered in a new chat): fills the chat's settings from a preset.
+"""The app's preset picker (the palette; offered by ctrl+n): fills the chat's settings from a preset.
 
 Presets are read fresh each time (a file edited meanwhile counts); a file that cannot be
 read is one notification naming it, and the good ones are still offered.
@@ -24,7 +24,14 @@ def preset_label(preset: Preset) -> str:
     return f"{preset.name} — {' · '.join(bits)}"
 
 
-def pick_preset(screen: ChatScreen, after: Callable[[], None]) -> None:
+def offer_on_new_chat(screen: ChatScreen, after: Callable[[], None]) -> None:
+    """A new chat offers the presets when the user has made some (shipped ones alone never nag)."""
+    directory = user_presets_dir()
+    if directory.is_dir() and any(directory.glob("*.toml")):
+        pick_preset(screen, after, title="New chat: start from a preset? (Esc: defaults)")
+
+
+def pick_preset(screen: ChatScreen, after: Callable[[], None], title: str = "Use a preset") -> None:
     """Offer the presets; the chosen one fills ``screen``'s chat settings, then ``after`` runs (status)."""
     presets, problems = list_presets()
     for problem in problems:
@@ -43,4 +50,4 @@ def pick_preset(screen: ChatScreen, after: Callable[[], None]) -> None:
             screen.notify(notice or f"Preset {chosen.name}: {screen.controller.settings.model}", timeout=4)
         after()
 
-    screen.app.push_screen(ListPickerModal("Use a preset", [preset_label(p) for p in presets]), done)
+    screen.app.push_screen(ListPickerModal(title, [preset_label(p) for p in presets]), done)

@@ -1,4 +1,4 @@
-"""ctrl+e in the prompt (a fake editor script as $EDITOR; the text comes back, not sent) and F6 presets."""
+"""ctrl+e in the prompt (a fake editor script as $EDITOR; the text comes back, not sent) and presets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from liaobots_tui import paths
 from liaobots_tui.api.messages import Thinking
+from liaobots_tui.presets import user_presets_dir
 from liaobots_tui.store import Store
 from liaobots_tui.ui.screens.dialogs import ListPickerModal
 from tests.test_editor import fake_editor
@@ -39,11 +41,16 @@ async def test_ctrl_e_edits_the_draft_in_the_editor(
         await settle(app, pilot)
 
 
-async def test_f6_fills_the_chat_settings_from_a_preset(make_app: AppFactory, store: Store) -> None:
+async def test_a_preset_fills_the_chat_settings_and_ctrl_n_offers_them(
+    make_app: AppFactory, store: Store
+) -> None:
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
-        await pilot.press("f6")
+        await pilot.press("ctrl+n")  # no presets of the user's own: no question
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ListPickerModal)
+        screen.action_pick_preset()  # what the palette's "Use a preset" runs
         await until(pilot, lambda: isinstance(app.screen, ListPickerModal))
         assert isinstance(app.screen, ListPickerModal)
         assert app.screen.items[0].startswith("code-review — Careful code review")
@@ -52,4 +59,13 @@ async def test_f6_fills_the_chat_settings_from_a_preset(make_app: AppFactory, st
         settings = screen.controller.settings
         assert settings.system.startswith("You are a senior engineer") and settings.temperature == 0.2
         assert settings.thinking == Thinking(effort="medium")
+
+        mine = paths.ensure_dir(user_presets_dir()) / "terse.toml"
+        mine.write_text('description = "Short answers"\nsystem = "Answer in one line."\n')
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, ListPickerModal))
+        assert isinstance(app.screen, ListPickerModal)
+        assert app.screen.items[1] == "terse — Short answers"  # by name, among the shipped ones
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: screen.controller.settings.system == "Answer in one line.")
         await settle(app, pilot)

@@ -173,4 +173,6 @@ def test_every_action_has_a_key_or_a_documented_one() -> None:
              "ctrl+z",
              "ctrl+y", "ctrl+b", "f6", "f7"}  # fmt: skip
     for action in CHAT_ACTIONS:
-        assert not set(action.key.split(",")) & taken, action.action
+        # ctrl+e is the exception the issue asks for: it beats the TextArea's line-end (End still does that).
+        allowed = {"ctrl+e"} if action.action == "compose_in_editor" and action.priority else set()
+        assert not (set(action.key.split(",")) & taken) - allowed, action.action

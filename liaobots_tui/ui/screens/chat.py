@@ -28,7 +28,7 @@ from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
 from liaobots_tui.ui.compose import compose_in_editor
-from liaobots_tui.ui.preset_picker import pick_preset
+from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
 from liaobots_tui.ui.screens.chat_base import ChatScreenBase
 from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
@@ -133,6 +133,10 @@ class ChatScreen(ChatScreenBase):
 
     def action_pick_preset(self) -> None:
         pick_preset(self, self._update_status)
+
+    async def action_new_chat(self) -> None:
+        await super().action_new_chat()
+        offer_on_new_chat(self, self._update_status)
 
     def action_toggle_thinking(self) -> None:
         with self.guard("save the chat settings"):
