@@ -23,6 +23,7 @@ from liaobots_tui.api.messages import (
 )
 from liaobots_tui.api.openai_chat import OpenAIChatAdapter
 from liaobots_tui.api.openai_responses import ResponsesAdapter
+from liaobots_tui.attached import attachments_of, fresh_copy
 from liaobots_tui.attachment_sizes import describe, estimate_tokens, pdf_pages
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.demo.gateway import FakeGateway
@@ -273,3 +274,24 @@ def test_the_size_limit_comes_from_the_config(
     assert r.code == 2
     assert r.err == f"liaobots: Invalid input: attachment too large: {log} is 2.4 KB (limit 1.0 KB)\n"
     assert not [q for q in gw.requests if q.method == "POST"]
+
+
+def test_editing_a_saved_prompt_gets_its_files_back_as_fresh_parts(
+    material: dict[str, Path], tmp_path: Path
+) -> None:
+    with Store(tmp_path / "h.db", tmp_path / "images") as store:
+        cid = store.create_conversation()
+        store.add_message(cid, conversation(material).messages[0])
+        saved = store.load_conversation(cid).messages[0]
+    named = attachments_of(saved)
+    assert [name for _, name in named][:2] == ["notes.md", "report 2026.pdf"]
+    notes = named[0][0]
+    # Holding its bytes and no stored path: the store writes it anew for the edited message.
+    assert isinstance(notes, FilePart) and notes.path is None and notes.data == NOTES.encode()
+    assert isinstance(fresh_copy(named[2][0]), ImagePart)
+
+
+def test_export_cleans_a_hostile_file_name() -> None:
+    part = FilePart("a\x1b[31m]red[.txt", b"x", path="/data/1-0.txt")
+    line = conversation_markdown(Conversation([Message("user", parts=[part])]))
+    assert "\x1b" not in line and "📎 [a (31m)red(.txt](/data/1-0.txt) (text)" in line

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 from liaobots_tui.api.messages import Conversation, FilePart, ImagePart
+from liaobots_tui.api.sanitize import clean_line
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def _image_line(part: ImagePart) -> str:
 
 def _file_line(part: FilePart) -> str:
     """A link to the stored copy of an attached file (its name alone when it has none)."""
-    name = " ".join(part.name.replace("[", "(").replace("]", ")").split())
+    # The name is the user's file name, but it may hold control characters: one clean line, no brackets.
+    name = clean_line(part.name, 255).replace("[", "(").replace("]", ")")
     kind = "PDF" if part.file_kind == "pdf" else "text"
     if not part.path:
         return f"📎 {name} ({kind})"
