@@ -230,6 +230,8 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
         assert len(view.boxes()) == 40 and view.hidden_count == 60
         assert view.boxes()[-1].message.text.startswith("Message 99:")
         earlier = view.query_one("#earlier")
+        # The count line is refreshed after the boxes mount: wait for it too, not for time.
+        await until(pilot, lambda: "60 earlier messages" in str(earlier.render()))
         assert earlier.display and "60 earlier messages" in str(earlier.render())
         view.scroll_home(animate=False)  # reaching the top loads the previous page
         await until(pilot, lambda: len(view.boxes()) == 80)
