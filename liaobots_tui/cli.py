@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
-from liaobots_tui import __version__, paths
+from liaobots_tui import __version__, paths, presets_cli
 from liaobots_tui.api.messages import (
     ASPECT_RATIOS,
     FORMATS,
@@ -38,6 +38,7 @@ from liaobots_tui.api.messages import (
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
+from liaobots_tui.presets import apply_preset, load_preset
 
 if TYPE_CHECKING:
     from liaobots_tui.conversations import ConversationController
@@ -92,7 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-f", "--format", help=f"wire format: {', '.join(FORMATS)} (default: from the model name)"
     )
     ask.add_argument("-s", "--system", help="system prompt")
-    ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image")
+    ask.add_argument(
+        "-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image, text or PDF"
+    )
+    ask.add_argument(
+        "-e", "--editor", action="store_true", help="compose the prompt in $VISUAL/$EDITOR"
+    )
+    ask.add_argument("-p", "--preset", metavar="NAME", help="start from a preset (see `liaobots presets`)")
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     cont = ask.add_mutually_exclusive_group()
@@ -145,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--delta-delay", type=float, default=0.0, metavar="S", help="seconds between deltas")
 
     sub.add_parser("demo", parents=[common], help="open the app against the built-in fake gateway")
+    presets_cli.add_parser(sub, common)
     return parser
 
 
@@ -236,6 +244,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if command == "demo":
         return _run_demo(args)
+    if command == "presets":
+        return presets_cli.run(args)
     settings = _settings(args)
     if command is None:
         from liaobots_tui.ui.app import run_app
@@ -315,17 +325,23 @@ def _thinking_arg(args: argparse.Namespace) -> Thinking | None | Literal["keep"]
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     thinking = _thinking_arg(args)
+    if args.editor:
+        from liaobots_tui.editor import edit_text
+
+        prompt = edit_text(_read_prompt(args.prompt) if args.prompt is not None else "")
+    else:
+        prompt = _read_prompt(args.prompt)
     if args.model and len(args.model) > 1:
-        from liaobots_tui.attachments import load_attachment
+        from liaobots_tui.attachments import attachment_limit, load_attachment
         from liaobots_tui.cli_compare import run_compare
 
-        prompt = _read_prompt(args.prompt)
-        attachments = [load_attachment(Path(a)) for a in args.attach]
+        limit = attachment_limit(settings)
+        attachments = [load_attachment(Path(a), limit) for a in args.attach]
         if not prompt.strip() and not attachments:
             raise InputError("the prompt is empty")
         return await run_compare(args, settings, prompt=prompt, attachments=attachments, thinking=thinking)
     args.model = args.model[0] if args.model else None
-    return await _turn(args, settings, prompt=_read_prompt(args.prompt), json_out=args.json,
+    return await _turn(args, settings, prompt=prompt, json_out=args.json,
                        image_dir=args.output_dir, thinking=thinking)  # fmt: skip
 
 
@@ -382,10 +398,12 @@ async def _turn(
         raise InputError(f"unknown format {args.format!r}; choose one of {', '.join(FORMATS)}")
     if image_dir is not None and image_dir.exists() and not image_dir.is_dir():
         raise InputError(f"output directory {str(image_dir)!r} is not a directory")
-    if args.attach:  # Pillow and the image checks load only for a turn with images
-        from liaobots_tui.attachments import load_attachment
+    preset = load_preset(args.preset) if getattr(args, "preset", None) else None
+    if args.attach:  # Pillow and the image checks load only for a turn with attachments
+        from liaobots_tui.attachments import attachment_limit, load_attachment
 
-        attachments = [load_attachment(Path(a)) for a in args.attach]
+        limit = attachment_limit(settings)
+        attachments = [load_attachment(Path(a), limit) for a in args.attach]
     else:
         attachments = []
     if not prompt.strip() and not attachments:
@@ -454,6 +472,9 @@ async def _turn(
                 await controller.open(latest)
             elif args.cid is not None:
                 await controller.open(args.cid)  # raises InputError for an unknown id
+            if preset is not None:  # the preset first: flags given with it override it
+                if notice := apply_preset(controller, preset):
+                    _err(notice)
             _apply_flags(controller, args, thinking)
             # Image options go to image models; to another Gemini model only when asked for in this call
             # (search grounding, say), never because an image chat once saved them.

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from liaobots_tui.api.messages import (
+    Attachment,
     ErrorEvent,
-    ImagePart,
     ReasoningDelta,
     RetryEvent,
     TextDelta,
@@ -171,7 +171,7 @@ async def run_compare(
     settings: Settings,
     *,
     prompt: str,
-    attachments: list[ImagePart],
+    attachments: list[Attachment],
     thinking: Thinking | None | Literal["keep"],
 ) -> int:
     """Run ``ask`` with several ``-m``; returns the exit code. Raises InputError for bad combinations."""

@@ -98,6 +98,9 @@ class Settings:
     read_timeout: float = 120.0
     """Seconds a reply may stall (no bytes) before it counts as stalled."""
 
+    max_attachment_mb: float = 20.0
+    """Largest file (MiB) that may be attached; the providers reject far larger inline files."""
+
     source: Path | None = None
     """Which config file was read (None: no file); informational, never written."""
 
@@ -290,6 +293,8 @@ def _check(key: str, value: object, where: str) -> Any:
         return _check_number(value, where, minimum=0.0, maximum=2.0)
     if key == "low_balance":
         return _check_number(value, where, minimum=0.0)
+    if key == "max_attachment_mb":
+        return _check_number(value, where, minimum=0.0, maximum=512.0, above=True)
     if key in ("connect_timeout", "read_timeout"):
         return _check_number(value, where, minimum=0.0, above=True)
     raise ConfigError(f"{where}: unknown setting")

@@ -103,10 +103,10 @@ def test_bad_input_is_one_line_and_exit_2(gw: FakeGateway, capsys: pytest.Captur
 
 
 def test_non_image_attachment(gw: FakeGateway, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    note = tmp_path / "notes file.txt"
-    note.write_text("not a picture")
+    note = tmp_path / "notes file.bin"
+    note.write_bytes(b"\x00\x9f not a picture")
     r = run_cli(capsys, "ask", "-a", str(note), "hi")
-    assert r.code == 2 and "not an image" in r.err
+    assert r.code == 2 and "not a text file, image or PDF" in r.err
 
 
 def test_image_attachment_reaches_request(gw: FakeGateway, capsys: pytest.CaptureFixture[str],

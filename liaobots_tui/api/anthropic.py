@@ -43,7 +43,9 @@ from typing import Any
 from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
 from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
+    PDF_MIME,
     Conversation,
+    FilePart,
     FinishEvent,
     FinishReason,
     ImagePart,
@@ -137,6 +139,15 @@ def _user_blocks(message: Message) -> list[dict[str, Any]]:
                 data = base64.b64encode(raw).decode("ascii")
                 source = {"type": "base64", "media_type": part.mime_type, "data": data}
                 blocks.append({"type": "image", "source": source})
+        elif isinstance(part, FilePart) and part.file_kind == "pdf":
+            raw = part.load()
+            if raw:
+                data = base64.b64encode(raw).decode("ascii")
+                source = {"type": "base64", "media_type": PDF_MIME, "data": data}
+                # The title names the file to the model, as the text block's tag does for text files.
+                blocks.append({"type": "document", "source": source, "title": part.name})
+        elif isinstance(part, FilePart):
+            blocks.append({"type": "text", "text": part.text_block()})
         # Reasoning in a user turn has no meaning here: dropped.
     return blocks
 

@@ -63,6 +63,7 @@ from liaobots_tui.api.messages import (
     IMAGE_SIZES,
     Conversation,
     ErrorEvent,
+    FilePart,
     FinishEvent,
     FinishReason,
     ImageEvent,
@@ -112,7 +113,7 @@ def _signature(part: Part) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _inline(image: ImagePart) -> dict[str, Any] | None:
+def _inline(image: ImagePart | FilePart) -> dict[str, Any] | None:
     raw = image.load()
     if not raw:  # a missing file must not become an empty, rejected part
         return None
@@ -126,6 +127,10 @@ def _user_parts(message: Message) -> list[dict[str, Any]]:
             parts.append({"text": part.text})
         elif isinstance(part, ImagePart) and (inline := _inline(part)) is not None:
             parts.append(inline)
+        elif isinstance(part, FilePart) and part.file_kind == "pdf" and (inline := _inline(part)) is not None:
+            parts.append(inline)
+        elif isinstance(part, FilePart):
+            parts.append({"text": part.text_block()})
     return parts
 
 
@@ -142,6 +147,8 @@ def _model_parts(message: Message) -> tuple[list[dict[str, Any]], list[dict[str,
             if wire is not None and signature is None:
                 moved.append(wire)
                 continue
+        elif isinstance(part, FilePart):
+            continue  # the user attaches files; a model turn never holds one
         elif isinstance(part, ReasoningPart):
             # Thought summaries mean something only to Gemini; unsigned ones came from it if the message did.
             if (part.text or signature) and (from_gemini or signature):

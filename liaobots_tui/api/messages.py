@@ -94,7 +94,68 @@ class ImagePart:
         return f"data:{self.mime_type};base64,{self.b64()}"
 
 
-Part = TextPart | ReasoningPart | ImagePart
+#: What a :class:`FilePart` holds: UTF-8 text (sent as a delimited text block) or a PDF (sent natively).
+FileKind = Literal["text", "pdf"]
+PDF_MIME = "application/pdf"
+TEXT_MIME = "text/plain"
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """A text file or PDF the user attached (images are :class:`ImagePart`).
+
+    Like an image, ``data`` holds the bytes until the store writes the file; then
+    ``path`` points at it and ``data`` may be empty (:meth:`load` reads it back).
+    ``name`` is the file's base name as the user had it, shown in chips and sent to
+    the model so it can tell files apart; ``size`` is the byte count (kept so chips
+    and estimates need not read the file).
+    """
+
+    name: str
+    data: bytes
+    mime_type: str = TEXT_MIME
+    path: str | None = None
+    size: int = 0
+    provider_data: ProviderData = field(default_factory=_pd)
+    kind: Literal["file"] = field(default="file", init=False)
+
+    @property
+    def file_kind(self) -> FileKind:
+        return "pdf" if self.mime_type == PDF_MIME else "text"
+
+    def load(self) -> bytes:
+        """The file's bytes, read from ``path`` when they are not held in memory (empty if it vanished)."""
+        if self.data:
+            return self.data
+        if self.path:
+            try:
+                with open(self.path, "rb") as fh:
+                    return fh.read()
+            except OSError:
+                return b""
+        return b""
+
+    def b64(self) -> str:
+        return base64.b64encode(self.load()).decode("ascii")
+
+    def data_url(self) -> str:
+        return f"data:{self.mime_type};base64,{self.b64()}"
+
+    def text_block(self) -> str:
+        """A text file as the block every format sends: delimited and naming the file.
+
+        The name is quoted with its own quotes and line breaks replaced, so a crafted
+        file name cannot close the tag early.
+        """
+        body = self.load().decode("utf-8", "replace")
+        safe_name = " ".join(self.name.replace('"', "'").replace("<", "(").replace(">", ")").split())
+        tail = "" if body.endswith("\n") else "\n"
+        return f'<file name="{safe_name}">\n{body}{tail}</file>'
+
+
+Part = TextPart | ReasoningPart | ImagePart | FilePart
+#: What the user can attach to a prompt.
+Attachment = ImagePart | FilePart
 
 
 @dataclass(frozen=True)
@@ -156,6 +217,10 @@ class Message:
     @property
     def images(self) -> list[ImagePart]:
         return [p for p in self.parts if isinstance(p, ImagePart)]
+
+    @property
+    def files(self) -> list[FilePart]:
+        return [p for p in self.parts if isinstance(p, FilePart)]
 
 
 @dataclass

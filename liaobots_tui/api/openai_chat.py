@@ -34,6 +34,7 @@ from liaobots_tui.api.base import Adapter, HttpRequest, ReplyParser
 from liaobots_tui.api.http_errors import bad_response, stream_error_event
 from liaobots_tui.api.messages import (
     Conversation,
+    FilePart,
     FinishEvent,
     FinishReason,
     ImagePart,
@@ -92,10 +93,19 @@ def _user_content(message: Message) -> str | list[dict[str, Any]]:
             parts.append({"type": "text", "text": part.text})
         elif isinstance(part, ImagePart):
             parts.append({"type": "image_url", "image_url": {"url": part.data_url()}})
+        elif isinstance(part, FilePart):
+            parts.append(_file_content(part))
         # Reasoning in a user turn has no meaning here: dropped.
     if all(p["type"] == "text" for p in parts):
         return "".join(p["text"] for p in parts)
     return parts
+
+
+def _file_content(part: FilePart) -> dict[str, Any]:
+    """A PDF as a ``file`` part (``file_data`` a data URL, with its filename); a text file as a text part."""
+    if part.file_kind == "pdf":
+        return {"type": "file", "file": {"filename": part.name, "file_data": part.data_url()}}
+    return {"type": "text", "text": part.text_block()}
 
 
 def assistant_text(parts: Iterable[Part]) -> str:

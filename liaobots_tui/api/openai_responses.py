@@ -35,6 +35,7 @@ from liaobots_tui.api.http_errors import bad_response, stream_error_event, to_ev
 from liaobots_tui.api.messages import (
     Conversation,
     ErrorEvent,
+    FilePart,
     FinishEvent,
     FinishReason,
     ImagePart,
@@ -93,6 +94,10 @@ def _user_item(message: Message) -> dict[str, Any] | None:
             content.append({"type": "input_text", "text": part.text})
         elif isinstance(part, ImagePart):
             content.append({"type": "input_image", "image_url": part.data_url(), "detail": "auto"})
+        elif isinstance(part, FilePart) and part.file_kind == "pdf":
+            content.append({"type": "input_file", "filename": part.name, "file_data": part.data_url()})
+        elif isinstance(part, FilePart):
+            content.append({"type": "input_text", "text": part.text_block()})
     return {"type": "message", "role": "user", "content": content} if content else None
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from liaobots_tui.api.account import UsageRecord
 from liaobots_tui.api.base import ReplyParser
 from liaobots_tui.api.messages import (
+    Attachment,
     Conversation,
     ErrorEvent,
     FinishEvent,
@@ -385,7 +386,7 @@ def start_compare(
     controller: ConversationController,
     models: Sequence[str],
     text: str,
-    images: Sequence[ImagePart] = (),
+    images: Sequence[Attachment] = (),
     listener: CompareListener = _ignore,
     *,
     client: GatewayClient | None = None,

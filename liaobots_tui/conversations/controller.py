@@ -32,6 +32,8 @@ from dataclasses import replace
 
 from liaobots_tui.api.account import Credits, UsagePage, fetch_credits, fetch_usage_page
 from liaobots_tui.api.messages import (
+    Attachment,
+    FilePart,
     Format,
     ImageOptions,
     ImagePart,
@@ -247,7 +249,7 @@ class ConversationController:
     def send(
         self,
         text: str,
-        images: Sequence[ImagePart] = (),
+        images: Sequence[Attachment] = (),
         listener: TurnListener = _ignore,
         *,
         stream: bool = True,
@@ -282,7 +284,7 @@ class ConversationController:
         return self._start(events, listener, self.messages[: last_user + 1])
 
     def edit(
-        self, message_id: int, text: str, images: Sequence[ImagePart] = (), listener: TurnListener = _ignore
+        self, message_id: int, text: str, images: Sequence[Attachment] = (), listener: TurnListener = _ignore
     ) -> Turn:
         """Replace prompt ``message_id`` and everything after it with a new prompt, and resend."""
         user = self._user_message(text, images)
@@ -301,9 +303,12 @@ class ConversationController:
         return self.settings.format  # FormatRefused before anything is saved
 
     @staticmethod
-    def _user_message(text: str, images: Sequence[ImagePart]) -> Message:
-        parts: list[TextPart | ImagePart] = [TextPart(text)] if text.strip() else []
-        parts.extend(images)
+    def _user_message(text: str, attached: Sequence[Attachment]) -> Message:
+        # Files go before the question (the providers advise long documents first), images after it as always.
+        parts: list[TextPart | Attachment] = [p for p in attached if isinstance(p, FilePart)]
+        if text.strip():
+            parts.append(TextPart(text))
+        parts.extend(p for p in attached if isinstance(p, ImagePart))
         if not parts:
             raise InputError("the prompt is empty")
         return Message("user", parts=list(parts), created_at=time.time())

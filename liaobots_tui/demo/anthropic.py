@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.documents import BadDocument, Documents
 from liaobots_tui.demo.reply import Encoder, Frame, sse_event
 from liaobots_tui.demo.request import (
     ChatRequest,
@@ -42,7 +43,7 @@ _PING_EVERY = 300
 # ---------------------------------------------------------------- the request
 
 
-def _anthropic_content(content: object, i: int, role: str, last: bool) -> tuple[str, int]:
+def _anthropic_content(content: object, i: int, role: str, last: bool, docs: Documents) -> tuple[str, int]:
     if isinstance(content, str):
         if not content and not (last and role == "assistant"):
             raise fail(
@@ -97,6 +98,8 @@ def _anthropic_content(content: object, i: int, role: str, last: bool) -> tuple[
                     f"'{source.get('type')}' does not match any of the expected tags: 'base64', 'url'",
                 )
             images += 1
+        elif kind == "document":
+            _anthropic_document(block.get("source"), f"messages.{i}.content.{j}", docs)
         elif kind == "thinking":
             if role != "assistant":
                 raise fail(
@@ -106,6 +109,36 @@ def _anthropic_content(content: object, i: int, role: str, last: bool) -> tuple[
             if not block.get("signature"):
                 raise fail("anthropic", f"messages.{i}.content.{j}.thinking.signature: Field required")
     return "\n".join(texts), images
+
+
+def _anthropic_document(source: object, where: str, docs: Documents) -> None:
+    if not isinstance(source, dict):
+        raise fail("anthropic", f"{where}.document.source: Field required")
+    if source.get("type") == "text":
+        if not isinstance(source.get("data"), str):
+            raise fail("anthropic", f"{where}.document.source.text.data: Field required")
+        docs.text_files += 1
+        return
+    if source.get("type") != "base64":
+        raise fail(
+            "anthropic",
+            f"{where}.document.source: Input tag '{source.get('type')}' does not match any of the "
+            "expected tags: 'base64', 'content', 'text', 'url', 'file'",
+        )
+    if source.get("media_type") != "application/pdf":
+        raise fail(
+            "anthropic", f"{where}.document.source.base64.media_type: Input should be 'application/pdf'"
+        )
+    try:
+        docs.pdf(source.get("data"))
+    except BadDocument as exc:
+        if str(exc) == "not_pdf":
+            raise fail(
+                "anthropic", f"{where}.pdf.source.base64.data: The PDF specified was not valid."
+            ) from None
+        raise fail(
+            "anthropic", f"{where}.document.source.base64.data: invalid base64 data (send raw base64)"
+        ) from None
 
 
 def _anthropic_system(system: object) -> str:
@@ -133,6 +166,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
     stream = stream_flag("anthropic", body)
     texts = [_anthropic_system(body.get("system"))]
     prompt, images, previous = "", 0, None
+    docs = Documents()
     for i, msg in enumerate(messages):
         role = msg.get("role") if isinstance(msg, dict) else None
         if role == "system":
@@ -153,7 +187,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
             )
         previous = role
         assert isinstance(msg, dict)
-        text, n = _anthropic_content(msg.get("content"), i, role, i == len(messages) - 1)
+        text, n = _anthropic_content(msg.get("content"), i, role, i == len(messages) - 1, docs)
         texts.append(text)
         images += n
         if role == "user":
@@ -201,6 +235,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str]) -> ChatReques
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=max_tokens,
         reasons=thinks,
         show_reasoning=thinks and not omitted,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.documents import BadDocument, Documents
 from liaobots_tui.demo.envelopes import ApiError
 from liaobots_tui.demo.images import aspect_ratios_for, image_sizes_for
 from liaobots_tui.demo.replies import count_tokens, is_image_model, signature, subject_of
@@ -37,7 +38,7 @@ def _gemini_bytes_error(where: str, value: object) -> ApiError:
     return fail("gemini", f"Invalid value at '{where}' (TYPE_BYTES), Base64 decoding failed for \"{shown}\"")
 
 
-def _gemini_parts(parts: object, i: int, role: str, image_model: bool) -> tuple[str, int]:
+def _gemini_parts(parts: object, i: int, role: str, image_model: bool, docs: Documents) -> tuple[str, int]:
     if not isinstance(parts, list) or not parts:
         raise fail(
             "gemini", f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n"
@@ -62,6 +63,12 @@ def _gemini_parts(parts: object, i: int, role: str, image_model: bool) -> tuple[
                 )
             if not is_base64(data.get("data")):
                 raise _gemini_bytes_error(f"contents[{i}].parts[{j}].inline_data.data", data.get("data"))
+            if data.get("mimeType") == "application/pdf":
+                try:
+                    docs.pdf(data.get("data"))
+                except BadDocument:
+                    raise fail("gemini", "The document has no pages.") from None
+                continue
             if image_model and role == "model" and not thought_signature:
                 raise fail(
                     "gemini",
@@ -118,13 +125,14 @@ def parse_gemini(body: dict[str, Any], model: str, method: str, query: dict[str,
             raise fail("gemini", "Invalid value at 'system_instruction': expected an object with parts.")
         texts.extend(str(p.get("text", "")) for p in parts if isinstance(p, dict))
     prompt, images = "", 0
+    docs = Documents()
     for i, content in enumerate(contents):
         if not isinstance(content, dict):
             raise fail("gemini", f"Invalid value at 'contents[{i}]': expected an object.")
         role = content.get("role", "user")
         if role not in ("user", "model"):
             raise fail("gemini", "Please use a valid role: user, model.")
-        text, n = _gemini_parts(content.get("parts"), i, role, image_model)
+        text, n = _gemini_parts(content.get("parts"), i, role, image_model, docs)
         texts.append(text)
         images += n
         if role == "user":
@@ -164,6 +172,7 @@ def parse_gemini(body: dict[str, Any], model: str, method: str, query: dict[str,
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=limit,
         reasons=thinking.get("thinkingBudget") != 0,
         show_reasoning=bool(thinking.get("includeThoughts")),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.documents import BadDocument, Documents
 from liaobots_tui.demo.replies import model_info
 from liaobots_tui.demo.reply import Encoder, Frame, sse_data
 from liaobots_tui.demo.request import (
@@ -29,7 +30,7 @@ _CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # ---------------------------------------------------------------- the request
 
 
-def _chat_text(content: object, where: str) -> tuple[str, int]:
+def _chat_text(content: object, where: str, docs: Documents) -> tuple[str, int]:
     if content is None or isinstance(content, str):
         return content or "", 0
     if not isinstance(content, list):
@@ -46,7 +47,9 @@ def _chat_text(content: object, where: str) -> tuple[str, int]:
             if not isinstance(image, dict) or not isinstance(image.get("url"), str):
                 raise fail("openai", f"Missing required parameter: '{where}[{j}].image_url.url'.", where)
             images += 1
-        elif kind not in ("input_audio", "file"):
+        elif kind == "file":
+            _chat_file(part.get("file"), f"{where}[{j}].file", docs)
+        elif kind != "input_audio":
             raise fail(
                 "openai",
                 f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', 'input_audio', "
@@ -54,6 +57,33 @@ def _chat_text(content: object, where: str) -> tuple[str, int]:
                 f"{where}[{j}].type",
             )
     return "\n".join(texts), images
+
+
+def _chat_file(file: object, where: str, docs: Documents) -> None:
+    if not isinstance(file, dict) or not (file.get("file_data") or file.get("file_id")):
+        raise fail("openai", f"Missing required parameter: '{where}.file_data'.", f"{where}.file_data")
+    if file.get("file_id"):
+        raise fail("openai", f"Invalid 'file_id': file not found ({where}.file_id).", f"{where}.file_id")
+    if file.get("file_data") and not isinstance(file.get("filename"), str):
+        raise fail("openai", f"Missing required parameter: '{where}.filename'.", f"{where}.filename")
+    try:
+        docs.pdf_data_url(file.get("file_data"))
+    except BadDocument as exc:
+        raise fail("openai", openai_file_error(where + ".file_data", exc), f"{where}.file_data") from None
+
+
+def openai_file_error(where: str, exc: BadDocument) -> str:
+    """The OpenAI wording for a refused ``file_data`` (Chat ``file`` and Responses ``input_file``)."""
+    problem = str(exc)
+    if problem.startswith("mime:"):
+        return (
+            f"Invalid file data: '{where}'. Expected a base64-encoded data URL with an application/pdf "
+            f"MIME type (e.g. 'data:application/pdf;base64,SGVsbG8sIFdvcmxkIQ=='), but got unsupported "
+            f"MIME type '{problem[5:]}'."
+        )
+    if problem == "not_pdf":
+        return f"Invalid file data: '{where}'. The file is not a valid PDF."
+    return f"Invalid file data: '{where}'. Expected a base64-encoded data URL."
 
 
 def parse_chat(body: dict[str, Any]) -> ChatRequest:
@@ -69,6 +99,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
     stream = stream_flag("openai", body)
     texts: list[str] = []
     prompt, images = "", 0
+    docs = Documents()
     for i, msg in enumerate(messages):
         role = msg.get("role") if isinstance(msg, dict) else None
         if role not in _CHAT_ROLES:
@@ -79,7 +110,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
                 f"messages[{i}].role",
             )
         assert isinstance(msg, dict)
-        text, n = _chat_text(msg.get("content"), f"messages[{i}].content")
+        text, n = _chat_text(msg.get("content"), f"messages[{i}].content", docs)
         texts.append(text)
         images += n
         if role == "user":
@@ -113,6 +144,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=limit,
         reasons=info.always_reasons,
         # DeepSeek-style backends return reasoning here (reasoning_content); the demo does when it is asked.

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.documents import BadDocument, Documents
+from liaobots_tui.demo.openai_chat import openai_file_error
 from liaobots_tui.demo.replies import model_info, signature
 from liaobots_tui.demo.reply import Encoder, Frame, Reply, sse_event
 from liaobots_tui.demo.request import (
@@ -31,7 +33,7 @@ _SUMMARIES = ("auto", "concise", "detailed")
 # ---------------------------------------------------------------- the request
 
 
-def _responses_content(content: object, where: str) -> tuple[str, int]:
+def _responses_content(content: object, where: str, docs: Documents) -> tuple[str, int]:
     if isinstance(content, str):
         return content, 0
     if not isinstance(content, list):
@@ -61,7 +63,9 @@ def _responses_content(content: object, where: str) -> tuple[str, int]:
                     f"{where}[{j}].image_url",
                 )
             images += 1
-        elif kind not in ("refusal", "input_file", "input_audio"):
+        elif kind == "input_file":
+            _responses_file(part, f"{where}[{j}]", docs)
+        elif kind not in ("refusal", "input_audio"):
             raise fail(
                 "openai",
                 f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', "
@@ -69,6 +73,22 @@ def _responses_content(content: object, where: str) -> tuple[str, int]:
                 f"{where}[{j}].type",
             )
     return "\n".join(texts), images
+
+
+def _responses_file(part: dict[str, Any], where: str, docs: Documents) -> None:
+    if not (part.get("file_data") or part.get("file_id") or part.get("file_url")):
+        raise fail(
+            "openai",
+            f"Missing required parameter: '{where}.file_data', '{where}.file_id' or '{where}.file_url'.",
+        )
+    if part.get("file_id") or part.get("file_url"):
+        raise fail("openai", f"Invalid '{where}': only file_data is accepted by this gateway.", where)
+    if not isinstance(part.get("filename"), str):
+        raise fail("openai", f"Missing required parameter: '{where}.filename'.", f"{where}.filename")
+    try:
+        docs.pdf_data_url(part.get("file_data"))
+    except BadDocument as exc:
+        raise fail("openai", openai_file_error(where + ".file_data", exc), f"{where}.file_data") from None
 
 
 def parse_responses(body: dict[str, Any], known_responses: set[str], known_items: set[str]) -> ChatRequest:
@@ -91,6 +111,7 @@ def parse_responses(body: dict[str, Any], known_responses: set[str], known_items
     instructions = body.get("instructions")
     texts = [instructions] if isinstance(instructions, str) else []
     prompt, images = "", 0
+    docs = Documents()
     if isinstance(items, str):
         prompt = items
         texts.append(items)
@@ -108,7 +129,7 @@ def parse_responses(body: dict[str, Any], known_responses: set[str], known_items
                         "'system', and 'developer'.",
                         f"input[{i}].role",
                     )
-                text, n = _responses_content(item.get("content"), f"input[{i}].content")
+                text, n = _responses_content(item.get("content"), f"input[{i}].content", docs)
                 texts.append(text)
                 images += n
                 if role == "user":
@@ -162,6 +183,7 @@ def parse_responses(body: dict[str, Any], known_responses: set[str], known_items
         prompt=prompt,
         input_text="\n".join(texts),
         input_images=images,
+        documents=docs.counted("\n".join(texts)),
         max_tokens=limit,
         reasons=thinks and (reasoning or {}).get("effort") != "none",
         show_reasoning=summary,

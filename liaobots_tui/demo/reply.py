@@ -70,6 +70,8 @@ class Reply:
 def plan_reply(req: ChatRequest, reply_id: str) -> Reply:
     """The reply to ``req``: canned text cut at the token limit, thinking, image and sources."""
     deltas = reply_deltas(req.model, req.prompt) if req.want_text else []
+    if deltas and (seen := req.documents.note()):
+        deltas = [seen, *deltas]  # the files arrived: the reply says what it saw
     thinking = reasoning_text(req.model, req.prompt, req.input_images) if req.reasons else ""
     reasoning_tokens = count_tokens(thinking)
     finish = "stop"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from liaobots_tui.demo import envelopes
+from liaobots_tui.demo.documents import Documents
 from liaobots_tui.demo.envelopes import ApiError
 from liaobots_tui.demo.replies import model_info
 
@@ -40,6 +41,8 @@ class ChatRequest:
     #: All text sent (system, history, prompt): the input-token estimate.
     input_text: str = ""
     input_images: int = 0
+    #: PDFs and text files seen in the request (the reply says so).
+    documents: Documents = field(default_factory=Documents)
     max_tokens: int | None = None
     #: The model thinks on this request (hidden reasoning tokens count even when not shown).
     reasons: bool = False

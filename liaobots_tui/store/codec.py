@@ -1,7 +1,8 @@
 """Rows of the history database to and from the ``api.messages`` types.
 
 Pure conversion: no SQL runs here. Image paths are turned into stored form (and
-back) by the :class:`~liaobots_tui.store.images.ImageFiles` handed in.
+back) by the :class:`~liaobots_tui.store.images.ImageFiles` handed in; an attached file
+(kind ``file``) keeps its name in the ``text`` column and its bytes beside the images.
 
 Reading never fails on what a row holds: the file may have been written by an older
 version, edited by hand or damaged. A JSON column that does not parse reads as empty,
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import Any, cast, get_args
 
 from liaobots_tui.api.messages import (
+    PDF_MIME,
+    TEXT_MIME,
+    FilePart,
     FinishReason,
     Format,
     ImagePart,
@@ -143,6 +147,10 @@ def part_row(
     if isinstance(part, ImagePart):
         stored = images.store_part(conversation_id, message_id, index, part, written)
         return ("image", None, part.mime_type, stored, int(part.generated), pd)
+    if isinstance(part, FilePart):
+        # The name rides in the text column: no schema change, and an older version shows it as text.
+        stored = images.store_part(conversation_id, message_id, index, part, written)
+        return ("file", part.name, part.mime_type, stored, 0, pd)
     return (part.kind, part.text, None, None, 0, pd)
 
 
@@ -150,7 +158,7 @@ def set_paths(images: ImageFiles, parts: list[Part], rows: list[PartRow]) -> lis
     """The parts with each image pointing at the file its row records (parts are values: new ones)."""
     return [
         replace(part, path=str(images.resolve(row[3])))
-        if isinstance(part, ImagePart) and row[3] is not None
+        if isinstance(part, ImagePart | FilePart) and row[3] is not None
         else part
         for part, row in zip(parts, rows, strict=True)
     ]
@@ -176,12 +184,37 @@ def part_from_row(
             path=str(images.resolve(stored)) if isinstance(stored, str) and stored else None,
             provider_data=pd,
         )
+    if kind == "file":
+        return file_from_row(images, row, pd)
     body = text(row["text"]) + appended
     if untrusted:
         body = clean_text(body)
     if kind == "reasoning":
         return ReasoningPart(body, provider_data=pd)
     return TextPart(body, provider_data=pd)
+
+
+def file_from_row(images: ImageFiles, row: sqlite3.Row, pd: ProviderData) -> FilePart:
+    """An attached file, lazy like an image; its size read from the file (0 when it vanished).
+
+    The name and MIME type are the user's own input, but the row may have been edited:
+    the name is cleaned to one line and an unknown type reads as text.
+    """
+    stored = row["path"]
+    path = images.resolve(stored) if isinstance(stored, str) and stored else None
+    try:
+        size = path.stat().st_size if path is not None else 0
+    except OSError:
+        size = 0
+    mime = PDF_MIME if row["mime_type"] == PDF_MIME else TEXT_MIME
+    return FilePart(
+        name=clean_line(text(row["text"]), 255) or "file",
+        data=b"",
+        mime_type=mime,
+        path=str(path) if path is not None else None,
+        size=size,
+        provider_data=pd,
+    )
 
 
 def message_from_row(row: sqlite3.Row, parts: list[Part]) -> Message:

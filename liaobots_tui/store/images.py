@@ -24,7 +24,7 @@ import stat
 import time
 from pathlib import Path
 
-from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.api.messages import FilePart, ImagePart
 from liaobots_tui.image_files import UnsafeImage, identify, verify
 
 #: Extension of bytes that are not an accepted image: nothing opens it as a program or a page.
@@ -83,9 +83,14 @@ class ImageFiles:
         return dataclasses.replace(image, data=b"", path=str(path), mime_type=kind.mime_type)
 
     def store_part(
-        self, conversation_id: int, message_id: int, index: int, part: ImagePart, written: list[Path]
+        self,
+        conversation_id: int,
+        message_id: int,
+        index: int,
+        part: ImagePart | FilePart,
+        written: list[Path],
     ) -> str | None:
-        """The path to record for an image: relative to the root when the file is ours.
+        """The path to record for an image or attached file: relative to the root when the file is ours.
 
         Bytes not yet in the conversation's directory are written (or copied) there
         first; each new file is appended to ``written`` so a failed transaction can
@@ -106,7 +111,7 @@ class ImageFiles:
             # Nothing to copy (a file that vanished): keep whatever reference we have.
             return part.path
         self.ensure_conversation_dir(conversation_id)
-        path = write_new_file(conv_dir, f"{message_id}-{index}", detected_ext(data), data)
+        path = write_new_file(conv_dir, f"{message_id}-{index}", _ext(part, data), data)
         written.append(path)
         return path.relative_to(self.root).as_posix()
 
@@ -125,6 +130,20 @@ class ImageFiles:
         for path in written:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def _ext(part: ImagePart | FilePart, data: bytes) -> str:
+    """The extension to store bytes under: chosen by what they are, never by the name they came with.
+
+    An attached text file is ``.txt`` whatever it was called (an ``.html`` or ``.sh`` kept
+    under its own name would open as a page or run as a program); a PDF is ``.pdf`` only
+    when it starts with the PDF magic bytes.
+    """
+    if isinstance(part, ImagePart):
+        return detected_ext(data)
+    if part.file_kind == "pdf":
+        return ".pdf" if data.startswith(b"%PDF-") else UNKNOWN_EXT
+    return ".txt"
 
 
 def is_within(path: Path, directory: Path) -> bool:

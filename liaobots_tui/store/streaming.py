@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from liaobots_tui.api.messages import ImagePart, Message, Part, ReasoningPart, TextPart
+from liaobots_tui.api.messages import FilePart, ImagePart, Message, Part, ReasoningPart, TextPart
 from liaobots_tui.errors import InputError, StorageError
 from liaobots_tui.store import codec
 
@@ -49,8 +49,8 @@ class _OnDisk:
 
 
 def _snapshot(part: Part, provider_json: str | None) -> _OnDisk:
-    if isinstance(part, ImagePart):
-        return _OnDisk("image", 0, "", provider_json, part.path)
+    if isinstance(part, ImagePart | FilePart):
+        return _OnDisk(part.kind, 0, "", provider_json, part.path)
     return _OnDisk(part.kind, len(part.text), part.text[-_TAIL:], provider_json, None)
 
 
@@ -91,7 +91,7 @@ class ReplyWriter:
                     previous = on_disk[seq] if seq < len(on_disk) else None
                     if (
                         previous is not None
-                        and not isinstance(part, ImagePart)
+                        and not isinstance(part, ImagePart | FilePart)
                         and previous.extends(part, provider_json)
                     ):
                         if len(part.text) > previous.length:
@@ -103,12 +103,12 @@ class ReplyWriter:
                         continue
                     if (
                         previous is not None
-                        and isinstance(part, ImagePart)
-                        and previous.kind == "image"
+                        and isinstance(part, ImagePart | FilePart)
+                        and previous.kind == part.kind
                         and part.path in (None, previous.image_path)
                         and previous.provider_json == provider_json
                     ):
-                        continue  # images never change once written
+                        continue  # images and files never change once written
                     # A new part, or one changed in a way appending cannot express: (re)write its row.
                     row = codec.part_row(images, conversation_id, self._message_id, seq, part, written)
                     db.execute(
@@ -121,8 +121,8 @@ class ReplyWriter:
                         (self._message_id, seq, *row),
                     )
                     snapshot = _snapshot(part, provider_json)
-                    if isinstance(part, ImagePart) and row[3] is not None:
-                        snapshot = _OnDisk("image", 0, "", provider_json, str(images.resolve(row[3])))
+                    if isinstance(part, ImagePart | FilePart) and row[3] is not None:
+                        snapshot = _OnDisk(part.kind, 0, "", provider_json, str(images.resolve(row[3])))
                     if seq < len(on_disk):
                         on_disk[seq] = snapshot
                     else:

@@ -68,11 +68,26 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ),
     ChatAction(
         "attach",
-        "Attach image",
-        "Attach an image file to the next message (or paste its path).",
+        "Attach file",
+        "Attach an image, text file or PDF to the next message (or paste its path).",
         "ctrl+f",
         footer=True,
         short="Attach",
+    ),
+    ChatAction(
+        "pick_preset",
+        "Use a preset",
+        "Fill this chat's system prompt, model, format, temperature and thinking from a preset.",
+        "",
+        key_label="palette; offered by ctrl+n when you have presets",
+    ),
+    ChatAction(
+        "compose_in_editor",
+        "Compose in editor",
+        "Edit the prompt in $VISUAL or $EDITOR (vi); the saved text comes back, not sent.",
+        "ctrl+e",
+        # Beats the TextArea's own ctrl+e (line end; the End key still does that).
+        priority=True,
     ),
     ChatAction(
         "focus_messages",
@@ -136,7 +151,7 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ChatAction(
         "clear_attachments",
         "Remove attachments",
-        "Remove every attached image.",
+        "Remove every attached file and image.",
         "",
         key_label="Delete on a chip",
     ),
@@ -148,7 +163,7 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         key_label="ctrl+\\",
     ),
     ChatAction("pick_theme", "Change theme", "Pick a colour theme; the choice is remembered.", "f12"),
-    ChatAction("send", "Send message", "Send the prompt (with any attached images).", "", key_label="Enter"),
+    ChatAction("send", "Send message", "Send the prompt (with any attached files).", "", key_label="Enter"),
     ChatAction("help", "Help", "List every key.", "f1", footer=True, key_label="F1"),
 )
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from liaobots_tui.api.messages import Conversation, ImagePart
+from liaobots_tui.api.messages import Conversation, FilePart, ImagePart
+from liaobots_tui.api.sanitize import clean_line
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,17 @@ def _image_line(part: ImagePart) -> str:
     return f"![image]({part.path})" if part.path else f"[image {part.mime_type}]"
 
 
+def _file_line(part: FilePart) -> str:
+    """A link to the stored copy of an attached file (its name alone when it has none)."""
+    # The name is the user's file name, but it may hold control characters: one clean line, no brackets.
+    name = clean_line(part.name, 255).replace("[", "(").replace("]", ")")
+    kind = "PDF" if part.file_kind == "pdf" else "text"
+    if not part.path:
+        return f"📎 {name} ({kind})"
+    target = part.path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return f"📎 [{name}]({target}) ({kind})"
+
+
 def conversation_markdown(conversation: Conversation) -> str:
     """The whole conversation as a Markdown document: title, system prompt, then each turn."""
     out: list[str] = [f"# {conversation.title or 'Conversation'}", ""]
@@ -62,6 +74,8 @@ def conversation_markdown(conversation: Conversation) -> str:
                 "</details>",
                 "",
             ]
+        for file in message.files:
+            out += [_file_line(file), ""]
         if message.text.strip():
             out += [message.text.rstrip(), ""]
         for image in message.images:

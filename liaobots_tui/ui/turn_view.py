@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 
 from liaobots_tui.api.messages import (
+    Attachment,
     DomainEvent,
     ErrorEvent,
     FinishEvent,
     ImageEvent,
-    ImagePart,
     Message,
     ReasoningDelta,
     RetryEvent,
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from liaobots_tui.ui.screens.chat import ChatScreen
 
 #: What to put back in the prompt when a turn fails: its text and named attachments.
-Restore = tuple[str, list[tuple[ImagePart, str]]]
+Restore = tuple[str, list[tuple[Attachment, str]]]
 
 
 class TurnView:

@@ -148,13 +148,13 @@ def test_directory_as_attachment(
 ) -> None:
     code, _, err = run(capsys, monkeypatch, "ask", "-a", str(tmp_path), "hi")
     assert code == 2
-    assert one_line(err) == f"liaobots: Invalid input: attachment is not a file: {tmp_path}"
+    assert one_line(err) == f"liaobots: Invalid input: attachment is a directory, not a file: {tmp_path}"
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"just some notes\n", b"", b"\x89PNG\r\n\x1a\n", os.urandom(64)],
-    ids=["text", "empty", "png-magic-only", "random"],
+    [b"\x89PNG\r\n\x1a\n", b"\x00" + os.urandom(63), b"ELF\x7f\x00\x01\x02binary"],
+    ids=["png-magic-only", "random", "binary-with-nul"],
 )
 def test_non_image_attachment(
     gw: FakeGateway,
@@ -167,7 +167,18 @@ def test_non_image_attachment(
     fake.write_bytes(content)
     code, _, err = run(capsys, monkeypatch, "ask", "-a", str(fake), "hi")
     assert code == 2
-    assert one_line(err) == f"liaobots: Invalid input: attachment is not an image: {fake}"
+    assert one_line(err) == f"liaobots: Invalid input: not a text file, image or PDF: {fake}"
+
+
+def test_empty_attachment(
+    gw: FakeGateway, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    empty = tmp_path / "notes.txt"
+    empty.write_bytes(b"")
+    code, _, err = run(capsys, monkeypatch, "ask", "-a", str(empty), "hi")
+    assert code == 2
+    assert one_line(err) == f"liaobots: Invalid input: attachment is empty: {empty}"
+    assert chat_posts(gw) == []
 
 
 @pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF"])

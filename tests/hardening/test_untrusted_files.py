@@ -22,6 +22,7 @@ from PIL import Image
 
 from liaobots_tui import image_files
 from liaobots_tui.api.account import UsageRecord
+from liaobots_tui.api.messages import FilePart
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import InputError
@@ -161,11 +162,16 @@ def wait_until(condition: object, limit: int = 3000) -> None:
 
 
 def test_attachment_errors_are_one_line_for_every_hostile_file(tmp_path: Path) -> None:
+    # What a file is comes from its bytes: text named .png goes as text (never decoded as an image).
     imt = tmp_path / "notes.png"
     imt.write_bytes(b"width = 3\n")
+    part = load_attachment(imt)
+    assert isinstance(part, FilePart) and part.file_kind == "text" and part.data == b"width = 3\n"
+    junk = tmp_path / "notes2.png"
+    junk.write_bytes(b"\xff\xfe\x00binary")
     with pytest.raises(InputError) as excinfo:
-        load_attachment(imt)
-    assert excinfo.value.message == f"attachment is not an image: {imt}"
+        load_attachment(junk)
+    assert excinfo.value.message == f"not a text file, image or PDF: {junk}"
     huge = tmp_path / "huge.png"
     huge.write_bytes(huge_png_header(12000, 12000))
     with pytest.raises(InputError) as excinfo:
@@ -173,9 +179,8 @@ def test_attachment_errors_are_one_line_for_every_hostile_file(tmp_path: Path) -
     assert excinfo.value.message == f"attachment has too many pixels: {huge} is 12000×12000 (limit 40 Mpx)"
     svg = tmp_path / "logo.png"
     svg.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
-    with pytest.raises(InputError) as excinfo:
-        load_attachment(svg)
-    assert excinfo.value.message == f"attachment is not an image: {svg}"
+    part = load_attachment(svg)  # SVG is text: sent as text, never rendered
+    assert isinstance(part, FilePart) and part.mime_type == "text/plain"
 
 
 @posix_only
@@ -203,14 +208,14 @@ def gw(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGateway]:
         yield gateway
 
 
-def test_cli_imt_text_attachment_is_one_line_and_exit_2(
+def test_cli_binary_attachment_is_one_line_and_exit_2(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    notes = tmp_path / "notes.txt"
-    notes.write_bytes(b"width = 3\n")
-    result = run_cli(capsys, "ask", "-a", str(notes), "what is this?")
+    blob = tmp_path / "notes.txt"
+    blob.write_bytes(b"\x00\x01\x02 width = 3\n")
+    result = run_cli(capsys, "ask", "-a", str(blob), "what is this?")
     assert result.code == 2
-    assert result.err == f"liaobots: Invalid input: attachment is not an image: {notes}\n"
+    assert result.err == f"liaobots: Invalid input: not a text file, image or PDF: {blob}\n"
     assert not [r for r in gw.requests if r.method == "POST"]
 
 

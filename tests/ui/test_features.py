@@ -294,7 +294,7 @@ async def test_pasted_image_path_becomes_a_removable_chip(
 async def test_attach_dialog_and_bad_file(make_app: AppFactory, store: Store, tmp_path: Path) -> None:
     picture = tmp_path / "pic.png"
     Image.new("RGB", (2, 2), "blue").save(picture)
-    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "notes.bin").write_bytes(b"\x00\x01binary")
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("ctrl+f")
@@ -304,7 +304,7 @@ async def test_attach_dialog_and_bad_file(make_app: AppFactory, store: Store, tm
         await settle(app, pilot)
         assert [c.label for c in chat(app).query(AttachmentChip)] == ["pic.png"]
         await pilot.press("ctrl+f")
-        app.screen.query_one(Input).value = str(tmp_path / "notes.txt")
+        app.screen.query_one(Input).value = str(tmp_path / "notes.bin")
         await pilot.press("enter")
         await settle(app, pilot)
         assert [n.title for n in app._notifications] == ["Cannot attach"]

@@ -21,11 +21,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from liaobots_tui.api.messages import Format, ImagePart, Thinking
-from liaobots_tui.attachments import load_attachment
+from liaobots_tui.api.messages import Attachment, Format, Thinking
+from liaobots_tui.attached import attachments_of, fresh_copy
+from liaobots_tui.attachments import attachment_limit, load_attachment
 from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
+from liaobots_tui.ui.compose import compose_in_editor
+from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
 from liaobots_tui.ui.screens.chat_base import ChatScreenBase
 from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
@@ -57,7 +60,7 @@ class ChatScreen(ChatScreenBase):
         self.history = PromptHistory()
         self.turn = TurnView(self)
         self._editing: MessageBox | None = None
-        self._draft: tuple[str, list[tuple[ImagePart, str]]] = ("", [])
+        self._draft: tuple[str, list[tuple[Attachment, str]]] = ("", [])
         self._list_search = ""
         #: The models the last comparison used (the compare picker starts with them ticked).
         self.compare_models: list[str] = []
@@ -135,6 +138,13 @@ class ChatScreen(ChatScreenBase):
 
         compare_from_chat(self)
 
+    def action_pick_preset(self) -> None:
+        pick_preset(self, self._update_status)
+
+    async def action_new_chat(self) -> None:
+        await super().action_new_chat()
+        offer_on_new_chat(self, self._update_status)
+
     def action_toggle_thinking(self) -> None:
         with self.guard("save the chat settings"):
             thinking = self.controller.toggle_thinking()
@@ -182,20 +192,27 @@ class ChatScreen(ChatScreenBase):
             if value and value.strip():
                 self.run_worker(self.attach_path(expand_path(value)), group="attach")
 
-        help_text = "Path of a PNG, JPEG, GIF or WebP file (Tab completes). You can also paste a path."
+        help_text = (
+            "Path of an image (PNG, JPEG, GIF, WebP), a text file or a PDF (Tab completes)."
+            " You can also paste a path."
+        )
         self.app.push_screen(TextInputModal(
-            "Attach image", placeholder="~/Pictures/photo.png", help_text=help_text,
+            "Attach file", placeholder="~/Documents/report.pdf", help_text=help_text,
             complete_paths=True, ok_label="Attach",
         ), done)  # fmt: skip
 
     async def attach_path(self, path: Path) -> None:
         try:
-            part = load_attachment(path)
+            part = load_attachment(path, attachment_limit(self.lapp.settings))
         except LiaobotsError as exc:
             self.notify(exc.message, title="Cannot attach", severity="error")
             return
         await self.attachments.add(part, path.name)
         self.prompt.focus()
+
+    def action_compose_in_editor(self) -> None:
+        """ctrl+e: the draft goes to the user's editor with the app suspended; the saved text comes back."""
+        compose_in_editor(self.app, self.prompt)
 
     @on(PromptInput.PathPasted)
     async def _path_pasted(self, event: PromptInput.PathPasted) -> None:
@@ -215,7 +232,7 @@ class ChatScreen(ChatScreenBase):
         await self._submit(event.text)
 
     async def _submit(self, text: str) -> None:
-        images = [ImagePart(p.load(), mime_type=p.mime_type) for p in self.attachments.parts]
+        images = [fresh_copy(p) for p in self.attachments.parts]
         if not text.strip() and not images:
             return
         restore = (text, self.attachments.named_parts)
@@ -255,7 +272,7 @@ class ChatScreen(ChatScreenBase):
         if self.conversation_id is not None:
             self.refresh_chats()
 
-    def restore_prompt(self, text: str, named: list[tuple[ImagePart, str]]) -> None:
+    def restore_prompt(self, text: str, named: list[tuple[Attachment, str]]) -> None:
         """Put a failed prompt back, unless the user already typed something new."""
         if self.prompt.text.strip() or self.attachments.parts:
             self.notify("Your prompt is in the history (↑ in the prompt).", timeout=4)
@@ -302,10 +319,7 @@ class ChatScreen(ChatScreenBase):
         self._draft = (self.prompt.text, self.attachments.named_parts)
         self._editing = box
         self.prompt.restore(box.message.text)
-        await self.attachments.set_parts(
-            [(ImagePart(p.load(), mime_type=p.mime_type), Path(p.path).name if p.path else "image")
-             for p in box.message.images]
-        )  # fmt: skip
+        await self.attachments.set_parts(attachments_of(box.message))
         banner = self.query_one("#edit-banner", Static)
         banner.update(Content(EDIT_BANNER))
         banner.display = True

@@ -18,6 +18,7 @@ dismissed with the kept lane's index, or None.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from liaobots_tui.api.messages import (
+    Attachment,
     ErrorEvent,
     ImageEvent,
     ImagePart,
@@ -146,7 +148,7 @@ class CompareScreen(Screen[int | None]):
         controller: ConversationController,
         models: Sequence[str],
         text: str,
-        images: Sequence[ImagePart] = (),
+        images: Sequence[Attachment] = (),
     ) -> None:
         super().__init__(id="compare")
         self.controller = controller
@@ -367,7 +369,7 @@ def compare_from_chat(chat: ChatScreen) -> None:
             chat.prompt.focus()
             return
         chat.compare_models = list(models)
-        images = [ImagePart(part.load(), mime_type=part.mime_type) for part, _ in named]
+        images = [dataclasses.replace(part, data=part.load()) for part, _ in named]
         chat.history.add(text)
         chat.prompt.load_text("")
         chat.run_worker(chat.attachments.clear(), group="attach")
@@ -382,7 +384,7 @@ def compare_from_chat(chat: ChatScreen) -> None:
 
 
 async def _after_compare(
-    chat: ChatScreen, kept: int | None, text: str, named: list[tuple[ImagePart, str]]
+    chat: ChatScreen, kept: int | None, text: str, named: list[tuple[Attachment, str]]
 ) -> None:
     if kept is None:
         chat.restore_prompt(text, named)

@@ -32,7 +32,8 @@ from liaobots_tui.ui.widgets.message_box import MessageBox
 
 WELCOME = (
     "Type a message below and press Enter to send.\n"
-    "ctrl+j adds a new line · ctrl+o picks the model and format · ctrl+p lists every action · F1 help"
+    "ctrl+j adds a new line · ctrl+o picks the model and format · ctrl+p → Use a preset\n"
+    "ctrl+e composes in your editor · ctrl+f attaches files · ctrl+p lists every action · F1 help"
 )
 
 

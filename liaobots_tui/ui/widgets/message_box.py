@@ -27,7 +27,8 @@ from textual.widgets import Collapsible, Static
 
 from liaobots_tui.api.messages import ImagePart, Message, ReasoningPart, Source, TextPart
 from liaobots_tui.api.sanitize import clean_line, clean_text
-from liaobots_tui.ui.plain import plain
+from liaobots_tui.attachment_sizes import human_size
+from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
@@ -115,6 +116,11 @@ class MessageBox(Vertical):
         if self.message.role == "user":
             if self.message.text:
                 yield Static(plain(self.message.text), classes="body user-text")
+            for file in self.message.files:
+                # The size only: a page count would read every stored PDF when a chat opens.
+                kind = "PDF" if file.file_kind == "pdf" else "text"
+                chip = f"▤ {file.name} · {kind} · {human_size(file.size)}"
+                yield Static(plain_line(chip), classes="file-chip")
             if self.message.images:
                 yield AttachmentThumbs(self.message.images, self._image_mode())
         elif self.streaming:

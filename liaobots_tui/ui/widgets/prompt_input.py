@@ -22,15 +22,22 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static, TextArea
 
-from liaobots_tui.api.messages import ImagePart
+from liaobots_tui.api.messages import Attachment, FilePart
 from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.attachment_sizes import describe
 from liaobots_tui.ui.widgets.image_preview import human_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+#: Pasting one existing path with these endings attaches the file (its bytes then decide what it is).
+ATTACHABLE_SUFFIXES = IMAGE_SUFFIXES + (
+    ".pdf", ".txt", ".md", ".markdown", ".rst", ".csv", ".tsv", ".json", ".jsonl", ".log", ".yaml", ".yml",
+    ".toml", ".ini", ".xml", ".html", ".css", ".py", ".js", ".ts", ".go", ".rs", ".c", ".h", ".cpp", ".java",
+    ".sh", ".sql", ".diff", ".patch",
+)  # fmt: skip
 
 
 def pasted_image_path(text: str) -> Path | None:
-    """The image file a paste names, if it is exactly one existing image path.
+    """The image, PDF or text file a paste names, if it is exactly one existing such path.
 
     Accepts what terminals and file managers paste: quoted paths, backslash
     escaped spaces, ``file://`` URLs and ``~``.
@@ -49,7 +56,7 @@ def pasted_image_path(text: str) -> Path | None:
             return None
         raw = words[0]
     path = Path(raw).expanduser()
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
+    if path.suffix.lower() not in ATTACHABLE_SUFFIXES:
         return None
     try:
         return path if path.is_file() else None
@@ -137,7 +144,7 @@ class PromptInput(TextArea):
             compact=True,
             show_line_numbers=False,
             tab_behavior="focus",
-            placeholder="Message  (Enter send · ctrl+j newline · ↑ history · ctrl+f attach image)",
+            placeholder="Message  (Enter send · ctrl+j newline · ↑ history · ctrl+f attach · ctrl+e editor)",
         )
         self.prompt_history = history or PromptHistory()
 
@@ -200,7 +207,7 @@ class PromptInput(TextArea):
 
 
 class AttachmentChip(Static, can_focus=True):
-    """One attached image: name and size; click, Delete or Backspace removes it."""
+    """One attached image or file: name, size, a token estimate for files; click or Delete removes it."""
 
     BINDINGS = [
         Binding("delete,backspace,x", "remove", "Remove attachment"),
@@ -211,11 +218,16 @@ class AttachmentChip(Static, can_focus=True):
             super().__init__()
             self.chip = chip
 
-    def __init__(self, part: ImagePart, name: str) -> None:
+    def __init__(self, part: Attachment, name: str) -> None:
         self.part = part
         self.label = name
+        if isinstance(part, FilePart):
+            # File names may hold escapes: Content() never parses markup, clean_line drops controls.
+            super().__init__(Content(f"▤ {clean_line(name, 60)} · {describe(part)} ✕"))
+            self.tooltip = "Attached file: click or press Delete to remove"
+            return
         size = human_size(len(part.data))
-        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))  # file names may hold escapes
+        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))
         self.tooltip = "Attached image: click or press Delete to remove"
 
     def action_remove(self) -> None:
@@ -239,14 +251,14 @@ class AttachmentBar(Horizontal):
         self.display = False
 
     @property
-    def parts(self) -> list[ImagePart]:
+    def parts(self) -> list[Attachment]:
         return [chip.part for chip in self.query_children(AttachmentChip)]
 
     @property
-    def named_parts(self) -> list[tuple[ImagePart, str]]:
+    def named_parts(self) -> list[tuple[Attachment, str]]:
         return [(chip.part, chip.label) for chip in self.query_children(AttachmentChip)]
 
-    async def add(self, part: ImagePart, name: str) -> None:
+    async def add(self, part: Attachment, name: str) -> None:
         await self.mount(AttachmentChip(part, name))
         self.display = True
         self.post_message(self.Changed())
@@ -256,7 +268,7 @@ class AttachmentBar(Horizontal):
         self.display = False
         self.post_message(self.Changed())
 
-    async def set_parts(self, parts: list[tuple[ImagePart, str]]) -> None:
+    async def set_parts(self, parts: list[tuple[Attachment, str]]) -> None:
         await self.remove_children()
         for part, name in parts:
             await self.mount(AttachmentChip(part, name))

@@ -1,0 +1,67 @@
+"""Sizes and rough token estimates of attachments, for chips, the CLI and the size checks.
+
+Rough on purpose: the gateway bills what the model's own tokenizer counts. Text runs
+about four bytes a token for English and code; Anthropic documents 1,500 to 3,000
+tokens per PDF page (its text plus the page as an image), so a page counts as 2,000;
+an image counts as the ~1,600 tokens a 1-megapixel picture costs on Claude and GPT.
+"""
+
+from __future__ import annotations
+
+import re
+
+from liaobots_tui.api.messages import Attachment, FilePart
+
+BYTES_PER_TOKEN = 4
+TOKENS_PER_PDF_PAGE = 2000
+TOKENS_PER_IMAGE = 1600
+
+# A page object's dictionary; ``/Pages`` (the tree's inner nodes) must not count.
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def pdf_pages(data: bytes) -> int:
+    """Page objects seen in the PDF bytes; at least 1 (pages in compressed object streams are not seen)."""
+    return max(1, len(_PAGE.findall(data)))
+
+
+def estimate_tokens(part: Attachment) -> int:
+    """A rough input-token count for ``part`` (loads a stored file's bytes for a PDF's page count)."""
+    if not isinstance(part, FilePart):
+        return TOKENS_PER_IMAGE
+    if part.file_kind == "pdf":
+        return pdf_pages(part.load()) * TOKENS_PER_PDF_PAGE
+    size = part.size or len(part.load())
+    return max(1, -(-size // BYTES_PER_TOKEN))
+
+
+def size_of(part: Attachment) -> int:
+    """The attachment's byte count without reading a stored file when the size is known."""
+    if isinstance(part, FilePart):
+        return part.size or len(part.load())
+    return len(part.data) if part.data else len(part.load())
+
+
+def human_size(n: int) -> str:
+    """``512 B``, ``12.3 KB``, ``4.5 MB`` (binary units, as the size limit is set)."""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def human_tokens(n: int) -> str:
+    """``~850 tokens``, ``~12k tokens``."""
+    if n < 1000:
+        return f"~{n} tokens"
+    return f"~{n / 1000:.1f}k tokens" if n < 10_000 else f"~{n // 1000}k tokens"
+
+
+def describe(part: Attachment) -> str:
+    """``PDF · 1.2 MB · ~8k tokens``: what a chip and ``ask`` show of an attachment."""
+    if isinstance(part, FilePart):
+        kind = "PDF" if part.file_kind == "pdf" else "text"
+    else:
+        kind = "image"
+    return f"{kind} · {human_size(size_of(part))} · {human_tokens(estimate_tokens(part))}"
