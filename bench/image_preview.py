@@ -72,7 +72,7 @@ MODEL = "gemini-3-pro-image-preview"
 
 GATEWAY_SCRIPT = f"""
 import json, sys
-from liaobots_tui.demo import formats
+from liaobots_tui.demo import reply
 from liaobots_tui.demo.gateway import FakeGateway
 if "--noisy" in sys.argv:
     # A photo-like PNG barely compresses; the demo's gradient does. Add noise so a 2K
@@ -84,7 +84,7 @@ if "--noisy" in sys.argv:
         buf = io.BytesIO()
         img.save(buf, "PNG", compress_level=1)
         return buf.getvalue()
-    formats.render_png = render_png
+    reply.render_png = render_png
 gw = FakeGateway({AUTH!r}, domains=1, usage_records_seed=0)
 gw.start()
 print(json.dumps(gw.urls), flush=True)
