@@ -57,13 +57,13 @@ def test_a_text_turn_never_loads_pillow(gw: FakeGateway) -> None:
 def test_an_attachment_still_loads_the_image_checks(gw: FakeGateway, tmp_path: Path) -> None:
     """The lazy import is not a skipped check: a non-image attachment is refused as before."""
     bogus = tmp_path / "notes.png"
-    bogus.write_text("not a picture")
+    bogus.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # a PNG signature, then no image
     done = subprocess.run(
         [sys.executable, "-m", "liaobots_tui", "ask", "-m", MODEL, "-a", str(bogus), "look"],
         env=_child_env(), capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "not an image" in done.stderr
+    assert "not a text file, image or PDF" in done.stderr
     assert "Traceback" not in done.stderr
 
 
