@@ -21,13 +21,21 @@ normally and its final update wins.
 """
 
 from liaobots_tui.store.codec import INTERRUPTED
-from liaobots_tui.store.database import TITLE_MAX, UNSET, ConversationSummary, Store, title_from_text
+from liaobots_tui.store.database import (
+    FORKED_FROM,
+    TITLE_MAX,
+    UNSET,
+    ConversationSummary,
+    Store,
+    title_from_text,
+)
 from liaobots_tui.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
 from liaobots_tui.store.search import SearchHit
 from liaobots_tui.store.streaming import ReplyWriter
 from liaobots_tui.store.versions import Version
 
 __all__ = [
+    "FORKED_FROM",
     "BUSY_TIMEOUT_MS",
     "INTERRUPTED",
     "MIGRATIONS",

@@ -9,6 +9,7 @@ IMMEDIATE`` transaction (taking the write lock up front, so two writers queue on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from typing import Any, cast
 
 from liaobots_tui.api.messages import Conversation, ImagePart, Message, Part
 from liaobots_tui.api.sanitize import clean_line
-from liaobots_tui.errors import InputError
+from liaobots_tui.errors import InputError, StorageError
 from liaobots_tui.store import codec, search, versions
 from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
 from liaobots_tui.store.faults import translated
@@ -32,6 +33,8 @@ from liaobots_tui.store.streaming import ReplyWriter
 from liaobots_tui.store.versions import Version
 
 TITLE_MAX = 60
+#: The settings key of a fork naming where it came from: {"conversation": id, "message": id}.
+FORKED_FROM = "forked_from"
 
 
 def title_from_text(text: str) -> str:
@@ -336,6 +339,37 @@ class Store:
                     f"UPDATE conversations SET {', '.join(assignments)} WHERE id = ?",
                     (*params, conversation_id),
                 )
+
+    def fork_conversation(self, conversation_id: int, message_id: int) -> int:
+        """A new conversation holding the chosen messages up to and with ``message_id``; returns its id.
+
+        System prompt and settings are copied; the settings name the origin under
+        :data:`FORKED_FROM` and the title starts "Fork of". Images are copied into the
+        new conversation's directory, so deleting either chat leaves the other whole.
+
+        Raises:
+            InputError: no such conversation, or the message is not on its chosen path.
+        """
+        conversation = self.load_conversation(conversation_id)
+        index = next((i for i, m in enumerate(conversation.messages) if m.id == message_id), None)
+        if index is None:
+            raise InputError(f"message {message_id} is not in conversation {conversation_id}")
+        settings = {
+            **self.conversation_settings(conversation_id),
+            FORKED_FROM: {"conversation": conversation_id, "message": message_id},
+        }
+        title = title_from_text(f"Fork of {conversation.title or f'chat {conversation_id}'}")
+        fork_id = self.create_conversation(title=title, system=conversation.system, settings=settings)
+        copies = [
+            dataclasses.replace(m, id=None, parts=list(m.parts)) for m in conversation.messages[: index + 1]
+        ]
+        try:
+            self.add_messages(fork_id, copies)
+        except BaseException:
+            with contextlib.suppress(StorageError):  # the first error is the one to report
+                self.delete_conversation(fork_id)
+            raise
+        return fork_id
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         """Set the title. Raises InputError when the conversation does not exist."""
