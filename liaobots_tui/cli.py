@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
-from liaobots_tui import __version__, paths
+from liaobots_tui import __version__, cli_chats, paths
 from liaobots_tui.api.messages import (
     ASPECT_RATIOS,
     FORMATS,
@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--delta-delay", type=float, default=0.0, metavar="S", help="seconds between deltas")
 
     sub.add_parser("demo", parents=[common], help="open the app against the built-in fake gateway")
+    cli_chats.add_parser(sub, common)
     return parser
 
 
@@ -237,6 +238,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "demo":
         return _run_demo(args)
     settings = _settings(args)
+    if command == "chats":  # the history only: no auth code needed
+        return cli_chats.run(args)
     if command is None:
         from liaobots_tui.ui.app import run_app
 
