@@ -98,14 +98,14 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         "Previous version",
         "Show the previous version of the selected (else the last regenerated or edited) message.",
         "alt+comma",
-        key_label="alt+, (← on a message)",
+        key_label="alt+,",
     ),
     ChatAction(
         "version(1)",
         "Next version",
         "Show the next version of the selected (else the last regenerated or edited) message.",
         "alt+full_stop",
-        key_label="alt+. (→ on a message)",
+        key_label="alt+.",
     ),
     ChatAction(
         "fork",
