@@ -213,23 +213,19 @@ class Store:
         sql += " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset"
         with self._read() as db:
             rows = db.execute(sql, params).fetchall()
-        out: list[ConversationSummary] = []
-        for row in rows:
-            settings = load_json_dict(row["settings_json"])
-            model = str_or_none(row["last_model"]) or str_or_none(settings.get("model"))
-            fmt = str_or_none(row["last_format"]) or str_or_none(settings.get("format"))
-            out.append(
-                ConversationSummary(
-                    id=row["id"],
-                    title=codec.text(row["title"]),
-                    created_at=codec.timestamp(row["created_at"]),
-                    updated_at=codec.timestamp(row["updated_at"]),
-                    model=clean_line(model, 200) if model else None,
-                    format=clean_line(fmt, 40) if fmt else None,
-                    message_count=row["message_count"],
-                )
-            )
-        return out
+        return [_summary(row) for row in rows]
+
+    def conversations_titled(self, search: str, *, limit: int = 10) -> list[ConversationSummary]:
+        """Conversations whose title holds ``search`` (case-insensitive for ASCII), newest first.
+
+        Beside :meth:`search_messages`, which looks in message text only: a renamed chat is
+        found by its name too.
+        """
+        sql = _SUMMARY_SQL + " WHERE c.title LIKE :pattern ESCAPE '\\'"
+        sql += " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
+        with self._read() as db:
+            rows = db.execute(sql, {"pattern": _like_pattern(search), "limit": max(0, limit)}).fetchall()
+        return [_summary(row) for row in rows]
 
     def count_conversations(self, search: str | None = None) -> int:
         """How many conversations :meth:`list_conversations` would page through."""
@@ -601,6 +597,21 @@ class Store:
         """
         with translated(self.db_path):
             return self._images.save_generated(conversation_id, image)
+
+
+def _summary(row: sqlite3.Row) -> ConversationSummary:
+    settings = load_json_dict(row["settings_json"])
+    model = str_or_none(row["last_model"]) or str_or_none(settings.get("model"))
+    fmt = str_or_none(row["last_format"]) or str_or_none(settings.get("format"))
+    return ConversationSummary(
+        id=row["id"],
+        title=codec.text(row["title"]),
+        created_at=codec.timestamp(row["created_at"]),
+        updated_at=codec.timestamp(row["updated_at"]),
+        model=clean_line(model, 200) if model else None,
+        format=clean_line(fmt, 40) if fmt else None,
+        message_count=row["message_count"],
+    )
 
 
 def _insert_parts(db: sqlite3.Connection, message_id: int, rows: list[PartRow]) -> None:

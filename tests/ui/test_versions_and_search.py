@@ -98,15 +98,20 @@ async def test_chats_search_opens_the_chat_at_the_matching_message(
         text = "the capybara question" if i == 2 else f"message {i}"
         store.add_message(long_chat, user(text) if i % 2 == 0 else reply(text))
     target = store.load_conversation(long_chat).messages[2].id
-    store.add_message(store.create_conversation(title="Latest"), user("nothing here"))
+    renamed = store.create_conversation(title="x")
+    store.add_message(renamed, user("nothing here"))
+    store.rename_conversation(renamed, "Capybara facts")  # found by its name, above the message hits
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         screen = chat(app)
         screen.query_one("#chat-search", Input).focus()
         await pilot.press(*"capyb")
-        await until(pilot, lambda: screen.chats.message_ids == [target])
-        await pilot.press("enter", "enter")  # to the list, open the hit
+        await until(pilot, lambda: screen.chats.message_ids == [None, target])
+        assert screen.chats.ids == [renamed, long_chat]
+        await pilot.press("enter")  # to the list
+        screen.chats.option_list.highlighted = 1
+        await pilot.press("enter")  # open the hit
         await until(pilot, lambda: screen.focused_box() is not None)
         await settle(app, pilot)
         box = screen.focused_box()

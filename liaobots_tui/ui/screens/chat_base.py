@@ -171,8 +171,11 @@ class ChatScreenBase(MessageActions):
         with self.guard("list the chats"):
             self.chats.current_id = self.conversation_id
             if search:  # the messages that hold the words, each opening its chat there
-                hits = store.search_messages(search, limit=LIST_PAGE + 1, offset=offset)
-                self.chats.set_hits(hits[:LIST_PAGE], more=len(hits) > LIST_PAGE, append=append)
+                titled = [] if append else store.conversations_titled(search)
+                hits = store.search_messages(search, limit=LIST_PAGE + 1, offset=offset - self.chats.titled)
+                self.chats.set_hits(
+                    hits[:LIST_PAGE], more=len(hits) > LIST_PAGE, append=append, titled=titled
+                )
                 return
             summaries = store.list_conversations(limit=LIST_PAGE, offset=offset, search=search)
             self.chats.current_id = self.conversation_id

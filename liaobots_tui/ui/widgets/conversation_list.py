@@ -107,6 +107,8 @@ class ConversationList(Vertical):
         self.ids: list[int] = []
         #: Beside ``ids``: the message a search hit opens its chat at (None for a plain row).
         self.message_ids: list[int | None] = []
+        #: Rows at the top of a search that matched a chat's title rather than a message.
+        self.titled = 0
         self.total = 0
         self.current_id: int | None = None
 
@@ -134,7 +136,7 @@ class ConversationList(Vertical):
         keep = options.highlighted if append else None
         if not append:
             options.clear_options()
-            self.ids, self.message_ids = [], []
+            self.ids, self.message_ids, self.titled = [], [], 0
         options.add_options([Option(summary_label(s), id=f"c{s.id}") for s in summaries])
         self.ids += [s.id for s in summaries]
         self.message_ids += [None] * len(summaries)
@@ -144,13 +146,28 @@ class ConversationList(Vertical):
         else:
             self.mark_current(self.current_id)
 
-    def set_hits(self, hits: list[SearchHit], *, more: bool, append: bool = False) -> None:
-        """Show search ``hits`` (or add them); ``more``: a further page exists."""
+    def set_hits(
+        self,
+        hits: list[SearchHit],
+        *,
+        more: bool,
+        append: bool = False,
+        titled: list[ConversationSummary] | None = None,
+    ) -> None:
+        """Show search ``hits`` (or add them) below the chats ``titled`` with the words.
+
+        ``more``: a further page of hits exists.
+        """
         options = self.option_list
         keep = options.highlighted if append else None
         if not append:
             options.clear_options()
             self.ids, self.message_ids = [], []
+            titled = titled or []
+            options.add_options([Option(summary_label(s), id=f"c{s.id}") for s in titled])
+            self.ids += [s.id for s in titled]
+            self.message_ids += [None] * len(titled)
+            self.titled = len(titled)
         start = len(self.ids)
         options.add_options([Option(hit_label(h), id=f"h{start + i}") for i, h in enumerate(hits)])
         self.ids += [h.conversation_id for h in hits]
