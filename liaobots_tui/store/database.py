@@ -82,17 +82,18 @@ FROM conversations c
 
 # Matches the title or any visible text part; ESCAPE so a search for "50%" or
 # "snake_case" is literal. LIKE is case-insensitive for ASCII letters. Chunks are
-# searched too: a reply whose process died mid-stream keeps its text there.
+# searched too: a reply whose process died mid-stream keeps its text there. Only the chosen
+# versions (seq > 0): what the chat shows when opened.
 _SEARCH_SQL = """
 WHERE c.title LIKE :pattern ESCAPE '\\'
     OR EXISTS (
         SELECT 1 FROM messages m JOIN parts p ON p.message_id = m.id
-        WHERE m.conversation_id = c.id AND p.kind = 'text' AND p.text LIKE :pattern ESCAPE '\\'
+        WHERE m.conversation_id = c.id AND m.seq > 0 AND p.kind = 'text' AND p.text LIKE :pattern ESCAPE '\\'
     )
     OR EXISTS (
         SELECT 1 FROM messages m JOIN part_chunks k ON k.message_id = m.id
         JOIN parts p ON p.message_id = m.id AND p.seq = k.part_seq
-        WHERE m.conversation_id = c.id AND p.kind = 'text' AND k.text LIKE :pattern ESCAPE '\\'
+        WHERE m.conversation_id = c.id AND m.seq > 0 AND p.kind = 'text' AND k.text LIKE :pattern ESCAPE '\\'
     )
 """
 
