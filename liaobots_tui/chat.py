@@ -145,7 +145,7 @@ class ChatSession:
     def regenerate(
         self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
     ) -> AsyncIterator[ChatEvent]:
-        """Drop the replies after the last user message and ask again."""
+        """Keep the replies after the last user message as an earlier version and ask again."""
         fmt = self._format(options, format)
         conversation = self.store.load_conversation(conversation_id)
         last_user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
@@ -155,7 +155,7 @@ class ChatSession:
         if index + 1 < len(conversation.messages):
             first_reply = conversation.messages[index + 1]
             assert first_reply.id is not None
-            self.store.delete_messages_from(conversation_id, first_reply.id)
+            self.store.keep_versions_from(conversation_id, first_reply.id)
         reply = self._placeholder(options, fmt)
         self.store.add_message(conversation_id, reply)
         return self._reply(conversation_id, None, reply, options, fmt)
@@ -169,9 +169,12 @@ class ChatSession:
         *,
         format: Format | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        """Replace user message ``message_id`` (and everything after it) with ``user`` and resend."""
+        """Put ``user`` in place of user message ``message_id`` and resend.
+
+        The old prompt and everything after it stay as an earlier version.
+        """
         fmt = self._format(options, format)
-        self.store.delete_messages_from(conversation_id, message_id)
+        self.store.keep_versions_from(conversation_id, message_id)
         reply = self._placeholder(options, fmt)
         self.store.add_messages(conversation_id, [user, reply])
         return self._reply(conversation_id, user, reply, options, fmt)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
-from liaobots_tui import __version__, paths, presets_cli
+from liaobots_tui import __version__, cli_chats, paths, presets_cli
 from liaobots_tui.api.messages import (
     ASPECT_RATIOS,
     FORMATS,
@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", parents=[common], help="open the app against the built-in fake gateway")
     presets_cli.add_parser(sub, common)
+    cli_chats.add_parser(sub, common)
     return parser
 
 
@@ -247,6 +248,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "presets":
         return presets_cli.run(args)
     settings = _settings(args)
+    if command == "chats":  # the history only: no auth code needed
+        return cli_chats.run(args)
     if command is None:
         from liaobots_tui.ui.app import run_app
 

@@ -75,12 +75,15 @@ def raw(db_path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 class TestSchema:
     def test_new_file_has_schema_version_and_wal(self, store: Store, db_path: Path) -> None:
         assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-        assert SCHEMA_VERSION == 2
+        assert SCHEMA_VERSION == 3
         assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
         assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store._db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         tables = {r[0] for r in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"conversations", "messages", "parts", "part_chunks"}
+        # message_text is the FTS5 index; its shadow tables (message_text_data, …) are SQLite's.
+        assert {t for t in tables if not t.startswith("message_text_")} == {
+            "conversations", "messages", "parts", "part_chunks", "message_text"
+        }
 
     @pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
     def test_db_file_private(self, store: Store, db_path: Path) -> None:
@@ -111,7 +114,7 @@ class TestSchema:
             Store(db_path, images)
         assert str(excinfo.value) == (
             f"{db_path}: history database has schema version 99, newer than this liaobots-tui"
-            " understands (2); upgrade liaobots-tui"
+            " understands (3); upgrade liaobots-tui"
         )
 
     def test_not_a_database(self, db_path: Path, images: Path) -> None:

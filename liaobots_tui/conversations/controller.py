@@ -15,6 +15,11 @@ call it and render what it reports; they hold no conversation logic:
 - **Settings**: changed only through this object, saved at once through the one
   writer (:func:`saved_form`) when the conversation exists, or with the
   conversation when its first turn creates it.
+- **Versions and forks**: :meth:`choose_version` moves a prompt or reply to its
+  previous or next version (what the next turn sends follows); :meth:`fork` opens a
+  new chat holding the history up to a message. The store keeps both (see
+  :mod:`liaobots_tui.store.versions`); :attr:`ConversationController.versions` says
+  which messages have versions, for the ``‹ 2/3 ›`` a front end shows.
 - **Account**: :meth:`fetch_credits` and :meth:`fetch_usage_page` for the
   balance and the costs a front end refreshes after each turn.
 
@@ -52,7 +57,7 @@ from liaobots_tui.conversations.settings import (
     with_model,
 )
 from liaobots_tui.errors import InputError, LiaobotsError
-from liaobots_tui.store import Store
+from liaobots_tui.store import Store, Version
 
 #: Receives every event of a turn, in order; awaited, so a front end may update its widgets.
 TurnListener = Callable[[ChatEvent], Awaitable[None]]
@@ -101,6 +106,8 @@ class ConversationController:
         self.title = ""
         #: The conversation as stored, oldest first; the streaming reply is last while a turn runs.
         self.messages: list[Message] = []
+        #: Message id → which of its versions it is, for the messages that have more than one.
+        self.versions: dict[int, Version] = {}
         self._task: Turn | None = None
         #: The running turn reported TurnStarted (it may be cancelled from then on).
         self._started = False
@@ -154,6 +161,7 @@ class ConversationController:
         """Cancel any turn, then start an unsaved chat: same model, format, thinking; else defaults."""
         await self.cancel()
         self.conversation_id, self.title, self.messages = None, "", []
+        self.versions = {}
         self.settings = replace(
             self.defaults,
             model=self.settings.model,
@@ -173,7 +181,40 @@ class ConversationController:
         self.settings = read_settings(saved, conversation.system, self.defaults)
         self.conversation_id, self.title = conversation_id, conversation.title
         self.messages = list(conversation.messages)
+        self.versions = self.store.versions(conversation_id)
         return list(self.messages)
+
+    # ------------------------------------------------------------------ versions and forks
+
+    def choose_version(self, message_id: int, step: int) -> list[Message] | None:
+        """Show the version ``step`` places from message ``message_id`` (-1 previous, 1 next).
+
+        The messages after it become those last shown under that version, and the next
+        turn sends them. Returns the conversation's messages now, or None when there is
+        no such version (the first or last already). Raises TurnBusy while a reply streams.
+        """
+        if self.streaming:
+            raise TurnBusy("A reply is still streaming: Esc stops it.")
+        if self.conversation_id is None:
+            return None
+        if self.store.choose_version(self.conversation_id, message_id, step) is None:
+            return None
+        self.messages = list(self.store.load_conversation(self.conversation_id).messages)
+        self.versions = self.store.versions(self.conversation_id)
+        return list(self.messages)
+
+    async def fork(self, message_id: int) -> list[Message]:
+        """Open a new chat holding this chat's history up to and with ``message_id``.
+
+        A streaming reply is first stopped (as when switching chats); the fork copies the
+        settings and system prompt, and its title and settings name its origin. Returns
+        the fork's messages; the fork is now the open chat.
+        """
+        if self.conversation_id is None:
+            raise InputError("there is nothing to fork yet: send a prompt first")
+        await self.cancel()
+        fork_id = self.store.fork_conversation(self.conversation_id, message_id)
+        return await self.open(fork_id)
 
     async def delete(self, conversation_id: int) -> bool:
         """Delete a chat; the open one is first cancelled and closed. True when the open chat went."""
@@ -390,6 +431,11 @@ class ConversationController:
         return next((m for m in stored if m.id == reply.id), reply)
 
     def _after_turn(self) -> None:
+        if self.conversation_id is not None:
+            try:
+                self.versions = self.store.versions(self.conversation_id)
+            except LiaobotsError:
+                self.versions = {}
         if self.conversation_id is not None and not self.title:
             try:
                 self.title = self.store.load_conversation(self.conversation_id).title

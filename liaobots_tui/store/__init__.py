@@ -6,7 +6,8 @@ paths, relative to the images dir, so a moved data dir keeps working.
 
 The package: :mod:`.schema` (DDL, migrations, opening), :mod:`.codec` (rows to and
 from messages), :mod:`.images` (image files), :mod:`.database` (the :class:`Store`),
-:mod:`.streaming` (flushing a reply as it streams), :mod:`.faults` (storage faults as
+:mod:`.streaming` (flushing a reply as it streams), :mod:`.versions` (versions of
+messages, one path chosen), :mod:`.search` (full-text search), :mod:`.faults` (storage faults as
 one-line :class:`~liaobots_tui.errors.StorageError`).
 
 Interrupted replies: the chat service writes an assistant message with status
@@ -20,19 +21,31 @@ normally and its final update wins.
 """
 
 from liaobots_tui.store.codec import INTERRUPTED
-from liaobots_tui.store.database import TITLE_MAX, UNSET, ConversationSummary, Store, title_from_text
+from liaobots_tui.store.database import (
+    FORKED_FROM,
+    TITLE_MAX,
+    UNSET,
+    ConversationSummary,
+    Store,
+    title_from_text,
+)
 from liaobots_tui.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
+from liaobots_tui.store.search import SearchHit
 from liaobots_tui.store.streaming import ReplyWriter
+from liaobots_tui.store.versions import Version
 
 __all__ = [
+    "FORKED_FROM",
     "BUSY_TIMEOUT_MS",
     "INTERRUPTED",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "TITLE_MAX",
     "UNSET",
+    "Version",
     "ConversationSummary",
     "ReplyWriter",
+    "SearchHit",
     "Store",
     "title_from_text",
 ]

@@ -9,6 +9,7 @@ IMMEDIATE`` transaction (taking the write lock up front, so two writers queue on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -21,15 +22,19 @@ from typing import Any, cast
 
 from liaobots_tui.api.messages import Conversation, ImagePart, Message, Part
 from liaobots_tui.api.sanitize import clean_line
-from liaobots_tui.errors import InputError
-from liaobots_tui.store import codec
+from liaobots_tui.errors import InputError, StorageError
+from liaobots_tui.store import codec, search, versions
 from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
 from liaobots_tui.store.faults import translated
 from liaobots_tui.store.images import ImageFiles
 from liaobots_tui.store.schema import connect
+from liaobots_tui.store.search import SearchHit
 from liaobots_tui.store.streaming import ReplyWriter
+from liaobots_tui.store.versions import Version
 
 TITLE_MAX = 60
+#: The settings key of a fork naming where it came from: {"conversation": id, "message": id}.
+FORKED_FROM = "forked_from"
 
 
 def title_from_text(text: str) -> str:
@@ -67,27 +72,28 @@ class ConversationSummary:
 
 _SUMMARY_SQL = """
 SELECT c.id, c.title, c.created_at, c.updated_at, c.settings_json,
-    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
-    (SELECT m.model FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant'
+    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.seq > 0) AS message_count,
+    (SELECT m.model FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant' AND m.seq > 0
         AND m.model IS NOT NULL ORDER BY m.seq DESC LIMIT 1) AS last_model,
-    (SELECT m.format FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant'
+    (SELECT m.format FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant' AND m.seq > 0
         AND m.format IS NOT NULL ORDER BY m.seq DESC LIMIT 1) AS last_format
 FROM conversations c
 """
 
 # Matches the title or any visible text part; ESCAPE so a search for "50%" or
 # "snake_case" is literal. LIKE is case-insensitive for ASCII letters. Chunks are
-# searched too: a reply whose process died mid-stream keeps its text there.
+# searched too: a reply whose process died mid-stream keeps its text there. Only the chosen
+# versions (seq > 0): what the chat shows when opened.
 _SEARCH_SQL = """
 WHERE c.title LIKE :pattern ESCAPE '\\'
     OR EXISTS (
         SELECT 1 FROM messages m JOIN parts p ON p.message_id = m.id
-        WHERE m.conversation_id = c.id AND p.kind = 'text' AND p.text LIKE :pattern ESCAPE '\\'
+        WHERE m.conversation_id = c.id AND m.seq > 0 AND p.kind = 'text' AND p.text LIKE :pattern ESCAPE '\\'
     )
     OR EXISTS (
         SELECT 1 FROM messages m JOIN part_chunks k ON k.message_id = m.id
         JOIN parts p ON p.message_id = m.id AND p.seq = k.part_seq
-        WHERE m.conversation_id = c.id AND p.kind = 'text' AND k.text LIKE :pattern ESCAPE '\\'
+        WHERE m.conversation_id = c.id AND m.seq > 0 AND p.kind = 'text' AND k.text LIKE :pattern ESCAPE '\\'
     )
 """
 
@@ -208,23 +214,19 @@ class Store:
         sql += " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset"
         with self._read() as db:
             rows = db.execute(sql, params).fetchall()
-        out: list[ConversationSummary] = []
-        for row in rows:
-            settings = load_json_dict(row["settings_json"])
-            model = str_or_none(row["last_model"]) or str_or_none(settings.get("model"))
-            fmt = str_or_none(row["last_format"]) or str_or_none(settings.get("format"))
-            out.append(
-                ConversationSummary(
-                    id=row["id"],
-                    title=codec.text(row["title"]),
-                    created_at=codec.timestamp(row["created_at"]),
-                    updated_at=codec.timestamp(row["updated_at"]),
-                    model=clean_line(model, 200) if model else None,
-                    format=clean_line(fmt, 40) if fmt else None,
-                    message_count=row["message_count"],
-                )
-            )
-        return out
+        return [_summary(row) for row in rows]
+
+    def conversations_titled(self, search: str, *, limit: int = 10) -> list[ConversationSummary]:
+        """Conversations whose title holds ``search`` (case-insensitive for ASCII), newest first.
+
+        Beside :meth:`search_messages`, which looks in message text only: a renamed chat is
+        found by its name too.
+        """
+        sql = _SUMMARY_SQL + " WHERE c.title LIKE :pattern ESCAPE '\\'"
+        sql += " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
+        with self._read() as db:
+            rows = db.execute(sql, {"pattern": _like_pattern(search), "limit": max(0, limit)}).fetchall()
+        return [_summary(row) for row in rows]
 
     def count_conversations(self, search: str | None = None) -> int:
         """How many conversations :meth:`list_conversations` would page through."""
@@ -267,16 +269,17 @@ class Store:
             try:
                 conv = self._conversation_row(conversation_id)
                 msg_rows = db.execute(
-                    "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
+                    "SELECT * FROM messages WHERE conversation_id = ? AND seq > 0 ORDER BY seq",
+                    (conversation_id,),
                 ).fetchall()
                 part_rows = db.execute(
                     "SELECT p.* FROM parts p JOIN messages m ON p.message_id = m.id"
-                    " WHERE m.conversation_id = ? ORDER BY m.seq, p.seq",
+                    " WHERE m.conversation_id = ? AND m.seq > 0 ORDER BY m.seq, p.seq",
                     (conversation_id,),
                 ).fetchall()
                 chunk_rows = db.execute(
                     "SELECT k.message_id, k.part_seq, k.text FROM part_chunks k JOIN messages m"
-                    " ON k.message_id = m.id WHERE m.conversation_id = ? ORDER BY k.id",
+                    " ON k.message_id = m.id WHERE m.conversation_id = ? AND m.seq > 0 ORDER BY k.id",
                     (conversation_id,),
                 ).fetchall()
             finally:
@@ -334,6 +337,37 @@ class Store:
                     (*params, conversation_id),
                 )
 
+    def fork_conversation(self, conversation_id: int, message_id: int) -> int:
+        """A new conversation holding the chosen messages up to and with ``message_id``; returns its id.
+
+        System prompt and settings are copied; the settings name the origin under
+        :data:`FORKED_FROM` and the title starts "Fork of". Images are copied into the
+        new conversation's directory, so deleting either chat leaves the other whole.
+
+        Raises:
+            InputError: no such conversation, or the message is not on its chosen path.
+        """
+        conversation = self.load_conversation(conversation_id)
+        index = next((i for i, m in enumerate(conversation.messages) if m.id == message_id), None)
+        if index is None:
+            raise InputError(f"message {message_id} is not in conversation {conversation_id}")
+        settings = {
+            **self.conversation_settings(conversation_id),
+            FORKED_FROM: {"conversation": conversation_id, "message": message_id},
+        }
+        title = title_from_text(f"Fork of {conversation.title or f'chat {conversation_id}'}")
+        fork_id = self.create_conversation(title=title, system=conversation.system, settings=settings)
+        copies = [
+            dataclasses.replace(m, id=None, parts=list(m.parts)) for m in conversation.messages[: index + 1]
+        ]
+        try:
+            self.add_messages(fork_id, copies)
+        except BaseException:
+            with contextlib.suppress(StorageError):  # the first error is the one to report
+                self.delete_conversation(fork_id)
+            raise
+        return fork_id
+
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         """Set the title. Raises InputError when the conversation does not exist."""
         self.update_conversation(conversation_id, title=title)
@@ -377,24 +411,29 @@ class Store:
                     if not message.created_at:
                         message.created_at = time.time()
                     seq = db.execute(
-                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages"
+                        " WHERE conversation_id = ? AND seq > 0",
                         (conversation_id,),
                     ).fetchone()[0]
                     cur = db.execute(
                         "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
-                        " finish_reason, usage_json, sources_json, ended_at, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " finish_reason, usage_json, sources_json, ended_at, created_at, parent_id,"
+                        " chosen_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             conversation_id,
                             seq,
                             message.role,
                             *codec.message_values(message),
                             message.created_at,
+                            versions.parent_for_next(db, conversation_id),
+                            time.time(),
                         ),
                     )
                     message_id = int(cast(int, cur.lastrowid))
                     rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
                     _insert_parts(db, message_id, rows)
+                    search.index_message(db, message_id)
                     saved.append((message, message_id, rows))
                     if not title and message.role == "user":
                         title = title_from_text(message.text)
@@ -443,6 +482,7 @@ class Store:
                 db.execute("DELETE FROM part_chunks WHERE message_id = ?", (message_id,))
                 db.execute("DELETE FROM parts WHERE message_id = ?", (message_id,))
                 _insert_parts(db, message_id, rows)
+                search.index_message(db, message_id)
                 self._touch(db, conversation_id)
         except BaseException:
             ImageFiles.discard(written)
@@ -450,20 +490,72 @@ class Store:
         message.parts = codec.set_paths(self._images, message.parts, rows)
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
-        """Delete ``message_id`` and every later message of the conversation (edit & resend, regenerate).
+        """Delete ``message_id``, every later message of the conversation and their versions.
 
         Image files stay until the conversation is deleted: edit & resend re-adds the
-        same attachments by path. Nothing happens when the message is not in the
-        conversation.
+        same attachments by path. Nothing happens when the message is not on the
+        conversation's chosen path.
         """
         with self._write() as db:
-            row = db.execute(
-                "SELECT seq FROM messages WHERE id = ? AND conversation_id = ?", (message_id, conversation_id)
-            ).fetchone()
-            if row is not None:
-                db.execute(
-                    "DELETE FROM messages WHERE conversation_id = ? AND seq >= ?", (conversation_id, row[0])
-                )
+            seq = self._chosen_seq(db, conversation_id, message_id)
+            if seq is not None:
+                versions.delete_from(db, conversation_id, seq)
+
+    def keep_versions_from(self, conversation_id: int, message_id: int) -> None:
+        """Take ``message_id`` and every later message off the chosen path, keeping them as versions.
+
+        What is appended next becomes a new version of ``message_id`` (regenerate, edit &
+        resend). A reply that holds nothing (failed or stopped before its first byte) is
+        deleted instead: there is nothing to go back to. Nothing happens when the message
+        is not on the chosen path.
+        """
+        with self._write() as db:
+            seq = self._chosen_seq(db, conversation_id, message_id)
+            if seq is None:
+                return
+            empty = db.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM parts WHERE message_id = :id)"
+                " AND NOT EXISTS (SELECT 1 FROM part_chunks WHERE message_id = :id)"
+                " AND (SELECT role FROM messages WHERE id = :id) != 'user'"
+                " AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = :conversation"
+                " AND seq > :seq)",
+                {"id": message_id, "conversation": conversation_id, "seq": seq},
+            ).fetchone()[0]
+            if empty:
+                versions.delete_from(db, conversation_id, seq)
+            else:
+                versions.set_aside_from(db, conversation_id, seq)
+
+    def versions(self, conversation_id: int) -> dict[int, Version]:
+        """Message id → its :class:`Version`, for the chosen messages that have other versions."""
+        with self._read() as db:
+            return versions.versions(db, conversation_id)
+
+    def choose_version(self, conversation_id: int, message_id: int, step: int = 0) -> int | None:
+        """Choose the version ``step`` places from ``message_id`` (0: that message itself).
+
+        The chosen path below it becomes the one last chosen there. Returns the id of the
+        message now chosen, or None when there is no such version (past the first or last,
+        or not in the conversation); then nothing changes. Does not move the conversation
+        up the history list.
+        """
+        with self._write() as db:
+            target = message_id if step == 0 else versions.sibling(db, conversation_id, message_id, step)
+            if target is None or not versions.choose(db, conversation_id, target):
+                return None
+            return target
+
+    def search_messages(self, text: str, *, limit: int = 50, offset: int = 0) -> list[SearchHit]:
+        """One page of the chosen messages matching every word of ``text`` (as prefixes), newest first."""
+        with self._read() as db:
+            return search.search(db, text, limit, offset)
+
+    def _chosen_seq(self, db: sqlite3.Connection, conversation_id: int, message_id: int) -> int | None:
+        row = db.execute(
+            "SELECT seq FROM messages WHERE id = ? AND conversation_id = ? AND seq > 0",
+            (message_id, conversation_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def reply_writer(self, message: Message) -> ReplyWriter:
         """The writer that flushes saved reply ``message`` while it streams and closes it out.
@@ -506,6 +598,21 @@ class Store:
         """
         with translated(self.db_path):
             return self._images.save_generated(conversation_id, image)
+
+
+def _summary(row: sqlite3.Row) -> ConversationSummary:
+    settings = load_json_dict(row["settings_json"])
+    model = str_or_none(row["last_model"]) or str_or_none(settings.get("model"))
+    fmt = str_or_none(row["last_format"]) or str_or_none(settings.get("format"))
+    return ConversationSummary(
+        id=row["id"],
+        title=codec.text(row["title"]),
+        created_at=codec.timestamp(row["created_at"]),
+        updated_at=codec.timestamp(row["updated_at"]),
+        model=clean_line(model, 200) if model else None,
+        format=clean_line(fmt, 40) if fmt else None,
+        message_count=row["message_count"],
+    )
 
 
 def _insert_parts(db: sqlite3.Connection, message_id: int, rows: list[PartRow]) -> None:

@@ -10,6 +10,13 @@ Versions:
 2. ``messages.ended_at`` (when a reply left "streaming") and ``part_chunks``: text
    appended to a part while its reply streams, so a flush writes only what is new
    (see :mod:`liaobots_tui.store.streaming`).
+3. Versions and full-text search. ``messages.parent_id`` (the message before it on its
+   path) and ``messages.chosen_at`` make the messages a tree: the chosen path has
+   ``seq`` 1..n as before, earlier versions (kept by regenerate and edit & resend) keep
+   their rows with ``seq = -id`` (see :mod:`liaobots_tui.store.versions`).
+   ``message_text`` is an FTS5 index of each message's visible text (rowid = message
+   id), kept in step by the store (see :mod:`liaobots_tui.store.search`); the upgrade
+   indexes every existing message.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from liaobots_tui import paths
 from liaobots_tui.errors import StorageError
 from liaobots_tui.store.faults import storage_error
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 5000
 
 _SCHEMA_V1 = """
@@ -87,8 +94,26 @@ CREATE TABLE part_chunks (
 CREATE INDEX part_chunks_by_message ON part_chunks (message_id, id);
 """
 
+
+_SCHEMA_V3 = """
+ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+ALTER TABLE messages ADD COLUMN chosen_at REAL;
+CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id);
+
+-- rowid = messages.id, body = the message's text parts joined by newlines.
+CREATE VIRTUAL TABLE message_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2')
+"""
+
+# Apart from the script: its body holds a ";" of its own. Deleting a message (also through
+# ON DELETE CASCADE from its conversation) drops its entry.
+_FORGET_TRIGGER = """
+CREATE TRIGGER message_text_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_text WHERE rowid = old.id;
+END
+"""
+
 #: Tables every usable database has (a dropped one is reported at open, not mid-reply).
-TABLES = ("conversations", "messages", "parts", "part_chunks")
+TABLES = ("conversations", "messages", "parts", "part_chunks", "message_text")
 
 #: The connection class. A seam for fault tests, which install a subclass that fails on cue.
 Connection: type[sqlite3.Connection] = sqlite3.Connection
@@ -109,8 +134,27 @@ def _migrate_to_2(db: sqlite3.Connection) -> None:
     _run_script(db, _SCHEMA_V2)
 
 
+def _migrate_to_3(db: sqlite3.Connection) -> None:
+    _run_script(db, _SCHEMA_V3)
+    db.execute(_FORGET_TRIGGER)
+    # Every message so far lies on its conversation's one path: its parent is the one before it.
+    db.execute(
+        "UPDATE messages SET chosen_at = created_at, parent_id = (SELECT p.id FROM messages p"
+        " WHERE p.conversation_id = messages.conversation_id AND p.seq < messages.seq"
+        " ORDER BY p.seq DESC LIMIT 1)"
+    )
+    # Imported here: search imports this module's neighbours, not the other way round.
+    from liaobots_tui.store.search import index_all
+
+    index_all(db)
+
+
 #: ``MIGRATIONS[n]`` upgrades a database from version n-1 to n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_to_1,
+    2: _migrate_to_2,
+    3: _migrate_to_3,
+}
 
 
 def connect(db_path: Path) -> sqlite3.Connection:

@@ -107,6 +107,28 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
         "scroll_latest", "Jump to latest", "Scroll to the newest message and follow the output.", "f3"
     ),
     ChatAction("edit_last", "Edit last prompt", "Edit your last message and resend it from there.", "f4"),
+    # alt+, and alt+. (the < and > keys): reach the app as ESC , / ESC . through tmux and SSH.
+    ChatAction(
+        "version(-1)",
+        "Previous version",
+        "Show the previous version of the selected (else the last regenerated or edited) message.",
+        "alt+comma",
+        key_label="alt+,",
+    ),
+    ChatAction(
+        "version(1)",
+        "Next version",
+        "Show the next version of the selected (else the last regenerated or edited) message.",
+        "alt+full_stop",
+        key_label="alt+.",
+    ),
+    ChatAction(
+        "fork",
+        "Fork from here",
+        "Start a new chat with the history up to the selected (else the last) message.",
+        "",
+        key_label="f on a message",
+    ),
     ChatAction("copy_last", "Copy last reply", "Copy the last reply to the clipboard (OSC 52).", "f5"),
     ChatAction("copy_code", "Copy code block", "Copy a code block of the selected or last reply.", "f8"),
     ChatAction("toggle_chats", "Show or hide chats", "Show or hide the conversations sidebar.", "f9"),
@@ -202,6 +224,8 @@ WIDGET_KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("b", "Copy a code block"),
         ("e", "Edit and resend (your messages)"),
         ("r", "Regenerate the last reply"),
+        ("← / →", "Previous / next version (‹ 2/3 ›)"),
+        ("f", "Fork: a new chat up to this message"),
         ("i / Esc", "Back to the prompt"),
     )),
     ("Chats list (ctrl+l)", (

@@ -5,12 +5,14 @@ No Textual here: these are plain functions over the message model, tested direct
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
 from liaobots_tui.api.messages import Conversation, FilePart, ImagePart
 from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.store import Version
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,12 @@ def _file_line(part: FilePart) -> str:
     return f"📎 [{name}]({target}) ({kind})"
 
 
-def conversation_markdown(conversation: Conversation) -> str:
-    """The whole conversation as a Markdown document: title, system prompt, then each turn."""
+def conversation_markdown(conversation: Conversation, versions: Mapping[int, Version] | None = None) -> str:
+    """The whole conversation as a Markdown document: title, system prompt, then each turn.
+
+    ``versions`` (message id → which version it is): the messages hold the chosen
+    versions; each with others gets a note saying so.
+    """
     out: list[str] = [f"# {conversation.title or 'Conversation'}", ""]
     if conversation.system:
         out += ["> **System:** " + conversation.system.replace("\n", "\n> "), ""]
@@ -65,6 +71,11 @@ def conversation_markdown(conversation: Conversation) -> str:
             who = " · ".join(x for x in (message.model, message.format) if x)
             out.append(f"## Assistant ({who})" if who else "## Assistant")
         out.append("")
+        version = (versions or {}).get(message.id) if message.id is not None else None
+        if version is not None:
+            others = version.count - 1
+            note = f"{others} other{'s' * (others != 1)} not shown"
+            out += [f"*Version {version.number} of {version.count}; {note}.*", ""]
         if message.reasoning.strip():
             out += [
                 "<details><summary>Thinking</summary>",

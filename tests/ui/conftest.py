@@ -207,6 +207,11 @@ class ScriptedSession:
     def regenerate(
         self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
     ) -> AsyncIterator[Any]:
+        # As the real service: the replies after the last prompt stay as an earlier version.
+        messages = self.store.load_conversation(conversation_id).messages
+        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+        if last_user is not None and last_user + 1 < len(messages):
+            self.store.keep_versions_from(conversation_id, messages[last_user + 1].id or 0)
         return self._reply(conversation_id, options, format)
 
     def edit(
@@ -218,7 +223,7 @@ class ScriptedSession:
         *,
         format: Format | None = None,
     ) -> AsyncIterator[Any]:
-        self.store.delete_messages_from(conversation_id, message_id)
+        self.store.keep_versions_from(conversation_id, message_id)
         return self.send(conversation_id, user, options, format=format)
 
 

@@ -29,11 +29,11 @@ from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
 from liaobots_tui.ui.compose import compose_in_editor
 from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
-from liaobots_tui.ui.screens.chat_base import ChatScreenBase
 from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
+from liaobots_tui.ui.screens.version_actions import VersionActions
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -47,10 +47,10 @@ from liaobots_tui.ui.widgets.status_bar import StatusBar
 NARROW = 100
 #: Below this terminal width the credits sidebar starts hidden (the chat column needs the room).
 NARROW_CREDITS = 80
-EDIT_BANNER = "Editing a message: Enter resends it and drops everything after it · Esc cancels"
+EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
 
-class ChatScreen(ChatScreenBase):
+class ChatScreen(VersionActions):
     """The main screen."""
 
     BINDINGS = [*chat_bindings(), Binding("question_mark", "help", "Help", show=False)]
@@ -267,6 +267,7 @@ class ChatScreen(ChatScreenBase):
         self.refresh_chats()
 
     def turn_finished(self) -> None:
+        self.view.set_versions(self.controller.versions)  # a regenerate or edit made one more
         self._update_status()  # the domain that answered may have changed
         self._update_title()
         if self.conversation_id is not None:

@@ -169,6 +169,14 @@ class ChatScreenBase(MessageActions):
         store, search = self.lapp.store, self._list_search or None
         offset = len(self.chats.ids) if append else 0
         with self.guard("list the chats"):
+            self.chats.current_id = self.conversation_id
+            if search:  # the messages that hold the words, each opening its chat there
+                titled = [] if append else store.conversations_titled(search)
+                hits = store.search_messages(search, limit=LIST_PAGE + 1, offset=offset - self.chats.titled)
+                self.chats.set_hits(
+                    hits[:LIST_PAGE], more=len(hits) > LIST_PAGE, append=append, titled=titled
+                )
+                return
             summaries = store.list_conversations(limit=LIST_PAGE, offset=offset, search=search)
             self.chats.current_id = self.conversation_id
             self.chats.set_conversations(summaries, total=store.count_conversations(search), append=append)
@@ -178,6 +186,7 @@ class ChatScreenBase(MessageActions):
         self._end_edit()
         self.history.entries = [m.text for m in messages if m.role == "user"]
         self.image_options_bar.set_options(self.controller.settings.image)
+        self.view.set_versions(self.controller.versions)
         await self.view.show_messages(messages)
         self.credits.set_conversation(messages)
         self.call_after_refresh(gc_pause.settle)
@@ -196,8 +205,14 @@ class ChatScreenBase(MessageActions):
 
     @on(ConversationList.Opened)
     async def _opened(self, event: ConversationList.Opened) -> None:
+        if event.message_id is not None:
+            await self.open_at_message(event.conversation_id, event.message_id)
+            return
         await self.open_conversation(event.conversation_id)
         self.prompt.focus()
+
+    async def open_at_message(self, conversation_id: int, message_id: int) -> None:
+        raise NotImplementedError  # VersionActions: a search hit opens its chat there
 
     @on(ConversationList.SearchChanged)
     def _searched(self, event: ConversationList.SearchChanged) -> None:

@@ -125,7 +125,9 @@ class MessageActions(Screen[None]):
                 return
             path = expand_path(value)
             try:
-                text = conversation_markdown(app.store.load_conversation(conversation_id))
+                text = conversation_markdown(
+                    app.store.load_conversation(conversation_id), versions=app.store.versions(conversation_id)
+                )
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
             except (OSError, LiaobotsError, sqlite3.Error) as exc:

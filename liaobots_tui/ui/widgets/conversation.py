@@ -17,7 +17,7 @@ brings everything back (heights change with the width).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual import events
 from textual.containers import VerticalScroll
@@ -26,6 +26,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from liaobots_tui.api.messages import Message
+from liaobots_tui.store import Version
 from liaobots_tui.ui.textual_compat import anchor_released
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
@@ -61,6 +62,8 @@ class ConversationView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._pending: list[Message] = []  # older messages not mounted yet, oldest first
+        #: Message id → which of its versions it is, for messages that have others (see set_versions).
+        self.versions: dict[int, Version] = {}
         self._loading_earlier = False
         self._parking_scheduled = False
         self._width = 0
@@ -104,7 +107,7 @@ class ConversationView(VerticalScroll):
         del self._pending[-self.FIRST :]
         if first:
             with self.app.batch_update():
-                await self.mount_all([MessageBox(m) for m in first], before="#tail")
+                await self.mount_all([self._box(m) for m in first], before="#tail")
         self._update_chrome()
         self.follow()
         self.schedule_parking()
@@ -116,14 +119,39 @@ class ConversationView(VerticalScroll):
             return
         boxes = self.boxes()
         page, self._pending = self._pending[-count:], self._pending[:-count]
-        await self.mount_all([MessageBox(m) for m in page], before=boxes[0] if boxes else "#tail")
+        await self.mount_all([self._box(m) for m in page], before=boxes[0] if boxes else "#tail")
         self._update_chrome()
         self.schedule_parking()
 
     async def add_message(self, message: Message, *, streaming: bool = False) -> MessageBox:
-        box = MessageBox(message, streaming=streaming)
+        box = self._box(message, streaming=streaming)
         await self.mount(box, before="#tail")
         self._update_chrome()
+        return box
+
+    def _box(self, message: Message, *, streaming: bool = False) -> MessageBox:
+        version = self.versions.get(message.id) if message.id is not None else None
+        return MessageBox(message, streaming=streaming, version=version)
+
+    def set_versions(self, versions: Mapping[int, Version]) -> None:
+        """Which messages have versions (message id → n of m): shown now and on every box mounted later."""
+        self.versions = dict(versions)
+        for box in self.boxes():
+            box.set_version(self.versions.get(box.message.id) if box.message.id is not None else None)
+
+    def box_of(self, message_id: int) -> MessageBox | None:
+        """The mounted box of message ``message_id``."""
+        return next((b for b in self.boxes() if b.message.id == message_id), None)
+
+    async def reveal(self, message_id: int) -> MessageBox | None:
+        """The box of ``message_id``, mounting older pages until it is there; None if not in the chat."""
+        while (box := self.box_of(message_id)) is None and self._pending:
+            left = len(self._pending)
+            if not any(m.id == message_id for m in self._pending):
+                return None
+            await self.load_earlier()
+            if len(self._pending) == left:  # another load is under way: no progress to wait for here
+                return None
         return box
 
     async def remove_from(self, box: MessageBox) -> None:
@@ -142,7 +170,7 @@ class ConversationView(VerticalScroll):
             page, self._pending = self._pending[-self.PAGE :], self._pending[: -self.PAGE]
             boxes = self.boxes()
             first = boxes[0] if boxes else None
-            new = [MessageBox(m) for m in page]
+            new = [self._box(m) for m in page]
             if first is not None:
                 await self.mount_all(new, before=first)
                 # Keep what the user was looking at in place rather than jumping to the new top.

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from liaobots_tui.api.sanitize import clean_line
-from liaobots_tui.store import ConversationSummary
+from liaobots_tui.store import ConversationSummary, SearchHit
 
 #: Characters of a title that fit the sidebar on one line.
 TITLE_WIDTH = 25
@@ -41,6 +41,34 @@ def summary_label(summary: ConversationSummary) -> Content:
     )
 
 
+#: Characters of a search hit's snippet shown: two lines of the sidebar.
+SNIPPET_WIDTH = 2 * TITLE_WIDTH
+
+
+def hit_label(hit: SearchHit) -> Content:
+    """Two lines: the chat's title, then the words around the match, the matched ones bold."""
+    # The snippet is already one clean line (the store cleans it); the highlights index into it.
+    first = hit.highlights[0][0] if hit.highlights else 0
+    start = max(0, min(first - 8, len(hit.snippet) - SNIPPET_WIDTH))
+    end = start + SNIPPET_WIDTH
+    pieces: list[Content] = []
+    at = start
+    for span_start, span_end in hit.highlights:
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        pieces += [
+            Content(hit.snippet[at:span_start]),
+            Content.styled(hit.snippet[span_start:span_end], "bold $accent"),
+        ]
+        at = span_end
+    pieces.append(Content(hit.snippet[at:end]))
+    snippet = Content.assemble(Content("…" if start > 0 else ""), *pieces)
+    who = "you: " if hit.role == "user" else ""
+    title = clean_line(hit.title, 200) or "(untitled)"
+    return Content.assemble(Content(_fit(title, TITLE_WIDTH)), "\n", Content.styled(who, "dim"), snippet)
+
+
 class ChatOptionList(OptionList):
     BINDINGS = [
         Binding("f2,r", "screen.rename_conversation", "Rename"),
@@ -59,9 +87,12 @@ class ConversationList(Vertical):
     """Search box + list. ``ids`` are conversation ids in display order."""
 
     class Opened(TextualMessage):
-        def __init__(self, conversation_id: int) -> None:
+        """Open a chat; at ``message_id`` (a search hit) when given."""
+
+        def __init__(self, conversation_id: int, message_id: int | None = None) -> None:
             super().__init__()
             self.conversation_id = conversation_id
+            self.message_id = message_id
 
     class SearchChanged(TextualMessage):
         def __init__(self, query: str) -> None:
@@ -74,6 +105,10 @@ class ConversationList(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ids: list[int] = []
+        #: Beside ``ids``: the message a search hit opens its chat at (None for a plain row).
+        self.message_ids: list[int | None] = []
+        #: Rows at the top of a search that matched a chat's title rather than a message.
+        self.titled = 0
         self.total = 0
         self.current_id: int | None = None
 
@@ -101,14 +136,47 @@ class ConversationList(Vertical):
         keep = options.highlighted if append else None
         if not append:
             options.clear_options()
-            self.ids = []
+            self.ids, self.message_ids, self.titled = [], [], 0
         options.add_options([Option(summary_label(s), id=f"c{s.id}") for s in summaries])
         self.ids += [s.id for s in summaries]
+        self.message_ids += [None] * len(summaries)
         self.total = total
         if keep is not None:
             options.highlighted = keep
         else:
             self.mark_current(self.current_id)
+
+    def set_hits(
+        self,
+        hits: list[SearchHit],
+        *,
+        more: bool,
+        append: bool = False,
+        titled: list[ConversationSummary] | None = None,
+    ) -> None:
+        """Show search ``hits`` (or add them) below the chats ``titled`` with the words.
+
+        ``more``: a further page of hits exists.
+        """
+        options = self.option_list
+        keep = options.highlighted if append else None
+        if not append:
+            options.clear_options()
+            self.ids, self.message_ids = [], []
+            titled = titled or []
+            options.add_options([Option(summary_label(s), id=f"c{s.id}") for s in titled])
+            self.ids += [s.id for s in titled]
+            self.message_ids += [None] * len(titled)
+            self.titled = len(titled)
+        start = len(self.ids)
+        options.add_options([Option(hit_label(h), id=f"h{start + i}") for i, h in enumerate(hits)])
+        self.ids += [h.conversation_id for h in hits]
+        self.message_ids += [h.message_id for h in hits]
+        self.total = len(self.ids) + (1 if more else 0)
+        if keep is not None:
+            options.highlighted = keep
+        elif not self.ids:
+            options.add_option(Option(Content.styled("No message matches", "dim"), disabled=True))
 
     def mark_current(self, conversation_id: int | None) -> None:
         self.current_id = conversation_id
@@ -130,7 +198,8 @@ class ConversationList(Vertical):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if 0 <= event.option_index < len(self.ids):
-            self.post_message(self.Opened(self.ids[event.option_index]))
+            index = event.option_index
+            self.post_message(self.Opened(self.ids[index], self.message_ids[index]))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

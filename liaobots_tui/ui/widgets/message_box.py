@@ -28,6 +28,7 @@ from textual.widgets import Collapsible, Static
 from liaobots_tui.api.messages import ImagePart, Message, ReasoningPart, Source, TextPart
 from liaobots_tui.api.sanitize import clean_line, clean_text
 from liaobots_tui.attachment_sizes import human_size
+from liaobots_tui.store import Version
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
@@ -80,6 +81,9 @@ class MessageHeader(Static, can_focus=True):
         Binding("b", "screen.copy_code", "Copy code"),
         Binding("e", "screen.edit_message", "Edit & resend"),
         Binding("r", "screen.regenerate", "Regenerate"),
+        Binding("left,less_than_sign", "screen.version(-1)", "‹ Version", show=False),
+        Binding("right,greater_than_sign", "screen.version(1)", "Version ›", show=False),
+        Binding("f", "screen.fork", "Fork from here"),
         Binding("up,k", "screen.focus_message(-1)", "Previous", show=False),
         Binding("down,j", "screen.focus_message(1)", "Next", show=False),
         Binding("i", "screen.focus_prompt", "Back to prompt"),
@@ -97,10 +101,19 @@ class MessageHeader(Static, can_focus=True):
 class MessageBox(Vertical):
     """A message in the conversation. Focus its header (ctrl+g) to copy, edit or regenerate."""
 
-    def __init__(self, message: Message, *, streaming: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: Message,
+        *,
+        streaming: bool = False,
+        version: Version | None = None,
+        id: str | None = None,
+    ) -> None:
         role_class = "-user" if message.role == "user" else "-assistant"
         super().__init__(id=id, classes=role_class)
         self.message = message
+        #: Which of its versions this message is, when it has others (shown as ‹ 2/3 ›).
+        self.version = version
         self.streaming = streaming
         #: The text columns of the reply, in order (images sit between them).
         self._columns: list[MarkdownColumn] = []
@@ -177,13 +190,25 @@ class MessageBox(Vertical):
 
     def _header(self) -> Content:
         if self.message.role == "user":
-            return Content.from_markup("[b]You[/]")
-        label = Content.from_markup("[b]Assistant[/]")
-        # Model ids and format names come from the gateway and the store: plain, one line.
-        details = " · ".join(clean_line(x, 80) for x in (self.message.model, self.message.format) if x)
-        if details:
-            label = label + Content.styled(f"  {details}", "dim")
+            label = Content.from_markup("[b]You[/]")
+        else:
+            label = Content.from_markup("[b]Assistant[/]")
+            # Model ids and format names come from the gateway and the store: plain, one line.
+            details = " · ".join(clean_line(x, 80) for x in (self.message.model, self.message.format) if x)
+            if details:
+                label = label + Content.styled(f"  {details}", "dim")
+        if self.version is not None:
+            label = label + Content.styled(
+                f"  ‹ {self.version.number}/{self.version.count} ›", "bold $accent"
+            )
         return label
+
+    def set_version(self, version: Version | None) -> None:
+        """Show which of its versions this message is (None: it has no others)."""
+        if version != self.version:
+            self.version = version
+            if self.is_mounted:
+                self.header.update(self._header())
 
     def _notice(self) -> str:
         status = self.message.status

@@ -1,0 +1,119 @@
+"""Pilot tests of the wiring of versions (‹ 2/3 ›, keys, palette), forks and the chats search opening
+a chat at the matching message. The rules themselves are tested at the controller and store levels."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from liaobots_tui.api.messages import Message, TextDelta, TextPart
+from liaobots_tui.store import FORKED_FROM, Store, Version
+from liaobots_tui.ui.screens.version_actions import FOUND
+from tests.ui.conftest import SIZE, AppFactory
+from tests.ui.driving import chat, send, settle, until
+from tests.ui.test_features import scripted_app
+
+pytestmark = pytest.mark.ui
+
+
+def user(text: str) -> Message:
+    return Message("user", [TextPart(text)])
+
+
+def reply(text: str) -> Message:
+    return Message("assistant", [TextPart(text)], model="gpt-5.4", format="openai")
+
+
+def chat_with_two_replies(store: Store) -> tuple[int, int, int]:
+    """A chat whose reply was regenerated once: (chat, first reply, second reply), the second chosen."""
+    cid = store.create_conversation(title="Versions")
+    store.add_messages(cid, [user("question"), reply("first answer")])
+    first = store.load_conversation(cid).messages[1].id or 0
+    store.keep_versions_from(cid, first)
+    store.add_message(cid, reply("second answer"))
+    return cid, first, store.load_conversation(cid).messages[1].id or 0
+
+
+async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFactory, store: Store) -> None:
+    cid, first, second = chat_with_two_replies(store)
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        last = screen.view.boxes()[-1]
+        assert last.version == Version(2, 2) and "‹ 2/2 ›" in str(last.header.render())
+        await pilot.press("alt+comma")  # nothing selected: the last message with versions
+        await until(pilot, lambda: screen.view.boxes()[-1].message.id == first)
+        shown = screen.view.boxes()[-1]
+        assert shown.message.text == "first answer" and "‹ 1/2 ›" in str(shown.header.render())
+        assert screen.focused_box() is shown  # selected, so the arrows go on from here
+        await pilot.press("left")
+        await pilot.pause()
+        assert screen.view.boxes()[-1].message.id == first  # the first already: a notice, no change
+        await pilot.press("right")
+        await until(pilot, lambda: screen.view.boxes()[-1].message.id == second)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Previous version")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.view.boxes()[-1].message.id == first)
+        assert [m.text for m in store.load_conversation(cid).messages] == ["question", "first answer"]
+
+
+async def test_regenerate_in_the_app_shows_the_new_version(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [TextDelta("an answer")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        await send(app, pilot, "hello")
+        assert screen.view.boxes()[-1].version is None
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        await until(pilot, lambda: screen.view.boxes()[-1].version == Version(2, 2))
+        assert len(screen.view.boxes()) == 2
+
+
+async def test_fork_from_a_selected_message(make_app: AppFactory, store: Store) -> None:
+    cid = store.create_conversation(title="Origin")
+    store.add_messages(cid, [user("q1"), reply("a1"), user("q2"), reply("a2")])
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        await pilot.press("ctrl+g", "up", "up")  # the reply a1
+        assert screen.focused_box() is not None and screen.focused_box().message.text == "a1"  # type: ignore[union-attr]
+        await pilot.press("f")
+        await until(pilot, lambda: screen.conversation_id not in (None, cid))
+        await settle(app, pilot)
+        assert [b.message.text for b in screen.view.boxes()] == ["q1", "a1"]
+        assert screen.conversation_title == "Fork of Origin"
+        assert store.conversation_settings(screen.conversation_id or 0)[FORKED_FROM]["conversation"] == cid
+        assert screen.chats.ids[0] == screen.conversation_id
+
+
+async def test_chats_search_opens_the_chat_at_the_matching_message(
+    make_app: AppFactory, store: Store
+) -> None:
+    long_chat = store.create_conversation(title="Long")
+    for i in range(60):  # the match is above the page of messages mounted at first
+        text = "the capybara question" if i == 2 else f"message {i}"
+        store.add_message(long_chat, user(text) if i % 2 == 0 else reply(text))
+    target = store.load_conversation(long_chat).messages[2].id
+    renamed = store.create_conversation(title="x")
+    store.add_message(renamed, user("nothing here"))
+    store.rename_conversation(renamed, "Capybara facts")  # found by its name, above the message hits
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        screen.query_one("#chat-search", Input).focus()
+        await pilot.press(*"capyb")
+        await until(pilot, lambda: screen.chats.message_ids == [None, target])
+        assert screen.chats.ids == [renamed, long_chat]
+        await pilot.press("enter")  # to the list
+        screen.chats.option_list.highlighted = 1
+        await pilot.press("enter")  # open the hit
+        await until(pilot, lambda: screen.focused_box() is not None)
+        await settle(app, pilot)
+        box = screen.focused_box()
+        assert screen.conversation_id == long_chat
+        assert box is not None and box.message.id == target and box.header.has_class(FOUND)
