@@ -165,7 +165,7 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
 
 def _markdown(store: Store, conversation_id: int) -> str:
     # The app's exporter; it needs neither textual nor rich.
-    from liaobots_tui.ui.markdown_tools import conversation_markdown
+    from liaobots_tui.markdown_export import conversation_markdown
 
     conversation = store.load_conversation(conversation_id)  # InputError: no conversation N
     return conversation_markdown(conversation, versions=store.versions(conversation_id))

@@ -28,8 +28,8 @@ from liaobots_tui.attachment_sizes import describe, estimate_tokens, pdf_pages
 from liaobots_tui.attachments import load_attachment
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import InputError
+from liaobots_tui.markdown_export import conversation_markdown
 from liaobots_tui.store import Store
-from liaobots_tui.ui.markdown_tools import conversation_markdown
 from tests.cli_driving import gateway_in_env, run_cli
 
 AUTH = "test-code-123456"

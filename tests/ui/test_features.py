@@ -15,10 +15,10 @@ from textual.widgets import Input
 
 from liaobots_tui.api.messages import Message, ReasoningDelta, RetryEvent, TextDelta, TextPart
 from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.markdown_export import conversation_markdown
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS
 from liaobots_tui.ui.app import LiaobotsApp
-from liaobots_tui.ui.markdown_tools import conversation_markdown
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextInputModal

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from liaobots_tui.api.messages import Conversation, Message, ReasoningPart, Source, TextPart
+from liaobots_tui.markdown_export import code_blocks, conversation_markdown
 from liaobots_tui.ui.actions import CHAT_ACTIONS, chat_bindings, key_label
-from liaobots_tui.ui.markdown_tools import code_blocks, conversation_markdown
 from liaobots_tui.ui.screens.chat_settings import parse_temperature
 from liaobots_tui.ui.screens.model_picker import filter_models
 from liaobots_tui.ui.themes import ThemeFileError, builtin_themes_dir, load_theme_file, load_themes

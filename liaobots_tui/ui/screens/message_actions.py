@@ -14,7 +14,7 @@ from pathlib import Path
 from textual.screen import Screen
 
 from liaobots_tui.errors import LiaobotsError
-from liaobots_tui.ui.markdown_tools import code_blocks, conversation_markdown
+from liaobots_tui.markdown_export import code_blocks, conversation_markdown
 from liaobots_tui.ui.screens.dialogs import ListPickerModal, TextInputModal, expand_path
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.message_box import MessageBox, MessageHeader

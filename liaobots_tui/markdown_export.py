@@ -1,4 +1,4 @@
-"""Small Markdown helpers for the app: code blocks of a reply and the conversation export.
+"""Markdown helpers shared by the app and the CLI: code blocks of a reply and the conversation export.
 
 No Textual here: these are plain functions over the message model, tested directly.
 """
