@@ -58,15 +58,23 @@ def credits_text(value: float) -> str:
     return f"{format_credits(value)} {UNIT}"
 
 
-def align_decimals(texts: Sequence[str]) -> list[str]:
+def align_decimals(texts: Sequence[str], *, min_fraction: int = 0) -> list[str]:
     """Pad formatted numbers to one width with their decimal points in one column.
 
     Texts without a point (``0``, ``?``) line up as if the point followed them.
+    ``min_fraction`` reserves that many characters for the point and decimals, so
+    rows added later (a table filled page by page) line up with these.
     """
     split = [t.partition(".") for t in texts]
     whole_width = max((len(w) for w, _, _ in split), default=0)
-    frac_width = max((len(p) + len(f) for _, p, f in split), default=0)
+    frac_width = max([min_fraction, *(fraction_width(t) for t in texts)])
     return [w.rjust(whole_width) + (p + f).ljust(frac_width) for w, p, f in split]
+
+
+def fraction_width(text: str) -> int:
+    """Characters from the decimal point to the end (0 without a point): what :func:`align_decimals` pads."""
+    whole, point, fraction = text.partition(".")
+    return len(point) + len(fraction)
 
 
 def format_count(value: int) -> str:
