@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from liaobots_tui.api.account import UsageRecord
 from liaobots_tui.api.messages import Message, Usage
 from liaobots_tui.errors import InputError
+
 # Re-exported for the callers that know it from here; the one credits formatter lives in numbers.py.
 from liaobots_tui.numbers import format_credits as format_credits
 

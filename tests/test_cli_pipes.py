@@ -58,7 +58,8 @@ def _run_into_closed_pipe(gw: FakeGateway, home: Path, *argv: str) -> tuple[int,
 
 def _messages(home: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(home / "history.sqlite3") as db:
-        return [(role, status) for role, status in db.execute("SELECT role, status FROM messages ORDER BY id")]
+        rows = db.execute("SELECT role, status FROM messages ORDER BY id")
+        return [(role, status) for role, status in rows]
 
 
 @pytest.mark.parametrize("extra", [[], ["--no-stream"]])

@@ -342,7 +342,7 @@ async def test_gateway_pages_through_every_record_and_exports_them(
 
 
 async def test_credits_column_is_one_format_with_aligned_points() -> None:
-    """Prices read like every other credits figure (no ``0.017655``), points in one column, even across pages."""
+    """Prices read like every other credits figure (no ``0.017655``), points aligned, even across pages."""
     records = make_records(6)
     prices = [1234.5, 0.017655, 0.5, 8.195, 0.0505, 0.000123]
     records = [replace(r, price=p) for r, p in zip(records, prices, strict=True)]
