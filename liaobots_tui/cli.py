@@ -378,6 +378,8 @@ async def _turn(
 
     timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
     out = sys.stdout
+    # `image` keeps stdout for the saved paths alone, so `$(liaobots image …)` is a list of files.
+    text_out = sys.stderr if images_to_stdout else out
     printed_text = False
     last_flush = 0.0
     saved: list[str] = []
@@ -387,11 +389,11 @@ async def _turn(
         nonlocal printed_text, last_flush, error
         if isinstance(event, TextDelta):
             if not json_out:
-                out.write(event.text)
+                text_out.write(event.text)
                 printed_text = printed_text or bool(event.text)
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_EVERY:
-                    out.flush()
+                    text_out.flush()
                     last_flush = now
         elif isinstance(event, ReasoningDelta):
             if args.show_thinking:
@@ -400,6 +402,10 @@ async def _turn(
         elif isinstance(event, ImageEvent) and event.image.path:
             saved.append(_export_image(Path(event.image.path), image_dir))
             if not json_out:
+                if images_to_stdout and printed_text:
+                    text_out.write("\n")  # the path goes on a line of its own in a shared terminal
+                    text_out.flush()
+                    printed_text = False
                 (out if images_to_stdout else sys.stderr).write(f"{saved[-1]}\n")
         elif isinstance(event, RetryEvent):
             _err(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
@@ -431,7 +437,7 @@ async def _turn(
             reply = await turn
 
     if printed_text:
-        out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
+        text_out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
     if json_out and reply is not None:
         _print_json(out, reply, saved, controller.conversation_id, controller.settings.format)
     out.flush()
