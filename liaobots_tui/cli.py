@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
@@ -135,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     out = usage.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="the records as the gateway gives them")
     out.add_argument("--csv", action="store_true", help="CSV, the same as the app's export")
+    # The usage screen's filters (usage_stats.filter_records): a model, local days inclusive.
+    usage.add_argument("--model", metavar="M", help="only this model's records")
+    usage.add_argument("--since", metavar="DATE", help="from this local day on (YYYY-MM-DD)")
+    usage.add_argument("--until", metavar="DATE", help="up to and including this local day (YYYY-MM-DD)")
 
     models = sub.add_parser("models", parents=[common], help="list the gateway's models")
     models.add_argument("--json", action="store_true")
@@ -482,36 +487,30 @@ def _print_json(
 async def _credits(args: argparse.Namespace, settings: Settings) -> int:
     from liaobots_tui.api.account import fetch_credits
     from liaobots_tui.api.transport import GatewayClient
+    from liaobots_tui.cli_usage import balance_line
 
     async with GatewayClient(settings.base_urls, settings.auth_code) as client:
         balance = await fetch_credits(client)
     if args.json:
         print(json.dumps({"balance": balance.balance, "amount": balance.amount}))
     else:
-        share = f" ({balance.balance / balance.amount:.0%} left)" if balance.amount else ""
-        print(f"Balance: {balance.balance:.2f} of {balance.amount:.2f} credits{share}")
+        print(balance_line(balance.balance, balance.amount))
     return EXIT_OK
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
     from liaobots_tui.api.account import iter_usage
     from liaobots_tui.api.transport import GatewayClient
-    from liaobots_tui.usage_csv import local_time, write_usage_csv
+    from liaobots_tui.cli_usage import UsageQuery, print_records
 
-    if args.page_size < 1 or (args.limit is not None and args.limit < 1):
-        raise InputError("--page-size and --limit must be at least 1")
-    limit = None if args.all else (args.limit or 50)
+    query = UsageQuery(args)  # bad dates or limits: one line, exit 2, before any request
     async with GatewayClient(settings.base_urls, settings.auth_code) as client:
-        records = [r async for r in iter_usage(client, page_size=args.page_size, limit=limit)]
-    if args.json:
-        print(terminal_json([r.raw for r in records]))
-    elif args.csv:
-        write_usage_csv(records, sys.stdout)
-    else:
-        print(f"{'time':<25} {'model':<32} {'input':>8} {'output':>8} {'price':>10}")
-        for r in records:
-            print(f"{local_time(r.create_time):<25} {r.model:<32} {r.input_tokens:>8} {r.output_tokens:>8} "
-                  f"{r.price:>10.4f}")  # fmt: skip
+        # With filters, the limit counts matching records: walk on until enough match.
+        walk_limit = None if query.filtered else query.limit
+        walk = iter_usage(client, page_size=query.page_size, limit=walk_limit)
+        async with aclosing(walk):  # type: ignore[type-var]  # an async generator: it has aclose()
+            records = await query.collect(walk)
+    print_records(records, args, sys.stdout)
     return EXIT_OK
 
 
