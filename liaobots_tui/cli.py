@@ -52,6 +52,29 @@ DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
 DEMO_DELTA_DELAY = 0.015
 
 
+#: `serve-demo --help`: the fake gateway's fault switches (demo.gateway.Faults) and how to flip them.
+DEMO_FAULTS_HELP = """\
+fault switches (all off at start; they apply to every domain until reset):
+  dead_domains=[0]          these domains (0 = primary) refuse connections
+  html_502_domains=[0]      these domains answer a CDN's HTML 502 page
+  status_503_domains=[0]    these domains answer a proxy's plain-text 503
+  rate_limit=2              the next N chats get 429 (with Retry-After: retry_after=5)
+  overloaded=1              the next N chats get 529 overloaded (503 outside Anthropic)
+  mid_stream_error_after=20 an error event in the format's shape after N deltas
+  drop_after=20             the connection is cut after N deltas
+  stall_after=20            the stream stalls after N deltas for stall_seconds (30)
+  out_of_credit=true        chats get the out-of-credit answer
+  delta_delay=0.05          seconds between deltas (a slow stream)
+
+turn them on while it runs (a JSON object of switches, sent to any live domain's port,
+8765 to 8768 by default: once domain 0 is dead, use 8766):
+  curl -X POST localhost:8765/_fake/faults -d '{"dead_domains": [0], "rate_limit": 2}'
+  curl -X POST localhost:8765/_fake/reset      # all off, recorded requests cleared
+  curl localhost:8765/_fake/faults             # what is on now
+  curl localhost:8765/_fake/requests           # what the client sent
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (plus a hint), exit 2."""
 
@@ -144,7 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", parents=[common], help="list the gateway's models")
     models.add_argument("--json", action="store_true")
 
-    serve = sub.add_parser("serve-demo", parents=[common], help="run the built-in fake gateway")
+    serve = sub.add_parser(
+        "serve-demo", parents=[common], help="run the built-in fake gateway",
+        epilog=DEMO_FAULTS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--auth-code", default="demo")
     serve.add_argument("--delta-delay", type=float, default=0.0, metavar="S", help="seconds between deltas")

@@ -83,3 +83,15 @@ def test_credits_uses_the_one_format(gw: FakeGateway, capsys: pytest.CaptureFixt
     gw.balance, gw.amount = 1234.5, 2000.0
     r = run_cli(capsys, "credits")
     assert r.out == "Balance: 1,234.50 of 2,000.00 credits (62% left)\n"
+
+
+def test_serve_demo_help_lists_every_fault_switch(capsys: pytest.CaptureFixture[str]) -> None:
+    import dataclasses
+
+    from liaobots_tui.demo.gateway import Faults
+
+    r = run_cli(capsys, "serve-demo", "--help")
+    assert r.code == 0
+    for switch in dataclasses.fields(Faults):
+        assert switch.name in r.out, switch.name
+    assert "/_fake/faults" in r.out and "/_fake/reset" in r.out
