@@ -13,7 +13,6 @@ import json
 import math
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from contextlib import aclosing
 from dataclasses import replace
@@ -39,6 +38,7 @@ from liaobots_tui.api.messages import (
 )
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
 from liaobots_tui.attachments import load_attachment
+from liaobots_tui.cli_render import PlainText, reply_text
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
 
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
     from liaobots_tui.conversations import ConversationController
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: Streamed text is flushed at most this often (s): live to the eye, without a syscall per delta.
-FLUSH_EVERY = 0.03
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
 DEMO_DELTA_DELAY = 0.015
 
@@ -119,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image")
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask.add_argument(
+        "--plain", action="store_true", help="plain text even on a terminal (piped output always is)"
+    )
     cont = ask.add_mutually_exclusive_group()
     cont.add_argument(
         "-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation"
@@ -144,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     # `image` is an `ask` turn without the chat options: give them their neutral values.
     image.set_defaults(
         system=None, format=None, temperature=None, cid=None, cont=False,
-        no_stream=False, show_thinking=False, thinking=None,
+        no_stream=False, show_thinking=False, thinking=None, plain=True,
     )  # fmt: skip
     _add_image_options(image)
 
@@ -410,22 +411,15 @@ async def _turn(
     timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
     out = sys.stdout
     # `image` keeps stdout for the saved paths alone, so `$(liaobots image …)` is a list of files.
-    text_out = sys.stderr if images_to_stdout else out
-    printed_text = False
-    last_flush = 0.0
+    text = reply_text(sys.stderr if images_to_stdout else out, markdown=not args.plain)
     saved: list[str] = []
     error: ErrorEvent | None = None
 
     async def show(event: ChatEvent) -> None:
-        nonlocal printed_text, last_flush, error
+        nonlocal error
         if isinstance(event, TextDelta):
             if not json_out:
-                text_out.write(event.text)
-                printed_text = printed_text or bool(event.text)
-                now = time.monotonic()
-                if now - last_flush >= FLUSH_EVERY:
-                    text_out.flush()
-                    last_flush = now
+                text.write(event.text)
         elif isinstance(event, ReasoningDelta):
             if args.show_thinking:
                 sys.stderr.write(event.text)
@@ -433,10 +427,8 @@ async def _turn(
         elif isinstance(event, ImageEvent) and event.image.path:
             saved.append(_export_image(Path(event.image.path), image_dir))
             if not json_out:
-                if images_to_stdout and printed_text:
-                    text_out.write("\n")  # the path goes on a line of its own in a shared terminal
-                    text_out.flush()
-                    printed_text = False
+                if images_to_stdout and isinstance(text, PlainText):
+                    text.break_line()  # the path goes on a line of its own in a shared terminal
                 (out if images_to_stdout else sys.stderr).write(f"{saved[-1]}\n")
         elif isinstance(event, RetryEvent):
             _err(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
@@ -465,10 +457,13 @@ async def _turn(
             turn = controller.send(
                 prompt, attachments, show, stream=not args.no_stream, image_for_any_model=asked
             )
-            reply = await turn
+            try:
+                reply = await turn
+            finally:
+                # Ends the line (a shell prompt should not follow the reply), and shows text held back
+                # for a whole Markdown block even when the turn stopped early.
+                text.end()
 
-    if printed_text:
-        text_out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
     if json_out and reply is not None:
         _print_json(out, reply, saved, controller.conversation_id, controller.settings.format)
     out.flush()

@@ -10,7 +10,7 @@ from pathlib import Path
 import liaobots_tui
 
 PACKAGE = Path(liaobots_tui.__file__).parent
-UI_ONLY = ("ui", "cli.py", "__main__.py")
+UI_ONLY = ("ui", "cli.py", "cli_render.py", "__main__.py")
 
 
 def headless_files() -> list[Path]:
