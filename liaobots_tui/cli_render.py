@@ -80,6 +80,7 @@ class MarkdownText:
         self._pending = ""
         self._in_fence: str | None = None
         self._scanned = 0  # how much of _pending has been checked for block ends
+        self._drawn = False
 
     def write(self, text: str) -> None:
         if not text:
@@ -121,6 +122,9 @@ class MarkdownText:
     def _draw(self, block: str) -> None:
         from rich.markdown import Markdown
 
+        if self._drawn:
+            self._console.print()  # the blank line rich puts between blocks of one document
+        self._drawn = True
         # Gateway text: no terminal controls, and Markdown source only (rich markup is off).
         self._console.print(Markdown(clean_text(block)))
         self._console.file.flush()
