@@ -463,7 +463,6 @@ async def _turn(
                 # Ends the line (a shell prompt should not follow the reply), and shows text held back
                 # for a whole Markdown block even when the turn stopped early.
                 text.end()
-            controller.discard_if_never_answered()  # a new chat that never got a reply byte is not kept
 
     if json_out and reply is not None:
         _print_json(out, reply, saved, controller.conversation_id, controller.settings.format)

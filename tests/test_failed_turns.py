@@ -108,17 +108,11 @@ def test_rules() -> None:
     assert not failed_before_any_reply([prompt, failed, prompt, failed])
 
 
-def test_cli_leaves_no_empty_chat_and_replaces_on_resend(
+def test_cli_resend_with_continue_replaces_the_failed_pair(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("LIAOBOTS_HOME", str(tmp_path))
     with gateway_in_env(monkeypatch, AUTH) as gateway:
-        gateway.faults.out_of_credit = True
-        r = run_cli(capsys, "ask", "-m", "gpt-5.4", "hello")
-        assert r.code == 1
-        with Store(tmp_path / "history.sqlite3", tmp_path / "images") as s:
-            assert s.count_conversations() == 0
-        gateway.faults.reset()
         assert run_cli(capsys, "ask", "-m", "gpt-5.4", "first").code == 0
         gateway.faults.mid_stream_error_after = 2
         assert run_cli(capsys, "ask", "-c", "Tell me about tables").code == 1
