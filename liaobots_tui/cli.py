@@ -14,6 +14,7 @@ import math
 import shutil
 import sys
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
@@ -36,6 +37,7 @@ from liaobots_tui.api.messages import (
     parse_thinking,
 )
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
+from liaobots_tui.cli_render import PlainText, reply_text
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
 from liaobots_tui.presets import apply_preset, load_preset
@@ -46,6 +48,29 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
 DEMO_DELTA_DELAY = 0.015
+
+
+#: `serve-demo --help`: the fake gateway's fault switches (demo.gateway.Faults) and how to flip them.
+DEMO_FAULTS_HELP = """\
+fault switches (all off at start; they apply to every domain until reset):
+  dead_domains=[0]          these domains (0 = primary) refuse connections
+  html_502_domains=[0]      these domains answer a CDN's HTML 502 page
+  status_503_domains=[0]    these domains answer a proxy's plain-text 503
+  rate_limit=2              the next N chats get 429 (with Retry-After: retry_after=5)
+  overloaded=1              the next N chats get 529 overloaded (503 outside Anthropic)
+  mid_stream_error_after=20 an error event in the format's shape after N deltas
+  drop_after=20             the connection is cut after N deltas
+  stall_after=20            the stream stalls after N deltas for stall_seconds (30)
+  out_of_credit=true        chats get the out-of-credit answer
+  delta_delay=0.05          seconds between deltas (a slow stream)
+
+turn them on while it runs (a JSON object of switches, sent to any live domain's port,
+8765 to 8768 by default: once domain 0 is dead, use 8766):
+  curl -X POST localhost:8765/_fake/faults -d '{"dead_domains": [0], "rate_limit": 2}'
+  curl -X POST localhost:8765/_fake/reset      # all off, recorded requests cleared
+  curl localhost:8765/_fake/faults             # what is on now
+  curl localhost:8765/_fake/requests           # what the client sent
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-p", "--preset", metavar="NAME", help="start from a preset (see `liaobots presets`)")
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask.add_argument(
+        "--plain", action="store_true", help="plain text even on a terminal (piped output always is)"
+    )
     cont = ask.add_mutually_exclusive_group()
     cont.add_argument(
         "-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation"
@@ -127,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     # `image` is an `ask` turn without the chat options: give them their neutral values.
     image.set_defaults(
         system=None, format=None, temperature=None, cid=None, cont=False,
-        no_stream=False, show_thinking=False, thinking=None,
+        no_stream=False, show_thinking=False, thinking=None, plain=True,
     )  # fmt: skip
     _add_image_options(image)
 
@@ -142,11 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
     out = usage.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="the records as the gateway gives them")
     out.add_argument("--csv", action="store_true", help="CSV, the same as the app's export")
+    # The usage screen's filters (usage_stats.filter_records): a model, local days inclusive.
+    usage.add_argument("--model", metavar="M", help="only this model's records")
+    usage.add_argument("--since", metavar="DATE", help="from this local day on (YYYY-MM-DD)")
+    usage.add_argument("--until", metavar="DATE", help="up to and including this local day (YYYY-MM-DD)")
 
     models = sub.add_parser("models", parents=[common], help="list the gateway's models")
     models.add_argument("--json", action="store_true")
 
-    serve = sub.add_parser("serve-demo", parents=[common], help="run the built-in fake gateway")
+    serve = sub.add_parser(
+        "serve-demo", parents=[common], help="run the built-in fake gateway",
+        epilog=DEMO_FAULTS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--auth-code", default="demo")
     serve.add_argument("--delta-delay", type=float, default=0.0, metavar="S", help="seconds between deltas")
@@ -416,13 +451,12 @@ async def _turn(
     out = sys.stdout
     # The text of one network read goes out in one write, queued behind that read's deltas (the
     # loop runs it when the turn awaits the socket again): no syscall per delta even under
-    # PYTHONUNBUFFERED, and a terminal is flushed once per read, so it stays live to the eye.
-    # A pipe or file keeps the stream's own buffer: full blocks.
-    live = _isatty(out)
+    # PYTHONUNBUFFERED. The writer flushes a terminal once per write; a pipe keeps its buffer.
+    # `image` keeps stdout for the saved paths alone, so `$(liaobots image …)` is a list of files.
+    text = reply_text(sys.stderr if images_to_stdout else out, markdown=not args.plain)
     loop = asyncio.get_running_loop()
     pending: list[str] = []
     write_queued = False
-    printed_text = False
     saved: list[str] = []
     error: ErrorEvent | None = None
 
@@ -430,18 +464,15 @@ async def _turn(
         nonlocal write_queued
         write_queued = False
         if pending:
-            text = "".join(pending)
+            chunk = "".join(pending)
             pending.clear()
-            out.write(text)
-            if live:
-                out.flush()
+            text.write(chunk)
 
     async def show(event: ChatEvent) -> None:
-        nonlocal printed_text, write_queued, error
+        nonlocal write_queued, error
         if type(event) is TextDelta:  # the hot path: keep the text, nothing more
             if event.text and not json_out:
                 pending.append(event.text)
-                printed_text = True
                 if not write_queued:
                     write_queued = True
                     loop.call_soon(write_read)
@@ -454,6 +485,8 @@ async def _turn(
         elif isinstance(event, ImageEvent) and event.image.path:
             saved.append(_export_image(Path(event.image.path), image_dir))
             if not json_out:
+                if images_to_stdout and isinstance(text, PlainText):
+                    text.break_line()  # the path goes on a line of its own in a shared terminal
                 (out if images_to_stdout else sys.stderr).write(f"{saved[-1]}\n")
         elif isinstance(event, RetryEvent):
             _err(f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})")
@@ -489,9 +522,10 @@ async def _turn(
                 reply = await turn
             finally:
                 write_read()  # an interrupted or failed turn keeps the text that arrived
+                # Ends the line (a shell prompt should not follow the reply), and shows text held back
+                # for a whole Markdown block even when the turn stopped early.
+                text.end()
 
-    if printed_text:
-        out.write("\n")  # the reply's own text rarely ends with one; a shell prompt should not follow it
     if json_out and reply is not None:
         _print_json(out, reply, saved, controller.conversation_id, controller.settings.format)
     out.flush()
@@ -548,36 +582,30 @@ def reply_json(reply: Message, images: list[str], conversation_id: int | None, f
 async def _credits(args: argparse.Namespace, settings: Settings) -> int:
     from liaobots_tui.api.account import fetch_credits
     from liaobots_tui.api.transport import GatewayClient
+    from liaobots_tui.cli_usage import balance_line
 
     async with GatewayClient(settings.base_urls, settings.auth_code) as client:
         balance = await fetch_credits(client)
     if args.json:
         print(json.dumps({"balance": balance.balance, "amount": balance.amount}))
     else:
-        share = f" ({balance.balance / balance.amount:.0%} left)" if balance.amount else ""
-        print(f"Balance: {balance.balance:.2f} of {balance.amount:.2f} credits{share}")
+        print(balance_line(balance.balance, balance.amount))
     return EXIT_OK
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
     from liaobots_tui.api.account import iter_usage
     from liaobots_tui.api.transport import GatewayClient
-    from liaobots_tui.usage_csv import local_time, write_usage_csv
+    from liaobots_tui.cli_usage import UsageQuery, print_records
 
-    if args.page_size < 1 or (args.limit is not None and args.limit < 1):
-        raise InputError("--page-size and --limit must be at least 1")
-    limit = None if args.all else (args.limit or 50)
+    query = UsageQuery(args)  # bad dates or limits: one line, exit 2, before any request
     async with GatewayClient(settings.base_urls, settings.auth_code) as client:
-        records = [r async for r in iter_usage(client, page_size=args.page_size, limit=limit)]
-    if args.json:
-        print(terminal_json([r.raw for r in records]))
-    elif args.csv:
-        write_usage_csv(records, sys.stdout)
-    else:
-        print(f"{'time':<25} {'model':<32} {'input':>8} {'output':>8} {'price':>10}")
-        for r in records:
-            print(f"{local_time(r.create_time):<25} {r.model:<32} {r.input_tokens:>8} {r.output_tokens:>8} "
-                  f"{r.price:>10.4f}")  # fmt: skip
+        # With filters, the limit counts matching records: walk on until enough match.
+        walk_limit = None if query.filtered else query.limit
+        walk = iter_usage(client, page_size=query.page_size, limit=walk_limit)
+        async with aclosing(walk):  # type: ignore[type-var]  # an async generator: it has aclose()
+            records = await query.collect(walk)
+    print_records(records, args, sys.stdout)
     return EXIT_OK
 
 

@@ -26,6 +26,9 @@ from liaobots_tui.api.account import UsageRecord
 from liaobots_tui.api.messages import Message, Usage
 from liaobots_tui.errors import InputError
 
+# Re-exported for the callers that know it from here; the one credits formatter lives in numbers.py.
+from liaobots_tui.numbers import format_credits as format_credits
+
 # ---------------------------------------------------------------- dates
 
 #: The last charge time (Unix ms) a calendar can show: 9999-12-31.
@@ -171,16 +174,6 @@ class ReplyCost:
     def label(self) -> str:
         """``0.12`` when exact, ``≈ 0.12 estimate`` otherwise."""
         return format_credits(self.credits) if self.exact else f"≈ {format_credits(self.credits)} estimate"
-
-
-def format_credits(value: float) -> str:
-    """Credits with enough digits for small charges: 85.5 → ``85.50``, 0.0012 → ``0.0012``."""
-    if value == 0:
-        return "0"
-    if abs(value) >= 1:
-        return f"{value:,.2f}"
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text if text not in ("0", "-0") else f"{value:.1e}"
 
 
 def match_reply_cost(

@@ -163,8 +163,10 @@ def test_image_command_saves_pngs(
     r = run_cli(capsys, "image", "a red fox", "--aspect-ratio", "16:9", "--image-size", "1K", "--search",
             "-o", str(out_dir))  # fmt: skip
     assert r.code == 0, r.err
-    paths = [Path(line) for line in r.out.splitlines() if line.endswith(".png")]
-    assert len(paths) == 1 and paths[0].parent == out_dir
+    # stdout holds the saved paths and nothing else (`$(liaobots image …)`); the reply text is on stderr.
+    paths = [Path(line) for line in r.out.splitlines()]
+    assert len(paths) == 1 and paths[0].parent == out_dir and paths[0].suffix == ".png"
+    assert "demo" in r.err
     with Image.open(paths[0]) as img:
         assert img.size == (1024, 576)
     body = chat_requests(gw)[-1]

@@ -50,6 +50,7 @@ from liaobots_tui.api.messages import (
 )
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatBackend, ChatEvent, TurnEnded, TurnStarted
+from liaobots_tui.conversations.failed_turns import failed_before_any_reply, resent_failed_prompt
 from liaobots_tui.conversations.settings import (
     ConversationSettings,
     read_settings,
@@ -113,6 +114,8 @@ class ConversationController:
         self._started = False
         #: A cancel asked for before that: done as soon as the turn starts.
         self._cancel_pending = False
+        #: The chat :meth:`discard_if_never_answered` deleted last (a front end's list drops it).
+        self.discarded: int | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -157,9 +160,26 @@ class ConversationController:
             self._cancel_pending = True
         return True
 
+    def discard_if_never_answered(self) -> bool:
+        """Delete the open chat when its only turn failed before any reply byte; True when it went.
+
+        Front ends call it when the user leaves such a chat (the CLI after its one
+        turn); :meth:`new_chat` and :meth:`open` do it themselves.
+        """
+        if self.conversation_id is None or self.streaming or not failed_before_any_reply(self.messages):
+            return False
+        try:
+            self.store.delete_conversation(self.conversation_id)
+        except LiaobotsError:
+            return False  # gone already (another process): nothing left behind
+        self.discarded = self.conversation_id
+        self.conversation_id, self.title, self.messages = None, "", []
+        return True
+
     async def new_chat(self) -> None:
         """Cancel any turn, then start an unsaved chat: same model, format, thinking; else defaults."""
         await self.cancel()
+        self.discard_if_never_answered()
         self.conversation_id, self.title, self.messages = None, "", []
         self.versions = {}
         self.settings = replace(
@@ -177,6 +197,8 @@ class ConversationController:
         """
         await self.cancel()
         conversation = self.store.load_conversation(conversation_id)
+        if conversation_id != self.conversation_id:
+            self.discard_if_never_answered()
         saved = self.store.conversation_settings(conversation_id)
         self.settings = read_settings(saved, conversation.system, self.defaults)
         self.conversation_id, self.title = conversation_id, conversation.title
@@ -300,6 +322,11 @@ class ConversationController:
         user = self._user_message(text, images)
         fmt = self.check_turn()
         options = self.request_options(stream=stream, image_for_any_model=image_for_any_model)
+        resent = resent_failed_prompt(self.messages, text, images)
+        if resent is not None and self.conversation_id is not None:
+            # Resending the prompt whose reply failed: the retry takes the failed pair's place.
+            events = self._backend().edit(self.conversation_id, resent, user, options, format=fmt)
+            return self._start(events, listener, self.messages[:-2])
         created = self.conversation_id is None
         if self.conversation_id is None:
             self.conversation_id = self.store.create_conversation(

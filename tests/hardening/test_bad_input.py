@@ -323,7 +323,8 @@ def test_invalid_image_options(
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, monkeypatch, *argv)
     if expected is None:
-        assert (code, err) == (0, "")
+        # stdout is the saved path alone; the reply's text (no complaint) is on stderr.
+        assert code == 0 and "liaobots:" not in err and out.strip().endswith(".png")
         return
     assert (code, out) == (2, "")
     assert one_line(err).startswith(f"liaobots: Invalid input: {expected}; use one of ")
@@ -333,8 +334,8 @@ def test_invalid_image_options(
 def test_lowercase_image_size_is_accepted(
     gw: FakeGateway, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    code, _, err = run(capsys, monkeypatch, "image", "a fox", "--image-size", "2k", "-o", str(tmp_path))
-    assert (code, err) == (0, "")
+    code, out, err = run(capsys, monkeypatch, "image", "a fox", "--image-size", "2k", "-o", str(tmp_path))
+    assert code == 0 and "liaobots:" not in err and out.strip().endswith(".png")
     assert chat_posts(gw)[-1]["generationConfig"]["imageConfig"] == {"imageSize": "2K"}  # type: ignore[index]
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,7 @@ async def test_filters_totals_breakdown_and_sparkline() -> None:
         spark = screen.query_one("#usage-spark", Sparkline)
         assert list(spark.data or []) == [0.5, 0.75]
         assert str(screen.query_one("#usage-spark-label", Static).content) == (
-            "2026-02-01 → 2026-02-02 · max 0.75/day"
+            "2026-02-01 → 2026-02-02 · max 0.75 credits/day"
         )
         assert screen.status_text == "all 24 records loaded · 2 match the filter"
         # Back to all models.
@@ -338,3 +339,22 @@ async def test_gateway_pages_through_every_record_and_exports_them(
         write_usage_csv(mine, csv)
         assert count == len(mine)
         assert path.read_text(encoding="utf-8") == csv.getvalue()
+
+
+async def test_credits_column_is_one_format_with_aligned_points() -> None:
+    """Prices read like every other credits figure (no ``0.017655``), points aligned, even across pages."""
+    records = make_records(6)
+    prices = [1234.5, 0.017655, 0.5, 8.195, 0.0505, 0.000123]
+    records = [replace(r, price=p) for r, p in zip(records, prices, strict=True)]
+    screen = screen_for(Pages(records, size=3))  # the 4-decimal and 6-decimal prices come on pages 1 and 2
+    async with Host(screen).run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await scroll_to_end_until_done(pilot, screen)
+        table = screen.query_one("#usage-table", UsageTable)
+        cells = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        assert [c.strip() for c in cells] == ["1,234.50", "0.0177", "0.50", "8.20", "0.0505", "0.000123"]
+        # Cells are right-justified: equal room from the point to the end puts the points in one column.
+        assert len({len(c) - c.index(".") for c in cells}) == 1
+        models = screen.query_one("#usage-models", DataTable)
+        shown = [str(models.get_row_at(i)[1]) for i in range(models.row_count)]
+        assert len({c.index(".") for c in shown}) == 1 and len({len(c) for c in shown}) == 1

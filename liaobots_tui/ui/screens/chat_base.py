@@ -196,12 +196,14 @@ class ChatScreenBase(MessageActions):
 
     async def open_conversation(self, conversation_id: int) -> None:
         """Show a stored conversation with its saved settings (a streaming reply is stopped first)."""
+        left = self.conversation_id
         try:
             messages = await self.controller.open(conversation_id)
         except (LiaobotsError, sqlite3.Error) as exc:
             self.notify(str(exc), title="Cannot open chat", severity="error")
             return
         await self._show(messages)
+        self._drop_discarded(left)
 
     @on(ConversationList.Opened)
     async def _opened(self, event: ConversationList.Opened) -> None:
@@ -223,9 +225,16 @@ class ChatScreenBase(MessageActions):
     def _more(self, event: ConversationList.MoreWanted) -> None:
         self.refresh_chats(append=True)
 
+    def _drop_discarded(self, left: int | None) -> None:
+        """The chat just left never got a reply byte and was deleted: the list drops it too."""
+        if left is not None and self.controller.discarded == left:
+            self.refresh_chats()
+
     async def action_new_chat(self) -> None:
+        left = self.conversation_id
         await self.controller.new_chat()
         await self._show([])
+        self._drop_discarded(left)
         self.chats.option_list.highlighted = None
         self.prompt.focus()
 

@@ -38,6 +38,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Spark
 
 from liaobots_tui.api.account import UsagePage, UsageRecord
 from liaobots_tui.errors import InputError
+from liaobots_tui.numbers import align_decimals, credits_text, fraction_width, local_time_text
 from liaobots_tui.ui.plain import plain, plain_cell
 from liaobots_tui.ui.widgets.credits_panel import describe_error
 from liaobots_tui.usage_csv import write_usage_csv
@@ -55,12 +56,12 @@ FetchPage = Callable[[str], Awaitable[UsagePage]]
 
 
 def _local(ms: int) -> str:
-    if ms <= 0:  # the account parser's "unknown" for a time no calendar can show
-        return "?"
-    try:
-        return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
-    except (OverflowError, OSError, ValueError):
-        return "?"
+    return local_time_text(ms)
+
+
+def _credits_cell(value: float, fraction: int) -> Text:
+    """A price, padded so the decimal points of the column line up."""
+    return Text(align_decimals([format_credits(value)], min_fraction=fraction)[0], justify="right")
 
 
 def _num(value: int) -> Text:
@@ -143,6 +144,8 @@ class UsageScreen(Screen[None]):
         self.error: str | None = None
         self._models: list[str] = []
         self._model: str | None = None
+        #: Characters from the decimal point on in the credits column (".00" at least).
+        self._credits_fraction = 3
         self._start: dt.date | None = None
         self._end: dt.date | None = None
         self._confirm_overwrite: Path | None = None
@@ -162,7 +165,7 @@ class UsageScreen(Screen[None]):
             table.add_column("model", key="model")
             for key in ("input", "output", "cache hit", "cache write"):
                 table.add_column(key, key=key)
-            table.add_column("price", key="price")
+            table.add_column("credits", key="price")
             yield table
             with Vertical(id="usage-side"):
                 yield Static(Content(""), id="usage-totals")
@@ -306,6 +309,13 @@ class UsageScreen(Screen[None]):
 
     def _add_rows(self, records: list[UsageRecord]) -> None:
         table = self.query_one("#usage-table", UsageTable)
+        wider = max((fraction_width(format_credits(r.price)) for r in records), default=0)
+        if wider > self._credits_fraction:
+            # Decimal points stay in one column: rows already shown are redrawn at the new width.
+            self._credits_fraction = wider
+            if table.row_count:
+                table.clear()
+                records = self.filtered
         table.add_rows(
             [
                 _local(r.create_time),
@@ -314,7 +324,7 @@ class UsageScreen(Screen[None]):
                 _num(r.output_tokens),
                 _num(r.cache_hit_tokens),
                 _num(r.cache_creation_tokens),
-                Text(f"{r.price:.6g}", justify="right"),
+                _credits_cell(r.price, self._credits_fraction),
             ]
             for r in records
         )
@@ -409,14 +419,16 @@ class UsageScreen(Screen[None]):
         label = ""
         if days:
             peak = max(v for _, v in days)
-            label = f"{days[0][0]} → {days[-1][0]} · max {format_credits(peak)}/day"
+            label = f"{days[0][0]} → {days[-1][0]} · max {credits_text(peak)}/day"
         self.query_one("#usage-spark-label", Static).update(Content(label))
         models = self.query_one("#usage-models", DataTable)
         models.clear()
-        for name, mt in by_model(self.filtered):
+        groups = by_model(self.filtered)
+        column = align_decimals([format_credits(mt.credits) for _, mt in groups])
+        for (name, mt), credits_cell in zip(groups, column, strict=True):
             models.add_row(
                 plain_cell(name),
-                Text(format_credits(mt.credits), justify="right"),
+                Text(credits_cell, justify="right"),
                 _num(mt.count),
                 _num(mt.tokens),
             )
