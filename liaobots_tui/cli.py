@@ -460,13 +460,19 @@ async def _turn(
     saved: list[str] = []
     error: ErrorEvent | None = None
 
+    #: A reader that left (`ask … | head`): kept here because a loop callback's error is only logged.
+    broken: list[BrokenPipeError] = []
+
     def write_read() -> None:
         nonlocal write_queued
         write_queued = False
         if pending:
             chunk = "".join(pending)
             pending.clear()
-            text.write(chunk)
+            try:
+                text.write(chunk)
+            except BrokenPipeError as exc:
+                broken.append(exc)
 
     async def show(event: ChatEvent) -> None:
         nonlocal write_queued, error
@@ -474,10 +480,14 @@ async def _turn(
             if event.text and not json_out:
                 pending.append(event.text)
                 if not write_queued:
+                    if broken:  # raised in the turn, which ends it as cancelled with what arrived
+                        raise broken[0]
                     write_queued = True
                     loop.call_soon(write_read)
             return
         write_read()  # whatever this event prints comes after the text before it
+        if broken:
+            raise broken[0]
         if isinstance(event, ReasoningDelta):
             if args.show_thinking:
                 sys.stderr.write(event.text)

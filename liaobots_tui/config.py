@@ -463,7 +463,9 @@ def _toml_item(value: object) -> Item:
     import tomlkit
 
     if isinstance(value, str):
-        return tomlkit.string(value, multiline="\n" in value)
+        # A triple-quoted string keeps its line breaks raw, and TOML reads a raw CRLF back as LF:
+        # text holding a CR stays on one escaped line so it round-trips exactly.
+        return tomlkit.string(value, multiline="\n" in value and "\r" not in value)
     if isinstance(value, list | tuple):
         array = tomlkit.array()
         array.extend(_toml_item(v) for v in value)

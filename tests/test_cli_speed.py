@@ -101,7 +101,7 @@ def test_a_terminal_sees_the_text_while_the_reply_still_streams(gw: FakeGateway)
     gw.faults.stall_seconds = 600.0
     controller_fd, child_fd = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liaobots_tui", "ask", "-m", MODEL, prompt],
+        [sys.executable, "-m", "liaobots_tui", "ask", "--plain", "-m", MODEL, prompt],
         stdin=subprocess.DEVNULL, stdout=child_fd, stderr=subprocess.PIPE, env=_child_env(),
     )  # fmt: skip
     os.close(child_fd)

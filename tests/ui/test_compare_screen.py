@@ -67,7 +67,7 @@ async def test_pick_models_see_them_side_by_side_and_keep_one(
         assert picker.chosen == ["gpt-5.4", "claude-sonnet-4-6"]
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, CompareScreen))
-        await until(pilot, lambda: all_ended(app), rounds=400)
+        await until(pilot, lambda: all_ended(app))
         screen = compare_screen(app)
         assert not screen.tabbed and len(screen.query(LaneColumn)) == 2
         for column, model in zip(screen.columns, ["gpt-5.4", "claude-sonnet-4-6"], strict=True):
@@ -99,7 +99,7 @@ async def test_narrow_terminal_shows_one_tab_per_model_and_a_failed_model_its_er
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=(60, 30)) as pilot:
         screen = await open_compare(app, pilot, ["gpt-5.4", "gpt-no-such-model"], "hello")
-        await until(pilot, lambda: all_ended(app), rounds=400)
+        await until(pilot, lambda: all_ended(app))
         assert screen.tabbed and len(screen.query(TabbedContent)) == 1
         failed = screen.columns[1]
         assert failed.box.message.status == "failed"
@@ -125,12 +125,12 @@ async def test_stop_one_then_all_then_close_gives_the_prompt_back(
         )
         assert screen.comparison is not None
         lanes = screen.comparison.lanes
-        await until(pilot, lambda: all(lane.chars > 0 for lane in lanes), rounds=400)
+        await until(pilot, lambda: all(lane.chars > 0 for lane in lanes))
         await pilot.press("x")  # the first column has the focus
-        await until(pilot, lambda: not screen.columns[0].box.streaming, rounds=400)
+        await until(pilot, lambda: not screen.columns[0].box.streaming)
         assert lanes[0].reply.status == "cancelled" and lanes[1].streaming and lanes[2].streaming
         await pilot.press("escape")
-        await until(pilot, lambda: all_ended(app), rounds=400)
+        await until(pilot, lambda: all_ended(app))
         assert [lane.reply.status for lane in lanes] == ["cancelled"] * 3
         assert all(
             c.box is not None and c.box.copy_text for c in screen.columns
