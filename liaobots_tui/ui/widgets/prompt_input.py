@@ -159,13 +159,13 @@ class PromptInput(TextArea):
         await super()._on_key(event)
 
     async def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls every class's _on_paste along the MRO, so TextArea's own handler
+        # inserts ordinary text after this one; calling it here too pasted everything twice.
         path = pasted_image_path(event.text)
         if path is not None:
             event.stop()
             event.prevent_default()
             self.post_message(self.PathPasted(path))
-            return
-        await super()._on_paste(event)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not select and self.cursor_location[0] == 0 and self.selection.is_empty:
