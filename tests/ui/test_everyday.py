@@ -7,12 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from textual import events
+from textual.widgets import Input, Static
 
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
+from liaobots_tui.ui.path_input import complete_path
+from liaobots_tui.ui.screens.dialogs import TextInputModal
+from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import SIZE, AppFactory, ScriptedSession, offline_client, offline_settings
-from tests.ui.driving import chat, settle
+from tests.ui.driving import chat, settle, until
 
 pytestmark = pytest.mark.ui
 
@@ -38,3 +43,48 @@ async def test_a_paste_is_inserted_once(make_app: AppFactory, store: Store) -> N
         await settle(app, pilot)
         assert prompt.text == "hello world\nline two\nline three"
         assert prompt.cursor_location == (2, len("line three"))
+
+
+# ---------------------------------------------------------------- attach dialog
+
+
+def test_complete_path_goes_as_far_as_the_matches_agree(tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photo-one.png").write_bytes(b"x")
+    (tmp_path / "photo-two.png").write_bytes(b"x")
+    (tmp_path / ".hidden.png").write_bytes(b"x")
+    base = str(tmp_path) + "/"
+    assert complete_path(base + "pho") == (base + "photo", ["photo-one.png", "photo-two.png", "photos/"])
+    assert complete_path(base + "photos") == (base + "photos/", ["photos/"])
+    assert complete_path(base + "photo-o") == (base + "photo-one.png", ["photo-one.png"])
+    assert complete_path(base + "photos/") == (base + "photos/", [])
+    assert complete_path(base + "nothing") == (base + "nothing", [])
+    assert complete_path(base + ".h")[0] == base + ".hidden.png"
+
+
+async def test_tab_in_the_attach_dialog_completes_the_path(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    Image.new("RGB", (2, 2), "blue").save(folder / "sunset.png")
+    Image.new("RGB", (2, 2), "red").save(folder / "sunrise.png")
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+f")
+        assert isinstance(app.screen, TextInputModal)
+        field = app.screen.query_one(Input)
+        field.value = str(tmp_path / "pic")
+        await pilot.press("tab")
+        assert app.screen.focused is field
+        assert field.value == str(folder) + "/"
+        await pilot.press("s", "u", "n", "tab")
+        assert field.value == str(folder / "sun")
+        hint = app.screen.query_one("#path-candidates", Static)
+        await until(pilot, lambda: hint.display)
+        assert "sunrise.png" in str(hint.render()) and "sunset.png" in str(hint.render())
+        await pilot.press("s", "tab")
+        assert field.value == str(folder / "sunset.png")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [c.label for c in chat(app).query(AttachmentChip)] == ["sunset.png"]
