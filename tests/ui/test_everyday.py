@@ -14,7 +14,9 @@ from textual.widgets import Input, Static
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.path_input import complete_path
+from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.dialogs import TextInputModal
+from liaobots_tui.ui.screens.model_picker import ModelPickerModal, filter_models
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import SIZE, AppFactory, ScriptedSession, offline_client, offline_settings
 from tests.ui.driving import chat, settle, until
@@ -88,3 +90,54 @@ async def test_tab_in_the_attach_dialog_completes_the_path(
         await pilot.press("enter")
         await settle(app, pilot)
         assert [c.label for c in chat(app).query(AttachmentChip)] == ["sunset.png"]
+
+
+# ---------------------------------------------------------------- model picker
+
+
+async def test_enter_on_the_format_row_picks_that_format(make_app: AppFactory, store: Store) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ModelPickerModal)
+        await pilot.press(*"sonnet")
+        picker.query_one("#format-set").focus()
+        await pilot.press("right", "right")  # auto → openai → anthropic
+        await pilot.press("right")  # → responses
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert chat(app).model == "claude-sonnet-4-6"
+        assert chat(app).format == "responses"
+
+
+async def test_ctrl_o_again_closes_the_picker_and_leaves_the_prompt_alone(
+    make_app: AppFactory, store: Store
+) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).prompt.load_text("my draft")
+        before = chat(app).model
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, ModelPickerModal)
+        await pilot.press(*"sonnet")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert chat(app).prompt.text == "my draft"
+        assert chat(app).model == before
+        assert app.focused is chat(app).prompt
+
+
+async def test_the_model_count_follows_the_filter(make_app: AppFactory, store: Store) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ModelPickerModal)
+        count = picker.query_one("#model-source", Static)
+        total = len(picker.models)
+        assert str(count.render()).startswith(f"{total} models")
+        await pilot.press(*"claude")
+        shown = len(filter_models(picker.models, "claude"))
+        assert 0 < shown < total
+        await until(pilot, lambda: str(count.render()).startswith(f"{shown} of {total} models match"))
