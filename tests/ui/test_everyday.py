@@ -141,3 +141,41 @@ async def test_the_model_count_follows_the_filter(make_app: AppFactory, store: S
         shown = len(filter_models(picker.models, "claude"))
         assert 0 < shown < total
         await until(pilot, lambda: str(count.render()).startswith(f"{shown} of {total} models match"))
+
+
+# ---------------------------------------------------------------- attachment chips
+
+
+async def test_the_same_file_is_not_attached_twice(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    picture = tmp_path / "pic.png"
+    Image.new("RGB", (2, 2), "blue").save(picture)
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await chat(app).attach_path(picture)
+        await chat(app).attach_path(picture)
+        await settle(app, pilot)
+        assert [c.label for c in chat(app).query(AttachmentChip)] == ["pic.png"]
+        assert [n.title for n in app._notifications] == ["Not attached twice"]
+
+
+async def test_chips_that_do_not_fit_in_a_row_stay_visible(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=(100, 30)) as pilot:
+        for n in range(5):
+            picture = tmp_path / f"a-rather-long-holiday-picture-name-{n}.png"
+            Image.new("RGB", (2, 2 + n), "blue").save(picture)
+            await chat(app).attach_path(picture)
+        await settle(app, pilot)
+        bar = chat(app).attachments
+        chips = list(bar.query_children(AttachmentChip))
+        assert len(chips) == 5
+        await until(pilot, lambda: bar.has_class("-stacked"))
+        await until(pilot, lambda: all(c.region.width > 0 for c in chips[:3]))
+        # Each chip lies fully inside the bar, or the bar scrolls to it: nothing is cut off sideways.
+        for chip in chips:
+            assert chip.region.right <= bar.region.right or chip.region.width == 0
+        assert bar.virtual_size.height >= 5

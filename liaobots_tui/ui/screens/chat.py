@@ -187,6 +187,10 @@ class ChatScreen(ChatScreenBase):
         except LiaobotsError as exc:
             self.notify(exc.message, title="Cannot attach", severity="error")
             return
+        if self.attachments.holds(part):
+            self.notify(f"{path.name} is attached already", title="Not attached twice", timeout=4)
+            self.prompt.focus()
+            return
         await self.attachments.add(part, path.name)
         self.prompt.focus()
 

@@ -211,11 +211,20 @@ class AttachmentChip(Static, can_focus=True):
             super().__init__()
             self.chip = chip
 
+    #: Cells around the text: padding (1 each side) and the right margin, from app.tcss.
+    FRAME = 3
+
     def __init__(self, part: ImagePart, name: str) -> None:
         self.part = part
         self.label = name
         size = human_size(len(part.data))
-        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))  # file names may hold escapes
+        self.text = Content(f"▣ {clean_line(name, 60)} · {size} ✕")  # file names may hold escapes
+        super().__init__(self.text)
+
+    @property
+    def cells(self) -> int:
+        """Width the chip takes in a row of chips."""
+        return self.text.cell_length + self.FRAME
         self.tooltip = "Attached image: click or press Delete to remove"
 
     def action_remove(self) -> None:
@@ -227,7 +236,11 @@ class AttachmentChip(Static, can_focus=True):
 
 
 class AttachmentBar(Horizontal):
-    """Chips of the images that go with the next message. Hidden when empty."""
+    """Chips of the images that go with the next message. Hidden when empty.
+
+    Every chip stays visible, since every one is sent: when they do not fit in
+    one row the bar stacks them one per line (scrolling past a few lines).
+    """
 
     class Changed(TextualMessage):
         pass
@@ -237,6 +250,21 @@ class AttachmentBar(Horizontal):
 
     def on_mount(self) -> None:
         self.display = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._restack()
+
+    def on_attachment_bar_changed(self, event: AttachmentBar.Changed) -> None:
+        self._restack()  # and let it bubble: the screen updates the status too
+
+    def _restack(self) -> None:
+        needed = sum(chip.cells for chip in self.query_children(AttachmentChip))
+        available = self.size.width or self.app.size.width
+        self.set_class(needed > available, "-stacked")
+
+    def holds(self, part: ImagePart) -> bool:
+        """Whether the same image (byte for byte) is attached already."""
+        return any(chip.part.data == part.data for chip in self.query_children(AttachmentChip))
 
     @property
     def parts(self) -> list[ImagePart]:
