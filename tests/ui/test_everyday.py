@@ -16,6 +16,7 @@ from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.path_input import complete_path
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.dialogs import TextInputModal
+from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelPickerModal, filter_models
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import SIZE, AppFactory, ScriptedSession, offline_client, offline_settings
@@ -179,3 +180,27 @@ async def test_chips_that_do_not_fit_in_a_row_stay_visible(
         for chip in chips:
             assert chip.region.right <= bar.region.right or chip.region.width == 0
         assert bar.virtual_size.height >= 5
+
+
+# ---------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("width", [100, 140])
+async def test_help_keys_never_wrap_and_cover_every_screen(
+    make_app: AppFactory, store: Store, width: int
+) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=(width, 40)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        keys = list(app.screen.query(".help-key"))
+        await until(pilot, lambda: all(k.region.height > 0 or k.size.height > 0 for k in keys))
+        assert all(k.size.height == 1 for k in keys)
+        labels = [str(k.render()) for k in keys]
+        assert "d (chats list)" in labels
+        sections = " ".join(str(s.render()) for s in app.screen.query(".help-section"))
+        for name in ("Usage history", "Image viewer", "Model picker", "Thinking"):
+            assert name in sections
+        texts = " ".join(str(t.render()) for t in app.screen.query(".help-text"))
+        assert "Thinking" in texts and "Open or close" in texts
