@@ -15,7 +15,6 @@ from textual.widgets import Static
 
 from liaobots_tui.ui.actions import CHAT_ACTIONS, WIDGET_KEYS, key_label
 
-
 #: The key column never wraps: it is as wide as the longest key, up to this many cells.
 MAX_KEY_CELLS = 24
 
