@@ -204,3 +204,20 @@ async def test_help_keys_never_wrap_and_cover_every_screen(
             assert name in sections
         texts = " ".join(str(t.render()) for t in app.screen.query(".help-text"))
         assert "Thinking" in texts and "Open or close" in texts
+
+
+# ---------------------------------------------------------------- screenshot
+
+
+async def test_screenshot_without_downloads_is_saved_in_the_data_dir_and_says_where(
+    make_app: AppFactory, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LIAOBOTS_HOME", str(tmp_path / "data"))
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        saved = app.deliver_screenshot()
+        await pilot.pause()
+        assert saved is not None and Path(saved).parent == tmp_path / "data" / "screenshots"
+        assert Path(saved).read_text().startswith("<svg")
+        assert any(saved in n.message for n in app._notifications)
