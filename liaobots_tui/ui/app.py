@@ -131,7 +131,7 @@ class LiaobotsApp(App[int]):
     def deliver_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
     ) -> str | None:
-        """The palette's "Screenshot": saved where it can be (see :mod:`liaobots_tui.screenshots`), and said where."""
+        """The palette's "Screenshot": saved where it can be (:mod:`liaobots_tui.screenshots`), said where."""
         try:
             directory = Path(path) if path else screenshot_dir()
             target = save_screenshot(self.export_screenshot(), directory)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from textual import events
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
@@ -18,11 +18,14 @@ from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.dialogs import TextInputModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelPickerModal, filter_models
+from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import SIZE, AppFactory, ScriptedSession, offline_client, offline_settings
 from tests.ui.driving import chat, settle, until
 
 pytestmark = pytest.mark.ui
+
+IMAGE_MODEL = "gemini-3.1-flash-image-preview"
 
 
 def scripted_app(make_app: AppFactory, store: Store, script: list[Any], **kwargs: Any) -> LiaobotsApp:
@@ -221,3 +224,38 @@ async def test_screenshot_without_downloads_is_saved_in_the_data_dir_and_says_wh
         assert saved is not None and Path(saved).parent == tmp_path / "data" / "screenshots"
         assert Path(saved).read_text().startswith("<svg")
         assert any(saved in n.message for n in app._notifications)
+
+
+# ---------------------------------------------------------------- widths
+
+
+async def test_sidebars_fold_on_narrow_terminals_and_keep_the_users_choice(
+    make_app: AppFactory, store: Store
+) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        assert not screen.chats.display and screen.sidebar.has_class("-visible")
+        await pilot.resize_terminal(140, 40)
+        await until(pilot, lambda: screen.chats.display)
+        await pilot.resize_terminal(80, 30)
+        await until(pilot, lambda: not screen.chats.display and not screen.sidebar.has_class("-visible"))
+        await pilot.press("f9")  # the user wants the chats, even this narrow
+        await pilot.resize_terminal(100, 30)
+        await pilot.resize_terminal(90, 30)
+        await until(pilot, lambda: app.size.width == 90)
+        await pilot.pause()
+        assert screen.chats.display
+
+
+async def test_image_options_fit_at_100_columns(make_app: AppFactory, store: Store) -> None:
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat(app).select_model(IMAGE_MODEL)
+        bar = chat(app).query_one(ImageOptionsBar)
+        await until(pilot, lambda: bar.display and bar.size.width > 0)
+        await until(pilot, lambda: all(label.size.width > 0 for label in bar.query(Label)))
+        for label in bar.query(Label):
+            text = str(label.render())
+            assert label.size.width >= len(text), text
+            assert label.region.right <= bar.region.right

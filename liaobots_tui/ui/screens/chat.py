@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -31,6 +31,7 @@ from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModa
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
+from liaobots_tui.ui.sidebars import SidebarPolicy
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -40,10 +41,6 @@ from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
 
-#: Below this terminal width the chats sidebar starts hidden.
-NARROW = 100
-#: Below this terminal width the credits sidebar starts hidden (the chat column needs the room).
-NARROW_CREDITS = 80
 EDIT_BANNER = "Editing a message: Enter resends it and drops everything after it · Esc cancels"
 
 
@@ -59,6 +56,7 @@ class ChatScreen(ChatScreenBase):
         self._editing: MessageBox | None = None
         self._draft: tuple[str, list[tuple[ImagePart, str]]] = ("", [])
         self._list_search = ""
+        self.sidebars = SidebarPolicy()
         self.controller: ConversationController  # built in compose, once the app's services exist
 
     def _turn_active(self) -> bool:
@@ -94,9 +92,7 @@ class ChatScreen(ChatScreenBase):
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
         self.query_one("#edit-banner").display = False
-        if self.app.size.width < NARROW:
-            self.chats.display = False
-        self.set_sidebar_visible(self.app.size.width >= NARROW_CREDITS)
+        self._fit_sidebars(self.app.size.width)
         self._update_status()
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
@@ -105,6 +101,15 @@ class ChatScreen(ChatScreenBase):
         else:
             self._update_title()
         self.prompt.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_sidebars(event.size.width)
+
+    def _fit_sidebars(self, width: int) -> None:
+        self.chats.display = self.sidebars.visible("chats", width)
+        self.set_sidebar_visible(self.sidebars.visible("credits", width))
+        if not self.chats.display and self.chats.has_focus_within:
+            self.prompt.focus()
 
     # ------------------------------------------------------------------ settings
 

@@ -29,6 +29,7 @@ from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.screens.message_actions import MessageActions
 from liaobots_tui.ui.screens.usage import UsageScreen
+from liaobots_tui.ui.sidebars import SidebarPolicy
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
@@ -50,6 +51,7 @@ class ChatScreenBase(MessageActions):
     history: PromptHistory
     _editing: MessageBox | None
     _list_search: str
+    sidebars: SidebarPolicy
 
     def _end_edit(self, *, restore_draft: bool = False) -> None:
         raise NotImplementedError  # ChatScreen's editing mode
@@ -261,6 +263,7 @@ class ChatScreenBase(MessageActions):
 
     def action_focus_chats(self) -> None:
         self.chats.display = True
+        self.sidebars.choose("chats", True)
         options = self.chats.option_list
         if options.highlighted is None and self.chats.ids:
             options.highlighted = 0
@@ -268,11 +271,13 @@ class ChatScreenBase(MessageActions):
 
     def action_toggle_chats(self) -> None:
         self.chats.display = not self.chats.display
+        self.sidebars.choose("chats", self.chats.display)
         if not self.chats.display and self.chats.has_focus_within:
             self.prompt.focus()
 
     def action_toggle_credits(self) -> None:
         self.set_sidebar_visible(not self.sidebar.has_class("-visible"))
+        self.sidebars.choose("credits", self.sidebar.has_class("-visible"))
         if not self.sidebar.has_class("-visible") and self.sidebar.has_focus_within:
             self.prompt.focus()
 
