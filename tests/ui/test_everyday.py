@@ -11,11 +11,12 @@ from PIL import Image
 from textual import events
 from textual.widgets import Input, Label, Static
 
+from liaobots_tui.api.messages import Message, TextPart
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.path_input import complete_path
 from liaobots_tui.ui.screens.chat import ChatScreen
-from liaobots_tui.ui.screens.dialogs import TextInputModal
+from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelPickerModal, filter_models
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
@@ -259,3 +260,24 @@ async def test_image_options_fit_at_100_columns(make_app: AppFactory, store: Sto
             text = str(label.render())
             assert label.size.width >= len(text), text
             assert label.region.right <= bar.region.right
+
+
+# ---------------------------------------------------------------- delete
+
+
+async def test_delete_names_the_chat_and_enter_cancels(make_app: AppFactory, store: Store) -> None:
+    conversation_id = store.create_conversation(title="Holiday plans")
+    store.add_message(conversation_id, Message("user", [TextPart("where to?")]))
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: chat(app).chats.option_list.has_focus)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmModal) and "Holiday plans" in dialog.title_text
+        assert dialog.focused is dialog.query_one("#cancel")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert store.latest_conversation_id() == conversation_id

@@ -248,6 +248,10 @@ class ChatScreenBase(MessageActions):
             self.notify("There is no saved chat to delete.", severity="warning")
             return
 
+        title = (
+            self.controller.title if target == self.conversation_id else self.lapp.conversation_title(target)
+        )
+
         async def done(confirmed: bool | None) -> None:
             if not confirmed:
                 return
@@ -258,7 +262,12 @@ class ChatScreenBase(MessageActions):
             self.refresh_chats()
 
         self.app.push_screen(
-            ConfirmModal("Delete chat?", "The conversation and its images are deleted for good."), done
+            ConfirmModal(
+                f"Delete “{title}”?",
+                "The conversation and its images are deleted for good.",
+                focus_cancel=True,  # Enter on a destructive question should not destroy
+            ),
+            done,
         )
 
     def action_focus_chats(self) -> None:

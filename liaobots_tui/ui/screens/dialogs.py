@@ -29,13 +29,20 @@ class ConfirmModal(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, message: str, *, confirm_label: str = "Delete", danger: bool = True
+        self,
+        title: str,
+        message: str,
+        *,
+        confirm_label: str = "Delete",
+        danger: bool = True,
+        focus_cancel: bool = False,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.message = message
         self.confirm_label = confirm_label
         self.danger = danger
+        self.focus_cancel = focus_cancel
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -46,7 +53,7 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm", Button).focus()
+        self.query_one("#cancel" if self.focus_cancel else "#confirm", Button).focus()
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
