@@ -152,7 +152,8 @@ async def test_a_failed_page_is_shown_and_l_retries() -> None:
     fetch = Pages(make_records(30), size=10)
     fetch.fail_on = {2}
     screen = screen_for(fetch)
-    async with Host(screen).run_test(size=(110, 30), notifications=True) as pilot:
+    # Tall enough that the table (the summary sits under it below 170 columns) wants all 30 rows.
+    async with Host(screen).run_test(size=(110, 44), notifications=True) as pilot:
         await settle(pilot)
         assert len(screen.records) == 10
         assert screen.status_text == (
