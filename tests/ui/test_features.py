@@ -226,10 +226,11 @@ async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, sto
         await settle(app, pilot)
         view = chat(app).view
         # The rest of the last page is mounted after the first paint: wait for it, not for time.
-        await until(pilot, lambda: len(view.boxes()) == 40)
+        earlier = view.query_one("#earlier")
+        # The label is updated once the mount has returned, a step after the boxes appear.
+        await until(pilot, lambda: len(view.boxes()) == 40 and "60 earlier" in str(earlier.render()))
         assert len(view.boxes()) == 40 and view.hidden_count == 60
         assert view.boxes()[-1].message.text.startswith("Message 99:")
-        earlier = view.query_one("#earlier")
         assert earlier.display and "60 earlier messages" in str(earlier.render())
         view.scroll_home(animate=False)  # reaching the top loads the previous page
         await until(pilot, lambda: len(view.boxes()) == 80)
