@@ -281,3 +281,19 @@ async def test_delete_names_the_chat_and_enter_cancels(make_app: AppFactory, sto
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
         assert store.latest_conversation_id() == conversation_id
+
+
+# ---------------------------------------------------------------- title bar
+
+
+async def test_the_title_bar_shows_the_chat_id_for_ask_cid(make_app: AppFactory, store: Store) -> None:
+    conversation_id = store.create_conversation(title="Holiday plans")
+    store.add_message(conversation_id, Message("user", [TextPart("where to?")]))
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        bar = chat(app).query_one("#title-bar", Static)
+        await until(pilot, lambda: "Holiday plans" in str(bar.render()))
+        assert f"chat {conversation_id}" in str(bar.render())
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: "New chat" in str(bar.render()))
+        assert "· chat" not in str(bar.render())

@@ -150,6 +150,9 @@ class ChatScreenBase(MessageActions):
     def _update_title(self) -> None:
         name = self.controller.title or ("New chat" if self.conversation_id is None else "(untitled)")
         bar = Content.assemble(Content.styled("liaobots", "bold $primary"), "  ", plain_line(name))
+        if self.conversation_id is not None:
+            # The id `liaobots ask --cid N` continues, where a user can read it off.
+            bar += Content.styled(f"  · chat {self.conversation_id}", "dim")
         if self.lapp.demo:
             apart = " · demo history, apart from yours" if self.lapp.demo_data_dir is not None else ""
             bar += Content.styled(f"  [demo gateway{apart}]", "$warning")
