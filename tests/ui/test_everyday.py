@@ -3,6 +3,7 @@ picker, help, thumbnails' captions, screenshots, and the rough edges around them
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from PIL import Image
 from textual import events
 from textual.widgets import Input, Label, Static
 
-from liaobots_tui.api.messages import Message, TextPart
+from liaobots_tui.api.messages import Message, TextDelta, TextPart
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.path_input import complete_path
@@ -297,3 +298,32 @@ async def test_the_title_bar_shows_the_chat_id_for_ask_cid(make_app: AppFactory,
         await pilot.press("ctrl+n")
         await until(pilot, lambda: "New chat" in str(bar.render()))
         assert "· chat" not in str(bar.render())
+
+
+# ---------------------------------------------------------------- footer
+
+
+async def test_esc_stop_is_in_the_footer_only_while_a_reply_streams(
+    make_app: AppFactory, store: Store
+) -> None:
+    gate = asyncio.Event()
+    session = ScriptedSession(store, [TextDelta("one "), TextDelta("two")], gate=gate, hold_after=1)
+    app = make_app(offline_settings(), client_factory=offline_client, session_factory=lambda c, s: session)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "stop" not in [b.binding.action for b in app.screen.active_bindings.values() if b.enabled]
+        chat(app).prompt.load_text("hello")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        shown = app.screen.active_bindings.values
+        await until(
+            pilot, lambda: any(b.binding.action == "stop" and b.enabled and b.binding.show for b in shown())
+        )
+        gate.set()
+        await settle(app, pilot)
+        await until(pilot, lambda: not chat(app).streaming)
+        assert not any(b.binding.action == "stop" and b.enabled for b in app.screen.active_bindings.values())
+        # Esc still does its other jobs: from the chats list back to the prompt.
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: chat(app).chats.option_list.has_focus)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.focused is chat(app).prompt)

@@ -47,7 +47,13 @@ EDIT_BANNER = "Editing a message: Enter resends it and drops everything after it
 class ChatScreen(ChatScreenBase):
     """The main screen."""
 
-    BINDINGS = [*chat_bindings(), Binding("question_mark", "help", "Help", show=False)]
+    BINDINGS = [
+        *chat_bindings(),
+        # Esc when no reply streams: the footer's "esc Stop" is only there while one does
+        # (check_action), and Textual then tries this next binding of the key.
+        Binding("escape", "leave", "Back", show=False),
+        Binding("question_mark", "help", "Help", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="chat")
@@ -252,6 +258,7 @@ class ChatScreen(ChatScreenBase):
         self.refresh_chats()
 
     def turn_finished(self) -> None:
+        self.refresh_bindings()  # "esc Stop" leaves the footer
         self._update_status()  # the domain that answered may have changed
         self._update_title()
         if self.conversation_id is not None:
@@ -266,6 +273,14 @@ class ChatScreen(ChatScreenBase):
         if named:
             self.run_worker(self.attachments.set_parts(named), group="attach")
         self.prompt.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.streaming
+        return True
+
+    def action_leave(self) -> None:
+        self.action_stop()
 
     def action_stop(self) -> None:
         """Esc: stop the stream; else leave edit mode; else back to the prompt."""
