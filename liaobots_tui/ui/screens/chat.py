@@ -198,8 +198,10 @@ class ChatScreen(ChatScreenBase):
         except LiaobotsError as exc:
             self.notify(exc.message, title="Cannot attach", severity="error")
             return
-        if self.attachments.holds(part):
-            self.notify(f"{path.name} is attached already", title="Not attached twice", timeout=4)
+        attached_as = self.attachments.holding(part)
+        if attached_as is not None:
+            same = "" if attached_as == path.name else f" (the same image as {attached_as})"
+            self.notify(f"{path.name} is attached already{same}", title="Not attached twice", timeout=4)
             self.prompt.focus()
             return
         await self.attachments.add(part, path.name)

@@ -262,9 +262,9 @@ class AttachmentBar(Horizontal):
         available = self.size.width or self.app.size.width
         self.set_class(needed > available, "-stacked")
 
-    def holds(self, part: ImagePart) -> bool:
-        """Whether the same image (byte for byte) is attached already."""
-        return any(chip.part.data == part.data for chip in self.query_children(AttachmentChip))
+    def holding(self, part: ImagePart) -> str | None:
+        """The name under which the same image (byte for byte) is attached already, if it is."""
+        return next((c.label for c in self.query_children(AttachmentChip) if c.part.data == part.data), None)
 
     @property
     def parts(self) -> list[ImagePart]:
