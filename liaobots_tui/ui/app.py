@@ -29,6 +29,7 @@ from liaobots_tui.api.transport import DomainMemory, GatewayClient, Timeouts
 from liaobots_tui.chat import ChatBackend, ChatSession
 from liaobots_tui.config import Settings, config_permission_warnings, update_setting
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.screenshots import save_screenshot, screenshot_dir
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
@@ -126,6 +127,22 @@ class LiaobotsApp(App[int]):
         text = cut_scrubbed(clean_text(message), secret, self.TOAST_CHARS)
         heading = clean_line(scrub_secret(title, secret), 120)
         super().notify(text, title=heading, severity=severity, timeout=timeout, markup=False)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's "Screenshot": saved where it can be (:mod:`liaobots_tui.screenshots`), said where."""
+        try:
+            directory = Path(path) if path else screenshot_dir()
+            target = save_screenshot(self.export_screenshot(), directory)
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc.strerror or exc}", title="Screenshot", severity="error")
+            return None
+        except LiaobotsError as exc:
+            self.notify(exc.message, title="Screenshot not saved", severity="error")
+            return None
+        self.notify(f"Saved to {target}", title="Screenshot", timeout=8)
+        return str(target)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character:

@@ -110,6 +110,7 @@ class TurnView:
         gc_pause.stream_started()
         self._started = time.monotonic()
         self._ticker = self.screen.set_interval(0.25, self.tick)
+        self.screen.refresh_bindings()  # the footer's "esc Stop" shows while the reply streams
 
     async def _end(self) -> None:
         if self.box is not None:  # the turn ended without TurnEnded (a bug upstream): settle the box

@@ -530,3 +530,14 @@ async def test_sources_can_arrive_later() -> None:
         await pilot.pause()
         assert sources_list.display is True
         assert [str(w.content) for w in app.query(".source").results(Static)] == ["[1] A — a.example"]
+
+
+async def test_a_tall_thumbnail_keeps_its_caption_on_one_line(tmp_path: Path) -> None:
+    parts = [write_png(tmp_path / "a-long-name-of-a-tall-picture.png", (40, 600))]
+    app = Host(AttachmentThumbs(parts))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        thumb = app.query_one(AttachmentThumbs).previews[0]
+        caption = thumb.query_one(".caption")
+        assert thumb.caption_text.startswith("40×600")
+        assert caption.size.height == 1 and thumb.size.width >= 14

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,6 +34,7 @@ from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
 from liaobots_tui.ui.screens.version_actions import VersionActions
+from liaobots_tui.ui.sidebars import SidebarPolicy
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -43,17 +44,19 @@ from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
 
-#: Below this terminal width the chats sidebar starts hidden.
-NARROW = 100
-#: Below this terminal width the credits sidebar starts hidden (the chat column needs the room).
-NARROW_CREDITS = 80
 EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
 
 class ChatScreen(VersionActions):
     """The main screen."""
 
-    BINDINGS = [*chat_bindings(), Binding("question_mark", "help", "Help", show=False)]
+    BINDINGS = [
+        *chat_bindings(),
+        # Esc when no reply streams: the footer's "esc Stop" is only there while one does
+        # (check_action), and Textual then tries this next binding of the key.
+        Binding("escape", "leave", "Back", show=False),
+        Binding("question_mark", "help", "Help", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="chat")
@@ -64,6 +67,7 @@ class ChatScreen(VersionActions):
         self._list_search = ""
         #: The models the last comparison used (the compare picker starts with them ticked).
         self.compare_models: list[str] = []
+        self.sidebars = SidebarPolicy()
         self.controller: ConversationController  # built in compose, once the app's services exist
 
     def _turn_active(self) -> bool:
@@ -99,9 +103,7 @@ class ChatScreen(VersionActions):
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
         self.query_one("#edit-banner").display = False
-        if self.app.size.width < NARROW:
-            self.chats.display = False
-        self.set_sidebar_visible(self.app.size.width >= NARROW_CREDITS)
+        self._fit_sidebars(self.app.size.width)
         self._update_status()
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
@@ -110,6 +112,15 @@ class ChatScreen(VersionActions):
         else:
             self._update_title()
         self.prompt.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_sidebars(event.size.width)
+
+    def _fit_sidebars(self, width: int) -> None:
+        self.chats.display = self.sidebars.visible("chats", width)
+        self.set_sidebar_visible(self.sidebars.visible("credits", width))
+        if not self.chats.display and self.chats.has_focus_within:
+            self.prompt.focus()
 
     # ------------------------------------------------------------------ settings
 
@@ -207,6 +218,12 @@ class ChatScreen(VersionActions):
         except LiaobotsError as exc:
             self.notify(exc.message, title="Cannot attach", severity="error")
             return
+        attached_as = self.attachments.holding(part)
+        if attached_as is not None:
+            same = "" if attached_as == path.name else f" (the same image as {attached_as})"
+            self.notify(f"{path.name} is attached already{same}", title="Not attached twice", timeout=4)
+            self.prompt.focus()
+            return
         await self.attachments.add(part, path.name)
         self.prompt.focus()
 
@@ -268,6 +285,7 @@ class ChatScreen(VersionActions):
 
     def turn_finished(self) -> None:
         self.view.set_versions(self.controller.versions)  # a regenerate or edit made one more
+        self.refresh_bindings()  # "esc Stop" leaves the footer
         self._update_status()  # the domain that answered may have changed
         self._update_title()
         if self.conversation_id is not None:
@@ -282,6 +300,14 @@ class ChatScreen(VersionActions):
         if named:
             self.run_worker(self.attachments.set_parts(named), group="attach")
         self.prompt.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.streaming
+        return True
+
+    def action_leave(self) -> None:
+        self.action_stop()
 
     def action_stop(self) -> None:
         """Esc: stop the stream; else leave edit mode; else back to the prompt."""

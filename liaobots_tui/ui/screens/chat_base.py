@@ -29,6 +29,7 @@ from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.screens.message_actions import MessageActions
 from liaobots_tui.ui.screens.usage import UsageScreen
+from liaobots_tui.ui.sidebars import SidebarPolicy
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
@@ -50,6 +51,7 @@ class ChatScreenBase(MessageActions):
     history: PromptHistory
     _editing: MessageBox | None
     _list_search: str
+    sidebars: SidebarPolicy
 
     def _end_edit(self, *, restore_draft: bool = False) -> None:
         raise NotImplementedError  # ChatScreen's editing mode
@@ -148,6 +150,9 @@ class ChatScreenBase(MessageActions):
     def _update_title(self) -> None:
         name = self.controller.title or ("New chat" if self.conversation_id is None else "(untitled)")
         bar = Content.assemble(Content.styled("liaobots", "bold $primary"), "  ", plain_line(name))
+        if self.conversation_id is not None:
+            # The id `liaobots ask --cid N` continues, where a user can read it off.
+            bar += Content.styled(f"  · chat {self.conversation_id}", "dim")
         if self.lapp.demo:
             apart = " · demo history, apart from yours" if self.lapp.demo_data_dir is not None else ""
             bar += Content.styled(f"  [demo gateway{apart}]", "$warning")
@@ -270,6 +275,10 @@ class ChatScreenBase(MessageActions):
             self.notify("There is no saved chat to delete.", severity="warning")
             return
 
+        title = (
+            self.controller.title if target == self.conversation_id else self.lapp.conversation_title(target)
+        )
+
         async def done(confirmed: bool | None) -> None:
             if not confirmed:
                 return
@@ -280,11 +289,17 @@ class ChatScreenBase(MessageActions):
             self.refresh_chats()
 
         self.app.push_screen(
-            ConfirmModal("Delete chat?", "The conversation and its images are deleted for good."), done
+            ConfirmModal(
+                f"Delete “{title}”?",
+                "The conversation and its images are deleted for good.",
+                focus_cancel=True,  # Enter on a destructive question should not destroy
+            ),
+            done,
         )
 
     def action_focus_chats(self) -> None:
         self.chats.display = True
+        self.sidebars.choose("chats", True)
         options = self.chats.option_list
         if options.highlighted is None and self.chats.ids:
             options.highlighted = 0
@@ -292,11 +307,13 @@ class ChatScreenBase(MessageActions):
 
     def action_toggle_chats(self) -> None:
         self.chats.display = not self.chats.display
+        self.sidebars.choose("chats", self.chats.display)
         if not self.chats.display and self.chats.has_focus_within:
             self.prompt.focus()
 
     def action_toggle_credits(self) -> None:
         self.set_sidebar_visible(not self.sidebar.has_class("-visible"))
+        self.sidebars.choose("credits", self.sidebar.has_class("-visible"))
         if not self.sidebar.has_class("-visible") and self.sidebar.has_focus_within:
             self.prompt.focus()
 

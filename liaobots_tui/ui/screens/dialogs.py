@@ -6,7 +6,6 @@ callers use ``push_screen(…, callback)`` or ``await push_screen_wait(…)``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from textual import on
@@ -14,34 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.suggester import Suggester
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from liaobots_tui.ui.path_input import SHOWN_CANDIDATES, PathInput
 from liaobots_tui.ui.plain import plain, plain_line
-
-
-class PathSuggester(Suggester):
-    """Completes the last component of a file path (like a shell's Tab, shown inline)."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> str | None:
-        if not value or value.endswith(os.sep + os.sep):
-            return None
-        expanded = os.path.expanduser(value)
-        directory, prefix = os.path.split(expanded)
-        try:
-            names = sorted(os.listdir(directory or "."))
-        except OSError:
-            return None
-        for name in names:
-            if name.startswith(prefix) and name != prefix and not name.startswith("."):
-                full = os.path.join(directory, name)
-                suffix = os.sep if os.path.isdir(full) else ""
-                return value + name[len(prefix) :] + suffix
-        return None
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -53,13 +29,20 @@ class ConfirmModal(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, message: str, *, confirm_label: str = "Delete", danger: bool = True
+        self,
+        title: str,
+        message: str,
+        *,
+        confirm_label: str = "Delete",
+        danger: bool = True,
+        focus_cancel: bool = False,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.message = message
         self.confirm_label = confirm_label
         self.danger = danger
+        self.focus_cancel = focus_cancel
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -70,7 +53,7 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm", Button).focus()
+        self.query_one("#cancel" if self.focus_cancel else "#confirm", Button).focus()
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
@@ -108,21 +91,32 @@ class TextInputModal(ModalScreen[str | None]):
             yield Static(plain_line(self.title_text), classes="dialog-title")
             if self.help_text:
                 yield Static(plain(self.help_text), classes="dialog-text")
-            yield Input(
-                self.value,
-                placeholder=self.placeholder,
-                id="dialog-input",
-                suggester=PathSuggester() if self.complete_paths else None,
-            )
+            if self.complete_paths:
+                yield PathInput(self.value, placeholder=self.placeholder, id="dialog-input")
+                yield Static("", id="path-candidates", classes="dialog-text")
+            else:
+                yield Input(self.value, placeholder=self.placeholder, id="dialog-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.ok_label, id="ok", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        if self.complete_paths:
+            self.query_one("#path-candidates").display = False
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @on(PathInput.Ambiguous)
+    def _ambiguous(self, event: PathInput.Ambiguous) -> None:
+        event.stop()
+        hint = self.query_one("#path-candidates", Static)
+        names = event.candidates[:SHOWN_CANDIDATES]
+        more = len(event.candidates) - len(names)
+        # File names are the user's, but may hold escapes or brackets: plain text only.
+        hint.update(plain("   ".join(names) + (f"   (+{more} more)" if more > 0 else "")))
+        hint.display = bool(names)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.message import Message as TextualMessage
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
@@ -43,6 +44,32 @@ def filter_models(models: list[str], query: str) -> list[tuple[str, Content]]:
     return [(m, highlighted(matcher, m)) for _, m in hits]
 
 
+def format_named(button_id: str | None) -> Format | None:
+    """The format a radio button of the picker stands for (None: auto, from the model name)."""
+    name = (button_id or "").removeprefix("fmt-")
+    return next((f for f in FORMATS if f == name), None)
+
+
+class FormatSet(RadioSet):
+    """The format radio buttons; Enter picks the highlighted one and closes the picker, as the hint says."""
+
+    BINDINGS = [Binding("enter", "pick", "Pick", show=False)]
+
+    class Picked(TextualMessage):
+        """Enter on the row: ``button_id`` is the highlighted format's button."""
+
+        def __init__(self, button_id: str | None) -> None:
+            super().__init__()
+            self.button_id = button_id
+
+    def action_pick(self) -> None:
+        # RadioSet marks the button under its keyboard cursor with "-selected" (its documented CSS);
+        # with none highlighted yet, Enter takes the pressed one.
+        under_cursor = self.query("RadioButton.-selected")
+        highlighted = under_cursor.first(RadioButton) if under_cursor else self.pressed_button
+        self.post_message(self.Picked(highlighted.id if highlighted is not None else None))
+
+
 class ModelPickerModal(ModalScreen[ModelChoice | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -64,19 +91,25 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
         self._shown: list[str] = []
 
     def compose(self) -> ComposeResult:
-        source = "from the gateway" if self.from_gateway else "built-in list (gateway list unavailable)"
         with Vertical(classes="dialog model-dialog"):
             yield Static(Content("Model and format"), classes="dialog-title")
             yield Input(placeholder="Type to search models…", id="model-search")
             yield OptionList(id="model-list")
-            yield Static(Content.styled(f"{len(self.models)} models, {source}", "dim"), id="model-source")
+            yield Static(Content.styled(self._count_line(len(self.models)), "dim"), id="model-source")
             with Horizontal(id="format-row"):
                 yield Static(Content("Format:"), id="format-label")
-                with RadioSet(id="format-set"):
+                with FormatSet(id="format-set"):
                     yield RadioButton("auto", value=self.current_format is None, id="fmt-auto")
                     for fmt in FORMATS:
                         yield RadioButton(fmt, value=self.current_format == fmt, id=f"fmt-{fmt}")
             yield Static(Content.styled("Enter picks · ↑↓ move · Tab to format · Esc cancels", "dim"))
+
+    def _count_line(self, matching: int) -> str:
+        source = "from the gateway" if self.from_gateway else "built-in list (gateway list unavailable)"
+        total = len(self.models)
+        if matching == total:
+            return f"{total} models, {source}"
+        return f"{matching} of {total} models match, {source}"
 
     def on_mount(self) -> None:
         self._refill("")
@@ -85,6 +118,7 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
     def _refill(self, query: str) -> None:
         options = self.query_one("#model-list", OptionList)
         hits = filter_models(self.models, query)
+        self.query_one("#model-source", Static).update(Content.styled(self._count_line(len(hits)), "dim"))
         self._shown = [m for m, _ in hits]
         items: list[Option] = []
         for model, label in hits:
@@ -115,10 +149,7 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
 
     def _format(self) -> Format | None:
         pressed = self.query_one("#format-set", RadioSet).pressed_button
-        if pressed is None or pressed.id in (None, "fmt-auto"):
-            return None
-        name = pressed.id.removeprefix("fmt-")
-        return next(f for f in FORMATS if f == name)
+        return format_named(pressed.id if pressed is not None else None)
 
     @on(Input.Changed, "#model-search")
     def _search(self, event: Input.Changed) -> None:
@@ -127,7 +158,7 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
     @on(Input.Submitted, "#model-search")
     def _submit(self, event: Input.Submitted) -> None:
         event.stop()
-        self._choose()
+        self._choose(self._format())
 
     @on(OptionList.OptionHighlighted, "#model-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -136,14 +167,19 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
     @on(OptionList.OptionSelected, "#model-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self._choose()
+        self._choose(self._format())
 
-    def _choose(self) -> None:
+    @on(FormatSet.Picked)
+    def _format_picked(self, event: FormatSet.Picked) -> None:
+        event.stop()
+        self._choose(format_named(event.button_id))
+
+    def _choose(self, fmt: Format | None) -> None:
         model = self._highlighted_model()
         if model is None:
             self.app.bell()
             return
-        self.dismiss(ModelChoice(model, self._format()))
+        self.dismiss(ModelChoice(model, fmt))
 
     def action_move(self, delta: int) -> None:
         options = self.query_one("#model-list", OptionList)

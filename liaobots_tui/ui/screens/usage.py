@@ -54,9 +54,16 @@ from liaobots_tui.usage_stats import (
 
 FetchPage = Callable[[str], Awaitable[UsagePage]]
 
+#: From this terminal width the summary sits beside the records table; below it, under it.
+WIDE = 170
+#: Width of the by-model table's model column (longer ids are cut there, the numbers always show).
+MODEL_CELLS = 22
+
 
 def _local(ms: int) -> str:
-    return local_time_text(ms)
+    # Minutes are enough to find a reply; the three cells of seconds let the table fit 100 columns.
+    text = local_time_text(ms)
+    return text if text == "?" else text[:-3]
 
 
 def _credits_cell(value: float, fraction: int) -> Text:
@@ -79,6 +86,21 @@ class UsageTable(DataTable[Text | str]):
     #: Rows from the end at which the next page is requested.
     MARGIN = 5
 
+    # DataTable's own home/end scroll sideways; in a list of records they mean the first/last one.
+    BINDINGS = [
+        Binding("home,ctrl+home", "first_record", "First record", show=False),
+        Binding("end,ctrl+end", "last_record", "Last record", show=False),
+    ]
+
+    def action_first_record(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0, scroll=True)
+
+    def action_last_record(self) -> None:
+        """The last loaded record (reaching the end asks for the next page, as scrolling does)."""
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, scroll=True)
+
     class NearEnd(Message):
         pass
 
@@ -100,11 +122,20 @@ class UsageScreen(Screen[None]):
     UsageScreen #usage-filter-error { width: 1fr; padding: 1 1 0 1; color: $error; }
     UsageScreen #usage-main { height: 1fr; }
     UsageScreen #usage-table { width: 1fr; height: 1fr; }
-    UsageScreen #usage-side { width: 48; height: 1fr; padding: 0 1; background: $surface; overflow-y: auto; }
+    UsageScreen #usage-side { width: 60; height: 1fr; padding: 0 1; background: $surface; overflow-y: auto; }
+    UsageScreen #usage-summary { height: auto; }
+    UsageScreen #usage-by-model { height: 1fr; }
     UsageScreen #usage-totals { height: auto; }
     UsageScreen .usage-heading { margin-top: 1; color: $text-muted; }
     UsageScreen #usage-spark { height: 3; }
     UsageScreen #usage-models { height: 1fr; min-height: 5; }
+    /* Under WIDE columns the records table takes the whole width (the side panel beside it hid the
+       price and cut cells) and the summary goes below it, its two halves side by side. */
+    UsageScreen.-narrow #usage-main { layout: vertical; }
+    UsageScreen.-narrow #usage-side { width: 1fr; height: 12; layout: horizontal; }
+    UsageScreen.-narrow #usage-summary { width: 42; height: 1fr; padding-right: 2; }
+    UsageScreen.-narrow #usage-by-model { width: 1fr; }
+    UsageScreen.-narrow .usage-heading { margin-top: 0; }
     UsageScreen #usage-loadbar { height: 1; padding: 0 1; }
     UsageScreen #usage-progress { width: 30; display: none; }
     UsageScreen.-loading-all #usage-progress { display: block; }
@@ -160,22 +191,28 @@ class UsageScreen(Screen[None]):
             yield Input(placeholder="to YYYY-MM-DD", id="usage-to", max_length=10)
             yield Static(Content(""), id="usage-filter-error")
         with Horizontal(id="usage-main"):
-            table = UsageTable(id="usage-table", cursor_type="row", zebra_stripes=True)
-            table.add_column("time (local)", key="time")
+            # Two-line headers: "cache write" over its 5-digit numbers cost the table its 100-column fit.
+            table = UsageTable(id="usage-table", cursor_type="row", zebra_stripes=True, header_height=2)
+            table.add_column("time\n(local)", key="time")
             table.add_column("model", key="model")
-            for key in ("input", "output", "cache hit", "cache write"):
-                table.add_column(key, key=key)
+            # The cost right after the model: on a narrow terminal the token columns go off
+            # screen before it does.
             table.add_column("credits", key="price")
+            for key in ("input", "output", "cache hit", "cache write"):
+                table.add_column(key.replace(" ", "\n"), key=key)
             yield table
             with Vertical(id="usage-side"):
-                yield Static(Content(""), id="usage-totals")
-                yield Static(Content("Credits per day"), classes="usage-heading")
-                yield Sparkline([], summary_function=max, id="usage-spark")
-                yield Static(Content(""), id="usage-spark-label")
-                yield Static(Content("By model"), classes="usage-heading")
-                models = DataTable[Text | str](id="usage-models", cursor_type="none")
-                models.add_columns("model", "credits", "records", "tokens")
-                yield models
+                with Vertical(id="usage-summary"):
+                    yield Static(Content(""), id="usage-totals")
+                    yield Static(Content("Credits per day"), classes="usage-heading")
+                    yield Sparkline([], summary_function=max, id="usage-spark")
+                    yield Static(Content(""), id="usage-spark-label")
+                with Vertical(id="usage-by-model"):
+                    yield Static(Content("By model"), classes="usage-heading")
+                    models = DataTable[Text | str](id="usage-models", cursor_type="none")
+                    models.add_column("model", key="model", width=MODEL_CELLS)
+                    models.add_columns("credits", "records", "tokens")
+                    yield models
         with Horizontal(id="usage-loadbar"):
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="usage-progress")
             yield Static(Content("loading…"), id="usage-status")
@@ -183,6 +220,7 @@ class UsageScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < WIDE, "-narrow")
         self.query_one("#usage-table", UsageTable).focus()
         self._refresh_summary()
         self.load_more()
@@ -223,6 +261,7 @@ class UsageScreen(Screen[None]):
             self.load_more()
 
     def on_resize(self) -> None:
+        self.set_class(self.app.size.width < WIDE, "-narrow")
         self._fill_if_short()
 
     def _table_short(self) -> bool:
@@ -320,11 +359,11 @@ class UsageScreen(Screen[None]):
             [
                 _local(r.create_time),
                 plain_cell(r.model),
+                _credits_cell(r.price, self._credits_fraction),
                 _num(r.input_tokens),
                 _num(r.output_tokens),
                 _num(r.cache_hit_tokens),
                 _num(r.cache_creation_tokens),
-                _credits_cell(r.price, self._credits_fraction),
             ]
             for r in records
         )

@@ -76,7 +76,7 @@ class ChatOptionList(OptionList):
         Binding("n", "screen.new_chat", "New chat", show=False),
         Binding("slash", "focus_search", "Search", show=False),
         # Esc stops a streaming reply first (as everywhere), else goes back to the prompt.
-        Binding("escape", "screen.stop", "Back to prompt"),
+        Binding("escape", "screen.leave", "Back to prompt"),
     ]
 
     def action_focus_search(self) -> None:

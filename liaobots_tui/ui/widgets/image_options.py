@@ -40,7 +40,12 @@ class ImageOptionsBar(Container):
     ImageOptionsBar > Label { padding: 0 1; color: $text-muted; }
     /* One-row switches: the default bordered switch is 3 rows tall. */
     ImageOptionsBar > Switch { width: auto; height: 1; border: none; padding: 0; }
+    /* Narrow chat column: one label/control pair a row, so no label is cut to its first letter. */
+    ImageOptionsBar.-narrow { grid-size: 2; grid-columns: auto 13; height: 4; }
     """
+
+    #: Narrower than this, the two pairs of a row do not fit side by side.
+    TWO_PAIRS_WIDTH = 52
 
     class Changed(Message):
         """The user changed an option; ``options`` is the full new set."""
@@ -82,6 +87,9 @@ class ImageOptionsBar(Container):
         yield Switch(value=o.google_search, id="image-search")
         yield Label("Text too")
         yield Switch(value=o.want_text, id="image-text")
+
+    def on_resize(self, event: object) -> None:
+        self.set_class(self.size.width < self.TWO_PAIRS_WIDTH, "-narrow")
 
     @property
     def options(self) -> ImageOptions:

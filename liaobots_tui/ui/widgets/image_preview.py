@@ -48,7 +48,9 @@ class ImagePreview(Vertical, can_focus=True):
     ImagePreview > .image { height: auto; }
     ImagePreview > .caption { height: auto; color: $text-muted; }
     ImagePreview.-placeholder > .caption { color: $text; }
-    ImagePreview.-thumb { width: auto; max-width: 24; padding: 0; }
+    ImagePreview.-thumb { width: auto; min-width: 14; max-width: 24; padding: 0; }
+    /* A tall picture makes a 4-column thumbnail: its caption stays one line, never a column of letters. */
+    ImagePreview.-thumb > .caption { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     BINDINGS = [Binding("enter", "open_viewer", "View image")]

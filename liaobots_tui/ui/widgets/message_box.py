@@ -88,7 +88,7 @@ class MessageHeader(Static, can_focus=True):
         Binding("down,j", "screen.focus_message(1)", "Next", show=False),
         Binding("i", "screen.focus_prompt", "Back to prompt"),
         # Esc stops a streaming reply first (as everywhere), else goes back to the prompt.
-        Binding("escape", "screen.stop", "Back to prompt", show=False),
+        Binding("escape", "screen.leave", "Back to prompt", show=False),
     ]
 
     @property

@@ -166,13 +166,13 @@ class PromptInput(TextArea):
         await super()._on_key(event)
 
     async def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls every class's _on_paste along the MRO, so TextArea's own handler
+        # inserts ordinary text after this one; calling it here too pasted everything twice.
         path = pasted_image_path(event.text)
         if path is not None:
             event.stop()
             event.prevent_default()
             self.post_message(self.PathPasted(path))
-            return
-        await super()._on_paste(event)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not select and self.cursor_location[0] == 0 and self.selection.is_empty:
@@ -218,17 +218,27 @@ class AttachmentChip(Static, can_focus=True):
             super().__init__()
             self.chip = chip
 
+    #: Cells around the text: padding (1 each side) and the right margin, from app.tcss.
+    FRAME = 3
+
     def __init__(self, part: Attachment, name: str) -> None:
         self.part = part
         self.label = name
         if isinstance(part, FilePart):
             # File names may hold escapes: Content() never parses markup, clean_line drops controls.
-            super().__init__(Content(f"▤ {clean_line(name, 60)} · {describe(part)} ✕"))
+            self.text = Content(f"▤ {clean_line(name, 60)} · {describe(part)} ✕")
+            super().__init__(self.text)
             self.tooltip = "Attached file: click or press Delete to remove"
             return
         size = human_size(len(part.data))
-        super().__init__(Content(f"▣ {clean_line(name, 60)} · {size} ✕"))
+        self.text = Content(f"▣ {clean_line(name, 60)} · {size} ✕")  # file names may hold escapes
+        super().__init__(self.text)
         self.tooltip = "Attached image: click or press Delete to remove"
+
+    @property
+    def cells(self) -> int:
+        """Width the chip takes in a row of chips."""
+        return self.text.cell_length + self.FRAME
 
     def action_remove(self) -> None:
         self.post_message(self.Removed(self))
@@ -239,7 +249,11 @@ class AttachmentChip(Static, can_focus=True):
 
 
 class AttachmentBar(Horizontal):
-    """Chips of the images that go with the next message. Hidden when empty."""
+    """Chips of the images that go with the next message. Hidden when empty.
+
+    Every chip stays visible, since every one is sent: when they do not fit in
+    one row the bar stacks them one per line (scrolling past a few lines).
+    """
 
     class Changed(TextualMessage):
         pass
@@ -249,6 +263,21 @@ class AttachmentBar(Horizontal):
 
     def on_mount(self) -> None:
         self.display = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._restack()
+
+    def on_attachment_bar_changed(self, event: AttachmentBar.Changed) -> None:
+        self._restack()  # and let it bubble: the screen updates the status too
+
+    def _restack(self) -> None:
+        needed = sum(chip.cells for chip in self.query_children(AttachmentChip))
+        available = self.size.width or self.app.size.width
+        self.set_class(needed > available, "-stacked")
+
+    def holding(self, part: Attachment) -> str | None:
+        """The name under which the same image or file (byte for byte) is attached already, if it is."""
+        return next((c.label for c in self.query_children(AttachmentChip) if c.part.data == part.data), None)
 
     @property
     def parts(self) -> list[Attachment]:
