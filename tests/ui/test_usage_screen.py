@@ -352,7 +352,7 @@ async def test_credits_column_is_one_format_with_aligned_points() -> None:
         await settle(pilot)
         await scroll_to_end_until_done(pilot, screen)
         table = screen.query_one("#usage-table", UsageTable)
-        cells = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        cells = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
         assert [c.strip() for c in cells] == ["1,234.50", "0.0177", "0.50", "8.20", "0.0505", "0.000123"]
         # Cells are right-justified: equal room from the point to the end puts the points in one column.
         assert len({len(c) - c.index(".") for c in cells}) == 1

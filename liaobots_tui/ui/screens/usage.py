@@ -68,7 +68,16 @@ def _local(ms: int) -> str:
 
 def _credits_cell(value: float, fraction: int) -> Text:
     """A price, padded so the decimal points of the column line up."""
-    return Text(align_decimals([format_credits(value)], min_fraction=fraction)[0], justify="right")
+    return _aligned(align_decimals([format_credits(value)], min_fraction=fraction)[0])
+
+
+def _aligned(text: str) -> Text:
+    """A number padded by :func:`align_decimals`, right-justified with its padding kept.
+
+    Right-justifying a cell strips trailing spaces, which undid the alignment: pad with figure spaces.
+    """
+    stripped = text.rstrip(" ")
+    return Text(stripped + "\u2007" * (len(text) - len(stripped)), justify="right")
 
 
 def _num(value: int) -> Text:
@@ -467,7 +476,7 @@ class UsageScreen(Screen[None]):
         for (name, mt), credits_cell in zip(groups, column, strict=True):
             models.add_row(
                 plain_cell(name),
-                Text(credits_cell, justify="right"),
+                _aligned(credits_cell),
                 _num(mt.count),
                 _num(mt.tokens),
             )
