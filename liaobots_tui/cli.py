@@ -37,7 +37,7 @@ from liaobots_tui.api.messages import (
     parse_thinking,
 )
 from liaobots_tui.api.sanitize import TerminalGuard, terminal_json
-from liaobots_tui.cli_render import PlainText, reply_text
+from liaobots_tui.cli_render import PlainText, ReplyText
 from liaobots_tui.config import Settings, load_settings
 from liaobots_tui.errors import ConfigError, InputError, LiaobotsError
 from liaobots_tui.presets import apply_preset, load_preset
@@ -453,7 +453,7 @@ async def _turn(
     # loop runs it when the turn awaits the socket again): no syscall per delta even under
     # PYTHONUNBUFFERED. The writer flushes a terminal once per write; a pipe keeps its buffer.
     # `image` keeps stdout for the saved paths alone, so `$(liaobots image …)` is a list of files.
-    text = reply_text(sys.stderr if images_to_stdout else out, markdown=not args.plain)
+    text = _reply_text(sys.stderr if images_to_stdout else out, markdown=not args.plain)
     loop = asyncio.get_running_loop()
     pending: list[str] = []
     write_queued = False
@@ -543,6 +543,15 @@ async def _turn(
         _err(error.one_line())
         return EXIT_API
     return EXIT_OK
+
+
+def _reply_text(stream: TextIO, *, markdown: bool) -> ReplyText:
+    """Markdown drawn when asked for and ``stream`` is a terminal; plain text otherwise (pipes)."""
+    if markdown and _isatty(stream):
+        from liaobots_tui.ui.terminal_markdown import MarkdownText
+
+        return MarkdownText(stream)
+    return PlainText(stream)
 
 
 def _isatty(stream: TextIO) -> bool:

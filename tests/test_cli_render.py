@@ -8,7 +8,9 @@ import re
 from rich.console import Console
 
 from liaobots_tui.api.sanitize import TerminalGuard
-from liaobots_tui.cli_render import MarkdownText, PlainText, reply_text
+from liaobots_tui.cli import _reply_text as reply_text
+from liaobots_tui.cli_render import PlainText
+from liaobots_tui.ui.terminal_markdown import MarkdownText
 
 
 def terminal() -> tuple[io.StringIO, MarkdownText]:

@@ -19,7 +19,7 @@ import liaobots_tui
 
 PACKAGE = Path(liaobots_tui.__file__).parent
 PROJECT = PACKAGE.parent
-UI_ONLY = ("ui", "cli.py", "cli_render.py", "__main__.py")
+UI_ONLY = ("ui", "cli.py", "__main__.py")
 
 
 def headless_files() -> list[Path]:
