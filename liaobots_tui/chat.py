@@ -9,7 +9,9 @@ images the store verifies; anything else becomes a one-line note in the reply),
 and ends the reply as complete, failed (with the reason, partial text kept) or
 cancelled (the consumer's task was cancelled or it stopped iterating), with its
 end time. It yields the adapters' stream events, framed by :class:`TurnStarted`
-and :class:`TurnEnded`.
+and :class:`TurnEnded`, which carry frozen
+:class:`~liaobots_tui.store.records.MessageRecord` values as the store holds them:
+the reply's record is replaced, never changed, as it grows and ends.
 
 A storage fault (disk full, database locked, read-only) while the reply streams
 ends the turn as failed with a one-line error event; the reply is closed out as
@@ -46,7 +48,7 @@ from liaobots_tui.api.registry import check_format, get_adapter
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import LiaobotsError, StorageError
 from liaobots_tui.image_files import UnsafeImage
-from liaobots_tui.store import ReplyWriter, Store
+from liaobots_tui.store import MessageRecord, ReplyWriter, Store
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,15 @@ class TurnStarted:
     """The user message (None for regenerate) is saved; ``reply`` is streaming."""
 
     conversation_id: int
-    user_message: Message | None
-    reply: Message
+    user_message: MessageRecord | None
+    reply: MessageRecord
 
 
 @dataclass(frozen=True)
 class TurnEnded:
     """The reply is final and saved: status complete, failed or cancelled."""
 
-    reply: Message
+    reply: MessageRecord
 
 
 ChatEvent = StreamEvent | TurnStarted | TurnEnded
@@ -138,26 +140,23 @@ class ChatSession:
             conversation_id = self.store.create_conversation(system=system or None)
         elif system is not None:
             self.store.update_conversation(conversation_id, system=system or None)
-        reply = self._placeholder(options, fmt)
-        self.store.add_messages(conversation_id, [user, reply])
-        return self._reply(conversation_id, user, reply, options, fmt)
+        saved_user, reply = self.store.add_messages(conversation_id, [user, self._placeholder(options, fmt)])
+        return self._reply(conversation_id, saved_user, reply, options, fmt)
 
     def regenerate(
         self, conversation_id: int, options: RequestOptions, *, format: Format | None = None
     ) -> AsyncIterator[ChatEvent]:
         """Keep the replies after the last user message as an earlier version and ask again."""
         fmt = self._format(options, format)
-        conversation = self.store.load_conversation(conversation_id)
-        last_user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
-        if last_user is None or last_user.id is None:
+        records = self.store.load_conversation(conversation_id).messages
+        index = next((i for i in range(len(records) - 1, -1, -1) if records[i].role == "user"), None)
+        if index is None:
             raise LiaobotsError("there is no prompt to regenerate a reply for")
-        index = conversation.messages.index(last_user)
-        if index + 1 < len(conversation.messages):
-            first_reply = conversation.messages[index + 1]
-            assert first_reply.id is not None
+        if index + 1 < len(records):
+            first_reply = records[index + 1]
+            assert first_reply.id is not None  # the store's records always have one
             self.store.keep_versions_from(conversation_id, first_reply.id)
-        reply = self._placeholder(options, fmt)
-        self.store.add_message(conversation_id, reply)
+        reply = self.store.add_message(conversation_id, self._placeholder(options, fmt))
         return self._reply(conversation_id, None, reply, options, fmt)
 
     def edit(
@@ -175,9 +174,8 @@ class ChatSession:
         """
         fmt = self._format(options, format)
         self.store.keep_versions_from(conversation_id, message_id)
-        reply = self._placeholder(options, fmt)
-        self.store.add_messages(conversation_id, [user, reply])
-        return self._reply(conversation_id, user, reply, options, fmt)
+        saved_user, reply = self.store.add_messages(conversation_id, [user, self._placeholder(options, fmt)])
+        return self._reply(conversation_id, saved_user, reply, options, fmt)
 
     @staticmethod
     def _format(options: RequestOptions, format: Format | None) -> Format:
@@ -187,21 +185,24 @@ class ChatSession:
         return fmt
 
     @staticmethod
-    def _placeholder(options: RequestOptions, fmt: Format) -> Message:
+    def _placeholder(options: RequestOptions, fmt: Format) -> MessageRecord:
         """The reply as saved before the request: streaming, no parts yet."""
-        return Message(
-            "assistant", model=options.model, format=fmt, status="streaming", created_at=time.time()
+        return MessageRecord(
+            Message("assistant", model=options.model, format=fmt), status="streaming", created_at=time.time()
         )
 
     async def _reply(
-        self, conversation_id: int, user: Message | None, reply: Message, options: RequestOptions, fmt: Format
+        self,
+        conversation_id: int,
+        user: MessageRecord | None,
+        reply: MessageRecord,
+        options: RequestOptions,
+        fmt: Format,
     ) -> AsyncIterator[ChatEvent]:
         adapter = get_adapter(fmt)
-        conversation = self.store.load_conversation(conversation_id)
         # The history this reply answers: everything before its placeholder, not turns another
         # process may have added since.
-        position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
-        del conversation.messages[position:]
+        conversation = self.store.load_conversation(conversation_id).request(before=reply.id)
 
         parser = adapter.new_parser()
         writer = self.store.reply_writer(reply)
@@ -209,8 +210,8 @@ class ChatSession:
         last_flush = self._clock()
         try:
             # Inside the try: a consumer that stops right after the start still ends the reply as
-            # cancelled. Front ends get copies: the reply object stays this service's own.
-            yield TurnStarted(conversation_id, user, replace(reply))
+            # cancelled. Records are values: front ends may keep what they are given.
+            yield TurnStarted(conversation_id, user, reply)
             async for event in self.client.stream_reply(adapter, conversation, options, parser):
                 if type(event) is TextDelta:  # the hot path: nothing to record
                     pass
@@ -218,42 +219,37 @@ class ChatSession:
                     # Saved before anyone sees it: a generated image is never only in memory.
                     event = self._keep_image(conversation_id, event.image, images)
                 elif isinstance(event, UsageEvent):
-                    reply.usage = event.usage
+                    reply = reply.revised(usage=event.usage)
                 elif isinstance(event, SourcesEvent):
-                    reply.sources = list(event.sources)
+                    reply = reply.revised(sources=event.sources)
                 elif isinstance(event, FinishEvent):
-                    reply.finish_reason = event.reason
+                    reply = reply.revised(finish_reason=event.reason)
                 elif isinstance(event, ErrorEvent):
-                    self._fail(reply, event.one_line())
+                    reply = reply.failed(event.one_line())
                 yield event
                 if self._clock() - last_flush >= self.flush_interval:
-                    self._flush(writer, reply, parser, images)
+                    reply = self._flush(writer, reply, parser, images)
                     # Timed from the end of the save: a save slower than the interval must not
                     # make every following delta save again.
                     last_flush = self._clock()
         except LiaobotsError as exc:  # the transport reports failures as events; a failed flush lands here
-            self._fail(reply, exc.one_line())
+            reply = reply.failed(exc.one_line())
             yield to_event(exc)
         except (asyncio.CancelledError, GeneratorExit):
-            reply.status, reply.error, reply.finish_reason = "cancelled", "Cancelled", "cancelled"
-            self._finish(writer, reply, parser, images)  # a storage fault must not replace the cancel
+            cancelled = reply.ended("cancelled", None, error="Cancelled", finish_reason="cancelled")
+            self._finish(writer, cancelled, parser, images)  # a storage fault must not replace the cancel
             raise
         except Exception as exc:
             # A bug must not leave the reply "streaming" forever; keep what arrived, then let it surface.
-            self._fail(reply, f"Internal error: {type(exc).__name__}")
-            self._finish(writer, reply, parser, images)
+            self._finish(writer, reply.failed(f"Internal error: {type(exc).__name__}"), parser, images)
             raise
         if reply.status == "streaming":
-            reply.status = "complete"
+            reply = replace(reply, status="complete")
         reported = reply.status == "failed"  # the error event is out already
-        fault = self._finish(writer, reply, parser, images)
+        reply, fault = self._finish(writer, reply, parser, images)
         if fault is not None and not reported:
             yield to_event(fault)
-        yield TurnEnded(replace(reply))
-
-    @staticmethod
-    def _fail(reply: Message, reason: str) -> None:
-        reply.status, reply.error, reply.finish_reason = "failed", reason, "error"
+        yield TurnEnded(reply)
 
     def _keep_image(self, conversation_id: int, image: ImagePart, kept: list[Part]) -> StreamEvent:
         """Save a generated image if it verifies; the event to pass on (the saved image, or a note)."""
@@ -281,25 +277,25 @@ class ChatSession:
                 parts.append(part)
         return parts
 
-    def _flush(self, writer: ReplyWriter, reply: Message, parser: ReplyParser, images: list[Part]) -> None:
-        """Save what arrived since the last flush (appended, not rewritten)."""
-        reply.parts = self._parts(parser, images)
+    def _flush(
+        self, writer: ReplyWriter, reply: MessageRecord, parser: ReplyParser, images: list[Part]
+    ) -> MessageRecord:
+        """Save what arrived since the last flush (appended, not rewritten); the reply with those parts."""
+        reply = reply.revised(parts=self._parts(parser, images))
         writer.flush(reply)
+        return reply
 
     def _finish(
-        self, writer: ReplyWriter, reply: Message, parser: ReplyParser, images: list[Part]
-    ) -> StorageError | None:
-        """Save the reply's final state and end time; the storage fault, if it could not be saved whole.
+        self, writer: ReplyWriter, reply: MessageRecord, parser: ReplyParser, images: list[Part]
+    ) -> tuple[MessageRecord, StorageError | None]:
+        """Save the reply's final state and end time: the final record, and the storage fault if any.
 
-        On a fault the reply is failed, in memory as the writer closed it out on disk.
+        On a fault the reply is failed, as the writer closed it out on disk.
         """
-        reply.parts = self._parts(parser, images)
-        reply.ended_at = time.time()
+        final = replace(reply.revised(parts=self._parts(parser, images)), ended_at=time.time())
         try:
-            writer.finish(reply)
+            return writer.finish(final), None
         except StorageError as exc:
-            self._fail(reply, exc.one_line())  # as the writer closed it out on disk
-            return exc
+            return final.failed(exc.one_line()), exc  # as the writer closed it out on disk
         except LiaobotsError:
-            pass  # the reply was deleted meanwhile (another process): nothing left to close out
-        return None
+            return final, None  # the reply was deleted meanwhile (another process): nothing left to close out

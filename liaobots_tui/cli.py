@@ -28,7 +28,6 @@ from liaobots_tui.api.messages import (
     FinishEvent,
     ImageEvent,
     ImageOptions,
-    Message,
     ReasoningDelta,
     RetryEvent,
     TextDelta,
@@ -44,6 +43,7 @@ from liaobots_tui.presets import apply_preset, load_preset
 
 if TYPE_CHECKING:
     from liaobots_tui.conversations import ConversationController
+    from liaobots_tui.store.records import MessageRecord
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image-preview"
@@ -571,12 +571,14 @@ def _export_image(path: Path, image_dir: Path | None) -> str:
 
 
 def _print_json(
-    out: TextIO, reply: Message, images: list[str], conversation_id: int | None, fmt: str
+    out: TextIO, reply: MessageRecord, images: list[str], conversation_id: int | None, fmt: str
 ) -> None:
     out.write(terminal_json(reply_json(reply, images, conversation_id, fmt)) + "\n")
 
 
-def reply_json(reply: Message, images: list[str], conversation_id: int | None, fmt: str) -> dict[str, Any]:
+def reply_json(
+    reply: MessageRecord, images: list[str], conversation_id: int | None, fmt: str
+) -> dict[str, Any]:
     """The object `ask --json` prints for one reply."""
     usage = reply.usage.to_dict() if reply.usage else {"input_tokens": 0, "output_tokens": 0}
     obj = {

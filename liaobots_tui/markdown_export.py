@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from liaobots_tui.api.messages import Conversation, FilePart, ImagePart
+from liaobots_tui.api.messages import FilePart, ImagePart
 from liaobots_tui.api.sanitize import clean_line
-from liaobots_tui.store import Version
+from liaobots_tui.store import StoredConversation, Version
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ def _file_line(part: FilePart) -> str:
     return f"📎 [{name}]({target}) ({kind})"
 
 
-def conversation_markdown(conversation: Conversation, versions: Mapping[int, Version] | None = None) -> str:
+def conversation_markdown(
+    conversation: StoredConversation, versions: Mapping[int, Version] | None = None
+) -> str:
     """The whole conversation as a Markdown document: title, system prompt, then each turn.
 
     ``versions`` (message id → which version it is): the messages hold the chosen

@@ -23,11 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from liaobots_tui.api.account import UsageRecord
-from liaobots_tui.api.messages import Message, Usage
+from liaobots_tui.api.messages import Usage
 from liaobots_tui.errors import InputError
 
 # Re-exported for the callers that know it from here; the one credits formatter lives in numbers.py.
 from liaobots_tui.numbers import format_credits as format_credits
+from liaobots_tui.store.records import MessageRecord
 
 # ---------------------------------------------------------------- dates
 
@@ -262,7 +263,7 @@ def estimate_cost(model: str, usage: Usage) -> float:
 
 def reply_cost(
     records: Sequence[UsageRecord],
-    reply: Message,
+    reply: MessageRecord,
     finished_at: float,
     *,
     tolerance_s: float = 120,

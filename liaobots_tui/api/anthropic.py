@@ -371,7 +371,7 @@ class AnthropicParser(ReplyParser):
             value = raw.get(theirs)
             # Cumulative counts overwrite; nulls (fields not reported yet) keep the earlier value.
             if isinstance(value, int) and not isinstance(value, bool):
-                setattr(self._usage, ours, clean_count(value))
+                self._usage = replace(self._usage, **{ours: clean_count(value)})
                 self._saw_usage = True
 
     def _finish(self, stop_reason: Any) -> list[StreamEvent]:
@@ -381,6 +381,6 @@ class AnthropicParser(ReplyParser):
         raw = clean_line(stop_reason, 80) if isinstance(stop_reason, str) else None
         events: list[StreamEvent] = []
         if self._saw_usage:
-            events.append(UsageEvent(replace(self._usage)))
+            events.append(UsageEvent(self._usage))
         events.append(FinishEvent(_FINISH.get(raw or "", "stop"), raw=raw))
         return events

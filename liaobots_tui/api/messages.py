@@ -1,7 +1,11 @@
 """The one message model and the one stream event type shared by all four formats.
 
-Plain dataclasses, stdlib only. A :class:`Conversation` is a system prompt plus
-a list of :class:`Message`; a message is a role and ordered parts. Each part may
+Frozen dataclasses, stdlib only: values, never shared mutable objects. A
+:class:`Conversation` is a system prompt plus a tuple of :class:`Message`; a
+message is what was said: a role and ordered parts (plus, for a reply, its model,
+format, usage, finish reason and sources). Where a message is stored, its status
+and timestamps are the store's business (``liaobots_tui.store.records``); a reply
+that grows is rebuilt with :class:`PartsBuilder` and :func:`dataclasses.replace`. Each part may
 carry ``provider_data``: an opaque dict per format name (``"gemini"``,
 ``"anthropic"``, ``"responses"``, ``"openai"``) that the adapter of that format
 wrote while parsing and reads back verbatim when building the next request.
@@ -23,6 +27,7 @@ finished parts themselves (see ``api/base.py``).
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -32,9 +37,6 @@ FORMATS: tuple[Format, ...] = ("openai", "anthropic", "responses", "gemini")
 
 #: Normalized reasons a reply ended.
 FinishReason = Literal["stop", "length", "safety", "tool", "error", "cancelled"]
-
-#: A message's life: streaming while it arrives, then one of the three ends.
-MessageStatus = Literal["streaming", "complete", "failed", "cancelled"]
 
 ProviderData = dict[str, dict[str, Any]]
 
@@ -166,7 +168,7 @@ class Source:
     title: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Usage:
     """Token counts for one reply. Streams report cumulative totals: last one wins."""
 
@@ -186,24 +188,29 @@ class Usage:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Message:
+    """What was said: a role and ordered parts; for a reply also who said it and how it ended.
+
+    ``parts`` and ``sources`` are kept as tuples whatever sequence is passed in, so a
+    message can be shared freely: nobody can change it under another holder.
+    """
+
     role: Role
-    parts: list[Part] = field(default_factory=list)
+    parts: Sequence[Part] = ()
     #: For assistant messages: which model and format produced it.
     model: str | None = None
     format: Format | None = None
-    status: MessageStatus = "complete"
-    #: One-line reason shown when status is failed/cancelled.
-    error: str | None = None
     usage: Usage | None = None
     finish_reason: FinishReason | None = None
-    sources: list[Source] = field(default_factory=list)
-    #: Store row id once saved; None for unsaved messages.
-    id: int | None = None
-    created_at: float = 0.0
-    #: When the reply left "streaming" (complete, failed or cancelled); None while streaming or unknown.
-    ended_at: float | None = None
+    sources: Sequence[Source] = ()
+
+    def __post_init__(self) -> None:
+        # Tuples, so a caller's list cannot change the value afterwards (frozen needs object.__setattr__).
+        if type(self.parts) is not tuple:
+            object.__setattr__(self, "parts", tuple(self.parts))
+        if type(self.sources) is not tuple:
+            object.__setattr__(self, "sources", tuple(self.sources))
 
     @property
     def text(self) -> str:
@@ -223,12 +230,16 @@ class Message:
         return [p for p in self.parts if isinstance(p, FilePart)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Conversation:
-    messages: list[Message] = field(default_factory=list)
+    """What a request sends: the system prompt and the history, oldest first."""
+
+    messages: Sequence[Message] = ()
     system: str | None = None
-    id: int | None = None
-    title: str = ""
+
+    def __post_init__(self) -> None:
+        if type(self.messages) is not tuple:
+            object.__setattr__(self, "messages", tuple(self.messages))
 
 
 # ---------------------------------------------------------------- request options
@@ -464,7 +475,7 @@ class PartsBuilder:
         return self._parts[-1] if self._parts else None
 
     def build(self) -> list[Part]:
-        """The parts so far (live objects: later deltas keep extending them)."""
+        """The parts so far, as values (a later build holds the text that arrived since)."""
         self._close()
         return list(self._parts)
 

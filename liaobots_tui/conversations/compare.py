@@ -55,6 +55,7 @@ from liaobots_tui.conversations.controller import YIELD_EVERY, ConversationContr
 from liaobots_tui.conversations.settings import saved_form, with_model
 from liaobots_tui.errors import InputError, LiaobotsError
 from liaobots_tui.image_files import UnsafeImage
+from liaobots_tui.store import MessageRecord
 from liaobots_tui.usage_stats import CLOCK_SLACK_S, ReplyCost, estimate_cost, match_reply_cost
 
 MIN_MODELS, MAX_MODELS = 2, 4
@@ -88,8 +89,9 @@ class Lane:
     index: int
     options: RequestOptions
     format: Format
-    #: The reply: status "streaming" until the lane ends; parts are filled in when it ends.
-    reply: Message
+    #: The reply: status "streaming" until the lane ends; parts are filled in when it ends. A frozen
+    #: record, replaced as the reply changes; its id is None until it is kept (stored).
+    reply: MessageRecord
     #: Monotonic clock readings: request sent, first content (text, thinking or image), end.
     sent_at: float = 0.0
     first_at: float | None = None
@@ -159,27 +161,30 @@ class Lane:
             if self.first_at is None:
                 self.first_at = time.monotonic()
         elif isinstance(event, UsageEvent):
-            self.reply.usage = event.usage
+            self.reply = self.reply.revised(usage=event.usage)
         elif isinstance(event, SourcesEvent):
-            self.reply.sources = list(event.sources)
+            self.reply = self.reply.revised(sources=event.sources)
         elif isinstance(event, FinishEvent):
-            self.reply.finish_reason = event.reason
+            self.reply = self.reply.revised(finish_reason=event.reason)
         elif isinstance(event, ErrorEvent):
             self._fail(event.one_line())
 
     def _fail(self, reason: str) -> None:
-        self.reply.status, self.reply.error, self.reply.finish_reason = "failed", reason, "error"
+        self.reply = self.reply.failed(reason)
 
     def end(self, parser: ReplyParser | None, status: str | None = None) -> None:
         """Make the reply final: its parts so far, its status and end time."""
+        reply = self.reply
         if parser is not None:
-            self.reply.parts = list(parser.parts())
-        if status == "cancelled" and self.reply.status == "streaming":
-            self.reply.status, self.reply.error = "cancelled", "Cancelled"
-            self.reply.finish_reason = "cancelled"
-        elif self.reply.status == "streaming":
-            self.reply.status = "complete"
-        self.reply.ended_at = time.time()
+            reply = reply.revised(parts=parser.parts())
+        now = time.time()
+        if status == "cancelled" and reply.status == "streaming":
+            reply = reply.ended("cancelled", now, error="Cancelled", finish_reason="cancelled")
+        elif reply.status == "streaming":
+            reply = reply.ended("complete", now)
+        else:
+            reply = replace(reply, ended_at=now)
+        self.reply = reply
         self.done_at = time.monotonic()
 
 
@@ -255,7 +260,7 @@ class Comparison:
         """Stop every lane still streaming without waiting; True when any was."""
         return any([self.cancel(lane.index) for lane in self.lanes])
 
-    async def wait(self) -> list[Message]:
+    async def wait(self) -> list[MessageRecord]:
         """Wait until every lane has ended; their final replies, in the order the models were given."""
         tasks = [lane.task for lane in self.lanes if lane.task is not None]
         if tasks:
@@ -285,7 +290,7 @@ class Comparison:
 
     # ------------------------------------------------------------------ keep
 
-    def keep(self, index: int) -> Message:
+    def keep(self, index: int) -> MessageRecord:
         """Continue the chat with lane ``index``'s reply: store the prompt and that reply as a turn.
 
         The open conversation gets both (a new chat is created first) and the chat
@@ -351,13 +356,13 @@ class Comparison:
         self.saved_chats[index] = conversation_id
         return conversation_id
 
-    def _store_turn(self, conversation_id: int, lane: Lane) -> tuple[Message, Message]:
+    def _store_turn(self, conversation_id: int, lane: Lane) -> tuple[MessageRecord, MessageRecord]:
         """Append the prompt and ``lane``'s reply to a stored chat; the lane then holds the stored reply."""
-        reply = replace(lane.reply, parts=self._saved_parts(conversation_id, lane.reply.parts), id=None)
-        user = replace(self.user, parts=list(self.user.parts), id=None)
-        self.controller.store.add_messages(conversation_id, [user, reply])
-        lane.reply = reply
-        return user, reply
+        parts = self._saved_parts(conversation_id, lane.reply.parts)
+        reply = replace(lane.reply.revised(parts=parts), id=None)
+        user, stored = self.controller.store.add_messages(conversation_id, [self.user, reply])
+        lane.reply = stored
+        return user, stored
 
     def _saved_parts(self, conversation_id: int, parts: Sequence[Part]) -> list[Part]:
         """The reply's parts with each generated image written (verified) to its file, or a note."""
@@ -420,14 +425,15 @@ def start_compare(
             image=settings.image if is_image_model(model) else None,
             thinking=settings.thinking,
         )
-        reply = Message("assistant", model=model, format=fmt, status="streaming", created_at=time.time())
+        reply = MessageRecord(
+            Message("assistant", model=model, format=fmt), status="streaming", created_at=time.time()
+        )
         lanes.append(Lane(index, options, fmt, reply))
     if stream_fn is None:
         stream_fn = _client_stream(client if client is not None else controller.gateway())
     history = Conversation(
-        messages=[*controller.messages, user],
+        messages=[*(record.message for record in controller.messages), user],
         system=controller.settings.system or None,
-        id=controller.conversation_id,
     )
     comparison = Comparison(controller, user, history, lanes, listener, stream_fn)
     comparison._start()

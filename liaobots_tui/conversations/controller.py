@@ -58,12 +58,12 @@ from liaobots_tui.conversations.settings import (
     with_model,
 )
 from liaobots_tui.errors import InputError, LiaobotsError
-from liaobots_tui.store import Store, Version
+from liaobots_tui.store import MessageRecord, Store, Version
 
 #: Receives every event of a turn, in order; awaited, so a front end may update its widgets.
 TurnListener = Callable[[ChatEvent], Awaitable[None]]
 #: A turn's task: its result is the final reply (complete, failed or cancelled), or None.
-Turn = asyncio.Task[Message | None]
+Turn = asyncio.Task[MessageRecord | None]
 
 #: The turn task yields to the event loop at least this often (s), however fast events come:
 #: a local stream must not starve key handling and screen updates.
@@ -105,8 +105,9 @@ class ConversationController:
         self.settings = defaults
         self.conversation_id: int | None = None
         self.title = ""
-        #: The conversation as stored, oldest first; the streaming reply is last while a turn runs.
-        self.messages: list[Message] = []
+        #: The conversation's records as stored, oldest first; the streaming reply is last while a turn
+        #: runs. Records are values: a reply that ends is replaced here by its final record.
+        self.messages: list[MessageRecord] = []
         #: Message id → which of its versions it is, for the messages that have more than one.
         self.versions: dict[int, Version] = {}
         self._task: Turn | None = None
@@ -189,7 +190,7 @@ class ConversationController:
             thinking=self.settings.thinking,
         )
 
-    async def open(self, conversation_id: int) -> list[Message]:
+    async def open(self, conversation_id: int) -> list[MessageRecord]:
         """Cancel any turn, then make ``conversation_id`` the open chat with its saved settings.
 
         Returns its messages. Raises LiaobotsError (unknown id) or sqlite3.Error
@@ -208,7 +209,7 @@ class ConversationController:
 
     # ------------------------------------------------------------------ versions and forks
 
-    def choose_version(self, message_id: int, step: int) -> list[Message] | None:
+    def choose_version(self, message_id: int, step: int) -> list[MessageRecord] | None:
         """Show the version ``step`` places from message ``message_id`` (-1 previous, 1 next).
 
         The messages after it become those last shown under that version, and the next
@@ -225,7 +226,7 @@ class ConversationController:
         self.versions = self.store.versions(self.conversation_id)
         return list(self.messages)
 
-    async def fork(self, message_id: int) -> list[Message]:
+    async def fork(self, message_id: int) -> list[MessageRecord]:
         """Open a new chat holding this chat's history up to and with ``message_id``.
 
         A streaming reply is first stopped (as when switching chats); the fork copies the
@@ -379,18 +380,20 @@ class ConversationController:
         parts.extend(p for p in attached if isinstance(p, ImagePart))
         if not parts:
             raise InputError("the prompt is empty")
-        return Message("user", parts=list(parts), created_at=time.time())
+        return Message("user", parts=parts)
 
-    def _start(self, events: AsyncIterator[ChatEvent], listener: TurnListener, keep: list[Message]) -> Turn:
+    def _start(
+        self, events: AsyncIterator[ChatEvent], listener: TurnListener, keep: list[MessageRecord]
+    ) -> Turn:
         self.messages = list(keep)
         self._started = self._cancel_pending = False
         task: Turn = asyncio.create_task(self._run(events, listener))
         self._task = task
         return task
 
-    async def _run(self, events: AsyncIterator[ChatEvent], listener: TurnListener) -> Message | None:
+    async def _run(self, events: AsyncIterator[ChatEvent], listener: TurnListener) -> MessageRecord | None:
         started: TurnStarted | None = None
-        final: Message | None = None
+        final: MessageRecord | None = None
         listener_failed = False
         last_yield = time.monotonic()
         try:
@@ -433,29 +436,27 @@ class ConversationController:
             self._after_turn()
         return final
 
-    def _settle(self, reply: Message) -> Message:
-        """Put the final ``reply`` where its placeholder was; stamp its end time if the service did not."""
+    def _settle(self, reply: MessageRecord) -> MessageRecord:
+        """Put the final ``reply`` in place of its placeholder (same store id); stamp its end if unstamped."""
         if reply.ended_at is None:
             reply = replace(reply, ended_at=time.time())
         for i in range(len(self.messages) - 1, -1, -1):
-            if self.messages[i].role == "assistant" and (
-                self.messages[i].id == reply.id or self.messages[i].status == "streaming"
-            ):
+            if self.messages[i].id == reply.id:
                 self.messages[i] = reply
                 break
         else:
             self.messages.append(reply)
         return reply
 
-    def _reloaded(self, reply: Message) -> Message:
+    def _reloaded(self, reply: MessageRecord) -> MessageRecord:
         """The reply as the store has it now (after the service ended it), else the one we hold."""
         if self.conversation_id is None or reply.id is None:
             return reply
         try:
-            stored = self.store.load_conversation(self.conversation_id).messages
+            stored = self.store.load_conversation(self.conversation_id).find(reply.id)
         except (LiaobotsError, OSError):
             return reply
-        return next((m for m in stored if m.id == reply.id), reply)
+        return reply if stored is None else stored
 
     def _after_turn(self) -> None:
         if self.conversation_id is not None:

@@ -1,6 +1,6 @@
 """What happens to a turn that failed: a resend replaces it, and a chat that never got a reply goes.
 
-Pure rules over a conversation's messages (oldest first), applied by the
+Pure rules over a conversation's records (oldest first), applied by the
 :class:`~liaobots_tui.conversations.controller.ConversationController`:
 
 * :func:`resent_failed_prompt`: the new prompt resends the last prompt, whose
@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from liaobots_tui.api.messages import Attachment, FilePart, ImagePart, Message
+from liaobots_tui.api.messages import Attachment, FilePart, ImagePart
+from liaobots_tui.store import MessageRecord
 
 
 def _attachment_keys(parts: Sequence[object]) -> list[str] | None:
@@ -32,7 +33,9 @@ def _attachment_keys(parts: Sequence[object]) -> list[str] | None:
     return keys
 
 
-def resent_failed_prompt(messages: Sequence[Message], text: str, images: Sequence[Attachment]) -> int | None:
+def resent_failed_prompt(
+    messages: Sequence[MessageRecord], text: str, images: Sequence[Attachment]
+) -> int | None:
     """Id of the saved prompt that ``text`` + ``images`` resend, when its reply failed; else None."""
     if len(messages) < 2:
         return None
@@ -45,7 +48,7 @@ def resent_failed_prompt(messages: Sequence[Message], text: str, images: Sequenc
     return prompt.id if before is not None and before == now else None
 
 
-def failed_before_any_reply(messages: Sequence[Message]) -> bool:
+def failed_before_any_reply(messages: Sequence[MessageRecord]) -> bool:
     """The chat's only turn failed before its reply had any content."""
     if len(messages) != 2:
         return False

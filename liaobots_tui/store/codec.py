@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -29,7 +30,6 @@ from liaobots_tui.api.messages import (
     Format,
     ImagePart,
     Message,
-    MessageStatus,
     Part,
     ProviderData,
     ReasoningPart,
@@ -40,6 +40,7 @@ from liaobots_tui.api.messages import (
 )
 from liaobots_tui.api.sanitize import clean_line, clean_text
 from liaobots_tui.store.images import ImageFiles
+from liaobots_tui.store.records import MessageRecord, MessageStatus
 
 INTERRUPTED = "interrupted"
 #: Error of a message whose stored status is not one we know.
@@ -113,24 +114,25 @@ def str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def message_values(message: Message) -> tuple[Any, ...]:
+def message_values(record: MessageRecord) -> tuple[Any, ...]:
     """model, format, status, error, finish_reason, usage_json, sources_json, ended_at."""
+    message = record.message
     usage = message.usage.to_dict() if message.usage is not None else None
     sources = [{"uri": s.uri, "title": s.title} for s in message.sources]
     return (
         message.model,
         message.format,
-        message.status,
-        message.error,
+        record.status,
+        record.error,
         message.finish_reason,
         json_or_none(usage),
         json_or_none(sources),
-        message.ended_at,
+        record.ended_at,
     )
 
 
 def part_rows(
-    images: ImageFiles, conversation_id: int, message_id: int, parts: list[Part], written: list[Path]
+    images: ImageFiles, conversation_id: int, message_id: int, parts: Sequence[Part], written: list[Path]
 ) -> list[PartRow]:
     """The rows for ``parts``; writes image files first (their paths go in ``written``)."""
     return [
@@ -154,14 +156,14 @@ def part_row(
     return (part.kind, part.text, None, None, 0, pd)
 
 
-def set_paths(images: ImageFiles, parts: list[Part], rows: list[PartRow]) -> list[Part]:
+def set_paths(images: ImageFiles, parts: Sequence[Part], rows: list[PartRow]) -> tuple[Part, ...]:
     """The parts with each image pointing at the file its row records (parts are values: new ones)."""
-    return [
+    return tuple(
         replace(part, path=str(images.resolve(row[3])))
         if isinstance(part, ImagePart | FilePart) and row[3] is not None
         else part
         for part, row in zip(parts, rows, strict=True)
-    ]
+    )
 
 
 def part_from_row(
@@ -217,8 +219,8 @@ def file_from_row(images: ImageFiles, row: sqlite3.Row, pd: ProviderData) -> Fil
     )
 
 
-def message_from_row(row: sqlite3.Row, parts: list[Part]) -> Message:
-    """A message from its row; "streaming" reads as failed/interrupted (see the package docstring)."""
+def message_from_row(row: sqlite3.Row, parts: Sequence[Part]) -> MessageRecord:
+    """A record from its row; "streaming" reads as failed/interrupted (see the package docstring)."""
     status = cast(MessageStatus | None, _known(row["status"], _STATUSES))
     error = clean_line(text(row["error"])) or None
     if status is None:
@@ -226,17 +228,20 @@ def message_from_row(row: sqlite3.Row, parts: list[Part]) -> Message:
     elif status == "streaming":
         status, error = "failed", error or INTERRUPTED
     model = clean_line(text(row["model"]), 200) or None
-    return Message(
+    message = Message(
         role=cast(Role, _known(row["role"], _ROLES) or "assistant"),
         parts=parts,
         model=model,
         format=cast(Format | None, _known(row["format"], _FORMATS)),
-        status=status,
-        error=error,
         usage=_usage(row["usage_json"]),
         finish_reason=cast(FinishReason | None, _known(row["finish_reason"], _FINISH_REASONS)),
         sources=_sources(row["sources_json"]),
+    )
+    return MessageRecord(
+        message,
         id=row["id"],
+        status=status,
+        error=error,
         created_at=timestamp(row["created_at"]),
         ended_at=optional_timestamp(row["ended_at"]),
     )
@@ -255,12 +260,12 @@ def _finite_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _sources(column: object) -> list[Source]:
+def _sources(column: object) -> tuple[Source, ...]:
     stored = load_json(column)
     if not isinstance(stored, list):
-        return []
-    return [
+        return ()
+    return tuple(
         Source(uri=clean_line(item["uri"], 2000), title=clean_line(text(item.get("title")), 300))
         for item in stored
         if isinstance(item, dict) and isinstance(item.get("uri"), str)
-    ]
+    )

@@ -1,4 +1,9 @@
-"""The :class:`Store`: conversations and messages in SQLite, as ``api.messages`` values.
+"""The :class:`Store`: conversations and messages in SQLite, handed back as frozen records.
+
+Messages go in as ``api.messages`` values (or records, to keep a status and times)
+and come back as :class:`~liaobots_tui.store.records.MessageRecord`: the value plus
+its row id, status, error and timestamps. Nothing handed in is changed: every write
+returns the record as stored.
 
 Concurrency: the app and ``liaobots ask -c`` may write the same file at once.
 WAL lets readers run beside a writer; every write is one short ``BEGIN
@@ -14,19 +19,20 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from liaobots_tui.api.messages import Conversation, ImagePart, Message, Part
+from liaobots_tui.api.messages import ImagePart, Message, Part
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import InputError, StorageError
 from liaobots_tui.store import codec, search, versions
 from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
 from liaobots_tui.store.faults import translated
 from liaobots_tui.store.images import ImageFiles
+from liaobots_tui.store.records import MessageRecord, StoredConversation
 from liaobots_tui.store.schema import connect
 from liaobots_tui.store.search import SearchHit
 from liaobots_tui.store.streaming import ReplyWriter
@@ -254,8 +260,8 @@ class Store:
             raise InputError(f"no conversation {conversation_id}")
         return cast(sqlite3.Row, row)
 
-    def load_conversation(self, conversation_id: int) -> Conversation:
-        """The whole conversation. Images come back lazy: ``path`` set, ``data`` empty.
+    def load_conversation(self, conversation_id: int) -> StoredConversation:
+        """The whole conversation, its chosen records. Images come back lazy: ``path`` set, ``data`` empty.
 
         A message still marked ``"streaming"`` comes back as ``"failed"`` with error
         ``"interrupted"`` (see the module docstring); the file is not changed.
@@ -298,7 +304,7 @@ class Store:
             parts_by_message.setdefault(row["message_id"], []).append(part)
         messages = [codec.message_from_row(row, parts_by_message.get(row["id"], [])) for row in msg_rows]
         system = codec.text(conv["system"]) or None
-        return Conversation(messages=messages, system=system, id=conv["id"], title=codec.text(conv["title"]))
+        return StoredConversation(conv["id"], codec.text(conv["title"]), system, messages)
 
     def conversation_settings(self, conversation_id: int) -> dict[str, Any]:
         """The per-conversation settings dict given at create/update (model, format, …)."""
@@ -348,7 +354,7 @@ class Store:
             InputError: no such conversation, or the message is not on its chosen path.
         """
         conversation = self.load_conversation(conversation_id)
-        index = next((i for i, m in enumerate(conversation.messages) if m.id == message_id), None)
+        index = next((i for i, r in enumerate(conversation.messages) if r.id == message_id), None)
         if index is None:
             raise InputError(f"message {message_id} is not in conversation {conversation_id}")
         settings = {
@@ -357,9 +363,7 @@ class Store:
         }
         title = title_from_text(f"Fork of {conversation.title or f'chat {conversation_id}'}")
         fork_id = self.create_conversation(title=title, system=conversation.system, settings=settings)
-        copies = [
-            dataclasses.replace(m, id=None, parts=list(m.parts)) for m in conversation.messages[: index + 1]
-        ]
+        copies = [dataclasses.replace(r, id=None) for r in conversation.messages[: index + 1]]
         try:
             self.add_messages(fork_id, copies)
         except BaseException:
@@ -381,12 +385,17 @@ class Store:
 
     # ------------------------------------------------------------ messages
 
-    def add_message(self, conversation_id: int, message: Message) -> int:
-        """Append ``message`` to the conversation and return its id (see :meth:`add_messages`)."""
+    def add_message(self, conversation_id: int, message: Message | MessageRecord) -> MessageRecord:
+        """Append ``message`` to the conversation and return its record (see :meth:`add_messages`)."""
         return self.add_messages(conversation_id, [message])[0]
 
-    def add_messages(self, conversation_id: int, messages: list[Message]) -> list[int]:
-        """Append ``messages`` in one transaction and return their ids.
+    def add_messages(
+        self, conversation_id: int, messages: Sequence[Message | MessageRecord]
+    ) -> list[MessageRecord]:
+        """Append ``messages`` in one transaction and return their records as stored.
+
+        A plain :class:`Message` is stored as complete; a :class:`MessageRecord` keeps its
+        status, error and times (its ``id`` is ignored: a new row is written).
 
         One transaction keeps a prompt and its reply placeholder together when
         another process (the app, ``liaobots ask -c``) writes the same conversation.
@@ -394,22 +403,25 @@ class Store:
         before the rows that point at them. An image whose file lives elsewhere
         (an attachment picked from disk, another conversation) is copied in, so
         the history survives the original being moved or its conversation deleted.
-        Sets each ``message.id``, ``message.created_at`` (when 0) and each image's
-        ``path``; moves the conversation to the top of the history; gives an
-        untitled conversation the first line of the first user text as its title.
+        The records returned carry the new ids, ``created_at`` (now, where it was 0)
+        and each image's ``path``; what was passed in is not changed. Moves the
+        conversation to the top of the history; gives an untitled conversation the
+        first line of the first user text as its title.
 
         Raises:
             InputError: ``no conversation N``.
         """
         written: list[Path] = []
-        saved: list[tuple[Message, int, list[PartRow]]] = []
+        saved: list[tuple[MessageRecord, int, list[PartRow]]] = []
         try:
             with self._write() as db:
                 conv = self._conversation_row(conversation_id)
                 title = conv["title"]
-                for message in messages:
-                    if not message.created_at:
-                        message.created_at = time.time()
+                for given in messages:
+                    record = given if isinstance(given, MessageRecord) else MessageRecord(given)
+                    if not record.created_at:
+                        record = dataclasses.replace(record, created_at=time.time())
+                    message = record.message
                     seq = db.execute(
                         "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages"
                         " WHERE conversation_id = ? AND seq > 0",
@@ -424,8 +436,8 @@ class Store:
                             conversation_id,
                             seq,
                             message.role,
-                            *codec.message_values(message),
-                            message.created_at,
+                            *codec.message_values(record),
+                            record.created_at,
                             versions.parent_for_next(db, conversation_id),
                             time.time(),
                         ),
@@ -434,7 +446,7 @@ class Store:
                     rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
                     _insert_parts(db, message_id, rows)
                     search.index_message(db, message_id)
-                    saved.append((message, message_id, rows))
+                    saved.append((record, message_id, rows))
                     if not title and message.role == "user":
                         title = title_from_text(message.text)
                 assignments = "updated_at = ?"
@@ -446,13 +458,17 @@ class Store:
         except BaseException:
             ImageFiles.discard(written)
             raise
-        for message, message_id, rows in saved:
-            message.id = message_id
-            message.parts = codec.set_paths(self._images, message.parts, rows)
-        return [message_id for _, message_id, _ in saved]
+        return [
+            dataclasses.replace(record, id=message_id).revised(
+                parts=codec.set_paths(self._images, record.parts, rows)
+            )
+            for record, message_id, rows in saved
+        ]
 
-    def update_message(self, message: Message) -> None:
+    def update_message(self, record: MessageRecord) -> MessageRecord:
         """Rewrite a saved message whole: parts, status, error, usage, finish reason, sources, model, end.
+
+        Returns the record as stored (images pointing at their files).
 
         Writes the whole text: while a reply streams, flush it with :meth:`reply_writer`,
         whose writes grow only with what is new.
@@ -461,9 +477,9 @@ class Store:
             ValueError: the message was never saved (``id`` is None).
             InputError: the message no longer exists.
         """
-        if message.id is None:
+        if record.id is None:
             raise ValueError("update_message needs a saved message (id is None)")
-        message_id = message.id
+        message_id = record.id
         written: list[Path] = []
         try:
             with self._write() as db:
@@ -476,9 +492,9 @@ class Store:
                 db.execute(
                     "UPDATE messages SET model = ?, format = ?, status = ?, error = ?, finish_reason = ?,"
                     " usage_json = ?, sources_json = ?, ended_at = ? WHERE id = ?",
-                    (*codec.message_values(message), message_id),
+                    (*codec.message_values(record), message_id),
                 )
-                rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
+                rows = codec.part_rows(self._images, conversation_id, message_id, record.parts, written)
                 db.execute("DELETE FROM part_chunks WHERE message_id = ?", (message_id,))
                 db.execute("DELETE FROM parts WHERE message_id = ?", (message_id,))
                 _insert_parts(db, message_id, rows)
@@ -487,7 +503,7 @@ class Store:
         except BaseException:
             ImageFiles.discard(written)
             raise
-        message.parts = codec.set_paths(self._images, message.parts, rows)
+        return record.revised(parts=codec.set_paths(self._images, record.parts, rows))
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
         """Delete ``message_id``, every later message of the conversation and their versions.
@@ -557,17 +573,17 @@ class Store:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def reply_writer(self, message: Message) -> ReplyWriter:
-        """The writer that flushes saved reply ``message`` while it streams and closes it out.
+    def reply_writer(self, reply: MessageRecord) -> ReplyWriter:
+        """The writer that flushes saved ``reply`` while it streams and closes it out.
 
         Raises:
             ValueError: the message was never saved (``id`` is None).
         """
-        if message.id is None:
+        if reply.id is None:
             raise ValueError("reply_writer needs a saved message (id is None)")
-        return ReplyWriter(self, message.id)
+        return ReplyWriter(self, reply.id)
 
-    def close_out(self, message_id: int, message: Message) -> None:
+    def close_out(self, message_id: int, record: MessageRecord) -> None:
         """Write only the final status, error, finish reason and end time of a reply.
 
         The last resort when the whole reply cannot be written (a full disk): a few
@@ -580,7 +596,7 @@ class Store:
         with self._write() as db:
             cur = db.execute(
                 "UPDATE messages SET status = ?, error = ?, finish_reason = ?, ended_at = ? WHERE id = ?",
-                (message.status, message.error, message.finish_reason, message.ended_at, message_id),
+                (record.status, record.error, record.finish_reason, record.ended_at, message_id),
             )
             if cur.rowcount == 0:
                 raise InputError(f"no message {message_id}")

@@ -14,15 +14,15 @@ bytes), so the history says "failed" rather than "streaming" wherever SQLite all
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from liaobots_tui.api.messages import FilePart, ImagePart, Message, Part, ReasoningPart, TextPart
+from liaobots_tui.api.messages import FilePart, ImagePart, Part, ReasoningPart, TextPart
 from liaobots_tui.errors import InputError, StorageError
 from liaobots_tui.store import codec
+from liaobots_tui.store.records import MessageRecord
 
 if TYPE_CHECKING:
     from liaobots_tui.store.database import Store
@@ -64,7 +64,7 @@ class ReplyWriter:
         #: Until the first flush commits, the rows on disk are not known to match ``_on_disk``.
         self._first = True
 
-    def flush(self, message: Message) -> None:
+    def flush(self, message: MessageRecord) -> None:
         """Write what changed since the last flush: new text is appended, new parts inserted.
 
         Raises:
@@ -143,8 +143,8 @@ class ReplyWriter:
             raise
         self._on_disk, self._first = on_disk, False
 
-    def finish(self, message: Message) -> None:
-        """Write the reply's final state (``message.status`` no longer "streaming").
+    def finish(self, message: MessageRecord) -> MessageRecord:
+        """Write the reply's final state (``message.status`` no longer "streaming"); the record as stored.
 
         The chunks are folded into their parts. When that fails (disk full, locked),
         the final state is appended instead; failing that too, the reply is closed out
@@ -156,18 +156,18 @@ class ReplyWriter:
             InputError: the message no longer exists.
         """
         try:
-            self._store.update_message(message)  # rewrites the parts whole and drops the chunks
+            stored = self._store.update_message(message)  # rewrites the parts whole and drops the chunks
             self._on_disk, self._first = [], True
-            return
+            return stored
         except StorageError as exc:
             first = exc
         try:
             self.flush(message)
-            return  # everything is on disk, only not compacted: readers join the chunks
+            return message  # everything is on disk, only not compacted: readers join the chunks
         except StorageError:
             pass
         # What the history holds is short of what was shown: say so, whatever the reply's status was.
-        failed = dataclasses.replace(message, status="failed", error=first.one_line(), finish_reason="error")
+        failed = message.failed(first.one_line())
         try:
             self._store.close_out(self._message_id, failed)
         except (StorageError, InputError):

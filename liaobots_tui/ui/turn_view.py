@@ -26,7 +26,6 @@ from liaobots_tui.api.messages import (
     ErrorEvent,
     FinishEvent,
     ImageEvent,
-    Message,
     ReasoningDelta,
     RetryEvent,
     SourcesEvent,
@@ -37,6 +36,7 @@ from liaobots_tui.api.transport import host_of
 from liaobots_tui.chat import ChatEvent, TurnEnded, TurnStarted
 from liaobots_tui.conversations import Turn
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.screens.error import ErrorModal
 from liaobots_tui.ui.widgets.message_box import MessageBox
@@ -195,7 +195,7 @@ class TurnView:
         view.scroll_to_latest()  # a new turn is what the user wants to watch
         self.screen.turn_started()
 
-    async def _ended_turn(self, reply: Message) -> None:
+    async def _ended_turn(self, reply: MessageRecord) -> None:
         if self.box is not None:
             self.tick()
             await self.box.finish(reply)

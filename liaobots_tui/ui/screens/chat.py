@@ -346,7 +346,7 @@ class ChatScreen(VersionActions):
         self._draft = (self.prompt.text, self.attachments.named_parts)
         self._editing = box
         self.prompt.restore(box.message.text)
-        await self.attachments.set_parts(attachments_of(box.message))
+        await self.attachments.set_parts(attachments_of(box.message.message))
         banner = self.query_one("#edit-banner", Static)
         banner.update(Content(EDIT_BANNER))
         banner.display = True

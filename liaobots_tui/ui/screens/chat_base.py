@@ -20,10 +20,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from liaobots_tui.api.messages import Message, RequestOptions, is_image_model
+from liaobots_tui.api.messages import RequestOptions, is_image_model
 from liaobots_tui.api.transport import GatewayClient, host_of
 from liaobots_tui.conversations import ConversationController
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
@@ -186,7 +187,7 @@ class ChatScreenBase(MessageActions):
             self.chats.current_id = self.conversation_id
             self.chats.set_conversations(summaries, total=store.count_conversations(search), append=append)
 
-    async def _show(self, messages: list[Message]) -> None:
+    async def _show(self, messages: list[MessageRecord]) -> None:
         """Show another conversation (or none): the controller has already switched."""
         self._end_edit()
         self.history.entries = [m.text for m in messages if m.role == "user"]

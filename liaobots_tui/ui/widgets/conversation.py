@@ -25,8 +25,7 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
-from liaobots_tui.api.messages import Message
-from liaobots_tui.store import Version
+from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.textual_compat import anchor_released
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
@@ -61,7 +60,7 @@ class ConversationView(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._pending: list[Message] = []  # older messages not mounted yet, oldest first
+        self._pending: list[MessageRecord] = []  # older messages not mounted yet, oldest first
         #: Message id → which of its versions it is, for messages that have others (see set_versions).
         self.versions: dict[int, Version] = {}
         self._loading_earlier = False
@@ -94,7 +93,7 @@ class ConversationView(VerticalScroll):
         """Older messages not mounted yet."""
         return len(self._pending)
 
-    async def show_messages(self, messages: Sequence[Message]) -> None:
+    async def show_messages(self, messages: Sequence[MessageRecord]) -> None:
         """Replace the view with ``messages``.
 
         The last :attr:`FIRST` messages (about a screenful) are mounted at once; the
@@ -123,13 +122,13 @@ class ConversationView(VerticalScroll):
         self._update_chrome()
         self.schedule_parking()
 
-    async def add_message(self, message: Message, *, streaming: bool = False) -> MessageBox:
+    async def add_message(self, message: MessageRecord, *, streaming: bool = False) -> MessageBox:
         box = self._box(message, streaming=streaming)
         await self.mount(box, before="#tail")
         self._update_chrome()
         return box
 
-    def _box(self, message: Message, *, streaming: bool = False) -> MessageBox:
+    def _box(self, message: MessageRecord, *, streaming: bool = False) -> MessageBox:
         version = self.versions.get(message.id) if message.id is not None else None
         return MessageBox(message, streaming=streaming, version=version)
 

@@ -43,9 +43,9 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
 from liaobots_tui.api.account import Credits, UsagePage, UsageRecord
-from liaobots_tui.api.messages import Message
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui.plain import plain
 from liaobots_tui.usage_stats import ReplyCost, format_credits, reply_cost, sum_costs
 
@@ -137,8 +137,8 @@ class CreditsPanel(Vertical, can_focus=True):
         self.fetching = False
         self._low_announced = False
         self._records: dict[int | str, UsageRecord] = {}
-        self._conversation: list[Message] = []
-        self._last_reply: Message | None = None
+        self._conversation: list[MessageRecord] = []
+        self._last_reply: MessageRecord | None = None
         self.last_cost: ReplyCost | None = None
         self.conversation_cost: ReplyCost | None = None
 
@@ -166,20 +166,21 @@ class CreditsPanel(Vertical, can_focus=True):
     def action_refresh_credits(self) -> None:
         self.refresh_credits()
 
-    def reply_finished(self, reply: Message, conversation: Sequence[Message]) -> Worker[None]:
+    def reply_finished(self, reply: MessageRecord, conversation: Sequence[MessageRecord]) -> Worker[None]:
         """A reply ended: show its estimated cost at once, then refresh for the exact one.
 
         Replies are matched to usage records by their ``ended_at`` (saved with
-        them); a reply without one is taken to have ended now.
+        them); a reply without one is taken to have ended now. Replies are told
+        apart by their store id (records are values: equal is not the same).
         """
         if reply.ended_at is None:
             stamped = replace(reply, ended_at=self._clock())
-            conversation = [stamped if m is reply else m for m in conversation]
+            conversation = [stamped if _same_reply(m, reply) else m for m in conversation]
             reply = stamped
         self._set_conversation(conversation, reply)
         return self.refresh_credits()
 
-    def set_conversation(self, conversation: Sequence[Message]) -> None:
+    def set_conversation(self, conversation: Sequence[MessageRecord]) -> None:
         """Another conversation is open: recompute its costs from the records already fetched."""
         last = next((m for m in reversed(conversation) if m.role == "assistant"), None)
         self._set_conversation(conversation, last)
@@ -239,10 +240,10 @@ class CreditsPanel(Vertical, can_focus=True):
     # ------------------------------------------------------------------ costs
 
     @staticmethod
-    def _end_of(message: Message) -> float:
+    def _end_of(message: MessageRecord) -> float:
         return message.ended_at if message.ended_at is not None else message.created_at
 
-    def _set_conversation(self, conversation: Sequence[Message], last: Message | None) -> None:
+    def _set_conversation(self, conversation: Sequence[MessageRecord], last: MessageRecord | None) -> None:
         self._conversation = list(conversation)
         self._last_reply = last
         self._recompute_costs()
@@ -253,14 +254,16 @@ class CreditsPanel(Vertical, can_focus=True):
         replies = [m for m in self._conversation if m.role == "assistant"]
         in_chat = len(replies)
         last = self._last_reply
-        if last is not None and last not in replies:
+        at = None if last is None else next((i for i, m in enumerate(replies) if _same_reply(m, last)), None)
+        if last is not None and at is None:
+            at = len(replies)
             replies.append(last)  # a reply shown on its own (not in the conversation passed)
         costs: list[ReplyCost | None] = [None] * len(replies)
         # Oldest first (see reply_cost): a late record must not be stolen by the newest reply.
         for i in sorted(range(len(replies)), key=lambda i: self._end_of(replies[i])):
             m = replies[i]
             costs[i] = reply_cost(records, m, self._end_of(m), tolerance_s=self.MATCH_TOLERANCE, taken=taken)
-        self.last_cost = costs[replies.index(last)] if last is not None else None
+        self.last_cost = costs[at] if at is not None else None
         self.conversation_cost = sum_costs(costs[:in_chat])
         if self.children:  # composed (is_mounted is False until on_mount returns)
             self._show_costs()
@@ -325,3 +328,10 @@ class CreditsPanel(Vertical, can_focus=True):
     @property
     def balance_text(self) -> str:
         return str(self.query_one("#credits-balance", Static).content)
+
+
+def _same_reply(a: MessageRecord, b: MessageRecord) -> bool:
+    """The same reply: the same store id; an unsaved one (no id) only matches an equal record."""
+    if a.id is not None or b.id is not None:
+        return a.id == b.id
+    return a == b

@@ -16,7 +16,6 @@ terminal-safe (see :mod:`liaobots_tui.ui.plain`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,10 +24,10 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
-from liaobots_tui.api.messages import ImagePart, Message, ReasoningPart, Source, TextPart
+from liaobots_tui.api.messages import ImagePart, ReasoningPart, Source, TextPart
 from liaobots_tui.api.sanitize import clean_line, clean_text
 from liaobots_tui.attachment_sizes import human_size
-from liaobots_tui.store import Version
+from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
@@ -103,7 +102,7 @@ class MessageBox(Vertical):
 
     def __init__(
         self,
-        message: Message,
+        message: MessageRecord,
         *,
         streaming: bool = False,
         version: Version | None = None,
@@ -111,6 +110,7 @@ class MessageBox(Vertical):
     ) -> None:
         role_class = "-user" if message.role == "user" else "-assistant"
         super().__init__(id=id, classes=role_class)
+        #: The message as stored (a frozen record): replaced, never changed, when the reply changes.
         self.message = message
         #: Which of its versions this message is, when it has others (shown as ‹ 2/3 ›).
         self.version = version
@@ -163,7 +163,7 @@ class MessageBox(Vertical):
 
     def set_sources(self, sources: Iterable[Source]) -> None:
         """Show the reply's grounding links (SourcesEvent while streaming)."""
-        self.message = replace(self.message, sources=list(sources))  # the box's own copy, not the caller's
+        self.message = self.message.revised(sources=tuple(sources))
         for widget in self.query_children(SourcesList):
             widget.sources = list(self.message.sources)
 
@@ -311,7 +311,7 @@ class MessageBox(Vertical):
         """A transient line under the reply ("Rate limited, retrying in 2 s"); None restores the status."""
         self._refresh_notice(text)
 
-    async def finish(self, message: Message | None = None) -> None:
+    async def finish(self, message: MessageRecord | None = None) -> None:
         """End the stream: drain, stop the streams, one full render of the final text.
 
         ``message`` is the saved reply (TurnEnded); None when the stream was
@@ -325,9 +325,7 @@ class MessageBox(Vertical):
         if message is not None:
             self.message = message
         elif self.message.status == "streaming":
-            self.message = replace(
-                self.message, status="cancelled", error="Cancelled", finish_reason="cancelled"
-            )
+            self.message = self.message.ended("cancelled", None, error="Cancelled", finish_reason="cancelled")
         self.streaming = False
         if self._thinking is not None:
             self._thinking.settle()
