@@ -175,7 +175,7 @@ async def test_keep_one_continues_the_chat_with_that_reply_and_model(
         ("user", None, "pick me"),
         ("assistant", "claude-sonnet-4-6", replies[1].text),
     ]
-    assert controller.messages == stored and controller.title == "pick me"
+    assert tuple(controller.messages) == stored and controller.title == "pick me"
     with pytest.raises(InputError, match="kept already"):
         comparison.keep(0)
     # The next turn sends the kept reply as history, to the kept model.

@@ -13,7 +13,7 @@ from liaobots_tui.chat import ChatSession
 from liaobots_tui.conversations import ConversationController, ConversationSettings
 from liaobots_tui.conversations.failed_turns import failed_before_any_reply, resent_failed_prompt
 from liaobots_tui.demo.gateway import FakeGateway
-from liaobots_tui.store import Store
+from liaobots_tui.store import MessageRecord, Store
 from tests.cli_driving import gateway_in_env, run_cli
 
 AUTH = "failed-turns-123456"
@@ -97,14 +97,14 @@ async def test_a_failed_reply_with_text_is_kept_when_left(
 
 
 def test_rules() -> None:
-    prompt = Message("user", [TextPart("hi")])
-    prompt.id = 7
-    failed = Message("assistant", status="failed", error="boom")
+    prompt = MessageRecord(Message("user", [TextPart("hi")]), id=7)
+    failed = MessageRecord(Message("assistant"), id=8, status="failed", error="boom")
     assert resent_failed_prompt([prompt, failed], " hi\n", []) == 7
     assert resent_failed_prompt([prompt, failed], "hello", []) is None
-    assert resent_failed_prompt([prompt, Message("assistant", [TextPart("ok")])], "hi", []) is None
+    ok = MessageRecord(Message("assistant", [TextPart("ok")]), id=8)
+    assert resent_failed_prompt([prompt, ok], "hi", []) is None
     assert failed_before_any_reply([prompt, failed])
-    assert not failed_before_any_reply([prompt, Message("assistant", [TextPart("x")], status="failed")])
+    assert not failed_before_any_reply([prompt, failed.revised(parts=[TextPart("x")])])
     assert not failed_before_any_reply([prompt, failed, prompt, failed])
 
 

@@ -29,7 +29,7 @@ from liaobots_tui.attachments import load_attachment
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import InputError
 from liaobots_tui.markdown_export import conversation_markdown
-from liaobots_tui.store import Store
+from liaobots_tui.store import MessageRecord, Store, StoredConversation
 from tests.cli_driving import gateway_in_env, run_cli
 
 AUTH = "test-code-123456"
@@ -293,5 +293,6 @@ def test_editing_a_saved_prompt_gets_its_files_back_as_fresh_parts(
 
 def test_export_cleans_a_hostile_file_name() -> None:
     part = FilePart("a\x1b[31m]red[.txt", b"x", path="/data/1-0.txt")
-    line = conversation_markdown(Conversation([Message("user", parts=[part])]))
+    chat = StoredConversation(1, messages=[MessageRecord(Message("user", parts=[part]))])
+    line = conversation_markdown(chat)
     assert "\x1b" not in line and "📎 [a (31m)red(.txt](/data/1-0.txt) (text)" in line

@@ -24,7 +24,7 @@ from liaobots_tui.api.messages import (
     Usage,
 )
 from liaobots_tui.errors import InputError, StorageError
-from liaobots_tui.store import SCHEMA_VERSION, ConversationSummary, Store, title_from_text
+from liaobots_tui.store import SCHEMA_VERSION, ConversationSummary, MessageRecord, Store, title_from_text
 from liaobots_tui.store import database as store_module
 
 
@@ -96,7 +96,7 @@ class TestSchema:
         with Store(db_path, images) as s:
             conv = s.load_conversation(cid)
             assert (conv.id, conv.title, [m.text for m in conv.messages]) == (cid, "kept", ["hello"])
-            assert s.add_message(cid, assistant("hi")) == 2
+            assert s.add_message(cid, assistant("hi")).id == 2
         assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
     def test_migration_runs_from_empty_file(self, db_path: Path, images: Path) -> None:
@@ -141,7 +141,6 @@ class TestRoundTrip:
         question = Message(
             role="user",
             parts=[TextPart("Draw a cat"), ImagePart(PNG, mime_type="image/png")],
-            created_at=1000.0,
         )
         answer = Message(
             role="assistant",
@@ -161,15 +160,19 @@ class TestRoundTrip:
             ],
             model="gemini-3-pro-image",
             format="gemini",
-            status="complete",
             usage=Usage(input_tokens=10, output_tokens=20, reasoning_tokens=5, cache_read_tokens=1),
             finish_reason="stop",
             sources=[Source("https://a.example/x", "A"), Source("https://b.example")],
-            created_at=1001.5,
         )
-        qid = store.add_message(cid, question)
-        aid = store.add_message(cid, answer)
-        assert (question.id, answer.id) == (qid, aid)
+        saved_q = store.add_message(cid, MessageRecord(question, created_at=1000.0))
+        saved_a = store.add_message(cid, MessageRecord(answer, created_at=1001.5, ended_at=1002.0))
+        qid, aid = saved_q.id, saved_a.id
+        assert (saved_q.message.role, saved_a.status, saved_a.created_at, saved_a.ended_at) == (
+            "user",
+            "complete",
+            1001.5,
+            1002.0,
+        )
 
         conv = store.load_conversation(cid)
         assert (conv.id, conv.system, conv.title) == (cid, "Be terse.", "Draw a cat")
@@ -177,13 +180,12 @@ class TestRoundTrip:
         loaded_q, loaded_a = conv.messages
 
         # Images come back lazy: same everything, but no bytes in memory.
-        def lazy(m: Message) -> Message:
-            return replace(
-                m, parts=[replace(p, data=b"") if isinstance(p, ImagePart) else p for p in m.parts]
-            )
+        def lazy(m: MessageRecord) -> MessageRecord:
+            return m.revised(parts=[replace(p, data=b"") if isinstance(p, ImagePart) else p for p in m.parts])
 
-        assert loaded_q == lazy(question)
-        assert loaded_a == lazy(answer)
+        assert loaded_q == lazy(saved_q)
+        assert loaded_a == lazy(saved_a)
+        assert loaded_a.message == lazy(saved_a).message
         assert loaded_q.parts[1].load() == PNG  # type: ignore[union-attr]
         assert loaded_a.parts[3].load() == JPEG  # type: ignore[union-attr]
         assert loaded_a.images[0].path == str(images / str(cid) / f"{aid}-3.jpg")
@@ -193,10 +195,10 @@ class TestRoundTrip:
     def test_failed_and_cancelled_messages(self, store: Store) -> None:
         cid = store.create_conversation()
         store.add_message(cid, user("q"))
-        failed = assistant(
-            "partial", status="failed", error="Out of credits: balance 0", finish_reason="error"
+        failed = MessageRecord(
+            assistant("partial", finish_reason="error"), status="failed", error="Out of credits: balance 0"
         )
-        cancelled = assistant("", status="cancelled", finish_reason="cancelled")
+        cancelled = MessageRecord(assistant("", finish_reason="cancelled"), status="cancelled")
         store.add_message(cid, failed)
         store.add_message(cid, cancelled)
         loaded = store.load_conversation(cid).messages
@@ -205,12 +207,11 @@ class TestRoundTrip:
             ("failed", "Out of credits: balance 0", "error", "partial"),
             ("cancelled", None, "cancelled", ""),
         ]
-        assert loaded[1].usage is None and loaded[1].sources == []
+        assert loaded[1].usage is None and loaded[1].sources == ()
 
     def test_created_at_set_when_missing(self, store: Store) -> None:
         cid = store.create_conversation()
-        m = user("q")
-        store.add_message(cid, m)
+        m = store.add_message(cid, user("q"))
         assert m.created_at > 0
         assert store.load_conversation(cid).messages[0].created_at == m.created_at
 
@@ -251,11 +252,12 @@ class TestImages:
     def test_written_before_rows_and_lazily_loaded(self, store: Store, images: Path) -> None:
         cid = store.create_conversation()
         part = ImagePart(PNG)
-        message = user("look", part)
-        mid = store.add_message(cid, message)
+        given = user("look", part)
+        message = store.add_message(cid, given)
+        mid = message.id
         expected = images / str(cid) / f"{mid}-1.png"
-        # Parts are values: the saved message holds a new part pointing at the file.
-        assert part.path is None and message.images[0].path == str(expected)
+        # Parts are values: the saved record holds a new part pointing at the file; the given one is unchanged.
+        assert part.path is None and given.images[0].path is None and message.images[0].path == str(expected)
         assert expected.read_bytes() == PNG
         assert raw(store.db_path, "SELECT path FROM parts WHERE kind = 'image'") == [(f"{cid}/{mid}-1.png",)]
         loaded = store.load_conversation(cid).messages[0].images[0]
@@ -271,8 +273,8 @@ class TestImages:
             ImagePart(b"<html><script>alert(1)</script>", mime_type="text/html"),
             ImagePart(image_bytes("BMP"), mime_type="image/bmp"),
         ]
-        message = Message(role="user", parts=list(parts))
-        mid = store.add_message(cid, message)
+        message = store.add_message(cid, Message(role="user", parts=list(parts)))
+        mid = message.id
         assert [Path(p.path or "").name for p in message.images] == [
             f"{mid}-0.webp",
             f"{mid}-1.gif",
@@ -286,9 +288,8 @@ class TestImages:
         original.parent.mkdir()
         original.write_bytes(PNG)
         cid = store.create_conversation()
-        message = user("see", ImagePart(b"", path=str(original)))
-        mid = store.add_message(cid, message)
-        assert message.images[0].path == str(images / str(cid) / f"{mid}-1.png")
+        message = store.add_message(cid, user("see", ImagePart(b"", path=str(original))))
+        assert message.images[0].path == str(images / str(cid) / f"{message.id}-1.png")
         original.unlink()
         assert store.load_conversation(cid).messages[0].images[0].load() == PNG
 
@@ -317,23 +318,22 @@ class TestImages:
     def test_image_from_another_conversation_is_copied(self, store: Store, images: Path) -> None:
         a = store.create_conversation()
         b = store.create_conversation()
-        first = user("x", ImagePart(PNG))
-        store.add_message(a, first)
-        again = user("again", ImagePart(b"", path=first.images[0].path))
-        mid = store.add_message(b, again)
-        assert again.images[0].path == str(images / str(b) / f"{mid}-1.png")
+        first = store.add_message(a, user("x", ImagePart(PNG)))
+        again = store.add_message(b, user("again", ImagePart(b"", path=first.images[0].path)))
+        assert again.images[0].path == str(images / str(b) / f"{again.id}-1.png")
         store.delete_conversation(a)
         assert store.load_conversation(b).messages[0].images[0].load() == PNG
 
     def test_name_clash_never_overwrites(self, store: Store, images: Path) -> None:
         cid = store.create_conversation()
-        message = Message(role="assistant", parts=[ImagePart(PNG)], status="streaming")
-        mid = store.add_message(cid, message)
+        message = store.add_message(
+            cid, MessageRecord(Message(role="assistant", parts=[ImagePart(PNG)]), status="streaming")
+        )
+        mid = message.id
         first = message.parts[0]
         # A reordered update puts a new image at index 0, where the old file's name would go.
         other = image_bytes("PNG", (0, 90, 200))
-        message.parts = [ImagePart(other), first]
-        store.update_message(message)
+        store.update_message(message.revised(parts=[ImagePart(other), first]))
         names = sorted(p.name for p in (images / str(cid)).iterdir())
         assert names == [f"{mid}-0-2.png", f"{mid}-0.png"]
         loaded = store.load_conversation(cid).messages[0].images
@@ -494,39 +494,43 @@ class TestUpdatesAndDeletion:
     def test_update_message_streaming_flushes(self, store: Store) -> None:
         cid = store.create_conversation()
         store.add_message(cid, user("q"))
-        reply = Message(role="assistant", parts=[], model="claude-x", format="anthropic", status="streaming")
-        mid = store.add_message(cid, reply)
+        reply = store.add_message(
+            cid,
+            MessageRecord(
+                Message(role="assistant", parts=[], model="claude-x", format="anthropic"), status="streaming"
+            ),
+        )
+        mid = reply.id
         chunk = "x" * 1000
         for i in range(1, 101):  # a 100 kB reply flushed as it grows
-            reply.parts = [ReasoningPart("think"), TextPart(chunk * i)]
-            store.update_message(reply)
-        reply.parts.append(TextPart("tail", provider_data={"anthropic": {"x": 1}}))
-        reply.status = "complete"
-        reply.finish_reason = "stop"
-        reply.usage = Usage(input_tokens=3, output_tokens=4)
-        reply.sources = [Source("https://s.example", "S")]
-        store.update_message(reply)
+            reply = store.update_message(reply.revised(parts=[ReasoningPart("think"), TextPart(chunk * i)]))
+        final = replace(
+            reply.revised(
+                parts=[*reply.parts, TextPart("tail", provider_data={"anthropic": {"x": 1}})],
+                finish_reason="stop",
+                usage=Usage(input_tokens=3, output_tokens=4),
+                sources=[Source("https://s.example", "S")],
+            ),
+            status="complete",
+            ended_at=5.0,
+        )
+        assert store.update_message(final) == final
         loaded = store.load_conversation(cid).messages[1]
-        assert loaded == reply
+        assert loaded == final
         assert loaded.id == mid
         assert len(loaded.text) == 100_004
         assert raw(store.db_path, "SELECT COUNT(*) FROM parts WHERE message_id = ?", mid) == [(3,)]
 
     def test_update_message_fewer_parts(self, store: Store) -> None:
         cid = store.create_conversation()
-        m = Message(role="assistant", parts=[TextPart("a"), TextPart("b")])
-        store.add_message(cid, m)
-        m.parts = [TextPart("c")]
-        m.status = "failed"
-        m.error = "Network error: reset"
-        store.update_message(m)
+        m = store.add_message(cid, Message(role="assistant", parts=[TextPart("a"), TextPart("b")]))
+        store.update_message(m.revised(parts=[TextPart("c")]).failed("Network error: reset"))
         loaded = store.load_conversation(cid).messages[0]
         assert (loaded.text, loaded.status, loaded.error) == ("c", "failed", "Network error: reset")
 
     def test_update_message_moves_conversation_up(self, store: Store) -> None:
         a = store.create_conversation()
-        m = assistant("x")
-        store.add_message(a, m)
+        m = store.add_message(a, assistant("x"))
         b = store.create_conversation()
         assert store.latest_conversation_id() == b
         store.update_message(m)
@@ -534,9 +538,9 @@ class TestUpdatesAndDeletion:
 
     def test_update_unsaved_or_missing(self, store: Store) -> None:
         with pytest.raises(ValueError, match="id is None"):
-            store.update_message(assistant("x"))
+            store.update_message(MessageRecord(assistant("x")))
         with pytest.raises(InputError) as excinfo:
-            store.update_message(replace(assistant("x"), id=999))
+            store.update_message(MessageRecord(assistant("x"), id=999))
         assert str(excinfo.value) == "no message 999"
 
     def test_delete_conversation_removes_images(self, store: Store, images: Path, db_path: Path) -> None:
@@ -560,10 +564,11 @@ class TestUpdatesAndDeletion:
         cid = store.create_conversation()
         other = store.create_conversation()
         ids = [
-            store.add_message(cid, m)
+            store.add_message(cid, m).id
             for m in (user("1"), assistant("2"), user("3", ImagePart(PNG)), assistant("4"))
         ]
-        other_id = store.add_message(other, user("elsewhere"))
+        other_id = store.add_message(other, user("elsewhere")).id
+        assert other_id is not None and ids[0] is not None and ids[2] is not None
         store.delete_messages_from(cid, other_id)  # not in this conversation: nothing happens
         assert len(store.load_conversation(other).messages) == 1
         image_path = store.load_conversation(cid).messages[2].images[0].path
@@ -576,10 +581,10 @@ class TestUpdatesAndDeletion:
         resent = store.add_message(cid, user("3 edited", ImagePart(b"", path=image_path)))
         conv = store.load_conversation(cid)
         assert [m.text for m in conv.messages] == ["1", "2", "3 edited"]
-        assert conv.messages[2].id == resent
+        assert conv.messages[2] == resent
         assert conv.messages[2].images[0].load() == PNG
         store.delete_messages_from(cid, ids[0])
-        assert store.load_conversation(cid).messages == []
+        assert store.load_conversation(cid).messages == ()
 
 
 # ---------------------------------------------------------------- crashes and concurrency
@@ -590,8 +595,9 @@ class TestInterruptedAndConcurrent:
         s = Store(db_path, images)
         cid = s.create_conversation()
         s.add_message(cid, user("q"))
-        reply = Message(role="assistant", parts=[TextPart("half a rep")], status="streaming")
-        s.add_message(cid, reply)
+        reply = s.add_message(
+            cid, MessageRecord(Message(role="assistant", parts=[TextPart("half a rep")]), status="streaming")
+        )
         s._db.close()  # the process dies without finishing the reply (no final update)
         with Store(db_path, images) as again:
             loaded = again.load_conversation(cid).messages[1]
@@ -603,7 +609,8 @@ class TestInterruptedAndConcurrent:
 
     def test_stale_streaming_keeps_its_error(self, store: Store) -> None:
         cid = store.create_conversation()
-        store.add_message(cid, assistant("x", status="streaming", error="Rate limited: retrying"))
+        stale = MessageRecord(assistant("x"), status="streaming", error="Rate limited: retrying")
+        store.add_message(cid, stale)
         loaded = store.load_conversation(cid).messages[0]
         assert (loaded.status, loaded.error) == ("failed", "Rate limited: retrying")
 
@@ -630,10 +637,10 @@ class TestInterruptedAndConcurrent:
                 with Store(db_path, images) as s:
                     barrier.wait()
                     for i in range(50):
-                        m = Message(role="assistant", parts=[TextPart(f"{tag}{i}")], status="streaming")
-                        s.add_message(cid, m)
-                        m.status = "complete"
-                        s.update_message(m)
+                        m = MessageRecord(
+                            Message(role="assistant", parts=[TextPart(f"{tag}{i}")]), status="streaming"
+                        )
+                        s.update_message(replace(s.add_message(cid, m), status="complete"))
                         s.create_conversation(title=f"{tag}{i}")
             except BaseException as exc:  # reported below
                 errors.append(exc)

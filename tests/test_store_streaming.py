@@ -14,7 +14,7 @@ from liaobots_tui.api.messages import Message, ReasoningPart, RequestOptions, Te
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatSession, TurnEnded, TurnStarted
 from liaobots_tui.demo.gateway import FakeGateway
-from liaobots_tui.store import INTERRUPTED, ReplyWriter, Store, schema
+from liaobots_tui.store import INTERRUPTED, MessageRecord, ReplyWriter, Store, schema
 
 AUTH = "streaming-store-code"
 
@@ -35,12 +35,12 @@ def raw(db_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return db.execute(sql, params).fetchall()
 
 
-def streaming_reply(store: Store) -> tuple[int, Message]:
+def streaming_reply(store: Store) -> tuple[int, MessageRecord]:
     cid = store.create_conversation()
     prompt = Message("user", [TextPart("go")])
-    reply = Message("assistant", model="gpt-5.4", format="openai", status="streaming")
-    store.add_messages(cid, [prompt, reply])
-    return cid, reply
+    reply = MessageRecord(Message("assistant", model="gpt-5.4", format="openai"), status="streaming")
+    _, saved = store.add_messages(cid, [prompt, reply])
+    return cid, saved
 
 
 # ---------------------------------------------------------------- the writer
@@ -49,11 +49,11 @@ def streaming_reply(store: Store) -> tuple[int, Message]:
 def test_flush_appends_only_the_new_text(store: Store, db_path: Path) -> None:
     cid, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
-    reply.parts = [TextPart("Hello")]
+    reply = reply.revised(parts=[TextPart("Hello")])
     writer.flush(reply)
-    reply.parts = [TextPart("Hello, world")]
+    reply = reply.revised(parts=[TextPart("Hello, world")])
     writer.flush(reply)
-    reply.parts = [TextPart("Hello, world and more")]
+    reply = reply.revised(parts=[TextPart("Hello, world and more")])
     writer.flush(reply)
     assert raw(db_path, "SELECT text FROM parts WHERE seq = 0 AND message_id = ?", reply.id) == [("Hello",)]
     assert raw(db_path, "SELECT part_seq, text FROM part_chunks ORDER BY id") == [
@@ -69,7 +69,7 @@ def test_flush_appends_only_the_new_text(store: Store, db_path: Path) -> None:
 def test_unchanged_flush_writes_no_text(store: Store, db_path: Path) -> None:
     _, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
-    reply.parts = [TextPart("same")]
+    reply = reply.revised(parts=[TextPart("same")])
     writer.flush(reply)
     writer.flush(reply)
     assert raw(db_path, "SELECT COUNT(*) FROM part_chunks") == [(0,)]
@@ -79,11 +79,12 @@ def test_unchanged_flush_writes_no_text(store: Store, db_path: Path) -> None:
 def test_new_parts_are_inserted_and_earlier_ones_keep_growing(store: Store) -> None:
     cid, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
-    reply.parts = [ReasoningPart("think")]
+    reply = reply.revised(parts=[ReasoningPart("think")])
     writer.flush(reply)
-    reply.parts = [ReasoningPart("thinking done"), TextPart("Ans")]
+    reply = reply.revised(parts=[ReasoningPart("thinking done"), TextPart("Ans")])
     writer.flush(reply)
-    reply.parts = [ReasoningPart("thinking done", provider_data={"signature": "sig"}), TextPart("Answer.")]
+    signed = ReasoningPart("thinking done", provider_data={"signature": "sig"})
+    reply = reply.revised(parts=[signed, TextPart("Answer.")])
     writer.flush(reply)
     loaded = store.load_conversation(cid).messages[1]
     assert [(p.kind, getattr(p, "text", None)) for p in loaded.parts] == [
@@ -96,9 +97,9 @@ def test_new_parts_are_inserted_and_earlier_ones_keep_growing(store: Store) -> N
 def test_a_part_that_changed_rather_than_grew_is_rewritten(store: Store, db_path: Path) -> None:
     cid, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
-    reply.parts = [TextPart("draft one"), TextPart("tail")]
+    reply = reply.revised(parts=[TextPart("draft one"), TextPart("tail")])
     writer.flush(reply)
-    reply.parts = [TextPart("Final")]  # shorter, different, and one part fewer
+    reply = reply.revised(parts=[TextPart("Final")])  # shorter, different, and one part fewer
     writer.flush(reply)
     assert [p.text for p in store.load_conversation(cid).messages[1].parts] == ["Final"]
     assert raw(db_path, "SELECT COUNT(*) FROM part_chunks") == [(0,)]
@@ -108,10 +109,11 @@ def test_finish_folds_the_chunks_and_records_the_end(store: Store, db_path: Path
     cid, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
     for text in ("a", "ab", "abc"):
-        reply.parts = [TextPart(text)]
+        reply = reply.revised(parts=[TextPart(text)])
         writer.flush(reply)
-    reply.status, reply.ended_at = "complete", 1_800_000_000.5
-    writer.finish(reply)
+    final = writer.finish(reply.ended("complete", 1_800_000_000.5))
+    assert (final.id, final.status, final.text) == (reply.id, "complete", "abc")
+    assert final.ended_at == 1_800_000_000.5
     assert raw(db_path, "SELECT COUNT(*) FROM part_chunks") == [(0,)]
     assert raw(db_path, "SELECT text FROM parts WHERE message_id = ?", reply.id) == [("abc",)]
     loaded = store.load_conversation(cid).messages[1]
@@ -121,9 +123,9 @@ def test_finish_folds_the_chunks_and_records_the_end(store: Store, db_path: Path
 def test_search_finds_text_still_in_chunks(store: Store) -> None:
     cid, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
-    reply.parts = [TextPart("first words")]
+    reply = reply.revised(parts=[TextPart("first words")])
     writer.flush(reply)
-    reply.parts = [TextPart("first words, then a zebra")]
+    reply = reply.revised(parts=[TextPart("first words, then a zebra")])
     writer.flush(reply)
     assert [c.id for c in store.list_conversations(search="zebra")] == [cid]
     assert store.count_conversations(search="zebra") == 1
@@ -132,9 +134,9 @@ def test_search_finds_text_still_in_chunks(store: Store) -> None:
 def test_deleting_the_reply_deletes_its_chunks(store: Store, db_path: Path) -> None:
     cid, reply = streaming_reply(store)
     writer = store.reply_writer(reply)
-    reply.parts = [TextPart("x")]
+    reply = reply.revised(parts=[TextPart("x")])
     writer.flush(reply)
-    reply.parts = [TextPart("xy")]
+    reply = reply.revised(parts=[TextPart("xy")])
     writer.flush(reply)
     assert reply.id is not None
     store.delete_messages_from(cid, reply.id)
@@ -143,7 +145,7 @@ def test_deleting_the_reply_deletes_its_chunks(store: Store, db_path: Path) -> N
 
 def test_writer_needs_a_saved_reply(store: Store) -> None:
     with pytest.raises(ValueError):
-        store.reply_writer(Message("assistant"))
+        store.reply_writer(MessageRecord(Message("assistant")))
 
 
 # ---------------------------------------------------------------- through ChatSession
@@ -198,7 +200,7 @@ class _SlowWriter(ReplyWriter):
     flushed_at: list[int]
     deltas: list[int]
 
-    def flush(self, message: Message) -> None:
+    def flush(self, message: MessageRecord) -> None:
         super().flush(message)
         self.flushed_at.append(self.deltas[0])
         self.clock[0] += 100
@@ -207,7 +209,7 @@ class _SlowWriter(ReplyWriter):
 class _SlowStore(Store):
     writer_state: tuple[list[float], list[int], list[int]]
 
-    def reply_writer(self, message: Message) -> ReplyWriter:
+    def reply_writer(self, message: MessageRecord) -> ReplyWriter:
         assert message.id is not None
         writer = _SlowWriter(self, message.id)
         writer.clock, writer.flushed_at, writer.deltas = self.writer_state

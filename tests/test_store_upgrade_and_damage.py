@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from liaobots_tui.api.messages import Message, Source, TextPart, Usage
-from liaobots_tui.store import SCHEMA_VERSION, Store
+from liaobots_tui.store import SCHEMA_VERSION, MessageRecord, Store
 from liaobots_tui.store.codec import MAX_TIMESTAMP, UNREADABLE
 
 # The schema exactly as liaobots-tui wrote it before version 2 (main at the store split).
@@ -115,17 +115,16 @@ def test_a_version_1_file_opens_and_upgrades(db_path: Path, images: Path) -> Non
             ("assistant", "partial", "failed"),
         ]
         assert conv.messages[1].usage == Usage(input_tokens=3, output_tokens=5)
-        assert conv.messages[1].sources == [Source("https://a.example", "A")]
+        assert conv.messages[1].sources == (Source("https://a.example", "A"),)
         assert all(m.ended_at is None for m in conv.messages)  # unknown for old rows
         assert store.conversation_settings(1) == {"model": "gpt-5.4"}
         # The upgraded file takes new turns, streamed the new way.
-        reply = Message("assistant", model="gpt-5.4", format="openai", status="streaming")
-        store.add_messages(1, [Message("user", [TextPart("more")]), reply])
+        asked = Message("assistant", model="gpt-5.4", format="openai")
+        placeholder = MessageRecord(asked, status="streaming")
+        _, reply = store.add_messages(1, [Message("user", [TextPart("more")]), placeholder])
         writer = store.reply_writer(reply)
-        reply.parts = [TextPart("new")]
-        writer.flush(reply)
-        reply.parts, reply.status, reply.ended_at = [TextPart("new text")], "complete", 300.0
-        writer.finish(reply)
+        writer.flush(reply.revised(parts=[TextPart("new")]))
+        writer.finish(reply.revised(parts=[TextPart("new text")]).ended("complete", 300.0))
         assert store.load_conversation(1).messages[-1].text == "new text"
     assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     columns = {row[1] for row in raw(db_path, "PRAGMA table_info(messages)")}
@@ -143,7 +142,8 @@ def test_upgrade_happens_once_when_two_stores_open_an_old_file(db_path: Path, im
 def test_ended_at_round_trips(db_path: Path, images: Path) -> None:
     with Store(db_path, images) as store:
         cid = store.create_conversation()
-        store.add_message(cid, Message("assistant", [TextPart("x")], ended_at=1234.5))
+        saved = store.add_message(cid, MessageRecord(Message("assistant", [TextPart("x")]), ended_at=1234.5))
+        assert saved.ended_at == 1234.5
         assert store.load_conversation(cid).messages[0].ended_at == 1234.5
 
 
@@ -189,7 +189,7 @@ def test_corrupt_json_columns_read_as_empty(damaged: Store, db_path: Path) -> No
     assert summary.model == "gpt-5.4"  # from the reply row, which is fine
     conv = damaged.load_conversation(1)
     assert [m.text for m in conv.messages] == ["question", "answer"]
-    assert conv.messages[1].usage is None and conv.messages[1].sources == []
+    assert conv.messages[1].usage is None and conv.messages[1].sources == ()
     assert conv.messages[1].parts[0].provider_data == {}
 
 
@@ -204,7 +204,7 @@ def test_json_of_the_wrong_shape_reads_as_empty(damaged: Store, db_path: Path) -
     assert damaged.conversation_settings(1) == {}
     reply = damaged.load_conversation(1).messages[1]
     assert reply.usage == Usage()
-    assert reply.sources == [Source("https://ok.example", "")]
+    assert reply.sources == (Source("https://ok.example", ""),)
 
 
 def test_deeply_nested_json_reads_as_empty(damaged: Store, db_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_deeply_nested_json_reads_as_empty(damaged: Store, db_path: Path) -> Non
         db.execute("UPDATE messages SET sources_json = ?, usage_json = ?", (deep, deep))
         db.execute("UPDATE conversations SET settings_json = ?", (deep,))
     assert damaged.conversation_settings(1) == {}
-    assert damaged.load_conversation(1).messages[1].sources == []
+    assert damaged.load_conversation(1).messages[1].sources == ()
 
 
 def test_wrong_types_and_unknown_values_read_as_defaults(damaged: Store, db_path: Path) -> None:
@@ -256,4 +256,4 @@ def test_timestamps_no_calendar_can_show_are_clamped(
     for message in damaged.load_conversation(1).messages:
         assert (message.created_at, message.ended_at) == (expected, expected)
     # New writes still order the history after a damaged stamp.
-    assert damaged.add_message(1, Message("user", [TextPart("still works")])) > 0
+    assert (damaged.add_message(1, Message("user", [TextPart("still works")])).id or 0) > 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from liaobots_tui.api.messages import Message, ReasoningPart, TextPart
-from liaobots_tui.store import SCHEMA_VERSION, Store, Version
+from liaobots_tui.store import SCHEMA_VERSION, MessageRecord, Store, Version
 from liaobots_tui.store.search import fts_query
 
 V2_DUMP = Path(__file__).parent / "fixtures" / "history_v2.sql"
@@ -108,7 +108,8 @@ def test_versions_persist_across_a_restart(db_path: Path, tmp_path: Path) -> Non
 
 def test_an_empty_failed_reply_is_not_kept_as_a_version(store: Store) -> None:
     cid = store.create_conversation()
-    store.add_messages(cid, [user("q"), Message("assistant", [], status="failed", error="502")])
+    failed = MessageRecord(Message("assistant", []), status="failed", error="502")
+    store.add_messages(cid, [user("q"), failed])
     store.keep_versions_from(cid, ids(store, cid)[1])
     store.add_message(cid, reply("answer"))
     assert store.versions(cid) == {}
@@ -179,8 +180,7 @@ def test_search_sees_only_the_chosen_versions_and_follows_edits_and_deletes(stor
     store.choose_version(cid, ids(store, cid)[1], -1)
     assert [h.message_id for h in store.search_messages("zebra")] == [ids(store, cid)[1]]
     message = store.load_conversation(cid).messages[1]
-    message.parts = [ReasoningPart("secret thoughts"), TextPart("okapi now")]
-    store.update_message(message)
+    store.update_message(message.revised(parts=[ReasoningPart("secret thoughts"), TextPart("okapi now")]))
     assert store.search_messages("zebra") == [] and store.search_messages("thoughts") == []
     assert len(store.search_messages("okapi")) == 1
     store.delete_conversation(cid)
@@ -189,15 +189,13 @@ def test_search_sees_only_the_chosen_versions_and_follows_edits_and_deletes(stor
 
 def test_a_streamed_reply_is_searchable_once_it_ends(store: Store) -> None:
     cid = store.create_conversation()
-    streaming = Message("assistant", model="gpt-5.4", format="openai", status="streaming")
-    store.add_messages(cid, [user("q"), streaming])
+    placeholder = MessageRecord(Message("assistant", model="gpt-5.4", format="openai"), status="streaming")
+    _, streaming = store.add_messages(cid, [user("q"), placeholder])
     writer = store.reply_writer(streaming)
-    streaming.parts = [TextPart("partial")]
+    writer.flush(streaming.revised(parts=[TextPart("partial")]))
+    streaming = streaming.revised(parts=[TextPart("partial then wombat")])
     writer.flush(streaming)
-    streaming.parts = [TextPart("partial then wombat")]
-    writer.flush(streaming)
-    streaming.status = "complete"
-    writer.finish(streaming)
+    writer.finish(streaming.ended("complete", 1.0))
     assert [h.message_id for h in store.search_messages("wombat")] == [streaming.id]
 
 

@@ -9,6 +9,7 @@ import pytest
 from liaobots_tui.api.account import UsageRecord
 from liaobots_tui.api.messages import Message, Usage
 from liaobots_tui.errors import InputError
+from liaobots_tui.store import MessageRecord
 from liaobots_tui.usage_stats import (
     ReplyCost,
     by_model,
@@ -161,8 +162,8 @@ def test_estimate_cost_uses_the_rate_table() -> None:
 
 
 def test_reply_cost_exact_then_estimate_then_unknown() -> None:
-    reply = Message(
-        "assistant", model="gpt-5.4", usage=Usage(800, 400), created_at=ms(2026, 2, 1, 11, 59) / 1000
+    reply = MessageRecord(
+        Message("assistant", model="gpt-5.4", usage=Usage(800, 400)), created_at=ms(2026, 2, 1, 11, 59) / 1000
     )
     exact = reply_cost(RECORDS, reply, ms(2026, 2, 1, 12, 0, 5) / 1000)
     assert exact == ReplyCost(0.25, True, RECORDS[2])
@@ -170,9 +171,8 @@ def test_reply_cost_exact_then_estimate_then_unknown() -> None:
     estimate = reply_cost([], reply, 0.0)
     assert estimate == ReplyCost(0.12, False)
     assert estimate.label() == "≈ 0.12 estimate"
-    reply.usage = None
-    assert reply_cost([], reply, 0.0) is None
-    assert reply_cost(RECORDS, Message("user", model="gpt-5.4"), 0.0) is None
+    assert reply_cost([], reply.revised(usage=None), 0.0) is None
+    assert reply_cost(RECORDS, MessageRecord(Message("user", model="gpt-5.4")), 0.0) is None
 
 
 def test_sum_costs_is_exact_only_when_every_part_is() -> None:

@@ -72,7 +72,7 @@ def history() -> Conversation:
                 ],
                 format="gemini",
             ),
-            Message("assistant", [], status="failed", error="boom"),
+            Message("assistant", [], finish_reason="error"),  # a reply that failed before any byte
             Message("user", [TextPart("Make it night")]),
         ],
     )

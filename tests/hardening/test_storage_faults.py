@@ -102,7 +102,7 @@ def test_read_only_database(store: Store) -> None:
     with pytest.raises(StorageError) as caught:
         store.add_message(cid, Message("user", [TextPart("hi")]))
     assert "read-only" in one_line(caught.value)
-    assert store.load_conversation(cid).messages == []  # reads still work
+    assert store.load_conversation(cid).messages == ()  # reads still work
 
 
 def test_lock_held_past_the_busy_timeout(quick_lock_timeout: None, db_path: Path, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_disk_full(store: Store) -> None:
     with pytest.raises(StorageError) as caught:
         store.add_message(cid, Message("user", [TextPart("x" * 100_000)]))
     assert "full" in one_line(caught.value)
-    assert store.load_conversation(cid).messages == []  # the transaction left nothing behind
+    assert store.load_conversation(cid).messages == ()  # the transaction left nothing behind
 
 
 def test_disk_full_while_writing_an_image_file(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +142,7 @@ def test_disk_full_while_writing_an_image_file(store: Store, monkeypatch: pytest
     assert "disk is full" in one_line(caught.value)
     with pytest.raises(StorageError):
         store.add_message(cid, Message("user", [ImagePart(data)]))
-    assert store.load_conversation(cid).messages == []
+    assert store.load_conversation(cid).messages == ()
 
 
 def test_dropped_table_is_reported_at_open(db_path: Path, tmp_path: Path) -> None:
