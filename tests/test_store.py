@@ -256,7 +256,7 @@ class TestImages:
         message = store.add_message(cid, given)
         mid = message.id
         expected = images / str(cid) / f"{mid}-1.png"
-        # Parts are values: the saved record holds a new part pointing at the file; the given one is unchanged.
+        # Parts are values: the saved record points at the file; the message given stays as it was.
         assert part.path is None and given.images[0].path is None and message.images[0].path == str(expected)
         assert expected.read_bytes() == PNG
         assert raw(store.db_path, "SELECT path FROM parts WHERE kind = 'image'") == [(f"{cid}/{mid}-1.png",)]
