@@ -8,6 +8,7 @@ through, never a sleep.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from pathlib import Path
@@ -163,10 +164,10 @@ class ScriptedSession:
     ) -> AsyncIterator[Any]:
         from liaobots_tui.api.messages import PartsBuilder, ReasoningDelta, format_for_model
         from liaobots_tui.chat import TurnEnded, TurnStarted
+        from liaobots_tui.store import MessageRecord
 
-        reply = Message("assistant", model=options.model, format=fmt or format_for_model(options.model),
-                        status="streaming")  # fmt: skip
-        self.store.add_message(conversation_id, reply)
+        asked = Message("assistant", model=options.model, format=fmt or format_for_model(options.model))
+        reply = self.store.add_message(conversation_id, MessageRecord(asked, status="streaming"))
         yield TurnStarted(conversation_id, None, reply)
         builder = PartsBuilder()
         for index, event in enumerate(self.script):
@@ -178,10 +179,8 @@ class ScriptedSession:
             elif isinstance(event, ReasoningDelta):
                 builder.add_text(event.text, reasoning=True)
             yield event
-        reply.parts = builder.build()
-        reply.status = "complete"
-        self.store.update_message(reply)
-        yield TurnEnded(reply)
+        final = self.store.update_message(reply.revised(parts=builder.build()).ended("complete", time.time()))
+        yield TurnEnded(final)
 
     async def send(
         self,
@@ -196,11 +195,11 @@ class ScriptedSession:
 
         if conversation_id is None:
             conversation_id = self.store.create_conversation(system=system)
-        self.store.add_message(conversation_id, user)
+        saved = self.store.add_message(conversation_id, user)
         first = True
         async for event in self._reply(conversation_id, options, format):
             if first and isinstance(event, TurnStarted):
-                event = TurnStarted(event.conversation_id, user, event.reply)
+                event = TurnStarted(event.conversation_id, saved, event.reply)
                 first = False
             yield event
 

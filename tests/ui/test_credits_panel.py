@@ -30,6 +30,7 @@ from liaobots_tui.api.registry import get_adapter
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import NetworkError
+from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel, age_text
 from tests.ui import driving
 
@@ -194,9 +195,11 @@ async def test_reply_cost_is_an_estimate_until_its_usage_record_is_found() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert text_of(app, "#credits-last") == "Last reply: —"
-        user = Message("user", [TextPart("hi")], created_at=clock.now - 10)
-        first = Message(
-            "assistant", [TextPart("a")], model="gpt-5.4", usage=Usage(800, 400), created_at=clock.now - 9
+        user = MessageRecord(Message("user", [TextPart("hi")]), id=1, created_at=clock.now - 10)
+        first = MessageRecord(
+            Message("assistant", [TextPart("a")], model="gpt-5.4", usage=Usage(800, 400)),
+            id=2,
+            created_at=clock.now - 9,
         )
         app.panel.reply_finished(first, [user, first])
         await settle(pilot)
@@ -206,8 +209,10 @@ async def test_reply_cost_is_an_estimate_until_its_usage_record_is_found() -> No
         ms = int(clock.now * 1000)
         account.records = [UsageRecord(7, "gpt-5.4", 1200, 800, 400, 0, 0, 0.125, ms + 1500)]
         clock.now += 60
-        second = Message(
-            "assistant", [TextPart("b")], model="gpt-5.4", usage=Usage(100, 100), created_at=clock.now - 5
+        second = MessageRecord(
+            Message("assistant", [TextPart("b")], model="gpt-5.4", usage=Usage(100, 100)),
+            id=4,
+            created_at=clock.now - 5,
         )
         account.records.insert(0, UsageRecord(8, "gpt-5.4", 200, 100, 100, 0, 0, 0.025, ms + 60_500))
         app.panel.reply_finished(second, [user, first, user, second])
@@ -245,17 +250,16 @@ def panel_for(client: GatewayClient, low_balance: float = 5.0) -> CreditsPanel:
     )
 
 
-async def chat_once(client: GatewayClient, model: str, prompt: str) -> tuple[Message, Message]:
+async def chat_once(client: GatewayClient, model: str, prompt: str) -> tuple[MessageRecord, MessageRecord]:
     """One real reply from the fake gateway (the way ChatSession drives the transport)."""
     user = Message("user", [TextPart(prompt)])
-    reply = Message("assistant", model=model, format="openai", created_at=time.time())
+    reply = MessageRecord(Message("assistant", model=model, format="openai"), id=2, created_at=time.time())
     adapter = get_adapter("openai")
     parser = adapter.new_parser()
     async for event in client.stream_reply(adapter, Conversation([user]), RequestOptions(model), parser):
         if isinstance(event, UsageEvent):
-            reply.usage = event.usage
-    reply.parts = parser.parts()
-    return user, reply
+            reply = reply.revised(usage=event.usage)
+    return MessageRecord(user, id=1), reply.revised(parts=parser.parts())
 
 
 async def test_gateway_balance_is_shown_and_drops_after_a_reply(

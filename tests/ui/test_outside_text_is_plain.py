@@ -31,7 +31,7 @@ from liaobots_tui.api.account import UsagePage, UsageRecord
 from liaobots_tui.api.messages import Message, Source, TextPart
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient
-from liaobots_tui.store import ConversationSummary, Store
+from liaobots_tui.store import ConversationSummary, MessageRecord, Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.plain import highlighted, markup_escaped
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
@@ -266,10 +266,17 @@ class Harness(App[None]):
 
 
 async def test_message_chrome_sources_status_and_chat_list_are_plain() -> None:
-    failed = Message("assistant", [TextPart(f"Partial {HOSTILE}")], model=HOSTILE, status="failed")
-    failed.error = f"Gateway said: {HOSTILE}"
-    failed.sources = [Source(f"https://example.com/{ESCAPES}", f"Title {HOSTILE}")]
-    user = Message("user", [TextPart(f"pasted {HOSTILE}")])
+    failed = MessageRecord(
+        Message(
+            "assistant",
+            [TextPart(f"Partial {HOSTILE}")],
+            model=HOSTILE,
+            sources=[Source(f"https://example.com/{ESCAPES}", f"Title {HOSTILE}")],
+        ),
+        status="failed",
+        error=f"Gateway said: {HOSTILE}",
+    )
+    user = MessageRecord(Message("user", [TextPart(f"pasted {HOSTILE}")]))
     status = StatusBar()
     status.model, status.domain, status.notice = HOSTILE, HOSTILE, f"Retrying: {HOSTILE}"
     chats = ConversationList()
@@ -322,7 +329,7 @@ def hostile_store(store: Store) -> Iterator[Store]:
     store.add_message(conversation_id, Message("user", [TextPart("hi")]))
     store.add_message(
         conversation_id,
-        Message("assistant", [TextPart(f"Stored reply {HOSTILE}")], model=MARKUP, status="complete"),
+        Message("assistant", [TextPart(f"Stored reply {HOSTILE}")], model=MARKUP),
     )
     yield store
 

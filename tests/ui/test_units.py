@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from liaobots_tui.api.messages import Conversation, Message, ReasoningPart, Source, TextPart
+from liaobots_tui.api.messages import Message, ReasoningPart, Source, TextPart
 from liaobots_tui.markdown_export import code_blocks, conversation_markdown
+from liaobots_tui.store import MessageRecord, StoredConversation
 from liaobots_tui.ui.actions import CHAT_ACTIONS, chat_bindings, key_label
 from liaobots_tui.ui.screens.chat_settings import parse_temperature
 from liaobots_tui.ui.screens.model_picker import filter_models
@@ -108,20 +109,27 @@ def test_code_blocks() -> None:
 
 
 def test_conversation_markdown() -> None:
-    conversation = Conversation(
-        messages=[
-            Message("user", [TextPart("Hi")]),
-            Message(
-                "assistant",
-                [ReasoningPart("thinking"), TextPart("Hello!")],
-                model="gpt-5.4",
-                format="openai",
-                sources=[Source("https://example.com", "Example")],
-            ),
-            Message("assistant", [TextPart("partial")], status="failed", error="Out of credits: none left"),
-        ],
-        system="Be brief.",
+    conversation = StoredConversation(
+        1,
         title="Greeting",
+        system="Be brief.",
+        messages=[
+            MessageRecord(Message("user", [TextPart("Hi")])),
+            MessageRecord(
+                Message(
+                    "assistant",
+                    [ReasoningPart("thinking"), TextPart("Hello!")],
+                    model="gpt-5.4",
+                    format="openai",
+                    sources=[Source("https://example.com", "Example")],
+                )
+            ),
+            MessageRecord(
+                Message("assistant", [TextPart("partial")]),
+                status="failed",
+                error="Out of credits: none left",
+            ),
+        ],
     )
     assert conversation_markdown(conversation) == (
         "# Greeting\n\n> **System:** Be brief.\n\n## You\n\nHi\n\n## Assistant (gpt-5.4 · openai)\n\n"
