@@ -56,7 +56,7 @@ from liaobots_tui.api.messages import Message, RequestOptions, TextDelta, TextPa
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatSession, TurnEnded
 from liaobots_tui.config import Settings
-from liaobots_tui.store import Store
+from liaobots_tui.store import MessageRecord, Store
 
 SIZE = (120, 40)
 
@@ -379,7 +379,7 @@ async def stream_text(text: str) -> dict[str, float]:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         view = app.query_one(ConversationView)
-        reply = Message("assistant", model="gpt-5.4", format="openai", status="streaming")
+        reply = MessageRecord(Message("assistant", model="gpt-5.4", format="openai"), status="streaming")
         box = await view.add_message(reply, streaming=True)
         stalls: list[float] = []
         running = True

@@ -134,9 +134,9 @@ def connect_reason(exc: Exception) -> str:
     # httpx's own text is often just "All connection attempts failed"; the cause chain
     # (httpcore -> anyio -> the socket error) says what really happened.
     cause: BaseException | None = exc
-    seen: set[int] = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
+    seen: list[BaseException] = []  # a loop in the chain ends the walk; chains are a few links long
+    while cause is not None and not any(cause is earlier for earlier in seen):
+        seen.append(cause)
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, socket.gaierror):

@@ -475,14 +475,25 @@ class PartsBuilder:
         return self._parts[-1] if self._parts else None
 
     def build(self) -> list[Part]:
-        """The parts so far, as values (a later build holds the text that arrived since)."""
+        """The parts so far, as values (a later build holds the text that arrived since).
+
+        Each part's provider_data is a copy: a parser may still add a signature to the part it
+        holds (a late ``signature_delta``), and that must not change parts already handed out.
+        """
         self._close()
-        return list(self._parts)
+        return [_detached(p) for p in self._parts]
 
     def text(self) -> str:
         """All visible text so far."""
         self._close()
         return "".join(p.text for p in self._parts if isinstance(p, TextPart))
+
+
+def _detached(part: Part) -> Part:
+    """``part`` with its own copy of provider_data (two levels deep, as the adapters write it)."""
+    if not part.provider_data:
+        return part
+    return replace(part, provider_data={name: dict(data) for name, data in part.provider_data.items()})
 
 
 def format_for_model(model: str) -> Format:

@@ -132,9 +132,9 @@ def test_image_output_is_decoded_and_signed() -> None:
         TextPart("Here is your fox.", provider_data=sig("Ci8BsigText==")),
         image,
     ]
-    # The event carries the very part the builder holds (the chat layer swaps its bytes for a file path).
+    # The event carries the part the builder holds, as a value: equal, its bytes shared, not copied.
     event = events[3]
-    assert isinstance(event, ImageEvent) and event.image is parts[2]
+    assert isinstance(event, ImageEvent) and event.image == parts[2] and event.image.data is parts[2].data
     with Image.open(io.BytesIO(event.image.data)) as decoded:
         assert decoded.size == (3, 2)
 
