@@ -490,9 +490,10 @@ class PartsBuilder:
 
 
 def _detached(part: Part) -> Part:
-    """``part`` with its own copy of provider_data (two levels deep, as the adapters write it)."""
-    if not part.provider_data:
-        return part
+    """``part`` with its own copy of provider_data (two levels deep, as the adapters write it).
+
+    Empty dicts too: a parser's late ``setdefault`` would otherwise fill the one handed out.
+    """
     return replace(part, provider_data={name: dict(data) for name, data in part.provider_data.items()})
 
 
