@@ -326,7 +326,7 @@ class Comparison:
                 store.delete_conversation(conversation_id)
                 controller.conversation_id = None
             raise
-        controller.messages.extend([user, reply])
+        controller.messages = [*controller.messages, user, reply]
         if not controller.title:
             controller.title = store.load_conversation(conversation_id).title
         self.kept = lane
