@@ -228,7 +228,7 @@ class ChatSession:
                     reply = reply.failed(event.one_line())
                 yield event
                 if self._clock() - last_flush >= self.flush_interval:
-                    reply = self._flush(writer, reply, parser, images)
+                    self._flush(writer, reply, parser, images)
                     # Timed from the end of the save: a save slower than the interval must not
                     # make every following delta save again.
                     last_flush = self._clock()
@@ -279,11 +279,13 @@ class ChatSession:
 
     def _flush(
         self, writer: ReplyWriter, reply: MessageRecord, parser: ReplyParser, images: list[Part]
-    ) -> MessageRecord:
-        """Save what arrived since the last flush (appended, not rewritten); the reply with those parts."""
-        reply = reply.revised(parts=self._parts(parser, images))
-        writer.flush(reply)
-        return reply
+    ) -> None:
+        """Save what arrived since the last flush (appended, not rewritten).
+
+        The flushed record is not kept: until the reply ends, its parts live in the parser
+        alone, so a long reply's text is held once, not once more per flush.
+        """
+        writer.flush(reply.revised(parts=self._parts(parser, images)))
 
     def _finish(
         self, writer: ReplyWriter, reply: MessageRecord, parser: ReplyParser, images: list[Part]
