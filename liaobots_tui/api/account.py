@@ -41,7 +41,7 @@ _T = TypeVar("_T")
 CREDITS_PATH = "/api/v1/credits"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Credits:
     """Remaining credits and the total ever received."""
 
@@ -49,7 +49,7 @@ class Credits:
     amount: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class UsageRecord:
     """One charge. ``create_time`` is Unix milliseconds; ``raw`` is the record as sent."""
 
@@ -91,7 +91,7 @@ class UsageRecord:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class UsagePage:
     """One page of usage records; ``next_id`` is the cursor for the next page ("" = last page)."""
 

@@ -62,7 +62,7 @@ class _Unset:
 UNSET = _Unset()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConversationSummary:
     """One row of the history list."""
 
