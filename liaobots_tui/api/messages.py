@@ -318,7 +318,7 @@ def parse_thinking(text: str) -> Thinking | None:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequestOptions:
     """Per-request choices; adapters take these plain values, never app settings."""
 
@@ -333,7 +333,7 @@ class RequestOptions:
     def __post_init__(self) -> None:
         # ``thinking=True`` reads naturally in scripts and older callers: the default effort.
         if isinstance(self.thinking, bool):
-            self.thinking = Thinking() if self.thinking else None
+            object.__setattr__(self, "thinking", Thinking() if self.thinking else None)
 
 
 # ---------------------------------------------------------------- stream events
