@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # imported in the fixtures, after the bytecode setting below
+    from liaobots_tui.api.transport import GatewayClient
+    from liaobots_tui.demo.gateway import FakeGateway
+    from liaobots_tui.store import Store
 
 # ---------------------------------------------------------------- bytecode
 
@@ -83,3 +89,38 @@ def xdg_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         if name.startswith("LIAOBOTS_"):
             monkeypatch.delenv(name)
     yield dirs
+
+
+# ---------------------------------------------------------------- headless chats
+
+
+@pytest.fixture
+def auth_code() -> str:
+    """The code ``gw`` accepts and ``client`` sends; a module overrides it to name its own."""
+    return "gateway-test-code"
+
+
+@pytest.fixture
+def gw(auth_code: str) -> Iterator[FakeGateway]:
+    """The demo gateway on 127.0.0.1, one per test: tests set its faults and read its requests."""
+    from liaobots_tui.demo.gateway import FakeGateway
+
+    with FakeGateway(auth_code=auth_code) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def client(gw: FakeGateway, auth_code: str) -> AsyncIterator[GatewayClient]:
+    from liaobots_tui.api.transport import GatewayClient
+
+    async with GatewayClient(gw.urls, auth_code) as gateway_client:
+        yield gateway_client
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A history database and image folder in the test's tmp_path."""
+    from liaobots_tui.store import Store
+
+    with Store(tmp_path / "history.db", tmp_path / "images") as history:
+        yield history
