@@ -319,6 +319,8 @@ async def test_no_thinking_asked_when_off(store: Store, client: GatewayClient, g
          {"type": "enabled", "budget_tokens": 2048}),
         ("anthropic", "claude-3-7-sonnet", Thinking(effort="low"),
          {"type": "enabled", "budget_tokens": 2048}),
+        ("anthropic", "claude-sonnet-4-6", Thinking(), {"type": "adaptive"}),
+        ("openai", "gpt-5.4", Thinking(), "medium"),
         ("openai", "gpt-5.4", Thinking(budget=20000), "high"),
         ("responses", "gpt-5.4", Thinking(), {"summary": "auto"}),
         ("responses", "gpt-5.4", Thinking(budget=2000), {"effort": "low", "summary": "auto"}),
