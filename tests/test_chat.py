@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,21 +26,13 @@ AUTH = "chat-test-code"
 
 
 @pytest.fixture
-def gw() -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        yield gateway
+def auth_code() -> str:
+    return AUTH
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "history.db", tmp_path / "images") as s:
-        yield s
-
-
-@pytest.fixture
-async def session(gw: FakeGateway, store: Store) -> AsyncIterator[ChatSession]:
-    async with GatewayClient(gw.urls, AUTH) as client:
-        yield ChatSession(client, store)
+def session(client: GatewayClient, store: Store) -> ChatSession:
+    return ChatSession(client, store)
 
 
 def user(text: str) -> Message:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
-from pathlib import Path
 
 import pytest
 
@@ -26,21 +25,8 @@ MODELS = ["gpt-5.4", "claude-sonnet-4-6", "gemini-3-pro-preview"]
 
 
 @pytest.fixture
-def gw() -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "history.db", tmp_path / "images") as s:
-        yield s
-
-
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.urls, AUTH) as c:
-        yield c
+def auth_code() -> str:
+    return AUTH
 
 
 @pytest.fixture

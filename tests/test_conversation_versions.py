@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,21 +20,8 @@ AUTH = "versions-test-code"
 
 
 @pytest.fixture
-def gw() -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "history.db", tmp_path / "images") as s:
-        yield s
-
-
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.urls, AUTH) as c:
-        yield c
+def auth_code() -> str:
+    return AUTH
 
 
 def controller_for(store: Store, backend: Any) -> ConversationController:

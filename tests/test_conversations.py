@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,15 +33,8 @@ IMAGE_MODEL = "gemini-3-pro-image-preview"
 
 
 @pytest.fixture
-def gw() -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "history.db", tmp_path / "images") as s:
-        yield s
+def auth_code() -> str:
+    return AUTH
 
 
 class HeldSession:
@@ -70,12 +62,6 @@ class HeldSession:
 
     def edit(self, *args: Any, **kwargs: Any) -> AsyncIterator[ChatEvent]:
         return self._held(self.inner.edit(*args, **kwargs))
-
-
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.urls, AUTH) as c:
-        yield c
 
 
 @pytest.fixture
@@ -333,6 +319,8 @@ async def test_no_thinking_asked_when_off(store: Store, client: GatewayClient, g
          {"type": "enabled", "budget_tokens": 2048}),
         ("anthropic", "claude-3-7-sonnet", Thinking(effort="low"),
          {"type": "enabled", "budget_tokens": 2048}),
+        ("anthropic", "claude-sonnet-4-6", Thinking(), {"type": "adaptive"}),
+        ("openai", "gpt-5.4", Thinking(), "medium"),
         ("openai", "gpt-5.4", Thinking(budget=20000), "high"),
         ("responses", "gpt-5.4", Thinking(), {"summary": "auto"}),
         ("responses", "gpt-5.4", Thinking(budget=2000), {"effort": "low", "summary": "auto"}),

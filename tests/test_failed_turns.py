@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,22 +19,14 @@ AUTH = "failed-turns-123456"
 
 
 @pytest.fixture
-def gw() -> Iterator[FakeGateway]:
-    with FakeGateway(auth_code=AUTH) as gateway:
-        yield gateway
+def auth_code() -> str:
+    return AUTH
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "history.db", tmp_path / "images") as s:
-        yield s
-
-
-@pytest.fixture
-async def controller(gw: FakeGateway, store: Store) -> AsyncIterator[ConversationController]:
-    async with GatewayClient(gw.urls, AUTH) as client:
-        session = ChatSession(client, store)
-        yield ConversationController(store, lambda: session, ConversationSettings(model="gpt-5.4"))
+def controller(client: GatewayClient, store: Store) -> ConversationController:
+    session = ChatSession(client, store)
+    return ConversationController(store, lambda: session, ConversationSettings(model="gpt-5.4"))
 
 
 def shape(messages: list[Message]) -> list[tuple[str, str, str]]:

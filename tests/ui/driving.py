@@ -94,3 +94,24 @@ async def send(app: LiaobotsApp, pilot: Any, text: str) -> None:
     chat(app).prompt.load_text(text)
     await pilot.press("enter")
     await settle(app, pilot)
+
+
+def palette_offers(app: App[Any], title: str) -> bool:
+    """The open command palette's first hit is ``title`` (its search runs in the background)."""
+    from textual.command import CommandList
+
+    hits = app.screen.query(CommandList)
+    if not hits or not hits.first().option_count:
+        return False
+    return title in str(hits.first().get_option_at_index(0).prompt)
+
+
+async def run_from_palette(pilot: Any, query: str, title: str | None = None) -> None:
+    """Open the palette, type ``query``, wait until ``title`` (default: the query) is the first hit,
+    run it and settle: Enter pressed before the background search found it would pick nothing."""
+    await pilot.press("ctrl+p")
+    await type_text(pilot, query)
+    wanted = title or query
+    await until(pilot, lambda: palette_offers(pilot.app, wanted), f"the palette to offer {wanted!r}")
+    await pilot.press("enter")
+    await settle(pilot.app, pilot)

@@ -14,7 +14,7 @@ from liaobots_tui.ui.screens.compare import CompareScreen, LaneColumn
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import chat, settle, until
+from tests.ui.driving import HANG_GUARD, chat, settle, until
 
 pytestmark = pytest.mark.ui
 
@@ -117,7 +117,10 @@ async def test_narrow_terminal_shows_one_tab_per_model_and_a_failed_model_its_er
 async def test_stop_one_then_all_then_close_gives_the_prompt_back(
     gateway: FakeGateway, make_app: AppFactory, store: Store
 ) -> None:
-    gateway.faults.delta_delay = 0.05  # long enough to stop mid-reply
+    # Every stream holds after 3 deltas (until the gateway stops): the other two are still streaming
+    # when the first is stopped, however slowly a busy machine runs the app (a slow stream raced it).
+    gateway.faults.stall_after = 3
+    gateway.faults.stall_seconds = HANG_GUARD
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_compare(

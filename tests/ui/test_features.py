@@ -36,7 +36,7 @@ from tests.ui.conftest import (
     offline_client,
     offline_settings,
 )
-from tests.ui.driving import chat, send, settle, type_text, until
+from tests.ui.driving import chat, run_from_palette, send, settle, type_text, until
 
 pytestmark = pytest.mark.ui
 
@@ -442,10 +442,7 @@ async def test_chats_palette_provider_opens_a_conversation(make_app: AppFactory,
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "Open chat: Garden")
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await run_from_palette(pilot, "Open chat: Garden", "Open chat: Gardening tips")
         assert chat(app).conversation_id == cid
 
 
@@ -574,10 +571,7 @@ async def test_every_action_is_in_the_palette_and_runs_from_it(make_app: AppFact
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {a.title for a in CHAT_ACTIONS} <= titles
         assert "Quit" in titles
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "New chat")
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await run_from_palette(pilot, "New chat")
         assert chat(app).conversation_id is None
 
 
@@ -585,10 +579,7 @@ async def test_model_palette_provider(make_app: AppFactory, store: Store) -> Non
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "Model: claude-opus")
-        await pilot.press("enter")
-        await pilot.pause()
+        await run_from_palette(pilot, "Model: claude-opus")
         assert chat(app).model == "claude-opus-4-6"
         assert chat(app).status.format == "anthropic (auto)"
 
@@ -607,24 +598,12 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
 
 
 async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFactory, store: Store) -> None:
-    from textual.command import CommandList
-
     from liaobots_tui.api.messages import Thinking
 
     app, _ = scripted_app(make_app, store, [TextDelta("ok")])
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Thinking: high")
-
-        def offered() -> bool:  # the search runs in the background: Enter must wait for its hit
-            hits = app.screen.query(CommandList)
-            if not hits or not hits.first().option_count:
-                return False
-            return "Thinking: high" in str(hits.first().get_option_at_index(0).prompt)
-
-        await until(pilot, offered)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "Thinking: high")
         await until(pilot, lambda: chat(app).status.thinking == "high")
         assert chat(app).request_options().thinking == Thinking(effort="high")
         assert chat(app).status.thinking == "high"

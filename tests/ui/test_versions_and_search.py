@@ -10,7 +10,7 @@ from liaobots_tui.api.messages import Message, TextDelta, TextPart
 from liaobots_tui.store import FORKED_FROM, Store, Version
 from liaobots_tui.ui.screens.version_actions import FOUND
 from tests.ui.conftest import SIZE, AppFactory
-from tests.ui.driving import chat, send, settle, until
+from tests.ui.driving import chat, run_from_palette, send, settle, until
 from tests.ui.test_features import scripted_app
 
 pytestmark = pytest.mark.ui
@@ -52,9 +52,7 @@ async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFac
         assert screen.view.boxes()[-1].message.id == first  # the first already: a notice, no change
         await pilot.press("right")
         await until(pilot, lambda: screen.view.boxes()[-1].message.id == second)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Previous version")
-        await pilot.press("enter")
+        await run_from_palette(pilot, "Previous version")
         await until(pilot, lambda: screen.view.boxes()[-1].message.id == first)
         assert [m.text for m in store.load_conversation(cid).messages] == ["question", "first answer"]
 
