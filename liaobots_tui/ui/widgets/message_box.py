@@ -363,9 +363,14 @@ class MessageBox(Vertical):
             column.park_offscreen(top, bottom)
 
     def unpark(self) -> None:
-        """Show every parked piece again (heights change with the width)."""
+        """Show every parked piece again."""
         for column in self._columns:
             column.unpark()
+
+    def rescale_parked(self, old_width: int, new_width: int) -> None:
+        """The width changed: re-estimate the parked pieces' heights (see MarkdownColumn)."""
+        for column in self._columns:
+            column.rescale_parked(old_width, new_width)
 
     @property
     def parked_count(self) -> int:
