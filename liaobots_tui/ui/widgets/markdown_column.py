@@ -157,9 +157,12 @@ class MarkdownColumn(Vertical):
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
     #: pieces that are parked at once, never drawn unless scrolled to; the last
-    #: :attr:`KEEP_CHARS` of it are drawn as usual. See :meth:`_skip_ahead`.
-    SKIP_CHARS = 16_000
-    KEEP_CHARS = 6_000
+    #: :attr:`KEEP_CHARS` of it (about a screenful) are drawn as usual, and at most
+    #: :attr:`SKIP_MOST` are cut per flush (bounded work). See :meth:`_skip_ahead`.
+    #: A model at 400 deltas/s (about 2,000 characters/s) never builds such a backlog.
+    SKIP_CHARS = 6_000
+    KEEP_CHARS = 2_500
+    SKIP_MOST = 40_000
 
     class Grew(TextualMessage):
         """A piece was sealed: the view may park pieces that are off screen."""
@@ -260,7 +263,7 @@ class MarkdownColumn(Vertical):
         estimated height until scrolled near (then drawn and measured), so keeping up
         with any backlog costs about one screenful of rendering, not the whole text.
         """
-        ahead = cut_ahead("".join(live.pending), live.lead, self.KEEP_CHARS)
+        ahead = cut_ahead("".join(live.pending), live.lead, self.KEEP_CHARS, self.SKIP_MOST)
         if not ahead.pieces:
             return
         width = self.size.width or 80

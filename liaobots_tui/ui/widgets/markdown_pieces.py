@@ -298,19 +298,27 @@ class Ahead:
     continued: bool
 
 
-def cut_ahead(text: str, lead: str, keep: int) -> Ahead:
+#: First window when a backlog is cut: pieces are about this long, so a cut usually
+#: needs one parse of a window this size, not of :data:`_WINDOW_CHARS`.
+_AHEAD_WINDOW_CHARS = 2_000
+
+
+def cut_ahead(text: str, lead: str, keep: int, most: int) -> Ahead:
     """Cut finished pieces off the front of ``text`` (not final: more may follow) while
-    more than ``keep`` characters would be left, as the streaming column would cut them.
+    more than ``keep`` characters would be left and less than ``most`` were cut, as the
+    streaming column would cut them.
 
     A model that outruns the renderer leaves a backlog; the pieces cut here are far
     above the end the user watches, so the column parks them without drawing them.
-    Each cut is looked for in a window, as :func:`split_pieces` does, so the pieces
-    are the ones a reload of the finished text shows.
+    Each cut is looked for in a growing window, as the stream sees growing text, so
+    the pieces are the ones a reload of the finished text shows; ``most`` bounds the
+    work of one call (the caller goes on at its next turn).
     """
     pieces: list[Piece] = []
     rest, continued = text, False
-    while len(rest) > keep:
-        window = _WINDOW_CHARS
+    done = 0
+    while len(rest) > keep and done < most:
+        window = _AHEAD_WINDOW_CHARS
         cut: Cut | None = None
         while window < len(rest):
             cut = next_cut(Piece(rest[:window], lead), final=False)
@@ -323,6 +331,7 @@ def cut_ahead(text: str, lead: str, keep: int) -> Ahead:
             break
         pieces.append(Piece(rest[: cut.at], lead, cut.close, cut.inside))
         rest, lead, continued = rest[cut.at :], cut.lead, cut.inside
+        done += cut.at
     return Ahead(pieces, rest, lead, continued)
 
 
