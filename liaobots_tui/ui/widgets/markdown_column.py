@@ -117,6 +117,8 @@ class _Segment:
         self.sealed = False
         #: Rows it stands in for while parked (0: shown). See MarkdownColumn.park_offscreen.
         self.parked_height = 0
+        #: Its widget's height is pinned to what it measured (sealed, shown): see _pin.
+        self.pinned = False
 
     def text(self) -> str:
         return "".join(self.chunks)
@@ -353,7 +355,8 @@ class MarkdownColumn(Vertical):
         self.post_message(self.Grew())
 
     async def finish(self) -> None:
-        """End the stream: drain the backlog, stop the streams, one full render of the live piece."""
+        """End the stream: drain the backlog, stop the streams (a full render of the live piece
+        only if its stream lost text)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -370,8 +373,17 @@ class MarkdownColumn(Vertical):
                 segment.stream = None
         self.streaming = False
         live = self._segments[-1] if self._segments else None
-        if live is not None and not live.sealed and live.text() and live.markdown is not None:
-            # One final full render, so the finished text is exactly what a reload shows.
+        if (
+            live is not None
+            and not live.sealed
+            and live.text()
+            and live.markdown is not None
+            and live.markdown.source != live.source()
+        ):
+            # The stream lost text (see stop_stream): one full render of the piece, so the
+            # finished text is exactly what a reload shows. Otherwise the streamed blocks are
+            # what a full parse gives (as when a piece is sealed) and re-mounting them all
+            # would only cost the longest frame of the reply.
             await live.markdown.update(live.source())
         if live is not None and not live.text() and len(self._segments) > 1:
             # The text ended exactly at a cut: no empty piece (a reload would not have one).
@@ -412,11 +424,34 @@ class MarkdownColumn(Vertical):
                 continue
             region = markdown.region
             height = markdown.outer_size.height
-            if height and region.height and (region.bottom < top or region.y > bottom):
+            if not height or not region.height:
+                continue  # not laid out yet
+            if region.bottom < top or region.y > bottom:
                 segment.parked_height = height
                 changed = True
+            elif not segment.pinned:
+                self._pin(segment, markdown)
         if changed:
             self._sync_children()
+
+    @staticmethod
+    def _pin(segment: _Segment, markdown: PieceMarkdown) -> None:
+        """Fix a sealed, measured piece's height at what it measured.
+
+        Its blocks never change again, but an auto height makes every layout pass of
+        the screen (one per frame while a reply streams) measure it again through all
+        its blocks; a fixed height is read, not measured. A width change unpins it.
+        """
+        segment.pinned = True
+        markdown.styles.height = markdown.region.height
+
+    def unpin(self) -> None:
+        """The width changed: let shown pieces measure themselves again (see _pin)."""
+        for segment in self._segments:
+            if segment.pinned:
+                segment.pinned = False
+                if segment.markdown is not None:
+                    segment.markdown.styles.height = None
 
     def unpark(self) -> None:
         """Show every parked piece again."""
@@ -469,6 +504,7 @@ class MarkdownColumn(Vertical):
             members: list[_Segment] = []
             while index < len(segments) and segments[index].parked_height:
                 member = segments[index]
+                member.pinned = False  # drawn afresh when it comes back
                 if member.markdown is not None:
                     member.markdown.remove()  # its widgets go; the text and height stay
                     member.markdown = None

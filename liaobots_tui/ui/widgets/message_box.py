@@ -368,8 +368,9 @@ class MessageBox(Vertical):
             column.unpark()
 
     def rescale_parked(self, old_width: int, new_width: int) -> None:
-        """The width changed: re-estimate the parked pieces' heights (see MarkdownColumn)."""
+        """The width changed: shown pieces measure themselves again, parked ones are re-estimated."""
         for column in self._columns:
+            column.unpin()
             column.rescale_parked(old_width, new_width)
 
     @property
