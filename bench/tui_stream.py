@@ -343,6 +343,9 @@ async def stream_text(text: str) -> dict[str, float]:
     from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 
     class Pane(App[None]):
+        # Styled as in the app: a MessageBox grows with its reply (unstyled, it would clip it).
+        CSS_PATH = Path(__file__).parents[1] / "liaobots_tui" / "ui" / "app.tcss"
+
         def compose(self) -> ComposeResult:
             yield ConversationView(id="conversation")
 

@@ -222,8 +222,13 @@ class ConversationView(VerticalScroll):
         # Some rows above and below stay live, so ordinary scrolling never meets a blank.
         margin = round(region.height * self.PARK_MARGIN)
         top, bottom = region.y - margin, region.bottom + margin
+        changed = False
         for box in self.boxes():
-            box.park_offscreen(top, bottom)
+            changed = box.park_offscreen(top, bottom) or changed
+        if changed:
+            # Pieces drawn or parked just now change heights (an estimate becomes a measure)
+            # and so what is near: look again once they are laid out, until nothing moves.
+            self.schedule_parking()
 
     def on_markdown_column_grew(self, event: MarkdownColumn.Grew) -> None:
         event.stop()

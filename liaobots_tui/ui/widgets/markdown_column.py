@@ -97,9 +97,7 @@ class PieceMarkdown(Markdown):
 class _Segment:
     """A piece of the column: its widget (None while parked), stream and the text written so far."""
 
-    def __init__(
-        self, markdown: PieceMarkdown | None, lead: str = "", *, continued: bool = False
-    ) -> None:
+    def __init__(self, markdown: PieceMarkdown | None, lead: str = "", *, continued: bool = False) -> None:
         self.markdown = markdown
         self.stream: MarkdownStream | None = None
         #: Message text written to the widget (the lead and close are not part of it).
@@ -222,6 +220,11 @@ class MarkdownColumn(Vertical):
     def piece_sources(self) -> list[str]:
         """What each piece shows (or would, once unparked), in order."""
         return [s.source() for s in self._segments]
+
+    @property
+    def parked_flags(self) -> list[bool]:
+        """For each piece, in order: is it parked (no widget, a blank stands in)?"""
+        return [bool(s.parked_height) for s in self._segments]
 
     @property
     def sealed_count(self) -> int:
@@ -391,10 +394,12 @@ class MarkdownColumn(Vertical):
             if live.markdown is not None:
                 await live.markdown.remove()
             self._sync_children()
+        elif live is not None:
+            live.sealed = True  # final: it may be pinned and parked like the others
 
     # ------------------------------------------------------------------ parking
 
-    def park_offscreen(self, top: int, bottom: int) -> None:
+    def park_offscreen(self, top: int, bottom: int) -> bool:
         """Park sealed pieces entirely outside screen rows ``top``..``bottom`` and bring
         back parked ones that came near.
 
@@ -403,7 +408,8 @@ class MarkdownColumn(Vertical):
         it held. Each run of adjacent parked pieces is stood in for by one blank
         :class:`ParkedRun` of their total height, so a layout pass costs the same
         whether ten or a thousand pieces sit above the view. A parked piece that
-        comes near is drawn again from its text (as a reload draws it).
+        comes near is drawn again from its text (as a reload draws it). True when
+        something was parked or brought back (the caller looks again after the next layout).
         """
         shown: list[_Segment] = []
         for run in self.query_children(ParkedRun):
@@ -433,6 +439,7 @@ class MarkdownColumn(Vertical):
                 self._pin(segment, markdown)
         if changed:
             self._sync_children()
+        return changed
 
     @staticmethod
     def _pin(segment: _Segment, markdown: PieceMarkdown) -> None:

@@ -357,10 +357,13 @@ class MessageBox(Vertical):
 
     # ------------------------------------------------------------------ parking
 
-    def park_offscreen(self, top: int, bottom: int) -> None:
-        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn)."""
+    def park_offscreen(self, top: int, bottom: int) -> bool:
+        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn);
+        True when anything changed."""
+        changed = False
         for column in self._columns:
-            column.park_offscreen(top, bottom)
+            changed = column.park_offscreen(top, bottom) or changed
+        return changed
 
     def unpark(self) -> None:
         """Show every parked piece again."""
