@@ -162,7 +162,7 @@ class MarkdownColumn(Vertical):
     #: A model at 400 deltas/s (about 2,000 characters/s) never builds such a backlog.
     SKIP_CHARS = 6_000
     KEEP_CHARS = 2_500
-    SKIP_MOST = 40_000
+    SKIP_MOST = 20_000
 
     class Grew(TextualMessage):
         """A piece was sealed: the view may park pieces that are off screen."""
