@@ -251,15 +251,20 @@ class MarkdownColumn(Vertical):
     async def flush(self) -> None:
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
+        skipping = False
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
             if self.has_pending():
                 live = self._segments[-1]
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
                     self._skip_ahead(live)
-                await self._flush_live(live)
+                    # Still far behind: draw nothing yet (what would be drawn now is parked
+                    # at the next turn anyway); go on skipping soon, not a throttle later.
+                    skipping = sum(map(len, live.pending)) > self.SKIP_CHARS
+                if not skipping:
+                    await self._flush_live(live)
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.THROTTLE, self.flush)
+            self._timer = self.set_timer(self.DRAIN_PAUSE if skipping else self.THROTTLE, self.flush)
 
     def _skip_ahead(self, live: _Segment) -> None:
         """A model outran the renderer: park the backlog's finished pieces without drawing them.
