@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from app_harness import GatewayProcess, StallWatch, load
 
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatSession
@@ -40,74 +39,6 @@ from liaobots_tui.store import Store
 
 SIZE = (160, 45)
 MODELS = ["gpt-5.4", "claude-sonnet-4-6", "gemini-3-pro-preview"]
-TICK = 0.005
-
-GATEWAY_CHILD = """
-import sys
-from liaobots_tui.demo.gateway import FakeGateway
-gw = FakeGateway("demo", domains=1, delta_delay=float(sys.argv[1]))
-gw.start()
-print(gw.urls[0], flush=True)
-sys.stdin.read()  # until the parent closes our stdin
-gw.stop()
-"""
-
-
-class GatewayProcess:
-    """The fake gateway in a child process; ``url`` is its one domain."""
-
-    def __init__(self, delta_delay: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", GATEWAY_CHILD, str(delta_delay)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(10)
-
-
-class StallWatch:
-    """A ticker on the running loop: how late each 5 ms sleep woke up.
-
-    Also the CPU time this process used during each stall: on a machine shared
-    with other jobs a stall's wall time includes the time the OS gave to others,
-    its CPU time is what the loop itself spent (what an idle machine would see).
-    """
-
-    def __init__(self) -> None:
-        self.stalls: list[float] = []
-        self.cpu: list[float] = []
-        self._running = True
-        self._task = asyncio.create_task(self._tick())
-
-    async def _tick(self) -> None:
-        while self._running:
-            before, cpu_before = time.perf_counter(), time.process_time()
-            await asyncio.sleep(TICK)
-            self.stalls.append(time.perf_counter() - before - TICK)
-            self.cpu.append(time.process_time() - cpu_before)
-
-    async def stop(self) -> dict[str, float]:
-        self._running = False
-        await self._task
-        return {
-            "longest": max(self.stalls, default=0.0),
-            "p99": p99(self.stalls),
-            "cpu_longest": max(self.cpu, default=0.0),
-            "cpu_p99": p99(self.cpu),
-            "ticks": len(self.stalls),
-        }
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
 async def headless(url: str, prompt: str, tmp: Path) -> float:
@@ -198,7 +129,7 @@ async def one_pace(deltas: int, pace: float, runs: int) -> None:
     print("  the same in CPU time of this process (the loop's own work; others' load left out):")
     print(f"    longest: {cpu3 * 1000:.0f} ms | {cpu1 * 1000:.0f} ms ({cpu3 / max(cpu1, 1e-6):.2f}x)"
           f"   p99: {cpu_p99_3 * 1000:.1f} ms | {cpu_p99_1 * 1000:.1f} ms")  # fmt: skip
-    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"  {load()} at the end of the run")
 
 
 def main() -> None:

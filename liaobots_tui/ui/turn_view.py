@@ -61,6 +61,8 @@ class TurnView:
         self._started = 0.0
         self._usage_tokens: int | None = None
         self._ticker: Timer | None = None
+        #: A retry notice is showing: the next text clears it.
+        self._noticed = False
         #: The screen is gone: events are no longer drawn.
         self.detached = False
 
@@ -104,6 +106,7 @@ class TurnView:
 
     def _begin(self, restore: Restore | None) -> None:
         self._restore, self._error, self._usage_tokens = restore, None, None
+        self._noticed = False
         status = self.screen.status
         status.streaming, status.notice = True, ""
         status.tokens, status.elapsed, status.estimated = 0, 0.0, True
@@ -149,7 +152,8 @@ class TurnView:
         if type(event) is TextDelta:  # the hot path first
             if box is not None:
                 box.append_text(event.text)
-                if self.screen.status.notice:
+                if self._noticed:  # a flag, not a look-up of the status bar per delta
+                    self._noticed = False
                     self.screen.status.notice = ""
                     box.set_notice(None)
         elif isinstance(event, ReasoningDelta):
@@ -164,6 +168,7 @@ class TurnView:
             self._usage_tokens = event.usage.output_tokens or None
         elif isinstance(event, RetryEvent):
             notice = f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})"
+            self._noticed = True
             self.screen.status.notice = notice
             if box is not None:
                 box.set_notice(notice)

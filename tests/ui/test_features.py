@@ -194,29 +194,34 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
         await send(app, pilot, "long please")
         await settle(app, pilot)
         box = chat(app).view.boxes()[1]
-        pieces = list(box.query("Markdown.body").results(Markdown))
-        assert len(pieces) == 120 // SEAL_BLOCKS  # 4 blocks per part
-        assert "".join(p.source for p in pieces) == text  # nothing lost or doubled at the cuts
+        column = box.columns[0]
+        sources = column.piece_sources
+        assert len(sources) == 120 // SEAL_BLOCKS  # 4 blocks per part
+        assert "".join(sources) == text  # nothing lost or doubled at the cuts
         assert box.copy_text == text
         assert box.parked_count >= 3
+        # A parked piece keeps its text, not its widgets.
+        mounted = list(box.query("Markdown.body").results(Markdown))
+        assert len(mounted) == len(sources) - box.parked_count
         # The parked pieces above the view stand behind one blank of their total height.
         runs = list(box.query(ParkedRun))
         assert len(runs) == 1 and len(runs[0].members) == box.parked_count
-        assert runs[0].region.height == sum(s.markdown.outer_size.height for s in runs[0].members)
+        assert runs[0].region.height == sum(s.parked_height for s in runs[0].members)
         view = chat(app).view
         height = view.virtual_size.height
         view.scroll_home(animate=False)
-        await until(pilot, lambda: bool(pieces[0].display))  # back on screen: unparked
-        assert pieces[-2].display is False  # and sealed ones at the bottom, now far away, parked instead
+        # Back on screen: drawn again from its text, as it was.
+        await until(pilot, lambda: bool(column.pieces) and column.pieces[0].source == sources[0])
+        await until(pilot, lambda: sources[-2] not in [p.source for p in column.pieces])  # far away now
         box.unpark()
-        await until(pilot, lambda: not box.query(ParkedRun))
+        await until(pilot, lambda: not box.query(ParkedRun) and len(column.pieces) == len(sources))
         await pilot.pause()  # laid out again with every piece shown
         assert view.virtual_size.height == height  # parking never changed the reply's height
+        assert [p.source for p in column.pieces] == sources
         # Reloaded from the store, the same pieces come back.
         await chat(app).open_conversation(chat(app).conversation_id or 0)
         await settle(app, pilot)
-        again = list(chat(app).view.boxes()[1].query("Markdown.body").results(Markdown))
-        assert [p.source for p in again] == [p.source for p in pieces]
+        assert chat(app).view.boxes()[1].columns[0].piece_sources == sources
 
 
 async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, store: Store) -> None:

@@ -12,7 +12,7 @@ Long replies are columns of Markdown pieces (see MarkdownColumn). Pieces far abo
 or below the view are *parked*: hidden, each run of them behind one blank of
 their total height, so every refresh lays out only what is near the screen. Parking is
 re-checked after scrolling and whenever a reply grows a piece; a width change
-brings everything back (heights change with the width).
+re-estimates the parked heights.
 """
 
 from __future__ import annotations
@@ -221,8 +221,13 @@ class ConversationView(VerticalScroll):
         # Some rows above and below stay live, so ordinary scrolling never meets a blank.
         margin = round(region.height * self.PARK_MARGIN)
         top, bottom = region.y - margin, region.bottom + margin
+        changed = False
         for box in self.boxes():
-            box.park_offscreen(top, bottom)
+            changed = box.park_offscreen(top, bottom) or changed
+        if changed:
+            # Pieces drawn or parked just now change heights (an estimate becomes a measure)
+            # and so what is near: look again once they are laid out, until nothing moves.
+            self.schedule_parking()
 
     def on_markdown_column_grew(self, event: MarkdownColumn.Grew) -> None:
         event.stop()
@@ -232,10 +237,11 @@ class ConversationView(VerticalScroll):
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:
-            # Parked heights were measured at the old width: bring everything back, re-measure.
-            self._width = event.size.width
+            # Parked heights were measured at the old width: re-estimate them (a parked piece
+            # is measured again when it comes near); drawing them all would cost the whole text.
+            old, self._width = self._width, event.size.width
             for box in self.boxes():
-                box.unpark()
+                box.rescale_parked(old, self._width)
         self.schedule_parking()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:

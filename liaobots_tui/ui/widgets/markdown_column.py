@@ -34,7 +34,15 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.textual_compat import stop_stream
-from liaobots_tui.ui.widgets.markdown_pieces import Cut, Piece, chat_parser, next_cut, split_pieces
+from liaobots_tui.ui.widgets.markdown_pieces import (
+    Cut,
+    Piece,
+    chat_parser,
+    cut_ahead,
+    estimate_rows,
+    next_cut,
+    split_pieces,
+)
 
 
 class PieceMarkdown(Markdown):
@@ -87,9 +95,9 @@ class PieceMarkdown(Markdown):
 
 
 class _Segment:
-    """A piece of the column: its widget, stream and the text written so far."""
+    """A piece of the column: its widget (None while parked), stream and the text written so far."""
 
-    def __init__(self, markdown: PieceMarkdown, lead: str = "") -> None:
+    def __init__(self, markdown: PieceMarkdown | None, lead: str = "", *, continued: bool = False) -> None:
         self.markdown = markdown
         self.stream: MarkdownStream | None = None
         #: Message text written to the widget (the lead and close are not part of it).
@@ -98,16 +106,24 @@ class _Segment:
         #: Fence line that reopens a code block cut before this piece (not message text).
         self.lead = lead
         self.lead_written = False
+        #: Fence line that closes a code block cut after this piece (not message text).
+        self.close = ""
+        #: It ends inside a block the next piece continues / starts inside one the previous began.
+        self.cut = False
+        self.continued = continued
         #: Finished: its blocks are final and it is never written again (it may be parked).
         self.sealed = False
-        #: Rows it took when it was parked (0: shown). See MarkdownColumn.park_offscreen.
+        #: Rows it stands in for while parked (0: shown). See MarkdownColumn.park_offscreen.
         self.parked_height = 0
+        #: Its widget's height is pinned to what it measured (sealed, shown): see _pin.
+        self.pinned = False
 
     def text(self) -> str:
         return "".join(self.chunks)
 
     def source(self) -> str:
-        return self.lead + self.text()
+        """What its Markdown widget shows (the lead and close fence lines included once sealed)."""
+        return self.lead + self.text() + self.close
 
 
 class ParkedRun(Static):
@@ -139,6 +155,14 @@ class MarkdownColumn(Vertical):
     FLUSH_CHARS = 4000
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
+    #: A backlog longer than this (characters queued for an empty live piece) is cut into
+    #: pieces that are parked at once, never drawn unless scrolled to; the last
+    #: :attr:`KEEP_CHARS` of it (about a screenful) are drawn as usual, and at most
+    #: :attr:`SKIP_MOST` are cut per flush (bounded work). See :meth:`_skip_ahead`.
+    #: A model at 400 deltas/s (about 2,000 characters/s) never builds such a backlog.
+    SKIP_CHARS = 6_000
+    KEEP_CHARS = 2_500
+    SKIP_MOST = 20_000
 
     class Grew(TextualMessage):
         """A piece was sealed: the view may park pieces that are off screen."""
@@ -150,30 +174,35 @@ class MarkdownColumn(Vertical):
         self._segments: list[_Segment] = []
         self._timer: Timer | None = None
         self._flush_lock = asyncio.Lock()
-        #: Characters handed to the Markdown widgets so far (benchmarks watch it).
+        #: Characters handed to the Markdown widgets (or parked unread) so far (benchmarks watch it).
         self.shown_chars = 0
         self._initial = clean_text(text)
 
     def compose(self) -> ComposeResult:
         if self.streaming:
-            segment = _Segment(PieceMarkdown(classes=self._piece_classes))
+            segment = _Segment(self._widget_for(None))
             self._segments.append(segment)
+            assert segment.markdown is not None
             yield segment.markdown
             return
         pieces = split_pieces(self._initial) if self._initial.strip() else []
         for index, piece in enumerate(pieces):
-            markdown = PieceMarkdown(
-                piece.source,
-                classes=self._piece_classes,
-                cut=piece.inside,
-                continued=index > 0 and pieces[index - 1].inside,
-            )
-            segment = _Segment(markdown, piece.lead)
+            segment = _Segment(None, piece.lead, continued=index > 0 and pieces[index - 1].inside)
             segment.chunks.append(piece.text)
+            segment.close, segment.cut = piece.close, piece.inside
             segment.sealed = True
             segment.lead_written = True
+            segment.markdown = self._widget_for(segment)
             self._segments.append(segment)
-            yield markdown
+            yield segment.markdown
+
+    def _widget_for(self, segment: _Segment | None) -> PieceMarkdown:
+        """A fresh Markdown widget for ``segment`` (its whole source), or an empty live one."""
+        if segment is None:
+            return PieceMarkdown(classes=self._piece_classes)
+        return PieceMarkdown(
+            segment.source(), classes=self._piece_classes, cut=segment.cut, continued=segment.continued
+        )
 
     # ------------------------------------------------------------------ queries
 
@@ -184,8 +213,18 @@ class MarkdownColumn(Vertical):
 
     @property
     def pieces(self) -> list[Markdown]:
-        """The Markdown widgets, in order."""
-        return [s.markdown for s in self._segments]
+        """The Markdown widgets of the pieces that are shown (not parked), in order."""
+        return [s.markdown for s in self._segments if s.markdown is not None]
+
+    @property
+    def piece_sources(self) -> list[str]:
+        """What each piece shows (or would, once unparked), in order."""
+        return [s.source() for s in self._segments]
+
+    @property
+    def parked_flags(self) -> list[bool]:
+        """For each piece, in order: is it parked (no widget, a blank stands in)?"""
+        return [bool(s.parked_height) for s in self._segments]
 
     @property
     def sealed_count(self) -> int:
@@ -212,16 +251,56 @@ class MarkdownColumn(Vertical):
     async def flush(self) -> None:
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
+        skipping = False
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
             if self.has_pending():
-                await self._flush_live(self._segments[-1])
+                live = self._segments[-1]
+                if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
+                    self._skip_ahead(live)
+                    # Still far behind: draw nothing yet (what would be drawn now is parked
+                    # at the next turn anyway); go on skipping soon, not a throttle later.
+                    skipping = sum(map(len, live.pending)) > self.SKIP_CHARS
+                if not skipping:
+                    await self._flush_live(live)
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.THROTTLE, self.flush)
+            self._timer = self.set_timer(self.DRAIN_PAUSE if skipping else self.THROTTLE, self.flush)
+
+    def _skip_ahead(self, live: _Segment) -> None:
+        """A model outran the renderer: park the backlog's finished pieces without drawing them.
+
+        They are far above the end the user watches; each stands in as a blank of an
+        estimated height until scrolled near (then drawn and measured), so keeping up
+        with any backlog costs about one screenful of rendering, not the whole text.
+        """
+        ahead = cut_ahead("".join(live.pending), live.lead, self.KEEP_CHARS, self.SKIP_MOST)
+        if not ahead.pieces:
+            return
+        width = self.size.width or 80
+        at = self._segments.index(live)
+        skipped: list[_Segment] = []
+        continued = live.continued
+        for piece in ahead.pieces:
+            segment = _Segment(None, piece.lead, continued=continued)
+            continued = piece.inside
+            segment.chunks.append(piece.text)
+            segment.close, segment.cut = piece.close, piece.inside
+            segment.sealed = segment.lead_written = True
+            segment.parked_height = estimate_rows(segment.source(), width)
+            skipped.append(segment)
+            self.shown_chars += len(piece.text)
+        self._segments[at:at] = skipped
+        # The live piece goes on after the last skipped one (it has not been written to yet).
+        live.pending = [ahead.rest] if ahead.rest else []
+        live.lead, live.continued = ahead.lead, ahead.continued
+        assert live.markdown is not None
+        live.markdown.continued = ahead.continued
+        self._sync_children()
 
     async def _write(self, segment: _Segment, text: str) -> None:
         segment.chunks.append(text)
         if segment.stream is None:
+            assert segment.markdown is not None
             segment.stream = Markdown.get_stream(segment.markdown)
         if not segment.lead_written:
             segment.lead_written = True
@@ -230,6 +309,8 @@ class MarkdownColumn(Vertical):
         self.shown_chars += len(text)
 
     async def _flush_live(self, live: _Segment) -> None:
+        if not live.pending:
+            return
         text = "".join(live.pending)
         live.pending.clear()
         take, rest = text, ""
@@ -249,7 +330,10 @@ class MarkdownColumn(Vertical):
     async def _seal(self, live: _Segment, streamed: str, whole: str, cut: Cut, rest: str) -> None:
         """The live piece ends at ``cut``: finish it and start the next piece with the rest."""
         head, tail = whole[: cut.at], whole[cut.at :]
-        live.markdown.cut = cut.inside  # before the last writes: they join the edge
+        markdown = live.markdown
+        assert markdown is not None
+        live.cut = markdown.cut = cut.inside  # before the last writes: they join the edge
+        live.close = cut.close
         if live.stream is not None and head.startswith(streamed):
             # The piece's blocks are what a full parse gives: stream the rest of its last
             # blocks (and a closing fence) rather than remount all of them, which re-laid
@@ -263,22 +347,24 @@ class MarkdownColumn(Vertical):
                 await stop_stream(live.stream)
                 live.stream = None
             # One full render of the finished blocks: exactly what a reload shows.
-            await live.markdown.update(live.lead + head + cut.close)
+            await markdown.update(live.lead + head + cut.close)
         self.shown_chars += len(head) - len(streamed)
         live.chunks = [head]
         live.sealed = True
-        live.markdown.join_edges()
-        markdown = PieceMarkdown(classes=self._piece_classes, continued=cut.inside)
-        segment = _Segment(markdown, cut.lead)
+        markdown.join_edges()
+        segment = _Segment(PieceMarkdown(classes=self._piece_classes, continued=cut.inside), cut.lead)
+        segment.continued = cut.inside
         # The cut-off tail, the unflushed rest and whatever arrived during the awaits above.
         segment.pending = [x for x in (tail + rest, *live.pending) if x]
         live.pending.clear()
         self._segments.append(segment)
-        await self.mount(segment.markdown, after=live.markdown)
+        assert segment.markdown is not None
+        await self.mount(segment.markdown, after=markdown)
         self.post_message(self.Grew())
 
     async def finish(self) -> None:
-        """End the stream: drain the backlog, stop the streams, one full render of the live piece."""
+        """End the stream: drain the backlog, stop the streams (a full render of the live piece
+        only if its stream lost text)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -295,24 +381,40 @@ class MarkdownColumn(Vertical):
                 segment.stream = None
         self.streaming = False
         live = self._segments[-1] if self._segments else None
-        if live is not None and not live.sealed and live.text():
-            # One final full render, so the finished text is exactly what a reload shows.
+        if (
+            live is not None
+            and not live.sealed
+            and live.text()
+            and live.markdown is not None
+            and live.markdown.source != live.source()
+        ):
+            # The stream lost text (see stop_stream): one full render of the piece, so the
+            # finished text is exactly what a reload shows. Otherwise the streamed blocks are
+            # what a full parse gives (as when a piece is sealed) and re-mounting them all
+            # would only cost the longest frame of the reply.
             await live.markdown.update(live.source())
         if live is not None and not live.text() and len(self._segments) > 1:
             # The text ended exactly at a cut: no empty piece (a reload would not have one).
             self._segments.pop()
-            await live.markdown.remove()
+            if live.markdown is not None:
+                await live.markdown.remove()
+            self._sync_children()
+        elif live is not None:
+            live.sealed = True  # final: it may be pinned and parked like the others
 
     # ------------------------------------------------------------------ parking
 
-    def park_offscreen(self, top: int, bottom: int) -> None:
+    def park_offscreen(self, top: int, bottom: int) -> bool:
         """Park sealed pieces entirely outside screen rows ``top``..``bottom`` and bring
         back parked ones that came near.
 
-        A parked piece leaves the layout (display: none) and each run of adjacent
-        parked pieces is stood in for by one blank :class:`ParkedRun` of their total
-        height, so a layout pass costs the same whether ten or a thousand pieces sit
-        above the view.
+        A parked piece's widgets are removed: what is kept is its text and the rows
+        it took, so a parked piece costs its text and no widget, however many blocks
+        it held. Each run of adjacent parked pieces is stood in for by one blank
+        :class:`ParkedRun` of their total height, so a layout pass costs the same
+        whether ten or a thousand pieces sit above the view. A parked piece that
+        comes near is drawn again from its text (as a reload draws it). True when
+        something was parked or brought back (the caller looks again after the next layout).
         """
         shown: list[_Segment] = []
         for run in self.query_children(ParkedRun):
@@ -325,62 +427,116 @@ class MarkdownColumn(Vertical):
                     shown.append(segment)
                 y += segment.parked_height
         for segment in shown:
-            self._show(segment)
+            segment.parked_height = 0
         changed = bool(shown)
         for segment in self._segments:
             markdown = segment.markdown
-            if not segment.sealed or segment.parked_height or not markdown.display or segment in shown:
-                continue  # a piece shown just now still has the place it had before it was parked
+            if not segment.sealed or segment.parked_height or markdown is None or segment in shown:
+                continue
             region = markdown.region
             height = markdown.outer_size.height
-            if height and region.height and (region.bottom < top or region.y > bottom):
+            if not height or not region.height:
+                continue  # not laid out yet
+            if region.bottom < top or region.y > bottom:
                 segment.parked_height = height
-                markdown.display = False
                 changed = True
+            elif not segment.pinned:
+                self._pin(segment, markdown)
         if changed:
-            self._rebuild_runs()
+            self._sync_children()
+        return changed
+
+    @staticmethod
+    def _pin(segment: _Segment, markdown: PieceMarkdown) -> None:
+        """Fix a sealed, measured piece's height at what it measured.
+
+        Its blocks never change again, but an auto height makes every layout pass of
+        the screen (one per frame while a reply streams) measure it again through all
+        its blocks; a fixed height is read, not measured. A width change unpins it.
+        """
+        segment.pinned = True
+        markdown.styles.height = markdown.region.height
+
+    def unpin(self) -> None:
+        """The width changed: let shown pieces measure themselves again (see _pin)."""
+        for segment in self._segments:
+            if segment.pinned:
+                segment.pinned = False
+                if segment.markdown is not None:
+                    segment.markdown.styles.height = None
 
     def unpark(self) -> None:
-        """Show every parked piece again (heights change with the width)."""
+        """Show every parked piece again."""
         parked = [s for s in self._segments if s.parked_height]
         for segment in parked:
-            self._show(segment)
+            segment.parked_height = 0
         if parked:
-            self._rebuild_runs()
+            self._sync_children()
+
+    def rescale_parked(self, old_width: int, new_width: int) -> None:
+        """The width changed: parked heights were measured at the old one; re-estimate them.
+
+        Prose reflows about in proportion to the width; a piece is measured exactly
+        again when it is scrolled near and drawn.
+        """
+        if not old_width or not new_width or old_width == new_width:
+            return
+        changed = False
+        for segment in self._segments:
+            if segment.parked_height:
+                segment.parked_height = max(1, round(segment.parked_height * old_width / new_width))
+                changed = True
+        if changed:
+            self._sync_children()
 
     @property
     def parked_count(self) -> int:
         return sum(1 for s in self._segments if s.parked_height)
 
-    def _show(self, segment: _Segment) -> None:
-        segment.parked_height = 0
-        segment.markdown.display = True
+    def _sync_children(self) -> None:
+        """Make the children match the segments: each shown piece's widget (drawn afresh from
+        its text when it was parked), one ParkedRun per run of adjacent parked pieces, in order.
 
-    def _rebuild_runs(self) -> None:
-        """One ParkedRun before each run of adjacent parked pieces, reusing those in place."""
-        runs: list[list[_Segment]] = []
-        pieces: dict[Widget, _Segment] = {s.markdown: s for s in self._segments}
-        open_run = False
-        for child in self.children:
-            if isinstance(child, ParkedRun):
+        Runs are reused by their first member, so a run whose first piece is unchanged stays
+        where it is (only its height changes).
+        """
+        old_runs = {run.members[0]: run for run in self.query_children(ParkedRun) if run.members}
+        anchor: Widget | None = None
+        index = 0
+        segments = self._segments
+        while index < len(segments):
+            segment = segments[index]
+            if not segment.parked_height:
+                if segment.markdown is None:
+                    segment.markdown = self._widget_for(segment)
+                    self._mount_after(segment.markdown, anchor)
+                anchor = segment.markdown
+                index += 1
                 continue
-            segment = pieces.get(child)
-            if segment is not None and segment.parked_height:
-                if not open_run:
-                    runs.append([])
-                runs[-1].append(segment)
-                open_run = True
-            elif child.display:
-                open_run = False
-        # A run whose first piece is unchanged stays where it is (only its height changes).
-        old = {run.members[0].markdown: run for run in self.query_children(ParkedRun) if run.members}
-        for members in runs:
-            run = old.pop(members[0].markdown, None)
+            members: list[_Segment] = []
+            while index < len(segments) and segments[index].parked_height:
+                member = segments[index]
+                member.pinned = False  # drawn afresh when it comes back
+                if member.markdown is not None:
+                    member.markdown.remove()  # its widgets go; the text and height stay
+                    member.markdown = None
+                members.append(member)
+                index += 1
+            run = old_runs.pop(members[0], None)
             if run is None:
                 run = ParkedRun()
-                self.mount(run, before=members[0].markdown)
+                self._mount_after(run, anchor)
             run.members = members
             run.styles.height = sum(s.parked_height for s in members)
-        for run in old.values():
+            anchor = run
+        for run in old_runs.values():
             run.members = []  # it may linger until the removal is processed: never reuse it
             run.remove()
+
+    def _mount_after(self, widget: Widget, anchor: Widget | None) -> None:
+        if anchor is not None:
+            self.mount(widget, after=anchor)
+        elif self.children:
+            self.mount(widget, before=0)
+        else:
+            self.mount(widget)

@@ -283,3 +283,67 @@ def split_pieces(text: str) -> list[Piece]:
         pieces.append(Piece(rest[: cut.at], lead, cut.close, cut.inside))
         rest, lead = rest[cut.at :], cut.lead
     return pieces
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Pieces cut off the front of a streamed backlog (:func:`cut_ahead`) and what is left."""
+
+    pieces: list[Piece]
+    #: The text after the last cut; the live piece goes on with it.
+    rest: str
+    #: The lead of the piece that goes on with ``rest``.
+    lead: str
+    #: ``rest`` continues a block the last piece began (their halves are drawn joined).
+    continued: bool
+
+
+#: First window when a backlog is cut: pieces are about this long, so a cut usually
+#: needs one parse of a window this size, not of :data:`_WINDOW_CHARS`.
+_AHEAD_WINDOW_CHARS = 2_000
+
+
+def cut_ahead(text: str, lead: str, keep: int, most: int) -> Ahead:
+    """Cut finished pieces off the front of ``text`` (not final: more may follow) while
+    more than ``keep`` characters would be left and less than ``most`` were cut, as the
+    streaming column would cut them.
+
+    A model that outruns the renderer leaves a backlog; the pieces cut here are far
+    above the end the user watches, so the column parks them without drawing them.
+    Each cut is looked for in a growing window, as the stream sees growing text, so
+    the pieces are the ones a reload of the finished text shows; ``most`` bounds the
+    work of one call (the caller goes on at its next turn).
+    """
+    pieces: list[Piece] = []
+    rest, continued = text, False
+    done = 0
+    while len(rest) > keep and done < most:
+        window = _AHEAD_WINDOW_CHARS
+        cut: Cut | None = None
+        while window < len(rest):
+            cut = next_cut(Piece(rest[:window], lead), final=False)
+            if cut is not None:
+                break
+            window *= 2
+        else:
+            cut = next_cut(Piece(rest, lead), final=False)
+        if cut is None or cut.at <= 0:
+            break
+        pieces.append(Piece(rest[: cut.at], lead, cut.close, cut.inside))
+        rest, lead, continued = rest[cut.at :], cut.lead, cut.inside
+        done += cut.at
+    return Ahead(pieces, rest, lead, continued)
+
+
+def estimate_rows(source: str, width: int) -> int:
+    """About how many rows ``source`` takes as Markdown ``width`` cells wide (before it is drawn).
+
+    A parked piece that was never drawn stands in with this height until it is
+    scrolled near and measured; wrapping each source line is close for prose, and
+    block margins roughly match the blank lines between blocks.
+    """
+    width = max(10, width)
+    rows = 0
+    for line in source.split("\n"):
+        rows += max(1, -(-len(line) // width))
+    return rows

@@ -355,15 +355,24 @@ class MessageBox(Vertical):
 
     # ------------------------------------------------------------------ parking
 
-    def park_offscreen(self, top: int, bottom: int) -> None:
-        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn)."""
+    def park_offscreen(self, top: int, bottom: int) -> bool:
+        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn);
+        True when anything changed."""
+        changed = False
         for column in self._columns:
-            column.park_offscreen(top, bottom)
+            changed = column.park_offscreen(top, bottom) or changed
+        return changed
 
     def unpark(self) -> None:
-        """Show every parked piece again (heights change with the width)."""
+        """Show every parked piece again."""
         for column in self._columns:
             column.unpark()
+
+    def rescale_parked(self, old_width: int, new_width: int) -> None:
+        """The width changed: shown pieces measure themselves again, parked ones are re-estimated."""
+        for column in self._columns:
+            column.unpin()
+            column.rescale_parked(old_width, new_width)
 
     @property
     def parked_count(self) -> int:
