@@ -266,6 +266,8 @@ class UsageScreen(Screen[None]):
         self.call_after_refresh(self._fill_if_short)
 
     def _fill_if_short(self) -> None:
+        if not self.is_attached:
+            return  # the screen was closed before its after-refresh callback ran
         if self.has_more and self.error is None and self._table_short():
             self.load_more()
 
