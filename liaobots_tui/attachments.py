@@ -56,7 +56,7 @@ def load_attachment(path: Path, limit: int = MAX_ATTACHMENT_BYTES) -> ImagePart 
         kind = verify(data)
     except UnsafeImage as exc:
         raise InputError(_refusal(exc, shown)) from None
-    return ImagePart(data, mime_type=kind.mime_type)
+    return ImagePart(data, mime_type=kind.mime_type, name=name)
 
 
 def is_text(data: bytes) -> bool:

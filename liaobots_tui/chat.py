@@ -46,6 +46,7 @@ from liaobots_tui.api.registry import check_format, get_adapter
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import LiaobotsError, StorageError
 from liaobots_tui.image_files import UnsafeImage
+from liaobots_tui.image_names import picture_stem
 from liaobots_tui.store import ReplyWriter, Store
 
 
@@ -202,6 +203,8 @@ class ChatSession:
         # process may have added since.
         position = next(i for i, m in enumerate(conversation.messages) if m.id == reply.id)
         del conversation.messages[position:]
+        # Generated pictures are named after the prompt they answer (image_names.py).
+        prompt = next((m.text for m in reversed(conversation.messages) if m.role == "user"), "")
 
         parser = adapter.new_parser()
         writer = self.store.reply_writer(reply)
@@ -216,7 +219,7 @@ class ChatSession:
                     pass
                 elif isinstance(event, ImageEvent):
                     # Saved before anyone sees it: a generated image is never only in memory.
-                    event = self._keep_image(conversation_id, event.image, images)
+                    event = self._keep_image(conversation_id, event.image, images, prompt)
                 elif isinstance(event, UsageEvent):
                     reply.usage = event.usage
                 elif isinstance(event, SourcesEvent):
@@ -255,10 +258,13 @@ class ChatSession:
     def _fail(reply: Message, reason: str) -> None:
         reply.status, reply.error, reply.finish_reason = "failed", reason, "error"
 
-    def _keep_image(self, conversation_id: int, image: ImagePart, kept: list[Part]) -> StreamEvent:
+    def _keep_image(
+        self, conversation_id: int, image: ImagePart, kept: list[Part], prompt: str
+    ) -> StreamEvent:
         """Save a generated image if it verifies; the event to pass on (the saved image, or a note)."""
+        number = sum(isinstance(part, ImagePart) for part in kept) + 1
         try:
-            saved = self.store.save_generated_image(conversation_id, image)
+            saved = self.store.save_generated_image(conversation_id, image, picture_stem(prompt, number))
         except UnsafeImage as exc:
             # Never a file with the gateway's idea of a type: a line in the reply says what was refused.
             note = TextPart(f"\n\n[image not saved: {exc.reason}]\n\n")

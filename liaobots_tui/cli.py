@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
-import shutil
 import sys
 from collections.abc import Sequence
 from contextlib import aclosing
@@ -562,12 +562,20 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def _export_image(path: Path, image_dir: Path | None) -> str:
+    """Copy a saved picture into ``image_dir`` under its own name, numbered rather than replacing a file."""
     if image_dir is None:
         return str(path)
     image_dir.mkdir(parents=True, exist_ok=True)
-    target = image_dir / path.name
-    shutil.copyfile(path, target)
-    return str(target)
+    data = path.read_bytes()
+    for n in itertools.count(1):
+        target = image_dir / (path.name if n == 1 else f"{path.stem}-{n}{path.suffix}")
+        try:
+            with open(target, "xb") as fh:  # "x": an earlier run's picture of the same name stays
+                fh.write(data)
+        except FileExistsError:
+            continue
+        return str(target)
+    raise AssertionError("unreachable")
 
 
 def _print_json(

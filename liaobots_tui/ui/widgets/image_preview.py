@@ -129,7 +129,8 @@ class ImagePreview(Vertical, can_focus=True):
     def _caption(self) -> str:
         assert self.info is not None
         if self.thumb:
-            name = Path(self.part.path).name if self.part.path else self.part.mime_type
+            # The name the user knows the file by; the stored one (``31-1.png``) means nothing to them.
+            name = self.part.name or (Path(self.part.path).name if self.part.path else self.part.mime_type)
             return f"{self.info.width}×{self.info.height} · {name}"
         return images.caption(self.part, self.info)
 
