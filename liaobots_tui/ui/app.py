@@ -35,6 +35,7 @@ from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
+from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
@@ -61,7 +62,7 @@ class LiaobotsApp(App[int]):
     #: Longest toast text; an error body can be megabytes and a toast is a glance.
     TOAST_CHARS = 1000
     TITLE = "liaobots"
-    COMMANDS = App.COMMANDS | {ModelCommands, ThinkingCommands, ChatCommands}
+    COMMANDS = App.COMMANDS | {ModelCommands, ThinkingCommands, ChatCommands, SourceCommands}
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
 
     def __init__(
