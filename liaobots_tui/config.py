@@ -101,6 +101,9 @@ class Settings:
     max_attachment_mb: float = 20.0
     """Largest file (MiB) that may be attached; the providers reject far larger inline files."""
 
+    export_dir: str = ""
+    """Folder the app offers for Markdown and CSV exports; empty: the download folder, else the data dir."""
+
     source: Path | None = None
     """Which config file was read (None: no file); informational, never written."""
 
@@ -282,7 +285,7 @@ def _check(key: str, value: object, where: str) -> Any:
         return _check_format(value, where)
     if key in ("model", "theme"):
         return _check_str(value, where, non_empty=True)
-    if key == "system_prompt":
+    if key in ("system_prompt", "export_dir"):
         return _check_str(value, where)
     if key == "image_mode":
         mode = _check_str(value, where).strip().lower()

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from liaobots_tui.api.messages import Message, Source, TextPart
+from liaobots_tui.api.messages import Message, Source, TextDelta, TextPart
 from liaobots_tui.store import Store
 from liaobots_tui.ui import images
+from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.sources import SourcesList, source_label
-from tests.ui.conftest import SIZE, AppFactory
-from tests.ui.driving import settle, until
+from tests.ui.conftest import SIZE, AppFactory, offline_settings
+from tests.ui.driving import send, settle, until
 from tests.ui.test_features import scripted_app
 from tests.ui.test_image_widgets import Host, write_png
 from tests.ui.test_image_widgets import settle as settle_host
@@ -145,3 +146,38 @@ async def test_a_reopened_prompt_shows_its_picture_under_the_attached_name(
         thumb = app.screen.query_one(AttachmentThumbs).previews[0]
         await until(pilot, lambda: "·" in thumb.caption_text, "the caption")
         assert thumb.caption_text.endswith("· my holiday.png")
+
+
+# ---------------------------------------------------------------- export
+
+
+async def test_markdown_export_is_offered_in_the_export_folder_and_asks_before_replacing(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    app, _ = scripted_app(make_app, store, [TextDelta("## User\nnot a heading of the export")],
+                          settings=offline_settings(export_dir=str(folder)))  # fmt: skip
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await send(app, pilot, "headings please")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, TextInputModal)
+        target = folder / "headings-please.md"
+        assert app.screen.query_one(Input).value == str(target)
+        await pilot.press("enter")
+        await until(pilot, target.exists, "the export")
+        assert "#### User" in target.read_text(encoding="utf-8")
+
+        target.write_text("my notes", encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the replace question")
+        await pilot.press("enter")  # Cancel has the focus
+        await settle(app, pilot)
+        assert target.read_text(encoding="utf-8") == "my notes"
+        assert any("Not exported" in str(n.message) for n in app._notifications)
+
+        await pilot.press("ctrl+s")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the replace question")
+        await pilot.press("y")
+        await until(pilot, lambda: "#### User" in target.read_text(encoding="utf-8"), "the replaced file")

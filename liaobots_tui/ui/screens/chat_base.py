@@ -25,6 +25,7 @@ from liaobots_tui.api.transport import GatewayClient, host_of
 from liaobots_tui.conversations import ConversationController
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui.export_actions import app_export_dir
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.screens.message_actions import MessageActions
@@ -321,7 +322,8 @@ class ChatScreenBase(MessageActions):
         self.credits.refresh_credits()
 
     def action_usage_history(self) -> None:
-        self.app.push_screen(UsageScreen(self.controller.fetch_usage_page))
+        folder = app_export_dir(self.app)
+        self.app.push_screen(UsageScreen(self.controller.fetch_usage_page, export_dir=folder))
 
     def action_export(self) -> None:
         self.export_conversation(self.conversation_id, self.controller.title)
