@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -121,3 +123,17 @@ def test_a_generated_picture_has_no_user_name(tmp_path: Path) -> None:
         saved = store.save_generated_image(cid, ImagePart(png(), generated=True), "2026-11-30-1432-fox-1")
         store.add_message(cid, Message("assistant", [saved]))
         assert store.load_conversation(cid).messages[0].images[0].name == ""
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses file names that are not UTF-8")
+@pytest.mark.parametrize("body", [png(), b"plain text\n"])
+def test_a_file_name_that_is_not_utf8_is_kept_readable(tmp_path: Path, body: bytes) -> None:
+    path = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9.dat"))
+    path.write_bytes(body)
+    part = load_attachment(path)
+    assert part.name == "caf\ufffd.dat"
+    with Store(tmp_path / "h.db", tmp_path / "images") as store:
+        cid = store.create_conversation()
+        store.add_message(cid, Message("user", [TextPart("this"), part]))
+        (loaded,) = [p for p in store.load_conversation(cid).messages[0].parts if not isinstance(p, TextPart)]
+    assert getattr(loaded, "name", None) == "caf\ufffd.dat"
