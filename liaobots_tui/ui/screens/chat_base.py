@@ -231,6 +231,13 @@ class ChatScreenBase(MessageActions):
     def _more(self, event: ConversationList.MoreWanted) -> None:
         self.refresh_chats(append=True)
 
+    def on_unmount(self) -> None:
+        # Quitting in a chat whose only turn failed before any reply byte leaves nothing behind either.
+        try:
+            self.controller.discard_if_never_answered()
+        except (LiaobotsError, sqlite3.Error):
+            pass  # the store is closing with the app: the next start shows the chat, nothing worse
+
     def _drop_discarded(self, left: int | None) -> None:
         """The chat just left never got a reply byte and was deleted: the list drops it too."""
         if left is not None and self.controller.discarded == left:
