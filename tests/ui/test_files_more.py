@@ -17,7 +17,7 @@ from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.sources import SourcesList, source_label
 from tests.ui.conftest import SIZE, AppFactory, offline_settings
-from tests.ui.driving import send, settle, until
+from tests.ui.driving import chat, send, settle, until
 from tests.ui.test_features import scripted_app
 from tests.ui.test_image_widgets import Host, write_png
 from tests.ui.test_image_widgets import settle as settle_host
@@ -181,3 +181,37 @@ async def test_markdown_export_is_offered_in_the_export_folder_and_asks_before_r
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the replace question")
         await pilot.press("y")
         await until(pilot, lambda: "#### User" in target.read_text(encoding="utf-8"), "the replaced file")
+
+
+# ---------------------------------------------------------------- context windows
+
+
+async def test_a_file_past_the_models_window_gets_no_chip_and_a_send_past_it_keeps_the_prompt(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
+
+    log = tmp_path / "server.log"
+    log.write_text("2026-11-30 INFO ok\n" * 20_000, encoding="utf-8")  # ~95k tokens
+    app, _ = scripted_app(make_app, store, [TextDelta("read")])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = chat(app)
+        screen.select_model("gemini-3-pro-image-preview")
+        await screen.attach_path(log)
+        await settle(app, pilot)
+        assert list(screen.query(AttachmentChip)) == []
+        assert any("server.log is ~95k tokens" in str(n.message) for n in app._notifications)
+
+        # Attached under a model that holds it, then the model changes: the send is refused, nothing is lost.
+        screen.select_model("gemini-3-pro-preview")
+        await screen.attach_path(log)
+        await settle(app, pilot)
+        assert len(screen.query(AttachmentChip)) == 1
+        screen.select_model("gemini-3-pro-image-preview")
+        screen.prompt.load_text("what went wrong?")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.prompt.text == "what went wrong?" and len(screen.query(AttachmentChip)) == 1
+        assert store.count_conversations() == 0
+        assert any("the prompt and its attachments" in str(n.message) or "server.log is" in str(n.message)
+                   for n in list(app._notifications)[-2:])  # fmt: skip
