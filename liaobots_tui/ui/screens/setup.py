@@ -5,7 +5,7 @@ before anything is saved; the app then writes it to the config file (mode 0600).
 A second field names the gateway: one of the Liaobots domains or any
 ``http(s)://host[:port]`` (checked like the config's ``base_urls``); left as shown,
 the current domains stay. When the gateway cannot be reached (offline, a proxy
-down) the code cannot be checked: the screen says so and offers "Save unchecked",
+down) the code cannot be checked: the screen says so and offers "Save anyway",
 which saves it anyway (the first request will tell). A code the gateway rejects is
 never offered for saving. "Try the demo" runs the built-in fake gateway instead,
 saving nothing.
@@ -53,10 +53,14 @@ CheckCode = Callable[[str, list[str]], Awaitable[Credits]]
 
 
 class SetupScreen(Screen[SetupResult | None]):
+    DEFAULT_CSS = """
+    SetupScreen .dialog-hint { color: $text-muted; padding: 0 1; }
+    """
+
     BINDINGS = [
         # Not ctrl+d: the focused Input uses it (delete right).
         Binding("f2", "demo", "Try the demo"),
-        Binding("f3", "save_unchecked", "Save unchecked"),
+        Binding("f3", "save_unchecked", "Save anyway"),
         Binding("escape", "cancel", "Cancel / quit"),
     ]
 
@@ -75,7 +79,7 @@ class SetupScreen(Screen[SetupResult | None]):
         self.can_cancel = can_cancel
         self.demo_available = demo_available
         self.current_urls = list(base_urls or [])
-        #: The code (and gateway) that could not be checked, offered by "Save unchecked".
+        #: The code (and gateway) that could not be checked, offered by "Save anyway".
         self._unchecked: tuple[str, tuple[str, ...] | None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -88,12 +92,16 @@ class SetupScreen(Screen[SetupResult | None]):
                 placeholder="Gateway: ai.liaobots.work, a backup domain, or an http(s):// URL",
                 id="base-url",
             )
+            yield Static(
+                Content("↑ Gateway: a Liaobots domain, or any http(s):// URL"),
+                classes="dialog-hint",
+            )
             yield Static("", id="setup-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 if self.demo_available:
                     yield Button("Try the demo (F2)", id="demo")
                 yield Button("Cancel" if self.can_cancel else "Quit", id="cancel")
-                yield Button("Save unchecked (F3)", id="save-unchecked", variant="warning")
+                yield Button("Save anyway (F3)", id="save-unchecked", variant="warning")
                 yield Button("Check and save", id="save", variant="primary")
         yield Footer()
 
@@ -115,7 +123,7 @@ class SetupScreen(Screen[SetupResult | None]):
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        # What "Save unchecked" would save is what was checked: a change must be checked first.
+        # What "Save anyway" would save is what was checked: a change must be checked first.
         self._offer_unchecked(None)
 
     def _offer_unchecked(self, pending: tuple[str, tuple[str, ...] | None] | None) -> None:
@@ -187,8 +195,8 @@ class SetupScreen(Screen[SetupResult | None]):
             # Not a verdict on the code: offline, the gateway down. The user may save it anyway.
             # Capped: every failed domain is listed, and a long reason would push the buttons off screen.
             self._status(
-                f"⚠ Could not check the code: {clean_line(exc.one_line(), 160)}\n"
-                "Save unchecked keeps it anyway; the first request will tell whether it works.",
+                f"⚠ Not checked: {clean_line(exc.one_line(), 100)}\n"
+                "Save anyway (F3) keeps it unchecked; the first request will tell.",
                 error=True,
             )
             self._offer_unchecked((code, urls))
