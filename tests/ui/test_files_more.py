@@ -125,7 +125,9 @@ async def test_a_thumbnail_shows_the_name_the_user_attached_it_by(tmp_path: Path
     app = Host(AttachmentThumbs([part]))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle_host(pilot)
-        assert app.query_one(AttachmentThumbs).previews[0].caption_text == "640×480 · Fox photo.png"
+        thumb = app.query_one(AttachmentThumbs).previews[0]
+        assert thumb.caption_text == "640×480 · Fox photo.png"
+        assert thumb.query_one(".caption").size.width >= len(thumb.caption_text)  # shown whole, one line
 
 
 async def test_a_reopened_prompt_shows_its_picture_under_the_attached_name(

@@ -48,9 +48,10 @@ class ImagePreview(Vertical, can_focus=True):
     ImagePreview > .image { height: auto; }
     ImagePreview > .caption { height: auto; color: $text-muted; }
     ImagePreview.-placeholder > .caption { color: $text; }
-    ImagePreview.-thumb { width: auto; min-width: 14; max-width: 24; padding: 0; }
+    /* Wide enough for the caption to name the file as the user knows it, not just its picture. */
+    ImagePreview.-thumb { width: auto; min-width: 14; max-width: 40; padding: 0; }
     /* A tall picture makes a 4-column thumbnail: its caption stays one line, never a column of letters. */
-    ImagePreview.-thumb > .caption { text-wrap: nowrap; text-overflow: ellipsis; }
+    ImagePreview.-thumb > .caption { width: auto; max-width: 40; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     BINDINGS = [Binding("enter", "open_viewer", "View image")]
