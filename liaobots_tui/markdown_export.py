@@ -106,19 +106,28 @@ def contained(text: str) -> str:
     return body if _leaves_room(body) else _as_code(text)
 
 
+def _link_text(name: str) -> str:
+    # The user's file name may hold control characters or brackets: one clean line, no brackets.
+    return clean_line(name, 255).replace("[", "(").replace("]", ")")
+
+
+def _link_target(path: str) -> str:
+    return path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
 def _image_line(part: ImagePart) -> str:
-    return f"![image]({part.path})" if part.path else f"[image {part.mime_type}]"
+    """The picture, named as the user attached it (``image`` for a generated one)."""
+    alt = _link_text(part.name) or "image"
+    return f"![{alt}]({_link_target(part.path)})" if part.path else f"[image {part.mime_type}]"
 
 
 def _file_line(part: FilePart) -> str:
     """A link to the stored copy of an attached file (its name alone when it has none)."""
-    # The name is the user's file name, but it may hold control characters: one clean line, no brackets.
-    name = clean_line(part.name, 255).replace("[", "(").replace("]", ")")
+    name = _link_text(part.name)
     kind = "PDF" if part.file_kind == "pdf" else "text"
     if not part.path:
         return f"📎 {name} ({kind})"
-    target = part.path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    return f"📎 [{name}]({target}) ({kind})"
+    return f"📎 [{name}]({_link_target(part.path)}) ({kind})"
 
 
 def conversation_markdown(conversation: Conversation, versions: Mapping[int, Version] | None = None) -> str:

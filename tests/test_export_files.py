@@ -109,3 +109,15 @@ def test_an_export_never_replaces_a_file_unless_told(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "second"
     with pytest.raises(InputError, match="cannot write"):
         write_export(tmp_path / "deep" / "chat.md" / "x.md", "no")
+
+
+def test_an_attached_picture_is_exported_under_its_own_name() -> None:
+    from liaobots_tui.api.messages import ImagePart
+
+    picture = ImagePart(b"", path="/data/my pics/3/7-1.png", name="Fox [final].png")
+    markdown = conversation_markdown(Conversation([Message("user", [TextPart("what is it?"), picture])]))
+    assert "![Fox (final).png](/data/my%20pics/3/7-1.png)" in markdown
+    generated = ImagePart(b"", generated=True, path="/data/3/2026-11-30-1432-fox-1.png")
+    assert "![image](/data/3/2026-11-30-1432-fox-1.png)" in conversation_markdown(
+        Conversation([Message("assistant", [generated])])
+    )
