@@ -137,3 +137,13 @@ def test_a_file_name_that_is_not_utf8_is_kept_readable(tmp_path: Path, body: byt
         store.add_message(cid, Message("user", [TextPart("this"), part]))
         (loaded,) = [p for p in store.load_conversation(cid).messages[0].parts if not isinstance(p, TextPart)]
     assert getattr(loaded, "name", None) == "caf\ufffd.dat"
+
+
+def test_the_viewer_offers_an_attached_picture_under_its_own_name(tmp_path: Path) -> None:
+    from liaobots_tui.ui.screens.image_viewer import default_save_path
+
+    stored = tmp_path / "7-1.png"
+    stored.write_bytes(png())
+    assert default_save_path(ImagePart(b"", path=str(stored), name="Fox photo.png")).name == "Fox photo.png"
+    assert default_save_path(ImagePart(b"", path=str(stored), name="..")).name == "7-1.png"
+    assert default_save_path(ImagePart(b"", path=str(stored))).name == "7-1.png"
