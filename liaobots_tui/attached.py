@@ -13,11 +13,11 @@ def fresh_copy(part: Attachment) -> Attachment:
     if isinstance(part, FilePart):
         data = part.load()
         return dataclasses.replace(part, data=data, path=None, size=part.size or len(data))
-    return ImagePart(part.load(), mime_type=part.mime_type)
+    return ImagePart(part.load(), mime_type=part.mime_type, name=part.name)
 
 
 def attachments_of(message: Message) -> list[tuple[Attachment, str]]:
     """The message's files and images as (fresh part, name to show), files first as they are sent."""
     named: list[tuple[Attachment, str]] = [(fresh_copy(p), p.name) for p in message.files]
-    named += [(fresh_copy(p), Path(p.path).name if p.path else "image") for p in message.images]
+    named += [(fresh_copy(p), p.name or (Path(p.path).name if p.path else "image")) for p in message.images]
     return named

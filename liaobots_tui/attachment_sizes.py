@@ -9,8 +9,11 @@ an image counts as the ~1,600 tokens a 1-megapixel picture costs on Claude and G
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from liaobots_tui.api.messages import Attachment, FilePart
+from liaobots_tui.api.models import context_window
+from liaobots_tui.errors import InputError
 
 BYTES_PER_TOKEN = 4
 TOKENS_PER_PDF_PAGE = 2000
@@ -65,3 +68,36 @@ def describe(part: Attachment) -> str:
     else:
         kind = "image"
     return f"{kind} · {human_size(size_of(part))} · {human_tokens(estimate_tokens(part))}"
+
+
+def attachment_name(part: Attachment) -> str:
+    """What the user calls the attachment: its file name, else ``image``."""
+    return part.name or "image"
+
+
+def check_fits(model: str, attachments: Sequence[Attachment], prompt: str = "") -> None:
+    """Refuse attachments whose token estimate is past ``model``'s context window (when it is known).
+
+    One file past the window is named; otherwise the prompt and all attachments together
+    are checked. The estimate is rough (see the module docstring), so only what surely
+    cannot fit is refused; a model with no known window is not checked.
+
+    Raises:
+        InputError: one line naming the file (or the total), its estimate and the window.
+    """
+    window = context_window(model)
+    if window is None or not attachments:
+        return
+    estimates = [(part, estimate_tokens(part)) for part in attachments]
+    for part, tokens in estimates:
+        if tokens > window:
+            raise InputError(
+                f"{attachment_name(part)} is {human_tokens(tokens)}, more than {model}'s context window "
+                f"of {window:,} tokens: attach a part of it, or pick a model with a larger window"
+            )
+    total = sum(tokens for _, tokens in estimates) + -(-len(prompt.encode("utf-8")) // BYTES_PER_TOKEN)
+    if total > window:
+        raise InputError(
+            f"the prompt and its attachments are {human_tokens(total)}, more than {model}'s context "
+            f"window of {window:,} tokens: attach fewer files, or pick a model with a larger window"
+        )

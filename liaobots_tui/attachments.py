@@ -41,7 +41,9 @@ def load_attachment(path: Path, limit: int = MAX_ATTACHMENT_BYTES) -> ImagePart 
     data = _read(path, shown, limit)
     if not data:
         raise InputError(f"attachment is empty: {shown}")
-    name = clean_line(path.name, 255) or "file"
+    # A file name that is not UTF-8 (Latin-1 on a UTF-8 system) holds surrogates SQLite cannot store.
+    readable = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    name = clean_line(readable, 255) or "file"
     if data.startswith(PDF_MAGIC):
         return FilePart(name, data, mime_type=PDF_MIME, size=len(data))
     try:
@@ -56,7 +58,7 @@ def load_attachment(path: Path, limit: int = MAX_ATTACHMENT_BYTES) -> ImagePart 
         kind = verify(data)
     except UnsafeImage as exc:
         raise InputError(_refusal(exc, shown)) from None
-    return ImagePart(data, mime_type=kind.mime_type)
+    return ImagePart(data, mime_type=kind.mime_type, name=name)
 
 
 def is_text(data: bytes) -> bool:

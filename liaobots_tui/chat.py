@@ -48,6 +48,7 @@ from liaobots_tui.api.registry import check_format, get_adapter
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.errors import LiaobotsError, StorageError
 from liaobots_tui.image_files import UnsafeImage
+from liaobots_tui.image_names import picture_stem
 from liaobots_tui.store import MessageRecord, ReplyWriter, Store
 
 
@@ -203,6 +204,8 @@ class ChatSession:
         # The history this reply answers: everything before its placeholder, not turns another
         # process may have added since.
         conversation = self.store.load_conversation(conversation_id).request(before=reply.id)
+        # Generated pictures are named after the prompt they answer (image_names.py).
+        prompt = next((m.text for m in reversed(conversation.messages) if m.role == "user"), "")
 
         parser = adapter.new_parser()
         writer = self.store.reply_writer(reply)
@@ -217,7 +220,7 @@ class ChatSession:
                     pass
                 elif isinstance(event, ImageEvent):
                     # Saved before anyone sees it: a generated image is never only in memory.
-                    event = self._keep_image(conversation_id, event.image, images)
+                    event = self._keep_image(conversation_id, event.image, images, prompt)
                 elif isinstance(event, UsageEvent):
                     reply = reply.revised(usage=event.usage)
                 elif isinstance(event, SourcesEvent):
@@ -251,10 +254,13 @@ class ChatSession:
             yield to_event(fault)
         yield TurnEnded(reply)
 
-    def _keep_image(self, conversation_id: int, image: ImagePart, kept: list[Part]) -> StreamEvent:
+    def _keep_image(
+        self, conversation_id: int, image: ImagePart, kept: list[Part], prompt: str
+    ) -> StreamEvent:
         """Save a generated image if it verifies; the event to pass on (the saved image, or a note)."""
+        number = sum(isinstance(part, ImagePart) for part in kept) + 1
         try:
-            saved = self.store.save_generated_image(conversation_id, image)
+            saved = self.store.save_generated_image(conversation_id, image, picture_stem(prompt, number))
         except UnsafeImage as exc:
             # Never a file with the gateway's idea of a type: a line in the reply says what was refused.
             note = TextPart(f"\n\n[image not saved: {exc.reason}]\n\n")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
-import shutil
 import sys
 from collections.abc import Sequence
 from contextlib import aclosing
@@ -379,8 +379,10 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError("the prompt is empty")
         return await run_compare(args, settings, prompt=prompt, attachments=attachments, thinking=thinking)
     args.model = args.model[0] if args.model else None
-    return await _turn(args, settings, prompt=prompt, json_out=args.json,
-                       image_dir=args.output_dir, thinking=thinking)  # fmt: skip
+    # A prompt from stdin or the editor exists nowhere else: one lost with its chat is printed back.
+    on_command_line = not args.editor and args.prompt not in (None, "-")
+    return await _turn(args, settings, prompt=prompt, json_out=args.json, image_dir=args.output_dir,
+                       thinking=thinking, prompt_on_command_line=on_command_line)  # fmt: skip
 
 
 async def _image(args: argparse.Namespace, settings: Settings) -> int:
@@ -426,6 +428,7 @@ async def _turn(
     image_dir: Path | None,
     thinking: Thinking | None | Literal["keep"],
     images_to_stdout: bool = False,
+    prompt_on_command_line: bool = True,
 ) -> int:
     from liaobots_tui.api.transport import GatewayClient, Timeouts
     from liaobots_tui.chat import ChatEvent, ChatSession
@@ -535,12 +538,21 @@ async def _turn(
                 # Ends the line (a shell prompt should not follow the reply), and shows text held back
                 # for a whole Markdown block even when the turn stopped early.
                 text.end()
+            # A chat whose only turn failed before any reply byte holds nothing worth keeping.
+            failed = reply is not None and reply.status == "failed"
+            dropped = failed and controller.discard_if_never_answered()
 
     if json_out and reply is not None:
         _print_json(out, reply, saved, controller.conversation_id, controller.settings.format)
     out.flush()
     if error is not None:
         _err(error.one_line())
+    if dropped and not prompt_on_command_line:
+        # The prompt is in the history no more, nor in the shell's: it goes back to the user.
+        _err("no reply arrived, so the chat was not kept; your prompt was:")
+        sys.stderr.write(prompt if prompt.endswith("\n") else f"{prompt}\n")
+        sys.stderr.flush()
+    if error is not None or dropped:
         return EXIT_API
     return EXIT_OK
 
@@ -562,12 +574,20 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def _export_image(path: Path, image_dir: Path | None) -> str:
+    """Copy a saved picture into ``image_dir`` under its own name, numbered rather than replacing a file."""
     if image_dir is None:
         return str(path)
     image_dir.mkdir(parents=True, exist_ok=True)
-    target = image_dir / path.name
-    shutil.copyfile(path, target)
-    return str(target)
+    data = path.read_bytes()
+    for n in itertools.count(1):
+        target = image_dir / (path.name if n == 1 else f"{path.stem}-{n}{path.suffix}")
+        try:
+            with open(target, "xb") as fh:  # "x": an earlier run's picture of the same name stays
+                fh.write(data)
+        except FileExistsError:
+            continue
+        return str(target)
+    raise AssertionError("unreachable")
 
 
 def _print_json(

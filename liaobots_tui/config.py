@@ -101,6 +101,9 @@ class Settings:
     max_attachment_mb: float = 20.0
     """Largest file (MiB) that may be attached; the providers reject far larger inline files."""
 
+    export_dir: str = ""
+    """Folder the app offers for Markdown and CSV exports; empty: the download folder, else the data dir."""
+
     source: Path | None = None
     """Which config file was read (None: no file); informational, never written."""
 
@@ -188,6 +191,39 @@ def _check_base_url(value: str, where: str) -> str:
     ):
         raise ConfigError(problem)
     return f"{parts.scheme.lower()}://{parts.netloc}"
+
+
+def known_domains() -> list[str]:
+    """The hosts of the built-in gateway domains (``ai.liaobots.work`` …)."""
+    return [urlsplit(url).hostname or "" for url in DEFAULT_BASE_URLS]
+
+
+def base_urls_from_input(text: str) -> list[str]:
+    """The base URLs for what a user typed as "the gateway": a URL, or one of the known domains.
+
+    A known domain (with or without ``https://``) becomes the primary, the other
+    built-in domains stay as backups; any other ``http(s)://host[:port]`` (a proxy, a
+    self-hosted gateway) is used alone. Empty means the built-in list.
+
+    Raises:
+        ConfigError: one line saying what is wrong with ``text``.
+    """
+    typed = text.strip()
+    if not typed:
+        return list(DEFAULT_BASE_URLS)
+    if "://" not in typed:
+        host = typed.rstrip("/").lower()
+        if host not in known_domains():
+            raise ConfigError(
+                f"{typed!r} is not a Liaobots domain ({', '.join(known_domains())}); "
+                "type a full http:// or https:// URL for another gateway"
+            )
+        typed = f"https://{host}"
+    url = _check_base_url(typed, "Gateway")
+    if url.lower() in DEFAULT_BASE_URLS:  # host names ignore case
+        url = url.lower()
+        return [url, *(other for other in DEFAULT_BASE_URLS if other != url)]
+    return [url]
 
 
 def _check_base_urls(value: object, where: str) -> list[str]:
@@ -282,7 +318,7 @@ def _check(key: str, value: object, where: str) -> Any:
         return _check_format(value, where)
     if key in ("model", "theme"):
         return _check_str(value, where, non_empty=True)
-    if key == "system_prompt":
+    if key in ("system_prompt", "export_dir"):
         return _check_str(value, where)
     if key == "image_mode":
         mode = _check_str(value, where).strip().lower()

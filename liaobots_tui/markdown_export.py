@@ -1,10 +1,18 @@
 """Markdown helpers shared by the app and the CLI: code blocks of a reply and the conversation export.
 
 No Textual here: these are plain functions over the message model, tested directly.
+
+In an export the title is the only level-1 heading and each turn opens with a
+level-2 heading (``## You``, ``## Assistant (…)``). What a message says cannot take
+that structure over (:func:`contained`): its own top-level headings are moved two
+levels down (a reply's ``## User`` becomes ``#### User``, under the turn it belongs
+to), a code fence left open (a cut-off reply) is closed, and a body that would still
+swallow what follows (an unclosed ``<!--`` or ``<pre>``) is shown as a code block.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -40,19 +48,86 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
+#: How many levels a message's own headings move down, below the turn headings (level 2).
+HEADING_SHIFT = 2
+
+_ATX = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+def _demoted_headings(text: str) -> str:
+    """``text`` with its top-level headings moved :data:`HEADING_SHIFT` levels down (to at most 6)."""
+    tokens = MarkdownIt("gfm-like").parse(text)
+    lines = text.split("\n")
+    for token in reversed(tokens):  # from the end: a setext heading's lines shrink the list
+        if token.type != "heading_open" or token.level != 0 or token.map is None:
+            continue
+        start, end = token.map
+        level = min(6, int(token.tag[1]) + HEADING_SHIFT)
+        if token.markup.startswith("#"):
+            m = _ATX.match(lines[start])
+            if m is not None:
+                lines[start] = m.group(1) + "#" * level + lines[start][m.end() :]
+        else:  # setext: the text lines, then a line of = or -
+            words = " ".join(line.strip() for line in lines[start : end - 1])
+            lines[start:end] = ["#" * level + " " + words]
+    return "\n".join(lines)
+
+
+def _closed_fences(text: str) -> str:
+    """``text`` with a code fence that is still open at its end closed (CommonMark's rules)."""
+    fence: str | None = None
+    for line in text.split("\n"):
+        if fence is None:
+            m = _FENCE_OPEN.match(line)
+            # A backtick fence's info string may not hold a backtick (then it is inline code).
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+                fence = m.group(1)
+        elif re.fullmatch(rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*", line):
+            fence = None
+    return text if fence is None else f"{text.rstrip()}\n{fence}"
+
+
+def _leaves_room(text: str) -> bool:
+    """Whether a turn heading right after ``text`` is still read as a heading."""
+    tokens = MarkdownIt("gfm-like").parse(f"{text}\n\n## next\n")
+    return len(tokens) >= 3 and tokens[-3].type == "heading_open" and tokens[-3].level == 0
+
+
+def _as_code(text: str) -> str:
+    longest = max((len(m.group(0)) for m in re.finditer(r"~+", text)), default=0)
+    fence = "~" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def contained(text: str) -> str:
+    """A message body that keeps to its own turn of an export (see the module docstring)."""
+    body = _closed_fences(_demoted_headings(text))
+    return body if _leaves_room(body) else _as_code(text)
+
+
+def _link_text(name: str) -> str:
+    # The user's file name may hold control characters or brackets: one clean line, no brackets.
+    return clean_line(name, 255).replace("[", "(").replace("]", ")")
+
+
+def _link_target(path: str) -> str:
+    return path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
 def _image_line(part: ImagePart) -> str:
-    return f"![image]({part.path})" if part.path else f"[image {part.mime_type}]"
+    """The picture, named as the user attached it (``image`` for a generated one)."""
+    alt = _link_text(part.name) or "image"
+    return f"![{alt}]({_link_target(part.path)})" if part.path else f"[image {part.mime_type}]"
 
 
 def _file_line(part: FilePart) -> str:
     """A link to the stored copy of an attached file (its name alone when it has none)."""
-    # The name is the user's file name, but it may hold control characters: one clean line, no brackets.
-    name = clean_line(part.name, 255).replace("[", "(").replace("]", ")")
+    name = _link_text(part.name)
     kind = "PDF" if part.file_kind == "pdf" else "text"
     if not part.path:
         return f"📎 {name} ({kind})"
-    target = part.path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    return f"📎 [{name}]({target}) ({kind})"
+    return f"📎 [{name}]({_link_target(part.path)}) ({kind})"
 
 
 def conversation_markdown(
@@ -65,7 +140,7 @@ def conversation_markdown(
     """
     out: list[str] = [f"# {conversation.title or 'Conversation'}", ""]
     if conversation.system:
-        out += ["> **System:** " + conversation.system.replace("\n", "\n> "), ""]
+        out += ["> **System:** " + contained(conversation.system).replace("\n", "\n> "), ""]
     for message in conversation.messages:
         if message.role == "user":
             out.append("## You")
@@ -82,7 +157,7 @@ def conversation_markdown(
             out += [
                 "<details><summary>Thinking</summary>",
                 "",
-                message.reasoning.strip(),
+                contained(message.reasoning.strip()),
                 "",
                 "</details>",
                 "",
@@ -90,7 +165,7 @@ def conversation_markdown(
         for file in message.files:
             out += [_file_line(file), ""]
         if message.text.strip():
-            out += [message.text.rstrip(), ""]
+            out += [contained(message.text.rstrip()), ""]
         for image in message.images:
             out += [_image_line(image), ""]
         for source in message.sources:

@@ -10,7 +10,9 @@ without it): signed text, signature-only empty parts, thought parts
 (``{"text", "thought": true}``) and signed images. Reasoning from other formats is
 dropped. An assistant image with no Gemini signature (another format's picture)
 cannot go in a model turn, so it moves to a user turn right after it: the model
-still sees the picture it is asked to edit. ``generationConfig`` holds
+still sees the picture it is asked to edit. For image models only the last reply
+that made pictures sends them again (refining works on the latest one); earlier
+versions stay out of the request. ``generationConfig`` holds
 temperature, maxOutputTokens, ``thinkingConfig{includeThoughts}`` and, for image
 models or when an aspect ratio/size is asked for, ``responseModalities`` and a
 validated ``imageConfig``; Google Search grounding (``tools: [{"googleSearch": {}}]``)
@@ -134,8 +136,14 @@ def _user_parts(message: Message) -> list[dict[str, Any]]:
     return parts
 
 
-def _model_parts(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(parts for the model turn, images that must move to a user turn)."""
+def _model_parts(
+    message: Message, *, images: bool = True
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(parts for the model turn, images that must move to a user turn).
+
+    ``images=False`` leaves the turn's pictures out, their signatures with them: a
+    signature is checked only on a part that is sent.
+    """
     from_gemini = message.format == "gemini"
     model: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
@@ -143,6 +151,8 @@ def _model_parts(message: Message) -> tuple[list[dict[str, Any]], list[dict[str,
         signature = _signature(part)
         wire: dict[str, Any] | None = None
         if isinstance(part, ImagePart):
+            if not images:
+                continue
             wire = _inline(part)
             if wire is not None and signature is None:
                 moved.append(wire)
@@ -163,9 +173,27 @@ def _model_parts(message: Message) -> tuple[list[dict[str, Any]], list[dict[str,
     return model, moved
 
 
-def build_contents(conversation: Conversation) -> list[dict[str, Any]]:
-    """The ``contents`` list: user/model turns, merged so one role never follows itself."""
+def last_picture_turn(conversation: Conversation) -> int | None:
+    """Index of the last reply that holds a picture, or None."""
+    for index in range(len(conversation.messages) - 1, -1, -1):
+        message = conversation.messages[index]
+        if message.role == "assistant" and message.images:
+            return index
+    return None
+
+
+def build_contents(conversation: Conversation, *, latest_picture_only: bool = False) -> list[dict[str, Any]]:
+    """The ``contents`` list: user/model turns, merged so one role never follows itself.
+
+    ``latest_picture_only`` (image models): a reply's pictures go back only for the last
+    reply that made any. Editing works on the latest picture, with the signature it came
+    with (ai.google.dev/gemini-api/docs/image-generation, multi-turn editing); every
+    earlier version would make each refine turn megabytes larger and count against the
+    model's cap on input images. What the user attached is always sent: it is theirs to
+    refer back to.
+    """
     contents: list[dict[str, Any]] = []
+    keep_from = last_picture_turn(conversation) if latest_picture_only else None
 
     def add(role: str, parts: list[dict[str, Any]]) -> None:
         if not parts:
@@ -175,11 +203,11 @@ def build_contents(conversation: Conversation) -> list[dict[str, Any]]:
         else:
             contents.append({"role": role, "parts": parts})
 
-    for message in conversation.messages:
+    for index, message in enumerate(conversation.messages):
         if message.role == "user":
             add("user", _user_parts(message))
         else:
-            model, moved = _model_parts(message)
+            model, moved = _model_parts(message, images=keep_from is None or index >= keep_from)
             add("model", model)
             add("user", moved)
     return contents
@@ -265,7 +293,8 @@ class GeminiAdapter(Adapter):
     format = "gemini"
 
     def build_request(self, conversation: Conversation, options: RequestOptions) -> HttpRequest:
-        body: dict[str, Any] = {"contents": build_contents(conversation)}
+        latest_only = is_image_model(options.model)
+        body: dict[str, Any] = {"contents": build_contents(conversation, latest_picture_only=latest_only)}
         if conversation.system:
             body["systemInstruction"] = {"parts": [{"text": conversation.system}]}
         if config := generation_config(options):

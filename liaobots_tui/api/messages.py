@@ -70,6 +70,8 @@ class ImagePart:
     ``data`` holds the bytes while a request is built or a reply parsed; once the
     store has written the file, ``path`` points at it and ``data`` may be empty
     (load with :meth:`load`), so long histories do not keep images in memory.
+    ``name`` is the file's base name as the user had it (an attached image; shown as
+    its caption); empty for a generated one.
     """
 
     data: bytes
@@ -77,6 +79,7 @@ class ImagePart:
     generated: bool = False
     path: str | None = None
     provider_data: ProviderData = field(default_factory=_pd)
+    name: str = ""
     kind: Literal["image"] = field(default="image", init=False)
 
     def load(self) -> bytes:

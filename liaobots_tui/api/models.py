@@ -42,6 +42,32 @@ BUILTIN_MODELS: list[str] = [
     "deepseek-r1",
 ]
 
+#: Context windows (tokens) of the built-in models, where a provider's page states one; a model not
+#: here is not checked (``context_window`` returns None). Each figure names where it comes from.
+CONTEXT_WINDOWS: dict[str, int] = {
+    # 1.05M: Vercel AI Gateway model page (vercel.com/ai-gateway/models/gpt-5.4), as OpenAI lists it.
+    "gpt-5.4": 1_050_000,
+    # 200K: OpenAI model page (platform.openai.com/docs/models/o4-mini).
+    "o4-mini": 200_000,
+    # 1M: Anthropic model overview (platform.claude.com/docs/models/sonnet-4-6/overview).
+    "claude-sonnet-4-6": 1_000_000,
+    # 1M: Anthropic context-windows page (the 1M list starts at the 4.6 models).
+    "claude-opus-4-6": 1_000_000,
+    # 1,048,576 input: Gemini API model page (ai.google.dev/gemini-api/docs/models/gemini-3-pro-preview).
+    "gemini-3-pro-preview": 1_048_576,
+    # 1,048,576: Vertex AI model page (docs.cloud.google.com/…/models/gemini/3-flash).
+    "gemini-3-flash-preview": 1_048_576,
+    # 65,536 input (32,768 output): the Gemini API's image model pages ("65k / 32k").
+    "gemini-3-pro-image-preview": 65_536,
+    "gemini-3.1-flash-image-preview": 65_536,
+}
+
+
+def context_window(model: str) -> int | None:
+    """The model's context window in tokens when known (a provider prefix like ``openai/`` is ignored)."""
+    return CONTEXT_WINDOWS.get(model.strip().lower().rsplit("/", 1)[-1])
+
+
 MODELS_PATH = "/v1/models"
 #: A cached list older than this is ignored.
 CACHE_MAX_AGE = 24 * 60 * 60.0

@@ -55,6 +55,7 @@ from liaobots_tui.conversations.controller import YIELD_EVERY, ConversationContr
 from liaobots_tui.conversations.settings import saved_form, with_model
 from liaobots_tui.errors import InputError, LiaobotsError
 from liaobots_tui.image_files import UnsafeImage
+from liaobots_tui.image_names import picture_stem
 from liaobots_tui.store import MessageRecord
 from liaobots_tui.usage_stats import CLOCK_SLACK_S, ReplyCost, estimate_cost, match_reply_cost
 
@@ -369,8 +370,9 @@ class Comparison:
         saved: list[Part] = []
         for part in parts:
             if isinstance(part, ImagePart) and part.generated and part.data:
+                stem = picture_stem(self.user.text, sum(isinstance(p, ImagePart) for p in saved) + 1)
                 try:
-                    saved.append(self.controller.store.save_generated_image(conversation_id, part))
+                    saved.append(self.controller.store.save_generated_image(conversation_id, part, stem))
                 except UnsafeImage as exc:
                     saved.append(TextPart(f"\n\n[image not saved: {exc.reason}]\n\n"))
             else:

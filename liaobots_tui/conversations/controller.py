@@ -6,8 +6,9 @@ call it and render what it reports; they hold no conversation logic:
 
 - **Turns**: :meth:`send`, :meth:`regenerate`, :meth:`edit` check everything
   first (a format the model cannot use, an empty prompt, a turn already
-  running), so a refused turn sends, saves and charges nothing. They then run
-  the turn in its own task and hand every event to the caller's listener.
+  running, attachments past the model's known context window), so a refused
+  turn sends, saves and charges nothing. They then run the turn in its own
+  task and hand every event to the caller's listener.
 - **One rule for switching while a reply streams**: :meth:`new_chat`,
   :meth:`open` and :meth:`delete` first :meth:`cancel` the turn, which the chat
   service ends as a *cancelled* reply with its partial text saved, and only then
@@ -49,6 +50,7 @@ from liaobots_tui.api.messages import (
     is_image_model,
 )
 from liaobots_tui.api.transport import GatewayClient
+from liaobots_tui.attachment_sizes import check_fits
 from liaobots_tui.chat import ChatBackend, ChatEvent, TurnEnded, TurnStarted
 from liaobots_tui.conversations.failed_turns import failed_before_any_reply, resent_failed_prompt
 from liaobots_tui.conversations.settings import (
@@ -322,6 +324,7 @@ class ConversationController:
         """Start a turn with a new user message; see the module docstring for what is checked first."""
         user = self._user_message(text, images)
         fmt = self.check_turn()
+        check_fits(self.settings.model, images, text)  # before anything is saved
         options = self.request_options(stream=stream, image_for_any_model=image_for_any_model)
         resent = resent_failed_prompt(self.messages, text, images)
         if resent is not None and self.conversation_id is not None:
@@ -358,6 +361,7 @@ class ConversationController:
         """Replace prompt ``message_id`` and everything after it with a new prompt, and resend."""
         user = self._user_message(text, images)
         fmt = self.check_turn()
+        check_fits(self.settings.model, images, text)
         index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
         if self.conversation_id is None or index is None or self.messages[index].role != "user":
             raise InputError("that message is not one of your saved prompts in this chat")

@@ -148,7 +148,8 @@ def part_row(
     pd = json_or_none(part.provider_data)
     if isinstance(part, ImagePart):
         stored = images.store_part(conversation_id, message_id, index, part, written)
-        return ("image", None, part.mime_type, stored, int(part.generated), pd)
+        # An attached image's own name rides in the text column too (unused for images before).
+        return ("image", part.name or None, part.mime_type, stored, int(part.generated), pd)
     if isinstance(part, FilePart):
         # The name rides in the text column: no schema change, and an older version shows it as text.
         stored = images.store_part(conversation_id, message_id, index, part, written)
@@ -185,6 +186,7 @@ def part_from_row(
             generated=bool(row["generated"]),
             path=str(images.resolve(stored)) if isinstance(stored, str) and stored else None,
             provider_data=pd,
+            name=clean_line(text(row["text"]), 255),
         )
     if kind == "file":
         return file_from_row(images, row, pd)

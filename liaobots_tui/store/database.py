@@ -601,11 +601,15 @@ class Store:
             if cur.rowcount == 0:
                 raise InputError(f"no message {message_id}")
 
-    def save_generated_image(self, conversation_id: int, image: ImagePart) -> ImagePart:
+    def save_generated_image(
+        self, conversation_id: int, image: ImagePart, stem: str | None = None
+    ) -> ImagePart:
         """Write a generated image to its file now, as it arrives; returns the part to record.
 
         The result points at the file (``path``), holds no bytes, and carries the MIME
         type of the format detected in the bytes, which also chose the extension.
+        ``stem``: the file name without extension (see ``image_names.picture_stem``);
+        a number is added when that name is taken.
 
         Raises:
             UnsafeImage: not a PNG/JPEG/WebP/GIF that decodes, or too many pixels;
@@ -613,7 +617,7 @@ class Store:
             StorageError: the file could not be written.
         """
         with translated(self.db_path):
-            return self._images.save_generated(conversation_id, image)
+            return self._images.save_generated(conversation_id, image, stem)
 
 
 def _summary(row: sqlite3.Row) -> ConversationSummary:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -29,6 +30,9 @@ from liaobots_tui.image_files import UnsafeImage, identify, verify
 
 #: Extension of bytes that are not an accepted image: nothing opens it as a program or a page.
 UNKNOWN_EXT = ".bin"
+
+# A stem handed in is used only when it cannot name another directory or a hidden file.
+_SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 
 def detected_ext(data: bytes) -> str:
@@ -66,7 +70,7 @@ class ImageFiles:
         private_dir(self.root)
         return private_dir(self.conversation_dir(conversation_id))
 
-    def save_generated(self, conversation_id: int, image: ImagePart) -> ImagePart:
+    def save_generated(self, conversation_id: int, image: ImagePart, stem: str | None = None) -> ImagePart:
         """Write a generated image to a new file and return the part pointing at it.
 
         The returned part has the file's ``path``, no ``data``, and the detected MIME
@@ -78,7 +82,8 @@ class ImageFiles:
         """
         kind = verify(image.data)
         directory = self.ensure_conversation_dir(conversation_id)
-        stem = f"img-{time.time_ns() // 1_000_000}-{secrets.token_hex(4)}"
+        if not stem or not _SAFE_STEM.fullmatch(stem):
+            stem = f"img-{time.time_ns() // 1_000_000}-{secrets.token_hex(4)}"
         path = write_new_file(directory, stem, kind.ext, image.data)
         return dataclasses.replace(image, data=b"", path=str(path), mime_type=kind.mime_type)
 

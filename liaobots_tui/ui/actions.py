@@ -226,12 +226,17 @@ WIDGET_KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("r", "Regenerate the last reply"),
         ("← / →", "Previous / next version (‹ 2/3 ›)"),
         ("f", "Fork: a new chat up to this message"),
+        ("s", "Go to the reply's sources (grounding links)"),
         ("i / Esc", "Back to the prompt"),
     )),
     ("Thinking and images in a reply", (
         ("Tab, then Enter", "Open or close a \"Thinking\" block (or click its title)"),
         ("Enter / click", "Open an image in the viewer"),
-        ("Enter", "Open the first grounding source"),
+    )),
+    ("Sources under a reply", (
+        ("↑ / ↓", "Pick a link"),
+        ("Enter / click", "Open it in the browser"),
+        ("c", "Copy its link (also: \"Copy source link\" in the palette)"),
     )),
     ("Chats list (ctrl+l)", (
         ("Enter", "Open the conversation"),

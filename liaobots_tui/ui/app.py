@@ -35,6 +35,7 @@ from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
+from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
@@ -61,7 +62,7 @@ class LiaobotsApp(App[int]):
     #: Longest toast text; an error body can be megabytes and a toast is a glance.
     TOAST_CHARS = 1000
     TITLE = "liaobots"
-    COMMANDS = App.COMMANDS | {ModelCommands, ThinkingCommands, ChatCommands}
+    COMMANDS = App.COMMANDS | {ModelCommands, ThinkingCommands, ChatCommands, SourceCommands}
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
 
     def __init__(
@@ -183,13 +184,13 @@ class LiaobotsApp(App[int]):
         except (LiaobotsError, sqlite3.Error):
             return ""
 
-    async def check_auth_code(self, code: str) -> Credits:
-        """Ask the gateway for the balance with ``code``: proves the code works.
+    async def check_auth_code(self, code: str, base_urls: list[str] | None = None) -> Credits:
+        """Ask the gateway (``base_urls``, default the current ones) for the balance with ``code``.
 
         Raises:
             LiaobotsError: AuthError for a rejected code, network errors…
         """
-        client = self._client_factory(self.settings.base_urls, code)
+        client = self._client_factory(base_urls or self.settings.base_urls, code)
         try:
             return await fetch_credits(client)
         finally:
@@ -232,7 +233,10 @@ class LiaobotsApp(App[int]):
 
     def open_setup(self, *, can_cancel: bool) -> None:
         screen = SetupScreen(
-            check=self.check_auth_code, config_path=str(self.config_path), can_cancel=can_cancel
+            check=self.check_auth_code,
+            config_path=str(self.config_path),
+            can_cancel=can_cancel,
+            base_urls=[] if self.demo else self.settings.base_urls,
         )
         self.push_screen(screen, self._setup_done)
 
@@ -254,12 +258,24 @@ class LiaobotsApp(App[int]):
             self._use_demo_history()
         else:
             self.settings.auth_code = result.code
+            if result.base_urls is not None:
+                self.settings.base_urls = list(result.base_urls)
             try:
                 update_setting("auth_code", result.code, path=self.config_path)
+                if result.base_urls is not None:
+                    update_setting("base_urls", list(result.base_urls), path=self.config_path)
             except (LiaobotsError, OSError) as exc:
                 self.notify(str(exc), title="Could not save the auth code", severity="error", timeout=10)
             else:
-                self.notify(f"Saved to {self.config_path} (readable only by you)", title="Auth code saved")
+                unchecked = ""
+                if result.credits is None:
+                    unchecked = " It was not checked: the first request will tell."
+                self.notify(
+                    f"Saved to {self.config_path} (readable only by you).{unchecked}",
+                    title="Auth code saved",
+                    severity="warning" if unchecked else "information",
+                    markup=False,
+                )
         await self._start_chat()
         if isinstance(self.screen, ChatScreen):
             self.screen._update_title()

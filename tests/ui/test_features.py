@@ -469,13 +469,14 @@ async def test_system_prompt_and_temperature_reach_the_gateway(
         chat(app).prompt.load_text("ahoy")
         await pilot.press("enter")
         await settle(app, pilot)
+        # Checked before quitting: a chat whose only reply failed before any byte is not kept after it.
+        conversation_id = store.latest_conversation_id()
+        assert conversation_id is not None
+        assert store.load_conversation(conversation_id).system == "Answer like a pirate."
+        assert store.conversation_settings(conversation_id)["temperature"] == 0.5
     body = next(r.json for r in gateway.requests if r.method == "POST")
     assert body["temperature"] == 0.5
     assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
-    conversation_id = store.latest_conversation_id()
-    assert conversation_id is not None
-    assert store.load_conversation(conversation_id).system == "Answer like a pirate."
-    assert store.conversation_settings(conversation_id)["temperature"] == 0.5
 
 
 async def test_reopened_chat_keeps_its_model_and_format_choice(make_app: AppFactory, store: Store) -> None:

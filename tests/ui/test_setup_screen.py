@@ -19,7 +19,7 @@ class Host(App[None]):
         self.checked: list[str] = []
         self.results: list[SetupResult | None] = []
 
-    async def check(self, code: str) -> Credits:
+    async def check(self, code: str, base_urls: list[str]) -> Credits:
         self.checked.append(code)
         return Credits(balance=12.5, amount=20.0)
 

@@ -19,6 +19,7 @@ from liaobots_tui.api.account import UsagePage, UsageRecord, fetch_usage_page
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import NetworkError
+from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.screens.usage import UsageScreen, UsageTable
 from liaobots_tui.usage_csv import write_usage_csv
 from liaobots_tui.usage_stats import filter_records, format_credits, totals
@@ -270,16 +271,21 @@ async def test_export_writes_the_filtered_records_as_the_cli_csv(tmp_path: Path)
         assert target.read_text(encoding="utf-8") == expected.getvalue()
         assert [n.message for n in pilot.app._notifications] == [f"Wrote 8 records to {target}"]
         assert not prompt.has_class("-open")
-        # A second export to the same file asks before overwriting.
+        # A second export to the same file asks before overwriting; Cancel (focused) keeps the file.
+        target.write_text("mine", encoding="utf-8")
         await pilot.press("e", "enter")
         await pilot.pause()
-        assert (
-            list(pilot.app._notifications)[-1].message
-            == f"{target} exists; press Enter again to overwrite it"
-        )
+        assert isinstance(pilot.app.screen, ConfirmModal)
         await pilot.press("enter")
         await pilot.pause()
+        assert target.read_text(encoding="utf-8") == "mine"
+        assert list(pilot.app._notifications)[-1].message == f"Not exported: {target} was left as it was"
+        await pilot.press("e", "enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
         assert list(pilot.app._notifications)[-1].message == f"Wrote 8 records to {target}"
+        assert target.read_text(encoding="utf-8") == expected.getvalue()
 
 
 async def test_escape_closes_the_export_prompt_then_the_screen() -> None:

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 
 from liaobots_tui.api.messages import Attachment, Format, Thinking
 from liaobots_tui.attached import attachments_of, fresh_copy
+from liaobots_tui.attachment_sizes import check_fits
 from liaobots_tui.attachments import attachment_limit, load_attachment
 from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
@@ -215,6 +216,7 @@ class ChatScreen(VersionActions):
     async def attach_path(self, path: Path) -> None:
         try:
             part = load_attachment(path, attachment_limit(self.lapp.settings))
+            check_fits(self.controller.settings.model, [part])  # the chip would only be refused at send
         except LiaobotsError as exc:
             self.notify(exc.message, title="Cannot attach", severity="error")
             return

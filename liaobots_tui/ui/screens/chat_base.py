@@ -26,6 +26,7 @@ from liaobots_tui.conversations import ConversationController
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui.export_actions import app_export_dir
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.screens.message_actions import MessageActions
@@ -231,6 +232,13 @@ class ChatScreenBase(MessageActions):
     def _more(self, event: ConversationList.MoreWanted) -> None:
         self.refresh_chats(append=True)
 
+    def on_unmount(self) -> None:
+        # Quitting in a chat whose only turn failed before any reply byte leaves nothing behind either.
+        try:
+            self.controller.discard_if_never_answered()
+        except (LiaobotsError, sqlite3.Error):
+            pass  # the store is closing with the app: the next start shows the chat, nothing worse
+
     def _drop_discarded(self, left: int | None) -> None:
         """The chat just left never got a reply byte and was deleted: the list drops it too."""
         if left is not None and self.controller.discarded == left:
@@ -322,7 +330,8 @@ class ChatScreenBase(MessageActions):
         self.credits.refresh_credits()
 
     def action_usage_history(self) -> None:
-        self.app.push_screen(UsageScreen(self.controller.fetch_usage_page))
+        folder = app_export_dir(self.app)
+        self.app.push_screen(UsageScreen(self.controller.fetch_usage_page, export_dir=folder))
 
     def action_export(self) -> None:
         self.export_conversation(self.conversation_id, self.controller.title)

@@ -98,7 +98,7 @@ def with_extension(path: Path, kind: ImageKind) -> Path:
 
 
 def default_save_path(part: ImagePart, kind: ImageKind | None = None) -> Path:
-    """``~/<file name>`` for a saved image, ``~/liaobots-image-<time>.<ext>`` for an unsaved one.
+    """``~/<file name>`` for a saved or named image, ``~/liaobots-image-<time>.<ext>`` otherwise.
 
     The extension is the detected format's (``kind``; detected here when not given, and
     the part's own name or MIME type only when detection fails).
@@ -108,8 +108,10 @@ def default_save_path(part: ImagePart, kind: ImageKind | None = None) -> Path:
             kind = detect_kind(part)
         except InputError:
             kind = None
-    if part.path:
-        name = Path.home() / Path(part.path).name
+    # An attached picture is offered under the name the user gave it, not the stored one (``7-1.png``).
+    own = Path(part.name).name if part.name else ""
+    if part.path or own not in ("", ".", ".."):
+        name = Path.home() / (own if own not in ("", ".", "..") else Path(part.path or "").name)
         return with_extension(name, kind) if kind is not None else name
     ext = kind.ext if kind is not None else ".png"
     return Path.home() / f"liaobots-image-{time.strftime('%Y%m%d-%H%M%S')}{ext}"

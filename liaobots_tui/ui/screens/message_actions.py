@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 
 from textual.screen import Screen
 
 from liaobots_tui.errors import LiaobotsError
+from liaobots_tui.export_files import write_export
 from liaobots_tui.markdown_export import code_blocks, conversation_markdown
+from liaobots_tui.ui.export_actions import app_export_dir, write_asking
 from liaobots_tui.ui.screens.dialogs import ListPickerModal, TextInputModal, expand_path
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.message_box import MessageBox, MessageHeader
@@ -118,22 +119,28 @@ class MessageActions(Screen[None]):
 
         app = self.app
         assert isinstance(app, LiaobotsApp)
-        default = str(Path.cwd() / f"{slug(title)}.md")
+        name = f"{slug(title)}.md"
+        default = str(app_export_dir(app) / name)
 
         def done(value: str | None) -> None:
             if not value or not value.strip():
                 return
             path = expand_path(value)
+            if path.is_dir():
+                path = path / name
             try:
                 text = conversation_markdown(
                     app.store.load_conversation(conversation_id), versions=app.store.versions(conversation_id)
                 )
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-            except (OSError, LiaobotsError, sqlite3.Error) as exc:
-                self.notify(str(exc), title="Export failed", severity="error")
+            except (LiaobotsError, sqlite3.Error) as exc:
+                self.notify(str(exc), title="Export failed", severity="error", markup=False)
                 return
-            self.notify(f"Saved to {path}", title="Exported", timeout=5)
+
+            def write(replace: bool) -> str:
+                write_export(path, text, replace=replace)
+                return f"Saved to {path}"
+
+            write_asking(self, path, write, what="export")
 
         self.app.push_screen(
             TextInputModal("Export to Markdown", value=default, complete_paths=True, ok_label="Save"), done

@@ -10,7 +10,8 @@ date range (two ``YYYY-MM-DD`` inputs in local dates, applied on a complete date
 or Enter, with a clear message for a bad one). Beside the table: totals of the
 filtered loaded rows, a per-model breakdown and a Sparkline of credits per day.
 ``e`` exports the loaded, filtered records with :func:`~liaobots_tui.usage_csv.write_usage_csv`
-(the CSV of ``liaobots usage --csv``) to a path the user confirms.
+(the CSV of ``liaobots usage --csv``) to a path the user confirms (offered in the app's export
+folder); an existing file is replaced only after a confirm dialog says so.
 
 Integration (app): open it with a key and a palette command::
 
@@ -39,6 +40,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Spark
 from liaobots_tui.api.account import UsagePage, UsageRecord
 from liaobots_tui.errors import InputError
 from liaobots_tui.numbers import align_decimals, credits_text, fraction_width, local_time_text
+from liaobots_tui.ui.export_actions import write_asking
 from liaobots_tui.ui.plain import plain, plain_cell
 from liaobots_tui.ui.widgets.credits_panel import describe_error
 from liaobots_tui.usage_csv import write_usage_csv
@@ -188,7 +190,6 @@ class UsageScreen(Screen[None]):
         self._credits_fraction = 3
         self._start: dt.date | None = None
         self._end: dt.date | None = None
-        self._confirm_overwrite: Path | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -518,41 +519,57 @@ class UsageScreen(Screen[None]):
         prompt = self.query_one("#usage-export-path", Input)
         prompt.value = str(default_export_path(self._today(), self._export_dir))
         prompt.add_class("-open")
-        self._confirm_overwrite = None
         prompt.focus()
 
     @on(Input.Submitted, "#usage-export-path")
     def _export_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        text = event.value
         try:
-            path, count = self.export_to(event.value)
+            path = self.export_path(text)
         except InputError as exc:
             self.notify(exc.message, title="Export", severity="warning", markup=False)
             return
         event.input.remove_class("-open")
         self.query_one("#usage-table", UsageTable).focus()
-        self.notify(f"Wrote {count:,} records to {path}", title="Usage exported", markup=False)
 
-    def export_to(self, text: str) -> tuple[Path, int]:
-        """Write the loaded, filtered records as CSV; an existing file needs a second confirm.
+        def write(replace: bool) -> str:
+            _, count = self.export_to(text, replace=replace)
+            return f"Wrote {count:,} records to {path}"
+
+        write_asking(self, path, write, what="CSV export")
+
+    def export_path(self, text: str) -> Path:
+        """Where ``text`` says to write the CSV (a folder gets the default file name).
 
         Raises:
-            InputError: empty path, first attempt on an existing file, or a write failure.
+            InputError: no path typed.
         """
         if not text.strip():
             raise InputError("type a path for the CSV file")
         path = Path(text.strip()).expanduser()
-        if path.is_dir():
-            path = default_export_path(self._today(), path)
-        if path.exists() and self._confirm_overwrite != path:
-            self._confirm_overwrite = path
-            raise InputError(f"{path} exists; press Enter again to overwrite it")
+        return default_export_path(self._today(), path) if path.is_dir() else path
+
+    def export_to(self, text: str, *, replace: bool = False) -> tuple[Path, int]:
+        """Write the loaded, filtered records as CSV; an existing file only when ``replace``.
+
+        Raises:
+            InputError: empty path, or a write failure.
+            FileExistsError: the file exists and ``replace`` is False (nothing written).
+        """
+        path = self.export_path(text)
         try:
-            with path.open("w", encoding="utf-8", newline="") as out:
-                count = write_usage_csv(self.filtered, out)
+            # Apart from the write: a file where a folder should be also raises FileExistsError.
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
-        self._confirm_overwrite = None
+        try:
+            with path.open("w" if replace else "x", encoding="utf-8", newline="") as out:
+                count = write_usage_csv(self.filtered, out)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
         return path, count
 
     # ------------------------------------------------------------------ close

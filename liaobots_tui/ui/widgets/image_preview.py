@@ -48,9 +48,10 @@ class ImagePreview(Vertical, can_focus=True):
     ImagePreview > .image { height: auto; }
     ImagePreview > .caption { height: auto; color: $text-muted; }
     ImagePreview.-placeholder > .caption { color: $text; }
-    ImagePreview.-thumb { width: auto; min-width: 14; max-width: 24; padding: 0; }
+    /* Wide enough for the caption to name the file as the user knows it, not just its picture. */
+    ImagePreview.-thumb { width: auto; min-width: 14; max-width: 40; padding: 0; }
     /* A tall picture makes a 4-column thumbnail: its caption stays one line, never a column of letters. */
-    ImagePreview.-thumb > .caption { text-wrap: nowrap; text-overflow: ellipsis; }
+    ImagePreview.-thumb > .caption { width: auto; max-width: 40; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     BINDINGS = [Binding("enter", "open_viewer", "View image")]
@@ -129,7 +130,8 @@ class ImagePreview(Vertical, can_focus=True):
     def _caption(self) -> str:
         assert self.info is not None
         if self.thumb:
-            name = Path(self.part.path).name if self.part.path else self.part.mime_type
+            # The name the user knows the file by; the stored one (``31-1.png``) means nothing to them.
+            name = self.part.name or (Path(self.part.path).name if self.part.path else self.part.mime_type)
             return f"{self.info.width}×{self.info.height} · {name}"
         return images.caption(self.part, self.info)
 

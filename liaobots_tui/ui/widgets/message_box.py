@@ -83,6 +83,7 @@ class MessageHeader(Static, can_focus=True):
         Binding("left,less_than_sign", "screen.version(-1)", "‹ Version", show=False),
         Binding("right,greater_than_sign", "screen.version(1)", "Version ›", show=False),
         Binding("f", "screen.fork", "Fork from here"),
+        Binding("s", "focus_sources", "Sources", show=False),
         Binding("up,k", "screen.focus_message(-1)", "Previous", show=False),
         Binding("down,j", "screen.focus_message(1)", "Next", show=False),
         Binding("i", "screen.focus_prompt", "Back to prompt"),
@@ -95,6 +96,14 @@ class MessageHeader(Static, can_focus=True):
         parent = self.parent
         assert isinstance(parent, MessageBox)
         return parent
+
+    def action_focus_sources(self) -> None:
+        """Go to the reply's source links (↑/↓ pick, Enter opens, c copies)."""
+        lists = self.box.query_children(SourcesList)
+        if lists and lists.first().sources:
+            lists.first().focus()
+        else:
+            self.notify("This message cites no sources", severity="warning", timeout=3)
 
 
 class MessageBox(Vertical):
