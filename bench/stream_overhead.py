@@ -7,7 +7,9 @@ comparing medians:
   (the hot loop alone, imports already paid);
 * whole process: `python -m liaobots_tui ask ...` against `python -c <raw loop>`,
   start to exit, for a long reply (streaming cost) and a 1-delta reply (fixed
-  cost: interpreter, imports, config, store, connection).
+  cost: interpreter, imports, config, store, connection); and against the same
+  raw loop importing httpx as lean as `liaobots` does (no httpx CLI extra, no
+  trio), which leaves our own work as the difference.
 
 Both sides read the same Chat Completions stream from the fake gateway (running
 in this process) and write the text to /dev/null.
@@ -61,6 +63,17 @@ async def main(base_url, prompt):
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
+
+#: The same script with the two optional extras `liaobots` keeps out of httpx (api/lean_httpx.py):
+#: httpx's command-line client (rich, click, pygments) and httpcore's trio support. Against this
+#: one, what is left of the difference is our own start-up and per-delta work.
+LEAN_RAW_SCRIPT = (
+    "import sys\n"
+    "sys.modules['httpx._main'] = None\n"
+    "sys.modules['trio'] = None\n"
+    "import httpx, httpcore\n"
+    "del sys.modules['httpx._main'], sys.modules['trio']\n" + RAW_SCRIPT
+)
 
 
 async def raw_loop(base_url: str, prompt: str, sink: object) -> int:
@@ -128,20 +141,19 @@ def time_process(command: list[str]) -> tuple[float, float]:
 Timing = tuple[float, float]  # (wall, cpu) seconds
 
 
-def alternate(runs: int, first: list[str], second: list[str]) -> tuple[Timing, Timing]:
-    """Median (wall, cpu) of `runs` alternated runs of two commands, after one warm-up run each
-    (which also writes the bytecode cache)."""
-    time_process(first)
-    time_process(second)
-    a, b = [], []
+def alternate(runs: int, commands: list[list[str]]) -> list[Timing]:
+    """Median (wall, cpu) of each command over `runs` rounds that run them in turn, after one
+    warm-up run each (which also writes the bytecode cache)."""
+    for command in commands:
+        time_process(command)
+    samples: list[list[Timing]] = [[] for _ in commands]
     for _ in range(runs):
-        a.append(time_process(first))
-        b.append(time_process(second))
-
-    def medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
-        return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
-
-    return medians(a), medians(b)
+        for command, timings in zip(commands, samples, strict=True):
+            timings.append(time_process(command))
+    return [
+        (statistics.median(s[0] for s in timings), statistics.median(s[1] for s in timings))
+        for timings in samples
+    ]
 
 
 def main() -> None:
@@ -171,17 +183,29 @@ def main() -> None:
         def ask_cmd(p: str) -> list[str]:
             return [sys.executable, "-m", "liaobots_tui", "ask", "-m", "gpt-5.4", p]
 
-        (pr, pr_cpu), (pa, pa_cpu) = alternate(args.runs, raw_cmd(prompt), ask_cmd(prompt))
-        (fr, fr_cpu), (fa, fa_cpu) = alternate(args.runs, raw_cmd(one), ask_cmd(one))
+        def lean_raw_cmd(p: str) -> list[str]:
+            return [sys.executable, "-c", LEAN_RAW_SCRIPT, base, p]
+
+        (pr, pr_cpu), (pl, pl_cpu), (pa, pa_cpu) = alternate(
+            args.runs, [raw_cmd(prompt), lean_raw_cmd(prompt), ask_cmd(prompt)]
+        )
+        (fr, fr_cpu), (fl, fl_cpu), (fa, fa_cpu) = alternate(
+            args.runs, [raw_cmd(one), lean_raw_cmd(one), ask_cmd(one)]
+        )
     print(f"load average         : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"deltas per reply     : {args.deltas}, {args.runs} alternated runs, medians")
     print(f"in-process           : raw {r:.3f} s, ask {a:.3f} s, ratio {a / r:.2f}x")
     print(f"whole process, wall  : raw {pr:.3f} s, ask {pa:.3f} s, ratio {pa / pr:.2f}x  (target <= 1.15x)")
     print(f"whole process, cpu   : raw {pr_cpu:.3f} s, ask {pa_cpu:.3f} s, ratio {pa_cpu / pr_cpu:.2f}x")
+    print(f"  vs lean raw, wall  : lean raw {pl:.3f} s, ratio {pa / pl:.2f}x")
+    print(f"  vs lean raw, cpu   : lean raw {pl_cpu:.3f} s, ratio {pa_cpu / pl_cpu:.2f}x")
     print(f"1-delta reply, wall  : raw {fr:.3f} s, ask {fa:.3f} s, ask - raw {1000 * (fa - fr):+.0f} ms"
           f"  (target <= +60 ms)")  # fmt: skip
     print(f"1-delta reply, cpu   : raw {fr_cpu:.3f} s, ask {fa_cpu:.3f} s, "
           f"ask - raw {1000 * (fa_cpu - fr_cpu):+.0f} ms")  # fmt: skip
+    print(f"  vs lean raw, wall  : lean raw {fl:.3f} s, ask - lean raw {1000 * (fa - fl):+.0f} ms")
+    print(f"  vs lean raw, cpu   : lean raw {fl_cpu:.3f} s, "
+          f"ask - lean raw {1000 * (fa_cpu - fl_cpu):+.0f} ms")  # fmt: skip
     sys.stdout.flush()
 
 

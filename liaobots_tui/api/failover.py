@@ -37,8 +37,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequen
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from liaobots_tui.api.lean_httpx import httpx
 from liaobots_tui.api.limits import check_deadline
 from liaobots_tui.api.messages import DomainEvent, RetryEvent
 from liaobots_tui.errors import AllDomainsUnreachable, LiaobotsError, RateLimitError, StreamTimeout

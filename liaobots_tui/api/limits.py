@@ -21,8 +21,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from liaobots_tui.api.lean_httpx import httpx
 from liaobots_tui.errors import BadResponseError, DeadlineExceeded, ReplyTooLarge
 
 MiB = 1024 * 1024

@@ -40,8 +40,7 @@ import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
-import httpx
-
+from liaobots_tui.api.lean_httpx import httpx
 from liaobots_tui.api.limits import DEFAULT_LIMITS, iter_body, size_text
 from liaobots_tui.errors import ReplyTooLarge
 

@@ -29,8 +29,6 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
-import httpx
-
 from liaobots_tui import __version__
 from liaobots_tui.api.base import Adapter, ReplyParser
 from liaobots_tui.api.failover import (
@@ -42,6 +40,7 @@ from liaobots_tui.api.failover import (
     normalise_base_urls,
 )
 from liaobots_tui.api.http_errors import error_from_http, to_event
+from liaobots_tui.api.lean_httpx import httpx
 from liaobots_tui.api.limits import DEFAULT_LIMITS, Limits, deadline_at, loads, read_body
 from liaobots_tui.api.messages import Conversation, ErrorEvent, FinishEvent, RequestOptions, StreamEvent
 from liaobots_tui.api.sanitize import MIN_SECRET_LEN, clean_line, scrub_cut, scrub_secret

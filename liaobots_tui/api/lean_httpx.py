@@ -1,0 +1,71 @@
+"""httpx without the parts this client never runs: every module here imports httpx from this one.
+
+Importing httpx as it ships loads two optional extras when they happen to be installed:
+
+* its own command-line client (``httpx._main``), and with it rich, click and pygments
+  (~55 ms on an idle core, half of httpx's import time);
+* httpcore imports trio for running under trio (~100 ms), while this client only ever
+  runs on asyncio (through anyio, which it keeps).
+
+Here httpx is imported with ``httpx._main`` kept out (``httpx.main`` is then httpx's own
+"extras not installed" stub), and an import finder refuses trio to httpcore's modules alone,
+whenever httpcore loads (the app's client is made on first use, so that may be much later).
+Nothing is held back from anyone else: ``import trio`` or ``import httpx._main`` elsewhere
+work as usual, and what was loaded before this module (httpx, httpcore, trio) stays as it is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+__all__ = ["httpx"]
+
+
+class _NoTrioForHttpcore(importlib.abc.MetaPathFinder):
+    """Fails ``import trio`` done by httpcore's own modules (httpcore then runs on anyio alone)."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == "trio" and _importer().partition(".")[0] == "httpcore":
+            raise ModuleNotFoundError("trio is not used by this client", name="trio")
+        return None
+
+
+def _importer() -> str:
+    """The module whose code runs the import being looked up (importlib's own frames skipped)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if not name.startswith("importlib") and name != __name__:
+            return name
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""
+
+
+def _import_httpx() -> ModuleType:
+    if "httpx" not in sys.modules:
+        # None in sys.modules makes `from ._main import main` fail with ImportError, which httpx
+        # answers with its stub; the entry goes again so a later `import httpx._main` loads it.
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+        try:
+            importlib.import_module("httpx")
+        finally:
+            if sys.modules.get("httpx._main", ...) is None:
+                del sys.modules["httpx._main"]
+    if "trio" not in sys.modules and "httpcore" not in sys.modules:
+        if not any(isinstance(finder, _NoTrioForHttpcore) for finder in sys.meta_path):
+            sys.meta_path.insert(0, _NoTrioForHttpcore())
+    return sys.modules["httpx"]
+
+
+if TYPE_CHECKING:
+    import httpx as httpx
+else:
+    httpx = _import_httpx()
