@@ -526,6 +526,18 @@ class Store:
             else:
                 versions.set_aside_from(db, conversation_id, seq)
 
+    def replies_set_aside(self, conversation_id: int) -> list[Message]:
+        """The replies off the chosen path (earlier versions), oldest first, without their parts.
+
+        They were charged like the chosen ones: what a chat cost counts them too.
+        """
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? AND seq < 0 AND role != 'user' ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        return [codec.message_from_row(row, []) for row in rows]
+
     def versions(self, conversation_id: int) -> dict[int, Version]:
         """Message id → its :class:`Version`, for the chosen messages that have other versions."""
         with self._read() as db:

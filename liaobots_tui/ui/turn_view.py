@@ -200,7 +200,8 @@ class TurnView:
             self.tick()
             await self.box.finish(reply)
             self.box = None
-        self.screen.credits.reply_finished(reply, self.screen.controller.messages)
+        controller = self.screen.controller
+        self.screen.credits.reply_finished(reply, controller.messages, controller.replies_set_aside())
         if reply.status == "cancelled":
             self.screen.notify("Stopped: the partial reply is kept", timeout=3)
         elif reply.status == "failed":

@@ -167,6 +167,11 @@ class ChatScreen(VersionActions):
             self.controller.set_thinking(thinking)
         self._update_status()
 
+    @on(CreditsPanel.CostsChanged)
+    def _costs_changed(self, event: CreditsPanel.CostsChanged) -> None:
+        event.stop()
+        self.view.set_costs(event.costs)  # the line under each reply: exact once its record is found
+
     @on(ImageOptionsBar.Changed)
     def _image_options_changed(self, event: ImageOptionsBar.Changed) -> None:
         event.stop()

@@ -193,7 +193,7 @@ class ChatScreenBase(MessageActions):
         self.image_options_bar.set_options(self.controller.settings.image)
         self.view.set_versions(self.controller.versions)
         await self.view.show_messages(messages)
-        self.credits.set_conversation(messages)
+        self.credits.set_conversation(messages, self.controller.replies_set_aside())
         self.call_after_refresh(gc_pause.settle)
         self.chats.mark_current(self.conversation_id)
         self._update_title()

@@ -30,6 +30,7 @@ from liaobots_tui.store import Version
 from liaobots_tui.ui.textual_compat import anchor_released
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
+from liaobots_tui.usage_stats import ReplyCost
 
 WELCOME = (
     "Type a message below and press Enter to send.\n"
@@ -64,6 +65,8 @@ class ConversationView(VerticalScroll):
         self._pending: list[Message] = []  # older messages not mounted yet, oldest first
         #: Message id → which of its versions it is, for messages that have others (see set_versions).
         self.versions: dict[int, Version] = {}
+        #: Reply id → what it cost (see set_costs).
+        self.costs: dict[int, ReplyCost] = {}
         self._loading_earlier = False
         self._parking_scheduled = False
         self._width = 0
@@ -131,13 +134,21 @@ class ConversationView(VerticalScroll):
 
     def _box(self, message: Message, *, streaming: bool = False) -> MessageBox:
         version = self.versions.get(message.id) if message.id is not None else None
-        return MessageBox(message, streaming=streaming, version=version)
+        cost = self.costs.get(message.id) if message.id is not None else None
+        return MessageBox(message, streaming=streaming, version=version, cost=cost)
 
     def set_versions(self, versions: Mapping[int, Version]) -> None:
         """Which messages have versions (message id → n of m): shown now and on every box mounted later."""
         self.versions = dict(versions)
         for box in self.boxes():
             box.set_version(self.versions.get(box.message.id) if box.message.id is not None else None)
+
+    def set_costs(self, costs: Mapping[int, ReplyCost]) -> None:
+        """What each reply cost (reply id → cost): shown in its reply line, now and when mounted later."""
+        self.costs = dict(costs)
+        for box in self.boxes():
+            if box.message.role != "user":
+                box.set_cost(self.costs.get(box.message.id) if box.message.id is not None else None)
 
     def box_of(self, message_id: int) -> MessageBox | None:
         """The mounted box of message ``message_id``."""
