@@ -4,15 +4,25 @@ the delete dialog, remembered sidebars, the chats list's dates, themes and the u
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from liaobots_tui.api.messages import Message, RetryEvent, TextDelta, TextPart
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.widgets.message_box import MessageBox
-from tests.ui.conftest import SIZE, demo_settings
+from tests.ui.conftest import (
+    SIZE,
+    AppFactory,
+    ScriptedSession,
+    demo_settings,
+    offline_client,
+    offline_settings,
+)
 from tests.ui.driving import chat, settle, type_text, until
 
 pytestmark = pytest.mark.ui
@@ -30,6 +40,16 @@ def replies(app: LiaobotsApp) -> list[MessageBox]:
 
 def charged_since(gateway: FakeGateway, newest_seed_id: int) -> float:
     return round(sum(r["price"] for r in gateway.usage_records if r["id"] > newest_seed_id), 6)
+
+
+def seed_conversation(store: Store, count: int, *, title: str = "Long one") -> int:
+    conversation_id = store.create_conversation(title=title)
+    for i in range(count):
+        role = "user" if i % 2 == 0 else "assistant"
+        text = f"Message {i}: " + " ".join(["lorem ipsum"] * 30)
+        model = "gpt-5.4" if role == "assistant" else None
+        store.add_message(conversation_id, Message(role, [TextPart(text)], model=model))
+    return conversation_id
 
 
 # ---------------------------------------------------------------- costs: the sum is the records'
@@ -77,9 +97,9 @@ async def test_chat_cost_equals_its_usage_records_across_versions_and_a_restart(
 
 
 async def test_each_reply_has_a_line_with_tokens_time_and_credits(
-    gateway: FakeGateway, make_app: object, store: Store
+    gateway: FakeGateway, make_app: AppFactory, store: Store
 ) -> None:
-    app = make_app(demo_settings(gateway))  # type: ignore[operator]
+    app = make_app(demo_settings(gateway))
     async with app.run_test(size=(100, 30)) as pilot:
         await send(app, pilot, "hello")
         (box,) = replies(app)
@@ -94,3 +114,107 @@ async def test_each_reply_has_a_line_with_tokens_time_and_credits(
         assert shown.size.height == 1
         # The prompt has none.
         assert chat(app).view.boxes()[0].reply_line_text == ""
+
+
+# ---------------------------------------------------------------- streaming feedback
+
+
+class FakeClock:
+    """The streaming notices' clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def scripted(
+    make_app: AppFactory, store: Store, script: list[Any], **kwargs: Any
+) -> tuple[LiaobotsApp, ScriptedSession]:
+    session = ScriptedSession(
+        store, script, gate=kwargs.pop("gate", None), hold_after=kwargs.pop("hold_after", 0)
+    )
+    settings = kwargs.pop("settings", None) or offline_settings()
+    app = make_app(settings, client_factory=offline_client, session_factory=lambda c, s: session, **kwargs)
+    return app, session
+
+
+async def start_held(app: LiaobotsApp, pilot: Any, session: ScriptedSession, clock: FakeClock) -> None:
+    chat(app).turn.feedback.clock = clock
+    chat(app).prompt.load_text("go")
+    await pilot.press("enter")
+    await session.reached_gate.wait()
+    await pilot.pause()
+
+
+async def test_a_stalled_stream_says_so_before_the_read_timeout(make_app: AppFactory, store: Store) -> None:
+    gate, clock = asyncio.Event(), FakeClock()
+    app, session = scripted(make_app, store, [TextDelta("start "), TextDelta("end")], gate=gate, hold_after=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_held(app, pilot, session, clock)
+        screen = chat(app)
+        reply = screen.view.boxes()[1]
+        clock.now += 9
+        screen.turn.tick()
+        assert screen.status.notice == ""  # a pause is not a stall yet
+        clock.now += 3
+        screen.turn.tick()
+        expected = "no data for 12 s (gives up after 120 s) · esc stops"
+        assert screen.status.notice == expected
+        assert str(reply.query_one(".notice").render()) == expected
+        gate.set()  # data again: the notice goes
+        await settle(app, pilot)
+        assert screen.status.notice == "" and not reply.query_one(".notice").display
+
+
+async def test_a_retry_wait_counts_down(make_app: AppFactory, store: Store) -> None:
+    gate, clock = asyncio.Event(), FakeClock()
+    script = [RetryEvent(3.0, 2, "Rate limited"), TextDelta("ok")]
+    app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_held(app, pilot, session, clock)
+        screen = chat(app)
+        notice = screen.view.boxes()[1].query_one(".notice")
+        assert str(notice.render()) == "Rate limited, retrying in 3 s (attempt 2)"
+        clock.now += 1.2
+        screen.turn.tick()
+        assert str(notice.render()) == "Rate limited, retrying in 2 s (attempt 2)"
+        clock.now += 1.0
+        screen.turn.tick()
+        assert screen.status.notice == "Rate limited, retrying in 1 s (attempt 2)"
+        clock.now += 1.0  # the wait is over; the request is out again
+        screen.turn.tick()
+        assert screen.status.notice == ""
+        gate.set()
+        await settle(app, pilot)
+
+
+async def test_scrolling_up_during_a_stream_shows_new_output_below(
+    make_app: AppFactory, store: Store
+) -> None:
+    seed_conversation(store, 20)
+    gate, clock = asyncio.Event(), FakeClock()
+    script = [TextDelta("start\n\n"), *[TextDelta("line\n\n") for _ in range(40)]]
+    app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await start_held(app, pilot, session, clock)
+        screen, view = chat(app), chat(app).view
+        screen.turn.tick()
+        assert not view.output_below_shown  # following: nothing to point at
+        await pilot.press("pageup")
+        await pilot.pause()
+        screen.turn.tick()
+        hint = view.query_one("#output-below")
+        assert view.output_below_shown and "new output below · F3" in str(hint.render())
+        await pilot.press("f3")
+        await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
+        await pilot.press("pageup")
+        await pilot.pause()
+        screen.turn.tick()
+        assert view.output_below_shown
+        view.scroll_end(animate=False, immediate=True)  # scrolling back down by hand does it too
+        await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
+        gate.set()
+        await settle(app, pilot)
