@@ -218,3 +218,47 @@ async def test_scrolling_up_during_a_stream_shows_new_output_below(
         await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
         gate.set()
         await settle(app, pilot)
+
+
+# ---------------------------------------------------------------- ↑ walks every chat's prompts
+
+
+def test_stored_prompts_come_newest_first_each_once(store: Store) -> None:
+    first = store.create_conversation(title="one")
+    second = store.create_conversation(title="two")
+    for conversation_id, text in [(first, "alpha"), (second, "beta"), (first, "gamma"), (second, "alpha")]:
+        store.add_message(conversation_id, Message("user", [TextPart(text)]))
+        store.add_message(conversation_id, Message("assistant", [TextPart("reply to " + text)], model="m"))
+    assert store.recent_prompts() == ["alpha", "gamma", "beta"]
+    assert store.recent_prompts(limit=2) == ["alpha", "gamma"]
+
+
+async def test_up_in_the_prompt_recalls_prompts_from_every_chat(make_app: AppFactory, store: Store) -> None:
+    older = store.create_conversation(title="older chat")
+    store.add_message(older, Message("user", [TextPart("from the older chat")]))
+    newer = store.create_conversation(title="newer chat")
+    store.add_message(newer, Message("user", [TextPart("from the newer chat")]))
+    store.add_message(newer, Message("user", [TextPart("from the older chat")]))  # sent again: newest
+    app, _session = scripted(make_app, store, [TextDelta("ok")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        await screen.action_new_chat()  # a new, empty chat: ↑ still finds what was typed elsewhere
+        await settle(app, pilot)
+        prompt = screen.prompt
+        prompt.focus()
+        prompt.load_text("draft")
+        await pilot.press("up")
+        assert prompt.text == "from the older chat"
+        await pilot.press("up")
+        assert prompt.text == "from the newer chat"
+        await pilot.press("up")
+        assert prompt.text == "from the newer chat"  # the oldest: stays
+        await pilot.press("down", "down")
+        assert prompt.text == "draft"
+        # What is sent now is the newest entry, in whichever chat.
+        prompt.load_text("a brand new question")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("up")
+        assert prompt.text == "a brand new question"

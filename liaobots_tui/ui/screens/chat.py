@@ -103,6 +103,8 @@ class ChatScreen(VersionActions):
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
         self.query_one("#edit-banner").display = False
+        with self.guard("read the prompt history"):
+            self.history.load(self.lapp.store.recent_prompts(self.history.limit))
         self._fit_sidebars(self.app.size.width)
         self._update_status()
         self.refresh_chats()

@@ -189,7 +189,7 @@ class ChatScreenBase(MessageActions):
     async def _show(self, messages: list[Message]) -> None:
         """Show another conversation (or none): the controller has already switched."""
         self._end_edit()
-        self.history.entries = [m.text for m in messages if m.role == "user"]
+        self.history.reset()  # ↑ walks every chat's prompts (loaded at start), from the newest again
         self.image_options_bar.set_options(self.controller.settings.image)
         self.view.set_versions(self.controller.versions)
         await self.view.show_messages(messages)
