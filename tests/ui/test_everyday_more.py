@@ -262,3 +262,22 @@ async def test_up_in_the_prompt_recalls_prompts_from_every_chat(make_app: AppFac
         await settle(app, pilot)
         await pilot.press("up")
         assert prompt.text == "a brand new question"
+
+
+# ---------------------------------------------------------------- low balance in words
+
+
+async def test_low_balance_is_said_in_words_in_the_sidebar(gateway: FakeGateway, make_app: AppFactory) -> None:
+    gateway.balance = 3.2
+    app = make_app(demo_settings(gateway, low_balance=5.0))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        panel = chat(app).credits
+        await until(pilot, lambda: panel.credits is not None, "the balance")
+        await settle(app, pilot)
+        line = panel.query_one("#credits-low")
+        assert line.display and str(line.render()) == "Low balance: 3.20 credits left"
+        assert [n.title for n in app._notifications].count("Low balance") == 1
+        gateway.balance = 50.0
+        panel.refresh_credits()
+        await settle(app, pilot)
+        assert not line.display

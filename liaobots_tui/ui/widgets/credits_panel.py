@@ -4,8 +4,9 @@ Shows the balance, the total received, a bar of what is left, the cost of the
 last reply and of the open conversation, and one status line: ``refreshing…``,
 ``updated 3 min ago``, or ``couldn't refresh: <reason> · retry (r)`` — a failure
 keeps the last known values on screen, with their age. A balance below the
-``low_balance`` threshold is highlighted and announced once with ``app.notify``
-(again only after it went back above the threshold, e.g. after a top-up).
+``low_balance`` threshold is said in words under the balance ("Low balance: 3.20
+credits left", not by colour alone) and announced once with ``app.notify`` (again
+only after it went back above the threshold, e.g. after a top-up).
 
 Costs come from the gateway's usage records, matched to replies by model and
 time (:func:`liaobots_tui.usage_stats.reply_cost`); until a record is found the
@@ -89,6 +90,8 @@ class CreditsPanel(Vertical, can_focus=True):
     CreditsPanel > #credits-balance { text-style: bold; }
     CreditsPanel.-low > #credits-balance { color: $error; }
     CreditsPanel.-low > .title { color: $warning; }
+    CreditsPanel > #credits-low { color: $text-warning; text-style: bold; display: none; }
+    CreditsPanel.-low > #credits-low { display: block; }
     CreditsPanel > #credits-received { color: $text-muted; }
     CreditsPanel > ProgressBar { width: 1fr; }
     CreditsPanel > ProgressBar Bar { width: 1fr; }
@@ -163,6 +166,7 @@ class CreditsPanel(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(Content("Credits"), classes="title")
         yield Static(Content("—"), id="credits-balance")
+        yield Static(Content(""), id="credits-low")
         yield Static(Content(""), id="credits-received")
         yield ProgressBar(total=None, show_eta=False, id="credits-left")
         yield Static(Content(""), id="credits-status")
@@ -337,6 +341,10 @@ class CreditsPanel(Vertical, can_focus=True):
             bar.update(total=now.amount, progress=max(0.0, min(now.balance, now.amount)))
         bar.display = now.amount > 0
         low = now.balance < self.low_balance
+        if low:
+            self.query_one("#credits-low", Static).update(
+                Content(f"Low balance: {format_credits(now.balance)} credits left")
+            )
         self.set_class(low, "-low")
         if low and not self._low_announced:
             self._low_announced = True
