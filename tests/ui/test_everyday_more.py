@@ -14,6 +14,7 @@ from liaobots_tui.api.messages import Message, RetryEvent, TextDelta, TextPart
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
+from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import (
     SIZE,
@@ -267,7 +268,9 @@ async def test_up_in_the_prompt_recalls_prompts_from_every_chat(make_app: AppFac
 # ---------------------------------------------------------------- low balance in words
 
 
-async def test_low_balance_is_said_in_words_in_the_sidebar(gateway: FakeGateway, make_app: AppFactory) -> None:
+async def test_low_balance_is_said_in_words_in_the_sidebar(
+    gateway: FakeGateway, make_app: AppFactory
+) -> None:
     gateway.balance = 3.2
     app = make_app(demo_settings(gateway, low_balance=5.0))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -281,3 +284,40 @@ async def test_low_balance_is_said_in_words_in_the_sidebar(gateway: FakeGateway,
         panel.refresh_credits()
         await settle(app, pilot)
         assert not line.display
+
+
+# ---------------------------------------------------------------- delete lands on the next chat
+
+
+async def test_deleting_the_open_chat_lands_on_the_next_one(make_app: AppFactory, store: Store) -> None:
+    ids = [
+        seed_conversation(store, 2, title=f"Chat {n}") for n in (1, 2, 3)
+    ]  # Chat 3 is newest, listed first
+    app, _session = scripted(make_app, store, [])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        await screen.open_conversation(ids[1])  # the middle one
+        await settle(app, pilot)
+        screen.action_delete_conversation()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal) and app.screen.focused is not None)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmModal)
+        assert dialog.title_text == f"Delete “Chat 2” (chat {ids[1]})?"
+        assert dialog.focused is dialog.query_one("#cancel")
+        await pilot.press("y")
+        await until(pilot, lambda: screen.conversation_id == ids[0], "the chat below to open")
+        await settle(app, pilot)
+        assert screen.conversation_title == "Chat 1"
+        assert [b.message.text.split(":")[0] for b in screen.view.boxes()] == ["Message 0", "Message 1"]
+        assert screen.chats.ids == [ids[2], ids[0]]
+        # The last one in the list goes: the one above it opens.
+        screen.action_delete_conversation()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: screen.conversation_id == ids[2], "the chat above to open")
+        # The only one left goes: an empty new chat.
+        screen.action_delete_conversation()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: screen.conversation_id is None and not screen.chats.ids, "no chat left")

@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from liaobots_tui.api.messages import Message, RequestOptions, is_image_model
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient, host_of
 from liaobots_tui.conversations import ConversationController
 from liaobots_tui.errors import LiaobotsError
@@ -278,19 +279,29 @@ class ChatScreenBase(MessageActions):
         title = (
             self.controller.title if target == self.conversation_id else self.lapp.conversation_title(target)
         )
+        name = clean_line(title, 60) or "(untitled)"
+        # Where to land when the open chat goes: the chat below it in the list, else the one above.
+        listed = [i for i in dict.fromkeys(self.chats.ids) if i != target]
+        at = self.chats.ids.index(target) if target in self.chats.ids else len(listed)
+        neighbour = listed[min(at, len(listed) - 1)] if listed else None
 
         async def done(confirmed: bool | None) -> None:
             if not confirmed:
                 return
+            went = False
             with self.guard("delete the chat"):
-                if await self.controller.delete(target):
+                went = await self.controller.delete(target)
+                self.notify(f"Deleted “{name}”", timeout=3)
+            if went:
+                if neighbour is not None:
+                    await self.open_conversation(neighbour)
+                else:
                     await self._show([])
-                self.notify("Chat deleted", timeout=3)
             self.refresh_chats()
 
         self.app.push_screen(
             ConfirmModal(
-                f"Delete “{title}”?",
+                f"Delete “{name}” (chat {target})?",
                 "The conversation and its images are deleted for good.",
                 focus_cancel=True,  # Enter on a destructive question should not destroy
             ),
