@@ -645,6 +645,7 @@ class TestTomlWriter:
         assert config.KEYS == (
             "auth_code", "base_urls", "model", "format", "system_prompt", "temperature", "theme",
             "image_mode", "low_balance", "connect_timeout", "read_timeout", "max_attachment_mb",
+            "show_chats", "show_credits",
         )  # fmt: skip
 
 

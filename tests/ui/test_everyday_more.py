@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from liaobots_tui.api.messages import Message, RetryEvent, TextDelta, TextPart
+from liaobots_tui.config import load_settings
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import LiaobotsApp
@@ -321,3 +322,45 @@ async def test_deleting_the_open_chat_lands_on_the_next_one(make_app: AppFactory
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
         await until(pilot, lambda: screen.conversation_id is None and not screen.chats.ids, "no chat left")
+
+
+# ---------------------------------------------------------------- sidebars remembered across runs
+
+
+async def test_sidebars_remember_their_state_across_runs_and_still_fold_by_width(
+    make_app: AppFactory, store: Store, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+
+    def shown(app: LiaobotsApp) -> tuple[bool, bool]:
+        screen = chat(app)
+        return bool(screen.chats.display), screen.sidebar.has_class("-visible")
+
+    app, _session = scripted(make_app, store, [], config_path=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        assert shown(app) == (True, True)  # wide enough for both
+        await pilot.press("f10")
+        await settle(app, pilot)
+        assert shown(app) == (True, False)
+    assert load_settings(config, env={}).show_credits is False
+
+    settings = load_settings(config, env={})
+    settings.auth_code, settings.base_urls = "test", ["https://ai.liaobots.work"]
+    app, _session = scripted(make_app, store, [], config_path=config, settings=settings)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        assert shown(app) == (True, False)  # closed last time: closed now
+        await pilot.press("f9", "f9")  # closed, then open again: "open" is what is remembered
+        await pilot.press("f10")
+        await settle(app, pilot)
+        assert shown(app) == (True, True)
+    saved = load_settings(config, env={})
+    assert (saved.show_chats, saved.show_credits) == (True, True)
+
+    settings = load_settings(config, env={})
+    settings.auth_code, settings.base_urls = "test", ["https://ai.liaobots.work"]
+    app, _session = scripted(make_app, store, [], config_path=config, settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert shown(app) == (False, True)  # open last time, but 100 columns fold the chats away

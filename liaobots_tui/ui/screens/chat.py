@@ -34,7 +34,7 @@ from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
 from liaobots_tui.ui.screens.version_actions import VersionActions
-from liaobots_tui.ui.sidebars import SidebarPolicy
+from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -77,6 +77,7 @@ class ChatScreen(VersionActions):
         self.controller = ConversationController(
             self.lapp.store, lambda: self.lapp.session, defaults_from(self.lapp.settings), client=self._client
         )
+        self.sidebars = SidebarPolicy(remembered_sidebars(self.lapp.settings), self._remember_sidebar)
         yield Static("", id="title-bar")
         with Horizontal(id="main"):
             yield ConversationList(id="conversations")
@@ -114,6 +115,12 @@ class ChatScreen(VersionActions):
         else:
             self._update_title()
         self.prompt.focus()
+
+    def _remember_sidebar(self, sidebar: Sidebar, visible: bool) -> None:
+        try:
+            save_sidebar(self.lapp.settings, self.lapp.config_path, sidebar, visible)
+        except (LiaobotsError, OSError) as exc:
+            self.notify(str(exc), title="Sidebar state not saved", severity="warning", timeout=5)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_sidebars(event.size.width)
