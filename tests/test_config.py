@@ -161,7 +161,8 @@ class TestDefaults:
         assert d["base_urls"] == DEFAULT_BASE_URLS
         assert list(d) == [
             "auth_code", "base_urls", "model", "format", "system_prompt", "temperature", "theme",
-            "image_mode", "low_balance", "connect_timeout", "read_timeout", "max_attachment_mb", "source",
+            "image_mode", "low_balance", "connect_timeout", "read_timeout", "max_attachment_mb",
+            "show_chats", "show_credits", "source",
         ]  # fmt: skip
         assert CODE not in repr(d)
 
@@ -297,7 +298,7 @@ class TestFileErrors:
         assert error_of(excinfo) == (
             f"{path}: unknown key 'base_url' (did you mean 'base_urls'?); known keys: auth_code, base_urls,"
             " model, format, system_prompt, temperature, theme, image_mode, low_balance, connect_timeout,"
-            " read_timeout, max_attachment_mb"
+            " read_timeout, max_attachment_mb, show_chats, show_credits"
         )
 
     def test_unknown_key_with_code_value_not_echoed(self, tmp_path: Path) -> None:
