@@ -21,6 +21,15 @@ Sidebar = Literal["chats", "credits"]
 #: Below these terminal widths a sidebar is hidden unless the user asked for it this session.
 MIN_WIDTH: dict[Sidebar, int] = {"chats": 120, "credits": 90}
 
+#: The chats list's width by terminal width (from that many columns up): titles get room when there is some.
+CHATS_WIDTHS: tuple[tuple[int, int], ...] = ((0, 28), (120, 32), (160, 38), (200, 44))
+
+
+def chats_width(terminal_width: int) -> int:
+    """Columns for the chats list on a terminal ``terminal_width`` wide."""
+    return max(width for start, width in CHATS_WIDTHS if terminal_width >= start)
+
+
 #: The config key each sidebar's last choice is saved under.
 CONFIG_KEY: dict[Sidebar, str] = {"chats": "show_chats", "credits": "show_credits"}
 

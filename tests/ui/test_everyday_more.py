@@ -5,6 +5,7 @@ the delete dialog, remembered sidebars, the chats list's dates, themes and the u
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +365,41 @@ async def test_sidebars_remember_their_state_across_runs_and_still_fold_by_width
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert shown(app) == (False, True)  # open last time, but 100 columns fold the chats away
+
+
+# ---------------------------------------------------------------- chats list width and dates, prose width
+
+
+@pytest.mark.parametrize(("size", "list_width"), [((130, 36), 32), ((170, 40), 38), ((200, 50), 44)])
+async def test_the_chats_list_adapts_its_width_and_dates_its_chats(
+    make_app: AppFactory, store: Store, size: tuple[int, int], list_width: int
+) -> None:
+    title = "A rather long title about planning the summer holiday in the mountains"
+    conversation_id = seed_conversation(store, 2, title=title)
+    app, _session = scripted(make_app, store, [])
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        chats = chat(app).chats
+        assert chats.outer_size.width == list_width
+        (row,) = [str(chats.option_list.get_option_at_index(0).prompt)]
+        first_line = row.splitlines()[0]
+        # Today's chat shows its time at the right end of the title line, and the line fits the row.
+        assert re.search(r" \d\d:\d\d$", first_line)
+        assert len(first_line) == list_width - 7
+        assert first_line.startswith(title[: list_width - 7 - 8])
+        assert chat(app).conversation_id == conversation_id
+
+
+async def test_prose_is_capped_at_a_readable_width_on_a_wide_terminal(
+    make_app: AppFactory, store: Store
+) -> None:
+    conversation_id = store.create_conversation(title="wide")
+    store.add_message(conversation_id, Message("user", [TextPart("word " * 200)]))
+    store.add_message(conversation_id, Message("assistant", [TextPart("answer " * 200)], model="gpt-5.4"))
+    app, _session = scripted(make_app, store, [])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(app, pilot)
+        user, reply = chat(app).view.boxes()
+        assert reply.size.width > 110  # the box spans the column; its prose does not
+        assert user.query_one(".user-text").size.width <= 104
+        assert all(column.size.width <= 104 for column in reply.columns)

@@ -34,7 +34,7 @@ from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
 from liaobots_tui.ui.screens.version_actions import VersionActions
-from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, remembered_sidebars, save_sidebar
+from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -126,6 +126,7 @@ class ChatScreen(VersionActions):
         self._fit_sidebars(event.size.width)
 
     def _fit_sidebars(self, width: int) -> None:
+        self.chats.set_width(chats_width(width))
         self.chats.display = self.sidebars.visible("chats", width)
         self.set_sidebar_visible(self.sidebars.visible("credits", width))
         if not self.chats.display and self.chats.has_focus_within:
