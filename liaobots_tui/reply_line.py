@@ -35,8 +35,10 @@ def reply_elapsed(message: Message) -> float | None:
 
 def reply_line(message: Message, cost: ReplyCost | None) -> str:
     """The line for ``message`` (an assistant reply); "" when nothing about it is known."""
-    pieces: list[str] = []
     usage = message.usage
+    if message.status == "failed" and usage is None and cost is None:
+        return ""  # its notice says what went wrong; how fast it failed is noise
+    pieces: list[str] = []
     if usage is not None and (usage.input_tokens or usage.output_tokens):
         pieces.append(f"{format_count(usage.input_tokens)} in")
         out = f"{format_count(usage.output_tokens)} out"

@@ -6,7 +6,7 @@ import pytest
 
 from liaobots_tui.api.messages import Message, Usage
 from liaobots_tui.reply_line import elapsed_text, reply_elapsed, reply_line
-from liaobots_tui.usage_stats import ReplyCost
+from liaobots_tui.usage_stats import ReplyCost, reply_cost
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,9 @@ def test_unknown_parts_are_left_out() -> None:
 @pytest.mark.parametrize("ended_at", [990.0, 1000.0 + 3 * 86400])
 def test_a_duration_no_clock_could_give_is_not_shown(ended_at: float) -> None:
     assert reply_elapsed(reply(ended_at=ended_at)) is None
+
+
+def test_a_reply_refused_before_any_byte_has_no_line_and_no_cost() -> None:
+    refused = reply(status="failed", error="Gateway error: every domain answered with a server error")
+    assert reply_line(refused, None) == ""
+    assert reply_cost([], refused, 1012.5) is None

@@ -403,3 +403,29 @@ async def test_prose_is_capped_at_a_readable_width_on_a_wide_terminal(
         assert reply.size.width > 110  # the box spans the column; its prose does not
         assert user.query_one(".user-text").size.width <= 104
         assert all(column.size.width <= 104 for column in reply.columns)
+
+
+async def test_a_reply_in_another_chat_does_not_take_this_chat_s_usage_record(
+    gateway: FakeGateway, make_app: AppFactory
+) -> None:
+    """Records are matched by model and time: a reply cancelled a minute later in a new chat (never
+    charged) must not show the previous chat's charge as its own."""
+    gateway.faults.stall_after = 3
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        gateway.faults.stall_after = None
+        await send(app, pilot, "first chat")
+        panel = chat(app).credits
+        await until(pilot, lambda: panel.last_cost is not None and panel.last_cost.exact)
+        await chat(app).action_new_chat()
+        gateway.faults.stall_after = 2
+        gateway.faults.stall_seconds = 60
+        await type_text(pilot, "second chat")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(replies(app)) and replies(app)[-1].streamed_chars > 0, "some text")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        (cancelled,) = replies(app)
+        assert cancelled.message.status == "cancelled"
+        assert panel.conversation_cost is None or not panel.conversation_cost.exact
+        assert "≈" in cancelled.reply_line_text or "credits" not in cancelled.reply_line_text

@@ -158,6 +158,9 @@ class CreditsPanel(Vertical, can_focus=True):
         self._looked_up: set[int] = set()
         #: Message id → what that reply cost, for the replies of the open chat with a known cost.
         self.reply_costs: dict[int, ReplyCost] = {}
+        #: Usage record id → the reply it was matched to, in any chat opened this run: a reply of
+        #: another chat that ended a minute later must not take it.
+        self._claims: dict[int | str, int] = {}
         self._last_reply: Message | None = None
         self.last_cost: ReplyCost | None = None
         self.conversation_cost: ReplyCost | None = None
@@ -307,8 +310,11 @@ class CreditsPanel(Vertical, can_focus=True):
 
     def _recompute_costs(self) -> None:
         records = sorted(self._records.values(), key=lambda r: r.create_time)
-        taken: set[int | str] = set()
         replies = self._replies()
+        here = {m.id for m in replies if m.id is not None}
+        # This chat's replies are matched afresh; what other chats' replies took stays theirs.
+        self._claims = {record: reply for record, reply in self._claims.items() if reply not in here}
+        taken: set[int | str] = set(self._claims)
         in_chat = len(replies)
         last = self._last_reply
         if last is not None and last not in replies:
@@ -322,6 +328,9 @@ class CreditsPanel(Vertical, can_focus=True):
         self.conversation_cost = sum_costs(costs[:in_chat])
         pairs = zip(replies, costs, strict=True)
         self.reply_costs = {m.id: cost for m, cost in pairs if m.id is not None and cost is not None}
+        for reply_id, cost in self.reply_costs.items():
+            if cost.record is not None:
+                self._claims[cost.record.id] = reply_id
         self._replies_counted = in_chat
         if self.children:  # composed (is_mounted is False until on_mount returns)
             self._show_costs()
