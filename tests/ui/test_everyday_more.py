@@ -429,3 +429,27 @@ async def test_a_reply_in_another_chat_does_not_take_this_chat_s_usage_record(
         assert cancelled.message.status == "cancelled"
         assert panel.conversation_cost is None or not panel.conversation_cost.exact
         assert "≈" in cancelled.reply_line_text or "credits" not in cancelled.reply_line_text
+
+
+async def test_resizing_relabels_the_chats_list_and_keeps_it_working(
+    make_app: AppFactory, store: Store
+) -> None:
+    older = seed_conversation(store, 2, title="Older chat with a title long enough to be cut short")
+    newer = seed_conversation(store, 2, title="Newer chat")
+    app, _session = scripted(make_app, store, [])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        screen = chat(app)
+        options = screen.chats.option_list
+        narrow = str(options.get_option_at_index(1).prompt).splitlines()[0]
+        await pilot.resize_terminal(200, 50)
+        await until(pilot, lambda: screen.chats.outer_size.width == 44, "the list to widen")
+        assert screen.chats.ids == [newer, older]
+        wide = str(options.get_option_at_index(1).prompt).splitlines()[0]
+        assert len(wide) > len(narrow) and wide.startswith("Older chat with a title long e")
+        # The list still knows its chats: deleting the open one lands on the other.
+        assert screen.conversation_id == newer
+        screen.action_delete_conversation()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal) and app.screen.focused is not None)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.conversation_id == older, "the other chat to open")

@@ -119,6 +119,13 @@ class ConversationList(Vertical):
         self.label_width = TITLE_WIDTH
         #: What each row shows, beside ``ids``: relabelled when the width changes.
         self._rows: list[ConversationSummary | SearchHit] = []
+        self.ids: list[int] = []
+        #: Beside ``ids``: the message a search hit opens its chat at (None for a plain row).
+        self.message_ids: list[int | None] = []
+        #: Rows at the top of a search that matched a chat's title rather than a message.
+        self.titled = 0
+        self.total = 0
+        self.current_id: int | None = None
 
     def _label(self, row: ConversationSummary | SearchHit) -> Content:
         if isinstance(row, SearchHit):
@@ -136,13 +143,6 @@ class ConversationList(Vertical):
         for index, row in enumerate(self._rows):
             if index < options.option_count:
                 options.replace_option_prompt_at_index(index, self._label(row))
-        self.ids: list[int] = []
-        #: Beside ``ids``: the message a search hit opens its chat at (None for a plain row).
-        self.message_ids: list[int | None] = []
-        #: Rows at the top of a search that matched a chat's title rather than a message.
-        self.titled = 0
-        self.total = 0
-        self.current_id: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Chats"), classes="sidebar-title")
