@@ -221,6 +221,13 @@ async def test_scrolling_up_during_a_stream_shows_new_output_below(
         await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
         gate.set()
         await settle(app, pilot)
+        await pilot.press("pageup")
+        await pilot.pause()
+        view.check_output_below()
+        assert view.output_below_shown
+        await screen.action_new_chat()  # another chat: nothing new below there
+        await settle(app, pilot)
+        assert not view.output_below_shown
 
 
 # ---------------------------------------------------------------- ↑ walks every chat's prompts

@@ -122,6 +122,7 @@ class ConversationView(VerticalScroll):
         older pages on demand.
         """
         await self.remove_children(MessageBox)
+        self.query_one("#output-below").display = False  # another chat: nothing new below
         self._pending = list(messages)
         first = self._pending[-self.FIRST :]
         del self._pending[-self.FIRST :]
