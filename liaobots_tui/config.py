@@ -104,6 +104,13 @@ class Settings:
     export_dir: str = ""
     """Folder the app offers for Markdown and CSV exports; empty: the download folder, else the data dir."""
 
+    show_chats: bool | None = None
+    """The chats sidebar open (true) or closed (false) as last chosen in the app; unset: by width.
+    Open still folds away on a terminal too narrow for it."""
+
+    show_credits: bool | None = None
+    """The credits sidebar open or closed as last chosen in the app; unset: by width."""
+
     source: Path | None = None
     """Which config file was read (None: no file); informational, never written."""
 
@@ -333,6 +340,10 @@ def _check(key: str, value: object, where: str) -> Any:
         return _check_number(value, where, minimum=0.0, maximum=512.0, above=True)
     if key in ("connect_timeout", "read_timeout"):
         return _check_number(value, where, minimum=0.0, above=True)
+    if key in ("show_chats", "show_credits"):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {_type_name(value)}")
+        return value
     raise ConfigError(f"{where}: unknown setting")
 
 

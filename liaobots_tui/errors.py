@@ -86,6 +86,15 @@ class UpstreamError(LiaobotsError):
         self.retryable = retryable  # type: ignore[misc]
 
 
+class GatewayUnavailable(UpstreamError):
+    """Every domain answered, each with a proxy error (502/503/504): the gateway is down, not our network."""
+
+    title = "Gateway error"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, status=status, retryable=True)
+
+
 class UpstreamQuotaError(UpstreamError):
     """An upstream provider's quota error (``insufficient_quota``) inside a reply.
 

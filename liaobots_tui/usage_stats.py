@@ -276,6 +276,8 @@ def reply_cost(
     """
     if reply.role != "assistant" or not reply.model:
         return None
+    if reply.status == "failed" and not reply.parts and reply.usage is None:
+        return None  # refused before any reply byte (a 502, out of credit): the gateway charged nothing
     not_before = reply.created_at - CLOCK_SLACK_S if reply.created_at else None
     record = match_reply_cost(
         records, reply.model, finished_at, tolerance_s, taken=taken, not_before=not_before

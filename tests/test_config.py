@@ -162,7 +162,7 @@ class TestDefaults:
         assert list(d) == [
             "auth_code", "base_urls", "model", "format", "system_prompt", "temperature", "theme",
             "image_mode", "low_balance", "connect_timeout", "read_timeout", "max_attachment_mb", "export_dir",
-            "source",
+            "show_chats", "show_credits", "source",
         ]  # fmt: skip
         assert CODE not in repr(d)
 
@@ -298,7 +298,7 @@ class TestFileErrors:
         assert error_of(excinfo) == (
             f"{path}: unknown key 'base_url' (did you mean 'base_urls'?); known keys: auth_code, base_urls,"
             " model, format, system_prompt, temperature, theme, image_mode, low_balance, connect_timeout,"
-            " read_timeout, max_attachment_mb, export_dir"
+            " read_timeout, max_attachment_mb, export_dir, show_chats, show_credits"
         )
 
     def test_unknown_key_with_code_value_not_echoed(self, tmp_path: Path) -> None:
@@ -646,6 +646,7 @@ class TestTomlWriter:
         assert config.KEYS == (
             "auth_code", "base_urls", "model", "format", "system_prompt", "temperature", "theme",
             "image_mode", "low_balance", "connect_timeout", "read_timeout", "max_attachment_mb", "export_dir",
+            "show_chats", "show_credits",
         )  # fmt: skip
 
 

@@ -40,7 +40,13 @@ from typing import Any
 from liaobots_tui.api.lean_httpx import httpx
 from liaobots_tui.api.limits import check_deadline
 from liaobots_tui.api.messages import DomainEvent, RetryEvent
-from liaobots_tui.errors import AllDomainsUnreachable, LiaobotsError, RateLimitError, StreamTimeout
+from liaobots_tui.errors import (
+    AllDomainsUnreachable,
+    GatewayUnavailable,
+    LiaobotsError,
+    RateLimitError,
+    StreamTimeout,
+)
 
 #: Statuses that mean "this domain's front door is broken", not "the model said no".
 _FAILOVER_STATUSES = frozenset({502, 503, 504})
@@ -233,8 +239,11 @@ class FailoverTransport:
         waited = 0.0
         while True:
             failures: list[str] = []
+            #: The proxy statuses the domains answered with (a domain that answered is reachable).
+            statuses: list[int] = []
+            order = self._order()
             outcome: httpx.Response | LiaobotsError | None = None
-            for base in self._order():
+            for base in order:
                 try:
                     check_deadline(deadline, self._timeouts.deadline)
                 except LiaobotsError as exc:
@@ -262,6 +271,7 @@ class FailoverTransport:
                         return
                     if status in (502, 504):
                         failures.append(f"{host_of(base)}: HTTP {status}")
+                        statuses.append(status)
                         continue
                     body = self._scrub(await self._read_error_body(response))
                     error = parse_error(status, body, response.headers)
@@ -269,6 +279,7 @@ class FailoverTransport:
                         isinstance(error, RateLimitError) and error.retry_after is not None
                     ):
                         failures.append(f"{host_of(base)}: HTTP {status}")
+                        statuses.append(status)
                         continue
                     # This domain answered: it is the one to use from now on.
                     self._memory.remember(self._base_urls, base)
@@ -283,7 +294,7 @@ class FailoverTransport:
                         await response.aclose()
 
             if outcome is None:
-                yield AllDomainsUnreachable("; ".join(failures))
+                yield _all_failed(failures, statuses, len(order))
                 return
             if not isinstance(outcome, RateLimitError):
                 yield outcome
@@ -316,6 +327,15 @@ class FailoverTransport:
         except httpx.HTTPError:
             pass
         return b"".join(chunks)[: self._max_error_body].decode("utf-8", "replace")
+
+
+def _all_failed(failures: list[str], statuses: list[int], tried: int) -> LiaobotsError:
+    """The error when no domain served the request: the gateway's, when every one answered with one."""
+    detail = "; ".join(failures)
+    if statuses and len(statuses) == tried:
+        # Each domain answered, so the network is fine: "unreachable" would send the user the wrong way.
+        return GatewayUnavailable(f"every domain answered with a server error ({detail})", status=statuses[0])
+    return AllDomainsUnreachable(detail)
 
 
 def normalise_base_urls(base_urls: Sequence[str]) -> tuple[str, ...]:

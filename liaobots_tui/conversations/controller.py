@@ -31,6 +31,7 @@ temporary directory and the demo gateway or a MockTransport.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
@@ -208,6 +209,15 @@ class ConversationController:
         self.messages = list(conversation.messages)
         self.versions = self.store.versions(conversation_id)
         return list(self.messages)
+
+    def replies_set_aside(self) -> list[MessageRecord]:
+        """The open chat's replies that are not shown (earlier versions): they cost credits too."""
+        if self.conversation_id is None:
+            return []
+        try:
+            return self.store.replies_set_aside(self.conversation_id)
+        except (LiaobotsError, sqlite3.Error):
+            return []  # the costs shown leave them out; nothing else depends on them
 
     # ------------------------------------------------------------------ versions and forks
 

@@ -542,6 +542,43 @@ class Store:
             else:
                 versions.set_aside_from(db, conversation_id, seq)
 
+    def recent_prompts(self, limit: int = 500) -> list[str]:
+        """The text of the user's latest prompts in every chat, newest first, each text once.
+
+        For ↑ in the prompt: what was typed, wherever it was sent (earlier versions too).
+        """
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT m.id, p.text FROM messages m JOIN parts p ON p.message_id = m.id"
+                " WHERE m.role = 'user' AND p.kind = 'text' ORDER BY m.id DESC, p.seq LIMIT ?",
+                (limit * 4,),  # duplicates and multi-part prompts take more rows than prompts
+            ).fetchall()
+        texts: dict[int, list[str]] = {}
+        for message_id, part_text in rows:
+            texts.setdefault(int(message_id), []).append(codec.text(part_text))
+        prompts: list[str] = []
+        seen: set[str] = set()
+        for pieces in texts.values():  # newest first: dicts keep the order rows came in
+            prompt = "".join(pieces).rstrip()
+            if prompt and prompt not in seen:
+                seen.add(prompt)
+                prompts.append(prompt)
+                if len(prompts) == limit:
+                    break
+        return prompts
+
+    def replies_set_aside(self, conversation_id: int) -> list[MessageRecord]:
+        """The replies off the chosen path (earlier versions), oldest first, without their parts.
+
+        They were charged like the chosen ones: what a chat cost counts them too.
+        """
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? AND seq < 0 AND role != 'user' ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        return [codec.message_from_row(row, []) for row in rows]
+
     def versions(self, conversation_id: int) -> dict[int, Version]:
         """Message id → its :class:`Version`, for the chosen messages that have other versions."""
         with self._read() as db:

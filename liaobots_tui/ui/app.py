@@ -36,6 +36,7 @@ from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingComman
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.source_commands import SourceCommands
+from liaobots_tui.ui.theme_picker import theme_palette
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
@@ -330,6 +331,10 @@ class LiaobotsApp(App[int]):
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def search_themes(self) -> None:
+        """The theme picker: ours first (Textual's own lists every theme by name)."""
+        self.push_screen(theme_palette())
 
     def _theme_changed(self, theme: Theme) -> None:
         if theme.name == self.settings.theme:

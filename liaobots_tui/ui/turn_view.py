@@ -3,7 +3,9 @@
 The controller runs the turn and calls :meth:`TurnView.on_event` for every
 event, in order; this class only draws: the user's message and the streaming
 reply box, text and thinking as they arrive, images, sources, the status bar's
-tokens and elapsed time, retry notices and domain switches. When the reply
+tokens and elapsed time, retry notices counting down, a stalled stream
+(:mod:`~liaobots_tui.ui.stream_feedback`), a "new output below" hint when the
+user scrolled away, and domain switches. When the reply
 ends (complete, failed or cancelled) it settles the box, hands the reply to the
 credits panel, and for a failure puts the prompt back and says why (elia's
 habit: nothing the user typed is lost).
@@ -39,6 +41,7 @@ from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.screens.error import ErrorModal
+from liaobots_tui.ui.stream_feedback import StreamFeedback
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 if TYPE_CHECKING:
@@ -61,8 +64,10 @@ class TurnView:
         self._started = 0.0
         self._usage_tokens: int | None = None
         self._ticker: Timer | None = None
-        #: A retry notice is showing: the next text clears it.
+        #: A notice is showing: the next text clears it (a flag, not a look-up of the status bar per delta).
         self._noticed = False
+        #: Retry countdown and stall notice; its clock is the one tests replace.
+        self.feedback = StreamFeedback()
         #: The screen is gone: events are no longer drawn.
         self.detached = False
 
@@ -112,6 +117,8 @@ class TurnView:
         status.tokens, status.elapsed, status.estimated = 0, 0.0, True
         gc_pause.stream_started()
         self._started = time.monotonic()
+        self.feedback.read_timeout = self.screen.lapp.settings.read_timeout
+        self.feedback.start()
         self._ticker = self.screen.set_interval(0.25, self.tick)
         self.screen.refresh_bindings()  # the footer's "esc Stop" shows while the reply streams
 
@@ -130,16 +137,31 @@ class TurnView:
     def tick(self) -> None:
         status = self.screen.status
         status.elapsed = time.monotonic() - self._started
+        if self._ticker is not None:  # the last tick, at the reply's end, has nothing to warn about
+            self._show_notice(self.feedback.notice())
+            self.screen.view.check_output_below()
         if self._usage_tokens is not None:
             status.tokens, status.estimated = self._usage_tokens, False
         elif self.box is not None:
             # About four characters per token: a live estimate until the usage report arrives.
             status.tokens = (self.box.streamed_chars + 3) // 4
 
+    def _show_notice(self, notice: str) -> None:
+        """The notice in the status bar and under the streaming reply ("" clears both)."""
+        status = self.screen.status
+        self._noticed = bool(notice)
+        if status.notice == notice:
+            return
+        status.notice = notice
+        if self.box is not None:
+            self.box.set_notice(notice or None)
+
     async def on_event(self, event: ChatEvent) -> None:
         """The controller's listener: one event of the turn, in order."""
         if self.detached:
             return  # nothing left to draw on; the controller still saves the reply
+        if not isinstance(event, RetryEvent):
+            self.feedback.received(data=isinstance(event, TextDelta | ReasoningDelta | ImageEvent))
         try:
             await self._draw(event)
         except NoMatches:
@@ -152,13 +174,13 @@ class TurnView:
         if type(event) is TextDelta:  # the hot path first
             if box is not None:
                 box.append_text(event.text)
-                if self._noticed:  # a flag, not a look-up of the status bar per delta
-                    self._noticed = False
-                    self.screen.status.notice = ""
-                    box.set_notice(None)
+                if self._noticed:
+                    self._show_notice("")
         elif isinstance(event, ReasoningDelta):
             if box is not None:
                 box.append_reasoning(event.text)
+                if self.screen.status.notice:
+                    self._show_notice("")
         elif isinstance(event, TurnStarted):
             await self._started_turn(event)
         elif isinstance(event, ImageEvent):
@@ -167,11 +189,8 @@ class TurnView:
         elif isinstance(event, UsageEvent):
             self._usage_tokens = event.usage.output_tokens or None
         elif isinstance(event, RetryEvent):
-            notice = f"{event.reason}, retrying in {event.delay:.0f} s (attempt {event.attempt})"
-            self._noticed = True
-            self.screen.status.notice = notice
-            if box is not None:
-                box.set_notice(notice)
+            self.feedback.retrying(event.delay, event.attempt, event.reason)
+            self._show_notice(self.feedback.notice())  # then counted down by tick
         elif isinstance(event, DomainEvent):
             self.screen.status.domain = host_of(event.base_url)
             self.screen.notify(f"Now using {host_of(event.base_url)}", title="Switched domain", timeout=4)
@@ -205,7 +224,8 @@ class TurnView:
             self.tick()
             await self.box.finish(reply)
             self.box = None
-        self.screen.credits.reply_finished(reply, self.screen.controller.messages)
+        controller = self.screen.controller
+        self.screen.credits.reply_finished(reply, controller.messages, controller.replies_set_aside())
         if reply.status == "cancelled":
             self.screen.notify("Stopped: the partial reply is kept", timeout=3)
         elif reply.status == "failed":

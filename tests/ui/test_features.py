@@ -124,6 +124,7 @@ async def test_retry_notice_is_shown_in_place(make_app: AppFactory, store: Store
         make_app, store, [RetryEvent(2.0, 1, "Rate limited"), TextDelta("ok")], gate=gate, hold_after=1
     )
     async with app.run_test(size=SIZE) as pilot:
+        chat(app).turn.feedback.clock = lambda: 0.0  # the wait counts down: held still to read it
         chat(app).prompt.load_text("go")
         await pilot.press("enter")
         await session.reached_gate.wait()

@@ -47,6 +47,12 @@ def count_errors(path):
 """
 
 
+@pytest.fixture(autouse=True)
+def fixed_reply_durations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line under a reply shows how long it took: wall-clock time, pinned so the picture holds still."""
+    monkeypatch.setattr("liaobots_tui.reply_line.elapsed_text", lambda seconds: "1.2 s")
+
+
 def _app(tmp_path: Path, script: list[Any], *, theme: str = "liaobots-dark", **settings: Any) -> LiaobotsApp:
     store = Store(tmp_path / "history.sqlite3", tmp_path / "images")
     session = ScriptedSession(store, script)

@@ -77,6 +77,13 @@ def test_prompt_history_walks_back_and_restores_the_draft() -> None:
     assert history.next() is None
 
 
+def test_prompt_history_keeps_each_text_once_at_its_latest_use() -> None:
+    history = PromptHistory(["one", "two", "one"])
+    assert history.entries == ["two", "one"]
+    history.load(["newest", "two", "oldest"])
+    assert history.entries == ["oldest", "two", "newest"]
+
+
 def test_pasted_image_path(tmp_path: Path) -> None:
     image = tmp_path / "my cat.png"
     image.write_bytes(b"x")

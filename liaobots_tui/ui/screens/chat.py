@@ -35,7 +35,7 @@ from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
 from liaobots_tui.ui.screens.version_actions import VersionActions
-from liaobots_tui.ui.sidebars import SidebarPolicy
+from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -78,6 +78,7 @@ class ChatScreen(VersionActions):
         self.controller = ConversationController(
             self.lapp.store, lambda: self.lapp.session, defaults_from(self.lapp.settings), client=self._client
         )
+        self.sidebars = SidebarPolicy(remembered_sidebars(self.lapp.settings), self._remember_sidebar)
         yield Static("", id="title-bar")
         with Horizontal(id="main"):
             yield ConversationList(id="conversations")
@@ -104,6 +105,8 @@ class ChatScreen(VersionActions):
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
         self.query_one("#edit-banner").display = False
+        with self.guard("read the prompt history"):
+            self.history.load(self.lapp.store.recent_prompts(self.history.limit))
         self._fit_sidebars(self.app.size.width)
         self._update_status()
         self.refresh_chats()
@@ -114,10 +117,17 @@ class ChatScreen(VersionActions):
             self._update_title()
         self.prompt.focus()
 
+    def _remember_sidebar(self, sidebar: Sidebar, visible: bool) -> None:
+        try:
+            save_sidebar(self.lapp.settings, self.lapp.config_path, sidebar, visible)
+        except (LiaobotsError, OSError) as exc:
+            self.notify(str(exc), title="Sidebar state not saved", severity="warning", timeout=5)
+
     def on_resize(self, event: events.Resize) -> None:
         self._fit_sidebars(event.size.width)
 
     def _fit_sidebars(self, width: int) -> None:
+        self.chats.set_width(chats_width(width))
         self.chats.display = self.sidebars.visible("chats", width)
         self.set_sidebar_visible(self.sidebars.visible("credits", width))
         if not self.chats.display and self.chats.has_focus_within:
@@ -167,6 +177,11 @@ class ChatScreen(VersionActions):
         with self.guard("save the chat settings"):
             self.controller.set_thinking(thinking)
         self._update_status()
+
+    @on(CreditsPanel.CostsChanged)
+    def _costs_changed(self, event: CreditsPanel.CostsChanged) -> None:
+        event.stop()
+        self.view.set_costs(event.costs)  # the line under each reply: exact once its record is found
 
     @on(ImageOptionsBar.Changed)
     def _image_options_changed(self, event: ImageOptionsBar.Changed) -> None:

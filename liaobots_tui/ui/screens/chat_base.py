@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from liaobots_tui.api.messages import RequestOptions, is_image_model
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient, host_of
 from liaobots_tui.conversations import ConversationController
 from liaobots_tui.errors import LiaobotsError
@@ -191,11 +192,11 @@ class ChatScreenBase(MessageActions):
     async def _show(self, messages: list[MessageRecord]) -> None:
         """Show another conversation (or none): the controller has already switched."""
         self._end_edit()
-        self.history.entries = [m.text for m in messages if m.role == "user"]
+        self.history.reset()  # ↑ walks every chat's prompts (loaded at start), from the newest again
         self.image_options_bar.set_options(self.controller.settings.image)
         self.view.set_versions(self.controller.versions)
         await self.view.show_messages(messages)
-        self.credits.set_conversation(messages)
+        self.credits.set_conversation(messages, self.controller.replies_set_aside())
         self.call_after_refresh(gc_pause.settle)
         self.chats.mark_current(self.conversation_id)
         self._update_title()
@@ -287,19 +288,29 @@ class ChatScreenBase(MessageActions):
         title = (
             self.controller.title if target == self.conversation_id else self.lapp.conversation_title(target)
         )
+        name = clean_line(title, 60) or "(untitled)"
+        # Where to land when the open chat goes: the chat below it in the list, else the one above.
+        listed = [i for i in dict.fromkeys(self.chats.ids) if i != target]
+        at = self.chats.ids.index(target) if target in self.chats.ids else len(listed)
+        neighbour = listed[min(at, len(listed) - 1)] if listed else None
 
         async def done(confirmed: bool | None) -> None:
             if not confirmed:
                 return
+            went = False
             with self.guard("delete the chat"):
-                if await self.controller.delete(target):
+                went = await self.controller.delete(target)
+                self.notify(f"Deleted “{name}”", timeout=3)
+            if went:
+                if neighbour is not None:
+                    await self.open_conversation(neighbour)
+                else:
                     await self._show([])
-                self.notify("Chat deleted", timeout=3)
             self.refresh_chats()
 
         self.app.push_screen(
             ConfirmModal(
-                f"Delete “{title}”?",
+                f"Delete “{name}” (chat {target})?",
                 "The conversation and its images are deleted for good.",
                 focus_cancel=True,  # Enter on a destructive question should not destroy
             ),

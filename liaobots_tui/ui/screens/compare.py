@@ -393,7 +393,7 @@ async def _after_compare(
     await chat._show(messages)  # the kept turn, its model and settings, as opening the chat shows them
     chat.refresh_chats()
     if messages:
-        chat.credits.reply_finished(messages[-1], messages)
+        chat.credits.reply_finished(messages[-1], messages, chat.controller.replies_set_aside())
         chat.notify(f"Kept the reply of {messages[-1].model}: the chat goes on with it", timeout=4)
     chat.view.scroll_to_latest()
     chat.prompt.focus()

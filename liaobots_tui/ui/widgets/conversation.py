@@ -3,7 +3,9 @@
 It follows new output only while the view is at the bottom: the container is
 anchored once (``Widget.anchor``), any user scroll releases the anchor and
 scrolling back to the end re-engages it (Textual's ``Widget.anchor`` and
-``release_anchor``). Long histories mount
+``release_anchor``). While a reply streams below a user who scrolled up, a
+"new output below · F3" line at the bottom says so (F3 or a click jumps there);
+it goes away once the view is back at the end. Long histories mount
 only the last :attr:`ConversationView.PAGE` messages; earlier pages are mounted
 when the user scrolls to the top or presses the "earlier messages" line, so a
 1,000-message conversation opens as fast as a short one.
@@ -29,6 +31,7 @@ from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.textual_compat import anchor_released
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
+from liaobots_tui.usage_stats import ReplyCost
 
 WELCOME = (
     "Type a message below and press Enter to send.\n"
@@ -39,6 +42,19 @@ WELCOME = (
 
 class EarlierMessages(Static):
     """The "N earlier messages" line at the top of a long conversation."""
+
+    class Pressed(TextualMessage):
+        pass
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Pressed())
+
+
+class OutputBelow(Static):
+    """The "new output below" line, pinned to the bottom of the view; a click jumps there."""
+
+    TEXT = "▼ new output below · F3 jumps there"
 
     class Pressed(TextualMessage):
         pass
@@ -63,6 +79,8 @@ class ConversationView(VerticalScroll):
         self._pending: list[MessageRecord] = []  # older messages not mounted yet, oldest first
         #: Message id → which of its versions it is, for messages that have others (see set_versions).
         self.versions: dict[int, Version] = {}
+        #: Reply id → what it cost (see set_costs).
+        self.costs: dict[int, ReplyCost] = {}
         self._loading_earlier = False
         self._parking_scheduled = False
         self._width = 0
@@ -73,9 +91,11 @@ class ConversationView(VerticalScroll):
         # Fills the view while the messages are shorter than it (height 1fr): an anchored
         # container shorter than its view is drawn bottom-aligned with a negative offset.
         yield Static("", id="tail")
+        yield OutputBelow(Content(OutputBelow.TEXT), id="output-below")
 
     def on_mount(self) -> None:
         self.query_one("#earlier").display = False
+        self.query_one("#output-below").display = False
         self.follow()
 
     # ------------------------------------------------------------------ content
@@ -101,6 +121,7 @@ class ConversationView(VerticalScroll):
         older pages on demand.
         """
         await self.remove_children(MessageBox)
+        self.query_one("#output-below").display = False  # another chat: nothing new below
         self._pending = list(messages)
         first = self._pending[-self.FIRST :]
         del self._pending[-self.FIRST :]
@@ -130,13 +151,21 @@ class ConversationView(VerticalScroll):
 
     def _box(self, message: MessageRecord, *, streaming: bool = False) -> MessageBox:
         version = self.versions.get(message.id) if message.id is not None else None
-        return MessageBox(message, streaming=streaming, version=version)
+        cost = self.costs.get(message.id) if message.id is not None else None
+        return MessageBox(message, streaming=streaming, version=version, cost=cost)
 
     def set_versions(self, versions: Mapping[int, Version]) -> None:
         """Which messages have versions (message id → n of m): shown now and on every box mounted later."""
         self.versions = dict(versions)
         for box in self.boxes():
             box.set_version(self.versions.get(box.message.id) if box.message.id is not None else None)
+
+    def set_costs(self, costs: Mapping[int, ReplyCost]) -> None:
+        """What each reply cost (reply id → cost): shown in its reply line, now and when mounted later."""
+        self.costs = dict(costs)
+        for box in self.boxes():
+            if box.message.role != "user":
+                box.set_cost(self.costs.get(box.message.id) if box.message.id is not None else None)
 
     def box_of(self, message_id: int) -> MessageBox | None:
         """The mounted box of message ``message_id``."""
@@ -196,10 +225,29 @@ class ConversationView(VerticalScroll):
         """True while new output keeps the view at the bottom."""
         return self.scroll_y >= self.max_scroll_y
 
+    @property
+    def at_end(self) -> bool:
+        """The last row is in view (with a row of slack: anchoring lags a growing reply by one)."""
+        return self.scroll_y >= self.max_scroll_y - 1
+
+    @property
+    def output_below_shown(self) -> bool:
+        return bool(self.query_one("#output-below").display)
+
+    def check_output_below(self) -> None:
+        """A reply is streaming: say so when the user scrolled away from the end to read."""
+        if not self.output_below_shown and not self.at_end and anchor_released(self):
+            self.query_one("#output-below").display = True
+
+    def on_output_below_pressed(self, event: OutputBelow.Pressed) -> None:
+        event.stop()
+        self.scroll_to_latest()
+
     def scroll_to_latest(self) -> None:
         """Jump to the newest message and follow output again."""
         self.scroll_end(animate=False, immediate=True)
         self.follow()
+        self.query_one("#output-below").display = False
 
     def follow(self) -> None:
         """Follow new output from now on (until the user scrolls away)."""
@@ -248,6 +296,8 @@ class ConversationView(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.schedule_parking()
+        if self.output_below_shown and self.at_end:
+            self.query_one("#output-below").display = False
         if new_value <= 0 and old_value > 0 and self._pending and anchor_released(self):
             self.call_later(self.load_earlier)
 

@@ -2,9 +2,14 @@
 
 It only shows what the screen gives it and reports what the user asked for
 (open, rename, delete, search, load more); the screen talks to the store.
+Each chat shows when it was last used beside its title (``14:05``, ``Yesterday``,
+``Mon``, ``12 Mar``: :mod:`liaobots_tui.chat_dates`); the screen sets the list's
+width from the terminal's (:meth:`ConversationList.set_width`) and the titles use it.
 """
 
 from __future__ import annotations
+
+import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,21 +20,29 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from liaobots_tui.api.sanitize import clean_line
+from liaobots_tui.chat_dates import list_date
 from liaobots_tui.store import ConversationSummary, SearchHit
 
-#: Characters of a title that fit the sidebar on one line.
+#: Characters of a row that fit the sidebar at its usual width (32) on one line.
 TITLE_WIDTH = 25
+#: Columns of the list that are not row text: its border, the rows' padding, the scrollbar.
+CHROME = 7
 
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def summary_label(summary: ConversationSummary) -> Content:
-    """Two lines: the title (cut to fit), then model and message count, dimmed."""
+def summary_label(
+    summary: ConversationSummary, width: int = TITLE_WIDTH, now: float | None = None
+) -> Content:
+    """Two lines: the title (cut to fit) with when it was last used, then model and message count, dimmed."""
     # Titles are typed by the user or taken from a prompt, model ids come from the gateway.
     lines = summary.title.strip().splitlines()
     title = clean_line(lines[0] if lines else "", 200) or "(untitled)"
+    when = list_date(summary.updated_at, time.time() if now is None else now)
+    title = _fit(title, width - len(when) - 1) if when else _fit(title, width)
+    gap = " " * max(1, width - len(title) - len(when))
     count = summary.message_count
     details = " · ".join(
         x
@@ -37,20 +50,18 @@ def summary_label(summary: ConversationSummary) -> Content:
         if x
     )
     return Content.assemble(
-        Content(_fit(title, TITLE_WIDTH)), "\n", Content.styled(_fit(details, TITLE_WIDTH), "dim")
-    )
+        Content(title), Content.styled(gap + when, "dim") if when else "", "\n",
+        Content.styled(_fit(details, width), "dim"),
+    )  # fmt: skip
 
 
-#: Characters of a search hit's snippet shown: two lines of the sidebar.
-SNIPPET_WIDTH = 2 * TITLE_WIDTH
-
-
-def hit_label(hit: SearchHit) -> Content:
+def hit_label(hit: SearchHit, width: int = TITLE_WIDTH) -> Content:
     """Two lines: the chat's title, then the words around the match, the matched ones bold."""
     # The snippet is already one clean line (the store cleans it); the highlights index into it.
+    snippet_width = 2 * width
     first = hit.highlights[0][0] if hit.highlights else 0
-    start = max(0, min(first - 8, len(hit.snippet) - SNIPPET_WIDTH))
-    end = start + SNIPPET_WIDTH
+    start = max(0, min(first - 8, len(hit.snippet) - snippet_width))
+    end = start + snippet_width
     pieces: list[Content] = []
     at = start
     for span_start, span_end in hit.highlights:
@@ -66,7 +77,7 @@ def hit_label(hit: SearchHit) -> Content:
     snippet = Content.assemble(Content("…" if start > 0 else ""), *pieces)
     who = "you: " if hit.role == "user" else ""
     title = clean_line(hit.title, 200) or "(untitled)"
-    return Content.assemble(Content(_fit(title, TITLE_WIDTH)), "\n", Content.styled(who, "dim"), snippet)
+    return Content.assemble(Content(_fit(title, width)), "\n", Content.styled(who, "dim"), snippet)
 
 
 class ChatOptionList(OptionList):
@@ -104,6 +115,10 @@ class ConversationList(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        #: Characters of row text per line (the list's width less its chrome).
+        self.label_width = TITLE_WIDTH
+        #: What each row shows, beside ``ids``: relabelled when the width changes.
+        self._rows: list[ConversationSummary | SearchHit] = []
         self.ids: list[int] = []
         #: Beside ``ids``: the message a search hit opens its chat at (None for a plain row).
         self.message_ids: list[int | None] = []
@@ -111,6 +126,23 @@ class ConversationList(Vertical):
         self.titled = 0
         self.total = 0
         self.current_id: int | None = None
+
+    def _label(self, row: ConversationSummary | SearchHit) -> Content:
+        if isinstance(row, SearchHit):
+            return hit_label(row, self.label_width)
+        return summary_label(row, self.label_width)
+
+    def set_width(self, columns: int) -> None:
+        """Make the list ``columns`` wide; the rows are cut to the new width."""
+        self.styles.width = columns
+        width = max(12, columns - CHROME)
+        if width == self.label_width:
+            return
+        self.label_width = width
+        options = self.option_list
+        for index, row in enumerate(self._rows):
+            if index < options.option_count:
+                options.replace_option_prompt_at_index(index, self._label(row))
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Chats"), classes="sidebar-title")
@@ -136,8 +168,9 @@ class ConversationList(Vertical):
         keep = options.highlighted if append else None
         if not append:
             options.clear_options()
-            self.ids, self.message_ids, self.titled = [], [], 0
-        options.add_options([Option(summary_label(s), id=f"c{s.id}") for s in summaries])
+            self.ids, self.message_ids, self.titled, self._rows = [], [], 0, []
+        options.add_options([Option(self._label(s), id=f"c{s.id}") for s in summaries])
+        self._rows += summaries
         self.ids += [s.id for s in summaries]
         self.message_ids += [None] * len(summaries)
         self.total = total
@@ -162,14 +195,16 @@ class ConversationList(Vertical):
         keep = options.highlighted if append else None
         if not append:
             options.clear_options()
-            self.ids, self.message_ids = [], []
+            self.ids, self.message_ids, self._rows = [], [], []
             titled = titled or []
-            options.add_options([Option(summary_label(s), id=f"c{s.id}") for s in titled])
+            options.add_options([Option(self._label(s), id=f"c{s.id}") for s in titled])
+            self._rows += titled
             self.ids += [s.id for s in titled]
             self.message_ids += [None] * len(titled)
             self.titled = len(titled)
         start = len(self.ids)
-        options.add_options([Option(hit_label(h), id=f"h{start + i}") for i, h in enumerate(hits)])
+        options.add_options([Option(self._label(h), id=f"h{start + i}") for i, h in enumerate(hits)])
+        self._rows += hits
         self.ids += [h.conversation_id for h in hits]
         self.message_ids += [h.message_id for h in hits]
         self.total = len(self.ids) + (1 if more else 0)

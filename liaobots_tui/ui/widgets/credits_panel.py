@@ -4,8 +4,9 @@ Shows the balance, the total received, a bar of what is left, the cost of the
 last reply and of the open conversation, and one status line: ``refreshing…``,
 ``updated 3 min ago``, or ``couldn't refresh: <reason> · retry (r)`` — a failure
 keeps the last known values on screen, with their age. A balance below the
-``low_balance`` threshold is highlighted and announced once with ``app.notify``
-(again only after it went back above the threshold, e.g. after a top-up).
+``low_balance`` threshold is said in words under the balance ("Low balance: 3.20
+credits left", not by colour alone) and announced once with ``app.notify`` (again
+only after it went back above the threshold, e.g. after a top-up).
 
 Costs come from the gateway's usage records, matched to replies by model and
 time (:func:`liaobots_tui.usage_stats.reply_cost`); until a record is found the
@@ -18,12 +19,16 @@ Integration (app / ChatScreen):
    ``fetch_usage_page = lambda next_id: fetch_usage_page(client, next_id=next_id)``
    (``api/account.py``). It refreshes itself on mount.
 2. Toggle it with a key: ``panel.display = not panel.display``.
-3. After every reply (TurnEnded): ``panel.reply_finished(reply, conversation.messages)``.
-   When another conversation is opened: ``panel.set_conversation(conversation.messages)``.
+3. After every reply (TurnEnded): ``panel.reply_finished(reply, conversation.messages, aside)``.
+   When another conversation is opened: ``panel.set_conversation(conversation.messages, aside)``.
+   ``aside`` are the chat's replies not shown (earlier versions): they were charged too,
+   so "This chat" counts them. Opening a chat whose costs are not all exact yet fetches
+   the usage records once (a restart turns yesterday's estimates exact without ``r``).
 4. A global refresh key/palette command may call ``panel.refresh_credits()``; ``r``
    works when the panel has focus, and clicking the status line retries after a failure.
 5. Optional: ``CreditsPanel.Refreshed`` / ``CreditsPanel.RefreshFailed`` bubble up
-   (e.g. to show the balance in a header).
+   (e.g. to show the balance in a header); ``CreditsPanel.CostsChanged`` carries every
+   reply's cost by message id (for the line under each reply).
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ class CreditsPanel(Vertical, can_focus=True):
     CreditsPanel > #credits-balance { text-style: bold; }
     CreditsPanel.-low > #credits-balance { color: $error; }
     CreditsPanel.-low > .title { color: $warning; }
+    CreditsPanel > #credits-low { color: $text-warning; text-style: bold; display: none; }
+    CreditsPanel.-low > #credits-low { display: block; }
     CreditsPanel > #credits-received { color: $text-muted; }
     CreditsPanel > ProgressBar { width: 1fr; }
     CreditsPanel > ProgressBar Bar { width: 1fr; }
@@ -109,6 +116,13 @@ class CreditsPanel(Vertical, can_focus=True):
         def __init__(self, balance: Credits) -> None:
             super().__init__()
             self.credits = balance
+
+    class CostsChanged(TextualMessage):
+        """The replies' costs were recomputed: message id → cost, for the replies with one."""
+
+        def __init__(self, costs: dict[int, ReplyCost]) -> None:
+            super().__init__()
+            self.costs = costs
 
     class RefreshFailed(TextualMessage):
         """A refresh failed; ``reason`` is the one-line text shown."""
@@ -138,13 +152,24 @@ class CreditsPanel(Vertical, can_focus=True):
         self._low_announced = False
         self._records: dict[int | str, UsageRecord] = {}
         self._conversation: list[MessageRecord] = []
+        #: The open chat's replies that are not shown (earlier versions): charged all the same.
+        self._aside: list[MessageRecord] = []
+        #: Replies whose usage records were looked for already (a page walk reached back past them).
+        self._looked_up: set[int] = set()
+        #: Message id → what that reply cost, for the replies of the open chat with a known cost.
+        self.reply_costs: dict[int, ReplyCost] = {}
+        #: Usage record id → the reply it was matched to, in any chat opened this run: a reply of
+        #: another chat that ended a minute later must not take it.
+        self._claims: dict[int | str, int] = {}
         self._last_reply: MessageRecord | None = None
         self.last_cost: ReplyCost | None = None
         self.conversation_cost: ReplyCost | None = None
+        self._replies_counted = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Credits"), classes="title")
         yield Static(Content("—"), id="credits-balance")
+        yield Static(Content(""), id="credits-low")
         yield Static(Content(""), id="credits-received")
         yield ProgressBar(total=None, show_eta=False, id="credits-left")
         yield Static(Content(""), id="credits-status")
@@ -166,7 +191,9 @@ class CreditsPanel(Vertical, can_focus=True):
     def action_refresh_credits(self) -> None:
         self.refresh_credits()
 
-    def reply_finished(self, reply: MessageRecord, conversation: Sequence[MessageRecord]) -> Worker[None]:
+    def reply_finished(
+        self, reply: MessageRecord, conversation: Sequence[MessageRecord], aside: Sequence[MessageRecord] = ()
+    ) -> Worker[None]:
         """A reply ended: show its estimated cost at once, then refresh for the exact one.
 
         Replies are matched to usage records by their ``ended_at`` (saved with
@@ -177,13 +204,31 @@ class CreditsPanel(Vertical, can_focus=True):
             stamped = replace(reply, ended_at=self._clock())
             conversation = [stamped if _same_reply(m, reply) else m for m in conversation]
             reply = stamped
-        self._set_conversation(conversation, reply)
+        self._set_conversation(conversation, reply, aside)
         return self.refresh_credits()
 
-    def set_conversation(self, conversation: Sequence[MessageRecord]) -> None:
-        """Another conversation is open: recompute its costs from the records already fetched."""
+    def set_conversation(
+        self, conversation: Sequence[MessageRecord], aside: Sequence[MessageRecord] = ()
+    ) -> None:
+        """Another conversation is open: recompute its costs from the records already fetched.
+
+        When some of its replies have no exact cost and their records were not looked
+        for yet (the app just started), the records are fetched once.
+        """
         last = next((m for m in reversed(conversation) if m.role == "assistant"), None)
-        self._set_conversation(conversation, last)
+        self._set_conversation(conversation, last, aside)
+        if self._fetch_usage_page is not None and self._unmatched_not_looked_up():
+            self.refresh_credits()
+
+    def _replies(self) -> list[MessageRecord]:
+        return [m for m in (*self._conversation, *self._aside) if m.role == "assistant"]
+
+    def _unmatched_not_looked_up(self) -> bool:
+        for reply in self._replies():
+            cost = self.reply_costs.get(reply.id) if reply.id is not None else None
+            if reply.model and (cost is None or not cost.exact) and reply.id not in self._looked_up:
+                return True
+        return False
 
     # ------------------------------------------------------------------ refresh
 
@@ -210,16 +255,29 @@ class CreditsPanel(Vertical, can_focus=True):
                 raise
             except Exception:  # costs stay estimates; the balance itself did refresh
                 pass
+            else:
+                self._mark_looked_up()
             self._recompute_costs()
         self.fetching = False
         self._show_status()
         self.post_message(self.Refreshed(fetched))
 
     def _needs_records(self) -> bool:
-        return any(m.role == "assistant" for m in self._conversation)
+        return bool(self._replies())
+
+    def _mark_looked_up(self) -> None:
+        """The records were walked back past these replies: looking again would find nothing new.
+
+        A reply that ended within the match tolerance may still get its record later
+        (the gateway writes it after the stream), so it is not marked.
+        """
+        settled = self._clock() - self.MATCH_TOLERANCE
+        for reply in self._replies():
+            if reply.id is not None and self._end_of(reply) < settled:
+                self._looked_up.add(reply.id)
 
     def _earliest_needed(self) -> float:
-        times = [self._end_of(m) for m in self._conversation if m.role == "assistant"]
+        times = [self._end_of(m) for m in self._replies()]
         return min(times) - self.MATCH_TOLERANCE if times else self._clock()
 
     async def _fetch_records(self) -> None:
@@ -243,15 +301,26 @@ class CreditsPanel(Vertical, can_focus=True):
     def _end_of(message: MessageRecord) -> float:
         return message.ended_at if message.ended_at is not None else message.created_at
 
-    def _set_conversation(self, conversation: Sequence[MessageRecord], last: MessageRecord | None) -> None:
+    def _set_conversation(
+        self,
+        conversation: Sequence[MessageRecord],
+        last: MessageRecord | None,
+        aside: Sequence[MessageRecord] = (),
+    ) -> None:
         self._conversation = list(conversation)
+        shown = {m.id for m in self._conversation if m.id is not None}
+        # A reply both shown and set aside (a list read mid-change) is counted once.
+        self._aside = [m for m in aside if m.role == "assistant" and m.id not in shown]
         self._last_reply = last
         self._recompute_costs()
 
     def _recompute_costs(self) -> None:
         records = sorted(self._records.values(), key=lambda r: r.create_time)
-        taken: set[int | str] = set()
-        replies = [m for m in self._conversation if m.role == "assistant"]
+        replies = self._replies()
+        here = {m.id for m in replies if m.id is not None}
+        # This chat's replies are matched afresh; what other chats' replies took stays theirs.
+        self._claims = {record: reply for record, reply in self._claims.items() if reply not in here}
+        taken: set[int | str] = set(self._claims)
         in_chat = len(replies)
         last = self._last_reply
         at = None if last is None else next((i for i, m in enumerate(replies) if _same_reply(m, last)), None)
@@ -265,8 +334,15 @@ class CreditsPanel(Vertical, can_focus=True):
             costs[i] = reply_cost(records, m, self._end_of(m), tolerance_s=self.MATCH_TOLERANCE, taken=taken)
         self.last_cost = costs[at] if at is not None else None
         self.conversation_cost = sum_costs(costs[:in_chat])
+        pairs = zip(replies, costs, strict=True)
+        self.reply_costs = {m.id: cost for m, cost in pairs if m.id is not None and cost is not None}
+        for reply_id, cost in self.reply_costs.items():
+            if cost.record is not None:
+                self._claims[cost.record.id] = reply_id
+        self._replies_counted = in_chat
         if self.children:  # composed (is_mounted is False until on_mount returns)
             self._show_costs()
+            self.post_message(self.CostsChanged(dict(self.reply_costs)))
 
     # ------------------------------------------------------------------ display
 
@@ -282,6 +358,10 @@ class CreditsPanel(Vertical, can_focus=True):
             bar.update(total=now.amount, progress=max(0.0, min(now.balance, now.amount)))
         bar.display = now.amount > 0
         low = now.balance < self.low_balance
+        if low:
+            self.query_one("#credits-low", Static).update(
+                Content(f"Low balance: {format_credits(now.balance)} credits left")
+            )
         self.set_class(low, "-low")
         if low and not self._low_announced:
             self._low_announced = True
@@ -312,6 +392,11 @@ class CreditsPanel(Vertical, can_focus=True):
         last = self.last_cost.label() if self.last_cost is not None else "—"
         chat = self.conversation_cost.label() if self.conversation_cost is not None else "—"
         self.query_one("#credits-last", Static).update(Content(f"Last reply: {last}"))
+        replies = self._replies_counted
+        if self._aside and self.conversation_cost is not None:
+            # Earlier versions were charged too: say so, or the sum looks double-counted.
+            hidden = len(self._aside)
+            chat += f"\n{replies} replies ({hidden} earlier version{'s' if hidden != 1 else ''})"
         self.query_one("#credits-chat", Static).update(Content(f"This chat: {chat}"))
 
     def on_click(self, event: events.Click) -> None:

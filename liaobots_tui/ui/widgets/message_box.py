@@ -27,12 +27,14 @@ from textual.widgets import Collapsible, Static
 from liaobots_tui.api.messages import ImagePart, ReasoningPart, Source, TextPart
 from liaobots_tui.api.sanitize import clean_line, clean_text
 from liaobots_tui.attachment_sizes import human_size
+from liaobots_tui.reply_line import reply_line
 from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.sources import SourcesList
+from liaobots_tui.usage_stats import ReplyCost
 
 #: Longest error line under a failed reply (the full text is in the toast and the log).
 NOTICE_CHARS = 500
@@ -115,6 +117,7 @@ class MessageBox(Vertical):
         *,
         streaming: bool = False,
         version: Version | None = None,
+        cost: ReplyCost | None = None,
         id: str | None = None,
     ) -> None:
         role_class = "-user" if message.role == "user" else "-assistant"
@@ -123,6 +126,8 @@ class MessageBox(Vertical):
         self.message = message
         #: Which of its versions this message is, when it has others (shown as ‹ 2/3 ›).
         self.version = version
+        #: What the reply cost (exact from its usage record, or an estimate), for its reply line.
+        self.cost = cost
         self.streaming = streaming
         #: The text columns of the reply, in order (images sit between them).
         self._columns: list[MarkdownColumn] = []
@@ -157,6 +162,8 @@ class MessageBox(Vertical):
         if self.message.role != "user":
             # Grounding links (Gemini Google Search); hidden while there are none.
             yield SourcesList(self.message.sources)
+            # Tokens, time and credits once the reply has ended (hidden while it streams).
+            yield Static(Content(""), classes="reply-line")
         yield Static(Content(""), classes="notice")
 
     def _image_mode(self) -> str | None:
@@ -252,7 +259,28 @@ class MessageBox(Vertical):
 
     def on_mount(self) -> None:
         self._refresh_notice()
+        self._refresh_reply_line()
         self._apply_status_class()
+
+    def set_cost(self, cost: ReplyCost | None) -> None:
+        """What the reply cost, for its reply line (the credits panel matches usage records)."""
+        if cost != self.cost:
+            self.cost = cost
+            if self.is_mounted:
+                self._refresh_reply_line()
+
+    @property
+    def reply_line_text(self) -> str:
+        """The line under a finished reply ("" for prompts, streaming or unknown replies)."""
+        if self.message.role == "user" or self.streaming:
+            return ""
+        return reply_line(self.message, self.cost)
+
+    def _refresh_reply_line(self) -> None:
+        for line in self.query_children(".reply-line").results(Static):
+            text = self.reply_line_text
+            line.update(plain_line(text))
+            line.display = bool(text)
 
     # ------------------------------------------------------------------ streaming
 
@@ -349,12 +377,14 @@ class MessageBox(Vertical):
         self._apply_status_class()
         self.header.update(self._header())
         self._refresh_notice()
+        self._refresh_reply_line()
 
     async def _render_parts_now(self) -> None:
         notice = self.query_one(".notice", Static)
         tail = self._tail()
         for child in list(self.children):
-            if child is not notice and child is not tail and not child.has_class("header"):
+            kept = child is notice or child is tail
+            if not (kept or child.has_class("header") or child.has_class("reply-line")):
                 await child.remove()
         self._columns = []
         self._thinking = None

@@ -65,7 +65,7 @@ def pasted_image_path(text: str) -> Path | None:
 
 
 class PromptHistory:
-    """Earlier prompts, oldest first, walked with up/down like a shell."""
+    """Earlier prompts, oldest first, walked with up/down like a shell; each text once (the latest use)."""
 
     def __init__(self, entries: list[str] | None = None, limit: int = 500) -> None:
         self.entries: list[str] = []
@@ -79,9 +79,8 @@ class PromptHistory:
         text = text.rstrip()
         if not text:
             return
-        if self.entries and self.entries[-1] == text:
-            self.reset()
-            return
+        if text in self.entries:  # sent again: it moves to the newest place, not a second one
+            self.entries.remove(text)
         self.entries.append(text)
         del self.entries[: -self.limit]
         self.reset()
@@ -89,6 +88,12 @@ class PromptHistory:
     def reset(self) -> None:
         self.index = None
         self.draft = ""
+
+    def load(self, newest_first: list[str]) -> None:
+        """Start from stored prompts (every chat's, newest first), e.g. when the app starts."""
+        self.entries = []
+        for text in reversed(newest_first[: self.limit]):
+            self.add(text)
 
     def previous(self, current: str) -> str | None:
         if not self.entries:
