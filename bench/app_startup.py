@@ -154,7 +154,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_in_terminal(argv: list[str], env: dict[str, str], marker: str, *, timeout: float = 20) -> Run:
+def run_in_terminal(argv: list[str], env: dict[str, str], marker: str, *, timeout: float = 300) -> Run:
     """Run ``argv`` on a fresh pty until ``marker`` is drawn, then until it is idle; kill it."""
     start = time.monotonic()
     pid, master = pty.fork()
@@ -175,6 +175,8 @@ def run_in_terminal(argv: list[str], env: dict[str, str], marker: str, *, timeou
             now = time.monotonic()
             if now - start > timeout:
                 drawn = _ESCAPES.sub(b"", screen)[-3000:].decode(errors="replace")
+                if painted is not None:
+                    raise TimeoutError(f"drawn after {painted:.1f} s, but still busy after {timeout:.0f} s")
                 raise TimeoutError(f"{marker!r} not drawn after {timeout:.0f} s; last drawn: {drawn}")
             try:
                 ready = _wait_readable(master, 0.05)

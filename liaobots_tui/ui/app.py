@@ -237,7 +237,8 @@ class LiaobotsApp(App[int]):
         await self._connect()
         if not isinstance(self.screen, ChatScreen):
             await self.push_screen(ChatScreen())
-        self.refresh_models()
+        # After the first paint: the first request builds the HTTP client (~0.3 s).
+        self.call_after_refresh(self.refresh_models)
 
     def open_setup(self, *, can_cancel: bool) -> None:
         screen = SetupScreen(

@@ -32,6 +32,7 @@ from liaobots_tui.store import Version
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
+from liaobots_tui.ui.widgets.lazy_text import LAZY_CHARS, LazyText
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.sources import SourcesList
 
@@ -47,14 +48,16 @@ class ThinkingBlock(Collapsible):
     """
 
     def __init__(self, text: str = "", *, live: bool = False) -> None:
-        self.column = MarkdownColumn(text, streaming=live, classes="thinking")
+        #: Long reasoning from history is drawn lazily (and only once expanded).
+        self.lazy = LazyText(text, classes="thinking") if not live and len(text) > LAZY_CHARS else None
+        self.column = MarkdownColumn("" if self.lazy else text, streaming=live, classes="thinking")
         self._chars = len(text)
-        super().__init__(self.column, title=self._label(live), collapsed=True)
+        super().__init__(self.lazy or self.column, title=self._label(live), collapsed=True)
 
     @property
     def text(self) -> str:
         """The reasoning received so far."""
-        return self.column.text
+        return self.lazy.text if self.lazy is not None else self.column.text
 
     def _label(self, live: bool) -> str:
         words = f"{self._chars:,} chars"
@@ -117,6 +120,8 @@ class MessageBox(Vertical):
         self.streaming = streaming
         #: The text columns of the reply, in order (images sit between them).
         self._columns: list[MarkdownColumn] = []
+        #: Long finished texts (from history), drawn a screenful at a time.
+        self._lazy: list[LazyText] = []
         self._thinking: ThinkingBlock | None = None
         self._thinking_seen = False
         self._text_seen = False
@@ -127,8 +132,13 @@ class MessageBox(Vertical):
     def compose(self) -> ComposeResult:
         yield MessageHeader(self._header(), classes="header")
         if self.message.role == "user":
-            if self.message.text:
-                yield Static(plain(self.message.text), classes="body user-text")
+            text = self.message.text
+            if len(text) > LAZY_CHARS:
+                lazy = LazyText(text, markdown=False, classes="body user-text")
+                self._lazy.append(lazy)
+                yield lazy
+            elif text:
+                yield Static(plain(text), classes="body user-text")
             for file in self.message.files:
                 # The size only: a page count would read every stored PDF when a chat opens.
                 kind = "PDF" if file.file_kind == "pdf" else "text"
@@ -169,8 +179,10 @@ class MessageBox(Vertical):
 
     def _static_parts(self) -> ComposeResult:
         reasoning = "".join(p.text for p in self.message.parts if isinstance(p, ReasoningPart))
-        if reasoning.strip():
+        if reasoning and not reasoning.isspace():
             self._thinking = ThinkingBlock(reasoning)
+            if self._thinking.lazy is not None:
+                self._lazy.append(self._thinking.lazy)
             yield self._thinking
         text: list[str] = []
         for part in self.message.parts:
@@ -183,7 +195,12 @@ class MessageBox(Vertical):
         yield from self._static_text("".join(text))
 
     def _static_text(self, text: str) -> ComposeResult:
-        if text.strip():
+        # isspace, not strip: strip would copy a 50 MB text to test it.
+        if len(text) > LAZY_CHARS and not text.isspace():
+            lazy = LazyText(text)
+            self._lazy.append(lazy)
+            yield lazy
+        elif text.strip():
             column = MarkdownColumn(text)
             self._columns.append(column)
             yield column
@@ -350,6 +367,7 @@ class MessageBox(Vertical):
             if child is not notice and child is not tail and not child.has_class("header"):
                 await child.remove()
         self._columns = []
+        self._lazy = []
         self._thinking = None
         widgets: list[Widget] = list(self._static_parts())
         if widgets:
@@ -361,11 +379,15 @@ class MessageBox(Vertical):
         """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn)."""
         for column in self._columns:
             column.park_offscreen(top, bottom)
+        for lazy in self._lazy:
+            lazy.show_rows(top, bottom)
 
     def unpark(self) -> None:
         """Show every parked piece again (heights change with the width)."""
         for column in self._columns:
             column.unpark()
+        for lazy in self._lazy:
+            lazy.width_changed()
 
     @property
     def parked_count(self) -> int:
