@@ -237,8 +237,7 @@ class LiaobotsApp(App[int]):
         await self._connect()
         if not isinstance(self.screen, ChatScreen):
             await self.push_screen(ChatScreen())
-        # After the first paint: the first request builds the HTTP client (~0.3 s).
-        self.call_after_refresh(self.refresh_models)
+        self.refresh_models()
 
     def open_setup(self, *, can_cancel: bool) -> None:
         screen = SetupScreen(

@@ -98,7 +98,7 @@ class ChatScreen(VersionActions):
         yield StatusBar(id="status")
         yield Footer()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         if self.lapp.demo_data_dir is not None:
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
@@ -108,8 +108,7 @@ class ChatScreen(VersionActions):
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
         if latest is not None:
-            # Awaited, not a worker: the first frame then shows the chat, not an empty one first.
-            await self.open_conversation(latest)
+            self.run_worker(self.open_conversation(latest), group="open", exclusive=True)
         else:
             self._update_title()
         self.prompt.focus()

@@ -153,10 +153,7 @@ class CreditsPanel(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(self.AGE_TICK, self._show_status)
-        self.fetching = True
-        self._show_status()
-        # After the first paint: the first request builds the HTTP client (~0.3 s).
-        self.call_after_refresh(self.refresh_credits)
+        self.refresh_credits()
 
     # ------------------------------------------------------------------ public API
 
