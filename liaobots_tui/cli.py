@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "-a", "--attach", action="append", default=[], metavar="FILE", help="attach an image, text or PDF"
     )
-    ask.add_argument("-e", "--editor", action="store_true", help="compose the prompt in $VISUAL/$EDITOR")
+    ask.add_argument(
+        "-e", "--editor", action="store_true", help="compose the prompt in $VISUAL/$EDITOR"
+    )
     ask.add_argument("-p", "--preset", metavar="NAME", help="start from a preset (see `liaobots presets`)")
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")

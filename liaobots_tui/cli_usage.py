@@ -101,3 +101,4 @@ def balance_line(balance: float, amount: float) -> str:
     if amount:
         return f"Balance: {format_credits(balance)} of {credits_text(amount)} ({balance / amount:.0%} left)"
     return f"Balance: {credits_text(balance)}"
+
