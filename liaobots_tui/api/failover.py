@@ -179,7 +179,8 @@ class FailoverTransport:
     """Sends one request over the configured domains (see the module docstring).
 
     Args:
-        client: The ``httpx.AsyncClient`` to send with (owned by the caller).
+        client: Gives the ``httpx.AsyncClient`` to send with (owned by the caller, who may
+            make it on the first call).
         base_urls: Domains in preference order, already normalised.
         memory: Where the domain that answered last is kept.
         timeouts: For wording "no reply for N s" (the client applies them).
@@ -190,7 +191,7 @@ class FailoverTransport:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Callable[[], httpx.AsyncClient],
         base_urls: tuple[str, ...],
         *,
         memory: DomainMemory,
@@ -250,10 +251,11 @@ class FailoverTransport:
                     yield exc
                     return
                 try:
-                    request = self._client.build_request(
+                    client = self._client()
+                    request = client.build_request(
                         method, base + path, headers=headers, json=json_body, params=params
                     )
-                    response = await self._client.send(request, stream=True)
+                    response = await client.send(request, stream=True)
                 except httpx.ReadTimeout:
                     # The request went out and nothing came back: it may be running. Do not resend.
                     outcome = StreamTimeout(f"no reply for {self._timeouts.read:g} s")

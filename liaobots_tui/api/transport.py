@@ -108,15 +108,13 @@ class GatewayClient:
         self._secret: str | None = auth_code if len(auth_code) >= MIN_SECRET_LEN else None
         self._timeouts = timeouts or Timeouts()
         self.limits = limits or DEFAULT_LIMITS
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            timeout=self._timeouts.to_httpx(),
-            headers={"User-Agent": USER_AGENT},
-            # A redirect could carry our auth header to another host; the gateway never redirects.
-            follow_redirects=False,
-        )
+        self._transport = transport
+        # Built on first use (see _client): making one imports httpcore (and trio or anyio
+        # when installed) and loads the CA bundle, ~0.3-0.4 s that the app's first paint
+        # and `liaobots chats` should not wait for.
+        self._http: httpx.AsyncClient | None = None
         self._failover = FailoverTransport(
-            self._client,
+            lambda: self._client,
             urls,
             memory=domain_memory if domain_memory is not None else DomainMemory(),
             timeouts=self._timeouts,
@@ -124,6 +122,19 @@ class GatewayClient:
             scrub=self.scrub,
             max_error_body=self.limits.max_error_body,
         )
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient``, made on first use."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=self._timeouts.to_httpx(),
+                headers={"User-Agent": USER_AGENT},
+                # A redirect could carry our auth header to another host; the gateway never redirects.
+                follow_redirects=False,
+            )
+        return self._http
 
     def __repr__(self) -> str:
         # Explicit so the auth code can never show up in a repr or a traceback's locals dump.
@@ -139,7 +150,8 @@ class GatewayClient:
         return self._failover.active_base_url
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> GatewayClient:
         return self

@@ -103,8 +103,13 @@ class LiaobotsApp(App[int]):
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
         self.theme_problems: list[str] = []
+        #: The configured theme when it is not registered ("" when it is).
+        self._unknown_theme = ""
         #: Where ``liaobots demo`` keeps its own history (shown on screen); None otherwise.
         self.demo_data_dir: Path | None = None
+        # Before anything is mounted: choosing the theme later (on_mount) re-parsed the CSS and
+        # restyled the whole chat screen once more before its first paint.
+        self._register_themes()
 
     def notify(
         self,
@@ -208,7 +213,11 @@ class LiaobotsApp(App[int]):
     # ------------------------------------------------------------------ lifecycle
 
     async def on_mount(self) -> None:
-        self._register_themes()
+        for problem in self.theme_problems:
+            self.notify(problem, title="Theme skipped", severity="warning", timeout=8)
+        if self._unknown_theme:
+            self.notify(f"Unknown theme {self._unknown_theme!r}; using {DEFAULT_THEME}", severity="warning")
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         for warning in config_permission_warnings(self.config_path):
             self.notify(
                 warning, title="Config file permissions", severity="warning", timeout=10, markup=False
@@ -316,21 +325,19 @@ class LiaobotsApp(App[int]):
     # ------------------------------------------------------------------ themes
 
     def _register_themes(self) -> None:
+        """Register the theme files and choose the configured theme (problems are told on mount)."""
         themes, problems = load_themes(self._theme_dirs)
         for theme in themes:
             self.register_theme(theme)
         self.theme_problems = problems
-        for problem in problems:
-            self.notify(problem, title="Theme skipped", severity="warning", timeout=8)
         wanted = self.settings.theme
         if wanted in self.available_themes:
             self.theme = wanted
         else:
             if wanted != DEFAULT_THEME:
-                self.notify(f"Unknown theme {wanted!r}; using {DEFAULT_THEME}", severity="warning")
+                self._unknown_theme = wanted
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def search_themes(self) -> None:
         """The theme picker: ours first (Textual's own lists every theme by name)."""

@@ -429,6 +429,7 @@ class MarkdownColumn(Vertical):
         for segment in shown:
             segment.parked_height = 0
         changed = bool(shown)
+        resync = changed
         for segment in self._segments:
             markdown = segment.markdown
             if not segment.sealed or segment.parked_height or markdown is None or segment in shown:
@@ -436,13 +437,16 @@ class MarkdownColumn(Vertical):
             region = markdown.region
             height = markdown.outer_size.height
             if not height or not region.height:
-                continue  # not laid out yet
+                # Not laid out yet: look again after the next layout, unless the whole column is
+                # out of the layout (a folded thinking block), where it never will be.
+                changed = changed or bool(self.region.height)
+                continue
             if region.bottom < top or region.y > bottom:
                 segment.parked_height = height
-                changed = True
+                changed = resync = True
             elif not segment.pinned:
                 self._pin(segment, markdown)
-        if changed:
+        if resync:
             self._sync_children()
         return changed
 

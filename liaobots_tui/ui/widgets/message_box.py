@@ -32,6 +32,7 @@ from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
+from liaobots_tui.ui.widgets.lazy_text import LAZY_CHARS, LazyText
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.sources import SourcesList
 from liaobots_tui.usage_stats import ReplyCost
@@ -48,14 +49,16 @@ class ThinkingBlock(Collapsible):
     """
 
     def __init__(self, text: str = "", *, live: bool = False) -> None:
-        self.column = MarkdownColumn(text, streaming=live, classes="thinking")
+        #: Long reasoning from history is drawn lazily (and only once expanded).
+        self.lazy = LazyText(text, classes="thinking") if not live and len(text) > LAZY_CHARS else None
+        self.column = MarkdownColumn("" if self.lazy else text, streaming=live, classes="thinking")
         self._chars = len(text)
-        super().__init__(self.column, title=self._label(live), collapsed=True)
+        super().__init__(self.lazy or self.column, title=self._label(live), collapsed=True)
 
     @property
     def text(self) -> str:
         """The reasoning received so far."""
-        return self.column.text
+        return self.lazy.text if self.lazy is not None else self.column.text
 
     def _label(self, live: bool) -> str:
         words = f"{self._chars:,} chars"
@@ -131,6 +134,8 @@ class MessageBox(Vertical):
         self.streaming = streaming
         #: The text columns of the reply, in order (images sit between them).
         self._columns: list[MarkdownColumn] = []
+        #: Long finished texts (from history), drawn a screenful at a time.
+        self._lazy: list[LazyText] = []
         self._thinking: ThinkingBlock | None = None
         self._thinking_seen = False
         self._text_seen = False
@@ -141,8 +146,13 @@ class MessageBox(Vertical):
     def compose(self) -> ComposeResult:
         yield MessageHeader(self._header(), classes="header")
         if self.message.role == "user":
-            if self.message.text:
-                yield Static(plain(self.message.text), classes="body user-text")
+            text = self.message.text
+            if len(text) > LAZY_CHARS:
+                lazy = LazyText(text, markdown=False, classes="body user-text")
+                self._lazy.append(lazy)
+                yield lazy
+            elif text:
+                yield Static(plain(text), classes="body user-text")
             for file in self.message.files:
                 # The size only: a page count would read every stored PDF when a chat opens.
                 kind = "PDF" if file.file_kind == "pdf" else "text"
@@ -185,8 +195,10 @@ class MessageBox(Vertical):
 
     def _static_parts(self) -> ComposeResult:
         reasoning = "".join(p.text for p in self.message.parts if isinstance(p, ReasoningPart))
-        if reasoning.strip():
+        if reasoning and not reasoning.isspace():
             self._thinking = ThinkingBlock(reasoning)
+            if self._thinking.lazy is not None:
+                self._lazy.append(self._thinking.lazy)
             yield self._thinking
         text: list[str] = []
         for part in self.message.parts:
@@ -199,7 +211,12 @@ class MessageBox(Vertical):
         yield from self._static_text("".join(text))
 
     def _static_text(self, text: str) -> ComposeResult:
-        if text.strip():
+        # isspace, not strip: strip would copy a 50 MB text to test it.
+        if len(text) > LAZY_CHARS and not text.isspace():
+            lazy = LazyText(text)
+            self._lazy.append(lazy)
+            yield lazy
+        elif text.strip():
             column = MarkdownColumn(text)
             self._columns.append(column)
             yield column
@@ -387,6 +404,7 @@ class MessageBox(Vertical):
             if not (kept or child.has_class("header") or child.has_class("reply-line")):
                 await child.remove()
         self._columns = []
+        self._lazy = []
         self._thinking = None
         widgets: list[Widget] = list(self._static_parts())
         if widgets:
@@ -400,18 +418,24 @@ class MessageBox(Vertical):
         changed = False
         for column in self._columns:
             changed = column.park_offscreen(top, bottom) or changed
+        for lazy in self._lazy:
+            lazy.show_rows(top, bottom)  # schedules its own follow-ups as heights settle
         return changed
 
     def unpark(self) -> None:
         """Show every parked piece again."""
         for column in self._columns:
             column.unpark()
+        for lazy in self._lazy:
+            lazy.width_changed()
 
     def rescale_parked(self, old_width: int, new_width: int) -> None:
         """The width changed: shown pieces measure themselves again, parked ones are re-estimated."""
         for column in self._columns:
             column.unpin()
             column.rescale_parked(old_width, new_width)
+        for lazy in self._lazy:
+            lazy.width_changed()
 
     @property
     def parked_count(self) -> int:

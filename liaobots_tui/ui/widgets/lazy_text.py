@@ -1,0 +1,280 @@
+"""LazyText: a long finished text from history, drawn a screenful at a time.
+
+Opening a chat that holds a 50 MB reply must cost about a screen, not the text. The
+text is cut into sections (:mod:`liaobots_tui.ui.text_sections`: offsets into the one
+string, found with ``str.find``, no parse) and only the sections near the view are
+widgets: one Markdown widget each (or one Static for plain text). Everything above and
+below them is one blank each, as tall as the sections it stands for, so the widget
+count does not grow with the text and the scrollbar spans the whole message.
+
+A blank's height is estimated from the text (lines plus wrapping) until a section has
+been drawn; then its measured height is kept (per width). The conversation view calls
+:meth:`LazyText.show_rows` after every scroll and layout (the same hook that parks
+streamed pieces): sections that came near are mounted, those that went far are
+removed. A chat opens at its bottom, so the last sections are the ones mounted first.
+
+Each section is cleaned (terminal-safe) when it is drawn; Markdown is never Textual markup.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import ScrollableContainer, Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from liaobots_tui.api.sanitize import clean_text
+from liaobots_tui.ui.plain import plain
+from liaobots_tui.ui.text_sections import Section, estimate_rows, markdown_sections, plain_sections
+from liaobots_tui.ui.widgets.markdown_column import PieceMarkdown
+
+#: Texts longer than this are shown lazily (shorter ones are drawn whole, as before).
+LAZY_CHARS = 12_000
+#: Tallest a blank gets (rows); see LazyText._update_blanks.
+BLANK_CAP = 2_000
+
+
+class Blank(Widget):
+    """Stands in for the sections above or below the drawn ones.
+
+    ``BLANK``: Textual then draws each visible row as a blank strip, instead of rendering
+    the widget's whole height up front (2.6 million strips, 800 MB, for a 50 MB reply).
+    """
+
+    BLANK = True
+
+    def __init__(self) -> None:
+        super().__init__(classes="lazy-blank")
+
+
+class LazyText(Vertical):
+    """``text`` shown lazily; ``markdown=False`` shows it as written (a user's prompt)."""
+
+    DEFAULT_CSS = """
+    LazyText { height: auto; }
+    LazyText > .lazy-blank { width: 1fr; height: 0; }
+    """
+
+    #: Rows drawn beyond the asked-for range at the start, so the first screen is full.
+    FIRST_ROWS = 80
+    #: A view this far into a blank (rows) walks section by section; farther, it jumps.
+    WALK_ROWS = 200
+    #: Refreshes waited for the layout to take a change before keeping the view in place.
+    LAYOUT_TRIES = 20
+
+    def __init__(self, text: str, *, markdown: bool = True, classes: str = "body") -> None:
+        super().__init__(classes="lazy-text")
+        self.text = text
+        self.markdown = markdown
+        self._piece_classes = classes
+        self.sections: list[Section] = (markdown_sections if markdown else plain_sections)(text)
+        #: Measured heights at ``_width``: section index → rows.
+        self._measured: dict[int, int] = {}
+        self._width = 0
+        #: Mounted sections: index → widget; always a contiguous run [_first, _last).
+        self._shown: dict[int, Widget] = {}
+        self._first = len(self.sections)
+        self._top = Blank()
+        self._bottom = Blank()
+
+    # ------------------------------------------------------------------ composition
+
+    def compose(self) -> ComposeResult:
+        yield self._top
+        # Open at the end (a chat opens at its bottom): the last sections, about two screens.
+        width = self._guess_width()
+        rows, first = 0, len(self.sections)
+        while first > 0 and rows < self.FIRST_ROWS:
+            first -= 1
+            rows += estimate_rows(self.text, self.sections[first], width)
+        self._first = first
+        for index in range(first, len(self.sections)):
+            widget = self._section_widget(index)
+            self._shown[index] = widget
+            yield widget
+        yield self._bottom
+
+    def on_mount(self) -> None:
+        self._width = self._guess_width()
+        self._update_blanks()
+
+    def _guess_width(self) -> int:
+        width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
+        return width or max(20, self.app.size.width // 2)
+
+    def _section_widget(self, index: int) -> Widget:
+        section = self.sections[index]
+        source = clean_text(section.source(self.text))
+        if not self.markdown:
+            return Static(plain(source), classes=self._piece_classes)
+        return PieceMarkdown(
+            source, classes=self._piece_classes, cut=section.cut, continued=section.continued
+        )
+
+    # ------------------------------------------------------------------ heights
+
+    def _height(self, index: int) -> int:
+        measured = self._measured.get(index)
+        return (
+            measured if measured is not None else estimate_rows(self.text, self.sections[index], self._width)
+        )
+
+    def _rows_between(self, first: int, last: int) -> int:
+        """Rows of sections [first, last): measured ones as measured, the rest estimated in one count."""
+        if first >= last:
+            return 0
+        start, end = self.sections[first].start, self.sections[last - 1].end
+        # One C count over the whole span, then the measured sections swapped in.
+        lines = self.text.count("\n", start, end) + (last - first)
+        rows = lines + (end - start) // max(10, self._width)
+        for index, height in self._measured.items():
+            if first <= index < last:
+                rows += height - estimate_rows(self.text, self.sections[index], self._width)
+        return max(0, rows)
+
+    def _laid_out(self) -> bool:
+        """The layout has taken the last change (mounts, removals, blank heights): rows can be trusted."""
+        expected = [self._top, *self._shown.values(), self._bottom]
+        if list(self.children) != expected:
+            return False  # a mount or removal is still on its way
+        if any(not widget.size.height for widget in self._shown.values()):
+            return False
+        blanks = all(
+            blank.size.height == (blank.styles.height.value if blank.styles.height else 0)
+            for blank in (self._top, self._bottom)
+        )
+        return blanks and sum(widget.outer_size.height for widget in expected) == self.size.height
+
+    def _update_blanks(self) -> None:
+        # Capped: Textual's layout keeps a spatial map with a cell per 20 rows of every widget,
+        # so a blank as tall as a 50 MB text (2.6 million rows) cost 700 MB and seconds per
+        # layout. Beyond the cap, rows of a blank stand for text in proportion (see show_rows).
+        self._top.styles.height = min(BLANK_CAP, self._rows_between(0, self._first))
+        self._bottom.styles.height = min(
+            BLANK_CAP, self._rows_between(self._last_shown(), len(self.sections))
+        )
+
+    def _last_shown(self) -> int:
+        return self._first + len(self._shown)
+
+    def _measure(self) -> None:
+        """Record the heights of the drawn sections (they replace the estimates)."""
+        for index, widget in self._shown.items():
+            height = widget.outer_size.height
+            if height and widget.region.height:
+                self._measured[index] = height
+
+    # ------------------------------------------------------------------ windowing
+
+    def show_rows(self, top: int, bottom: int) -> None:
+        """Draw the sections that fall within screen rows ``top``..``bottom``; drop the others."""
+        region = self.region
+        if not region.height or not self.display:
+            return
+        width = self.size.width
+        if width != self._width:
+            # Heights change with the width: re-estimate the blanks, let the layout take
+            # them, then place the drawn run against that layout.
+            self._width = width
+            self._measured.clear()
+            self._update_blanks()
+            self.call_after_refresh(self.show_rows, top, bottom)
+            return
+        if not self._laid_out():
+            self.call_after_refresh(self.show_rows, top, bottom)
+            return
+        self._measure()
+        if bottom < region.y or top > region.bottom:
+            return  # nowhere near the view: leave what is drawn (it is bounded anyway)
+        top, bottom = max(0, top - region.y), bottom - region.y
+        count = len(self.sections)
+        above, drawn_top = self._first, self._top.outer_size.height
+        drawn_bottom = drawn_top + sum(w.outer_size.height for w in self._shown.values())
+        below = count - self._last_shown()
+        jump = False
+        if top < drawn_top - self.WALK_ROWS and drawn_top:
+            # Far up in the top blank: its rows stand for the sections above in proportion.
+            first, y, jump = min(above - 1, above * top // drawn_top), top, True
+        elif top > drawn_bottom + self.WALK_ROWS and below and bottom >= self.size.height:
+            # The view reaches the end (End, or the scrollbar dragged down): the last sections.
+            first, rows = count - 1, self._height(count - 1)
+            while first > 0 and rows < bottom - top:
+                first -= 1
+                rows += self._height(first)
+            y, jump = top, True
+        elif top > drawn_bottom + self.WALK_ROWS and below:
+            span = max(1, self._bottom.outer_size.height)
+            first = self._last_shown() + min(below - 1, below * (top - drawn_bottom) // span)
+            y, jump = top, True
+        else:
+            # Near the drawn run: walk from it, a section at a time.
+            first, y = self._first, drawn_top
+            while first > 0 and y > top:
+                first -= 1
+                y -= self._height(first)
+            while first < count - 1 and y + self._height(first) <= top:
+                y += self._height(first)
+                first += 1
+        last, filled = first, y
+        while last < count and filled < bottom:
+            filled += self._height(last)
+            last += 1
+        last = max(last, first + 1)
+        if (first, last) == (self._first, self._last_shown()):
+            self._update_blanks()
+            return
+        self._move_window(first, last, jump=jump, jump_row=top)
+
+    def _move_window(self, first: int, last: int, *, jump: bool, jump_row: int) -> None:
+        gone = [w for i, w in self._shown.items() if not first <= i < last]
+        kept = {i: w for i, w in self._shown.items() if first <= i < last}
+        above = list(range(first, min(kept) if kept else last))
+        below = list(range(max(kept) + 1, last)) if kept else []
+        # What must stay where the user reads: a section kept in place, or after a jump the
+        # section jumped to, at the row the view showed.
+        if kept and not jump:
+            anchor = min(kept)
+            anchor_row = kept[anchor].region.y - self.region.y
+        else:
+            anchor, anchor_row = first, jump_row
+        scroller = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
+        following = scroller is not None and scroller.scroll_y >= scroller.max_scroll_y
+        with self.app.batch_update():
+            if gone:
+                self.remove_children(gone)
+            shown = dict(kept)
+            if above:
+                widgets = [self._section_widget(i) for i in above]
+                self.mount_all(widgets, before=kept[min(kept)] if kept else self._bottom)
+                shown.update(zip(above, widgets, strict=True))
+            if below:
+                widgets = [self._section_widget(i) for i in below]
+                self.mount_all(widgets, before=self._bottom)
+                shown.update(zip(below, widgets, strict=True))
+            self._shown = dict(sorted(shown.items()))
+            self._first = first
+            self._update_blanks()
+        if scroller is not None and not following:
+            self.call_after_refresh(self._keep_in_place, scroller, anchor, anchor_row)
+
+    def _keep_in_place(self, scroller: ScrollableContainer, anchor: int, row: int, tries: int = 0) -> None:
+        """Scroll so that section ``anchor`` is back at ``row`` (blanks and heights changed above it)."""
+        widget = self._shown.get(anchor)
+        if widget is None:
+            return
+        if not self._laid_out():
+            if tries < self.LAYOUT_TRIES:
+                self.call_after_refresh(self._keep_in_place, scroller, anchor, row, tries + 1)
+            return
+        delta = (widget.region.y - self.region.y) - row
+        if delta:
+            scroller.scroll_to(y=scroller.scroll_y + delta, animate=False, immediate=True)
+
+    @property
+    def shown_sections(self) -> list[int]:
+        """Indices of the sections drawn now, in order."""
+        return list(self._shown)
+
+    def width_changed(self) -> None:
+        """Heights change with the width: forget the measured ones."""
+        self._measured.clear()
