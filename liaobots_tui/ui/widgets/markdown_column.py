@@ -469,14 +469,6 @@ class MarkdownColumn(Vertical):
                 if segment.markdown is not None:
                     segment.markdown.styles.height = None
 
-    def unpark(self) -> None:
-        """Show every parked piece again."""
-        parked = [s for s in self._segments if s.parked_height]
-        for segment in parked:
-            segment.parked_height = 0
-        if parked:
-            self._sync_children()
-
     def rescale_parked(self, old_width: int, new_width: int) -> None:
         """The width changed: parked heights were measured at the old one; re-estimate them.
 

@@ -422,13 +422,6 @@ class MessageBox(Vertical):
             lazy.show_rows(top, bottom)  # schedules its own follow-ups as heights settle
         return changed
 
-    def unpark(self) -> None:
-        """Show every parked piece again."""
-        for column in self._columns:
-            column.unpark()
-        for lazy in self._lazy:
-            lazy.width_changed()
-
     def rescale_parked(self, old_width: int, new_width: int) -> None:
         """The width changed: shown pieces measure themselves again, parked ones are re-estimated."""
         for column in self._columns:
