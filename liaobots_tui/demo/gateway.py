@@ -472,17 +472,19 @@ def serve_forever(port: int = 8765, auth_code: str = "demo", *, delta_delay: flo
     """
     gateway = FakeGateway(auth_code, port=port, delta_delay=delta_delay)
     gateway._log = lambda line: print(line, file=sys.stderr, flush=True)
-    gateway.start()
-    print("Fake Liaobots gateway running. Domains:")
-    for i, url in enumerate(gateway.urls):
-        print(f"  {url}{'  (primary)' if i == 0 else ''}")
-    if auth_code == "demo":
-        print("Auth code: demo")
-    print(
-        "Admin: POST /_fake/faults, POST /_fake/reset, GET /_fake/requests. Press Ctrl-C to stop.", flush=True
-    )
+    # Ctrl-C is ours before anything says it may be pressed: one right after the banner stops cleanly.
     restore = _stop_on_signals()
     try:
+        gateway.start()
+        print("Fake Liaobots gateway running. Domains:")
+        for i, url in enumerate(gateway.urls):
+            print(f"  {url}{'  (primary)' if i == 0 else ''}")
+        if auth_code == "demo":
+            print("Auth code: demo")
+        print(
+            "Admin: POST /_fake/faults, POST /_fake/reset, GET /_fake/requests. Press Ctrl-C to stop.",
+            flush=True,
+        )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
