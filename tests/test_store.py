@@ -669,3 +669,18 @@ class TestInterruptedAndConcurrent:
         for t in threads:
             t.join()
         assert len(store.load_conversation(cid).messages) == 100
+
+
+def test_prompt_recall_reads_no_pasted_giant(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """↑ is read at start-up: a prompt holding a text past RECALL_CHARS is left out, the rest stay."""
+    monkeypatch.setattr(store_module, "RECALL_CHARS", 50)
+    cid = store.create_conversation(title="t")
+    store.add_messages(
+        cid,
+        [
+            Message("user", [TextPart("short one")]),
+            Message("user", [TextPart("x" * 51), TextPart("tail")]),
+            Message("user", [TextPart("newest")]),
+        ],
+    )
+    assert store.recent_prompts() == ["newest", "short one"]

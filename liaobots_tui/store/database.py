@@ -52,6 +52,10 @@ def title_from_text(text: str) -> str:
     return ""
 
 
+#: Longest text part of a prompt that ↑ recalls (see Store.recent_prompts).
+RECALL_CHARS = 100_000
+
+
 class _Unset:
     """Type of :data:`UNSET`: "argument not given" where None is a real value."""
 
@@ -546,12 +550,16 @@ class Store:
         """The text of the user's latest prompts in every chat, newest first, each text once.
 
         For ↑ in the prompt: what was typed, wherever it was sent (earlier versions too).
+        Read at start-up, so bounded: a prompt holding a text longer than
+        :data:`RECALL_CHARS` (a pasted log) is not recalled, and never read into memory.
         """
         with self._read() as db:
             rows = db.execute(
                 "SELECT m.id, p.text FROM messages m JOIN parts p ON p.message_id = m.id"
-                " WHERE m.role = 'user' AND p.kind = 'text' ORDER BY m.id DESC, p.seq LIMIT ?",
-                (limit * 4,),  # duplicates and multi-part prompts take more rows than prompts
+                " WHERE m.role = 'user' AND p.kind = 'text' AND NOT EXISTS (SELECT 1 FROM parts q"
+                "  WHERE q.message_id = m.id AND q.kind = 'text' AND length(q.text) > ?)"
+                " ORDER BY m.id DESC, p.seq LIMIT ?",
+                (RECALL_CHARS, limit * 4),  # duplicates and multi-part prompts take more rows than prompts
             ).fetchall()
         texts: dict[int, list[str]] = {}
         for message_id, part_text in rows:
