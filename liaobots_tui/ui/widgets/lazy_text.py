@@ -13,10 +13,18 @@ been drawn; then its measured height is kept (per width). The conversation view 
 streamed pieces): sections that came near are mounted, those that went far are
 removed. A chat opens at its bottom, so the last sections are the ones mounted first.
 
+A huge Markdown text (over :data:`TAIL_FIRST_CHARS`) is not even cut whole before it is
+shown: only its end is (:func:`~liaobots_tui.ui.text_sections.tail_sections`, bounded by
+the screen), and the sections before it are cut by a background task a few at a time
+after the first paint, so opening it costs the same for 1 MB as for 50 MB. Until then
+the top blank stands for the uncut text; scrolling into it finishes the cut at once.
+
 Each section is cleaned (terminal-safe) when it is drawn; Markdown is never Textual markup.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
@@ -25,13 +33,26 @@ from textual.widgets import Static
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.plain import plain
-from liaobots_tui.ui.text_sections import Section, estimate_rows, markdown_sections, plain_sections
+from liaobots_tui.ui.text_sections import (
+    Section,
+    SectionBuilder,
+    Tail,
+    estimate_rows,
+    markdown_sections,
+    plain_sections,
+    sections_from,
+    tail_sections,
+)
 from liaobots_tui.ui.widgets.markdown_column import PieceMarkdown
 
 #: Texts longer than this are shown lazily (shorter ones are drawn whole, as before).
 LAZY_CHARS = 12_000
 #: Tallest a blank gets (rows); see LazyText._update_blanks.
 BLANK_CAP = 2_000
+#: Markdown texts longer than this are shown from their end before the rest is cut.
+TAIL_FIRST_CHARS = 200_000
+#: How much of such a text's end is cut before it is shown: a few screens.
+TAIL_CHARS = 24_000
 
 
 class Blank(Widget):
@@ -67,7 +88,17 @@ class LazyText(Vertical):
         self.text = text
         self.markdown = markdown
         self._piece_classes = classes
-        self.sections: list[Section] = (markdown_sections if markdown else plain_sections)(text)
+        #: The text's sections, in order; while ``_head`` runs, those of its end only.
+        self.sections: list[Section]
+        #: Cuts the text before the first section (in the background), or None: all are cut.
+        self._head: SectionBuilder | None = None
+        self._tail: Tail | None = None
+        if markdown and len(text) > TAIL_FIRST_CHARS:
+            self._tail = tail_sections(text, TAIL_CHARS)
+            self.sections = list(self._tail.sections)
+            self._head = SectionBuilder(text, end=self._tail.start)
+        else:
+            self.sections = (markdown_sections if markdown else plain_sections)(text)
         #: Measured heights at ``_width``: section index → rows.
         self._measured: dict[int, int] = {}
         self._width = 0
@@ -97,6 +128,9 @@ class LazyText(Vertical):
     def on_mount(self) -> None:
         self._width = self._guess_width()
         self._update_blanks()
+        if self._head is not None:
+            # After the first paint: what the user sees first waits for none of it.
+            self.call_after_refresh(self._start_head)
 
     def _guess_width(self) -> int:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
@@ -120,10 +154,15 @@ class LazyText(Vertical):
         )
 
     def _rows_between(self, first: int, last: int) -> int:
-        """Rows of sections [first, last): measured ones as measured, the rest estimated in one count."""
+        """Rows of sections [first, last): measured ones as measured, the rest estimated in one count.
+
+        From the first section on, the text not cut yet (before it) counts too.
+        """
         if first >= last:
-            return 0
+            return 0 if first or self._head is None else self._rows_of_head()
         start, end = self.sections[first].start, self.sections[last - 1].end
+        if first == 0:
+            start = 0
         # One C count over the whole span, then the measured sections swapped in.
         lines = self.text.count("\n", start, end) + (last - first)
         rows = lines + (end - start) // max(10, self._width)
@@ -131,6 +170,10 @@ class LazyText(Vertical):
             if first <= index < last:
                 rows += height - estimate_rows(self.text, self.sections[index], self._width)
         return max(0, rows)
+
+    def _rows_of_head(self) -> int:
+        end = self.sections[0].start if self.sections else len(self.text)
+        return self.text.count("\n", 0, end) + end // max(10, self._width)
 
     def _laid_out(self) -> bool:
         """The layout has taken the last change (mounts, removals, blank heights): rows can be trusted."""
@@ -186,6 +229,12 @@ class LazyText(Vertical):
         self._measure()
         if bottom < region.y or top > region.bottom:
             return  # nowhere near the view: leave what is drawn (it is bounded anyway)
+        if self._head is not None and top - region.y < self._top.outer_size.height:
+            # The view reaches the text not cut yet: cut it now (the background task had not
+            # finished), then place the drawn run against the new layout.
+            self._finish_head()
+            self.call_after_refresh(self.show_rows, top, bottom)
+            return
         top, bottom = max(0, top - region.y), bottom - region.y
         count = len(self.sections)
         above, drawn_top = self._first, self._top.outer_size.height
@@ -269,6 +318,54 @@ class LazyText(Vertical):
         delta = (widget.region.y - self.region.y) - row
         if delta:
             scroller.scroll_to(y=scroller.scroll_y + delta, animate=False, immediate=True)
+
+    # ------------------------------------------------------------------ the head, cut later
+
+    def _start_head(self) -> None:
+        if self._head is not None:
+            self.run_worker(self._cut_head(), group="lazy-text-head", exclusive=True)
+
+    async def _cut_head(self) -> None:
+        """Cut the sections before the end a step at a time, yielding to the UI between steps."""
+        while self._head is not None and not self._head.step():
+            await asyncio.sleep(0)
+        self._finish_head()
+
+    @property
+    def complete(self) -> bool:
+        """Every section of the text is cut (see :data:`TAIL_FIRST_CHARS`)."""
+        return self._head is None
+
+    def _finish_head(self) -> None:
+        """Cut what is left before the end, put those sections in front of the others."""
+        head, tail = self._head, self._tail
+        if head is None or tail is None:
+            return
+        head.run()
+        self._head = self._tail = None
+        fence = head.fence_at_end()
+        if fence == tail.fence:
+            shift = len(head.sections)
+            self.sections = head.sections + self.sections
+            self._first += shift
+            self._shown = {index + shift: widget for index, widget in self._shown.items()}
+            self._measured = {index + shift: rows for index, rows in self._measured.items()}
+            self._update_blanks()
+            return
+        # The end was cut guessing wrong whether it starts inside a code fence (one longer
+        # than the window the guess reads): cut it again and redraw what is shown of it.
+        shown_start = self.sections[self._first].start if self._shown else tail.start
+        self.sections = head.sections + sections_from(self.text, tail.start, fence)
+        self._measured.clear()
+        first = next(i for i, s in enumerate(self.sections) if s.end > shown_start)
+        last = len(self.sections)
+        with self.app.batch_update():
+            self.remove_children(list(self._shown.values()))
+            widgets = [self._section_widget(i) for i in range(first, last)]
+            self.mount_all(widgets, before=self._bottom)
+            self._shown = dict(zip(range(first, last), widgets, strict=True))
+            self._first = first
+            self._update_blanks()
 
     @property
     def shown_sections(self) -> list[int]:
