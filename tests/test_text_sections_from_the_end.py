@@ -15,6 +15,7 @@ from liaobots_tui.ui.text_sections import (
     SectionBuilder,
     fences,
     markdown_sections,
+    plain_sections,
     sections_from,
     tail_sections,
 )
@@ -150,3 +151,12 @@ def test_a_short_text_is_its_own_end() -> None:
     tail = tail_sections(text, 100_000)
     assert tail.start == 0
     assert tail.sections == markdown_sections(text)
+
+
+def test_one_huge_line_is_cut_in_bounded_pieces() -> None:
+    line = "x" * 5_000_000  # a pasted minified file: no line break to cut at
+    sections = plain_sections(line)
+    assert joined(line, sections) == line
+    assert max(s.end - s.start for s in sections) <= 4 * 3_000
+    words = markdown_sections("word " * 1_000_000)
+    assert max(s.end - s.start for s in words) <= 4 * 3_000

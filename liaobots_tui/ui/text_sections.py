@@ -368,9 +368,9 @@ def plain_sections(text: str, size: int = SECTION_CHARS) -> list[Section]:
     length = len(text)
     start = 0
     while length - start > size * 3 // 2:
-        cut = _line_start_after(text, start + size)
-        if cut - start > size * _REACH:
-            cut = start + size * _REACH  # one huge line: it wraps the same either way
+        # Bounded: in one huge line (minified JSON) an unbounded look for the next newline
+        # read the rest of the text once per section.
+        cut = _line_start_after(text, start + size, min(length, start + size * _REACH))
         sections.append(Section(start, cut))
         start = cut
     if start < length or not sections:
