@@ -82,6 +82,8 @@ class LazyText(Vertical):
     WALK_ROWS = 200
     #: Refreshes waited for the layout to take a change before keeping the view in place.
     LAYOUT_TRIES = 20
+    #: Seconds after mounting a huge text before the rest of it is cut in the background.
+    HEAD_DELAY = 0.5
 
     def __init__(self, text: str, *, markdown: bool = True, classes: str = "body") -> None:
         super().__init__(classes="lazy-text")
@@ -129,8 +131,9 @@ class LazyText(Vertical):
         self._width = self._guess_width()
         self._update_blanks()
         if self._head is not None:
-            # After the first paint: what the user sees first waits for none of it.
-            self.call_after_refresh(self._start_head)
+            # Well after the first paint: what the user sees first, and what the app does
+            # right after showing a chat (the balance, the first keys), waits for none of it.
+            self.set_timer(self.HEAD_DELAY, self._start_head)
 
     def _guess_width(self) -> int:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
