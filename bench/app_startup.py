@@ -235,6 +235,9 @@ Floor().run()
 def _env(tree: Path, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIAOBOTS_", "TEXTUAL"))}
     env.update(PYTHONPATH=str(tree), LIAOBOTS_HOME=str(home), TERM="xterm-256color", COLORTERM="truecolor")
+    # ``python -m`` puts the working directory first on the path: run from a checkout, the
+    # baseline would import that checkout's code, not its own.
+    env["PYTHONSAFEPATH"] = "1"
     return env
 
 
