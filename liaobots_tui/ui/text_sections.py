@@ -62,7 +62,7 @@ class Section:
 #: a newline in front of it.
 _FENCE_LINE = re.compile(r"\n {0,3}(`{3,}|~{3,})([^\n]*)")
 #: Characters of text the fence scan looks at per ``finditer`` (amortizes its setup).
-_SCAN_WINDOW = 256_000
+_SCAN_WINDOW = 64_000
 #: How far before the end :func:`tail_sections` looks for the code fence its start may be in.
 GUESS_WINDOW = 64_000
 
@@ -267,7 +267,7 @@ class SectionBuilder:
     """
 
     #: Sections cut per :meth:`step`: a few milliseconds of work.
-    STEP = 64
+    STEP = 32
 
     def __init__(self, text: str, end: int | None = None, size: int = SECTION_CHARS) -> None:
         self.end = len(text) if end is None else end
