@@ -381,10 +381,10 @@ def run_app(settings: Settings, *, demo_gateway_urls: list[str] | None = None) -
     Raises:
         ConfigError: the history database cannot be opened.
     """
-    from liaobots_tui.ui.images import load_image_support
+    from liaobots_tui.ui.images import probe_terminal
 
-    # Before App.run(): textual-image probes the terminal on import (mode "off" skips it).
-    load_image_support(settings.image_mode)
+    # Before App.run(), which hands stdin to Textual: what can draw images (mode "off" skips it).
+    probe_terminal(settings.image_mode)
     # The demo keeps its own history: a demo prompt must never land in the user's real chats.
     with Store(*paths.history_paths(demo=demo_gateway_urls is not None)) as store:
         app = LiaobotsApp(
