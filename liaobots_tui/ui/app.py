@@ -33,6 +33,7 @@ from liaobots_tui.screenshots import save_screenshot, screenshot_dir
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
+from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.source_commands import SourceCommands
@@ -99,6 +100,8 @@ class LiaobotsApp(App[int]):
         # Which domain answered last, kept across the clients this app builds (reconnects).
         self.domain_memory = DomainMemory()
         self._session: ChatBackend | None = None
+        #: Set once the first chat is on screen: the first requests wait for it (ui/first_paint.py).
+        self.first_paint = FirstPaint()
         cached = load_cached_models(models_cache) if models_cache is not None and not demo else None
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
@@ -311,6 +314,7 @@ class LiaobotsApp(App[int]):
         self.run_worker(self._refresh_models(), group="models", exclusive=True, exit_on_error=False)
 
     async def _refresh_models(self) -> None:
+        await self.first_paint.wait()
         if self.client is None:
             return
         models, from_gateway = await list_models(self.client)

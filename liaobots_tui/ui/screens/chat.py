@@ -92,9 +92,10 @@ class ChatScreen(VersionActions):
                         yield ImageOptionsBar(id="image-options-bar")
                     yield PromptInput(id="prompt", history=self.history)
             with Vertical(id="sidebar"):
+                first_paint = self.lapp.first_paint  # the balance is asked for once the chat is shown
                 yield CreditsPanel(
-                    self.controller.fetch_credits,
-                    self.controller.fetch_usage_page,
+                    first_paint.gate(self.controller.fetch_credits),
+                    first_paint.gate(self.controller.fetch_usage_page),
                     self.lapp.settings.low_balance,
                 )
         yield StatusBar(id="status")
@@ -112,10 +113,23 @@ class ChatScreen(VersionActions):
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
         if latest is not None:
-            self.run_worker(self.open_conversation(latest), group="open", exclusive=True)
+            self.run_worker(self._open_first(latest), group="open", exclusive=True)
         else:
             self._update_title()
+            self._after_first_paint()
         self.prompt.focus()
+
+    async def _open_first(self, conversation_id: int) -> None:
+        """Open the chat shown at start; the held requests go once it is painted (ui/first_paint.py)."""
+        try:
+            await self.open_conversation(conversation_id)
+        finally:
+            self._after_first_paint()
+
+    def _after_first_paint(self) -> None:
+        mark = self.lapp.first_paint.mark
+        if not self.call_after_refresh(mark):  # the screen is closing: nothing left to paint first
+            mark()
 
     def _remember_sidebar(self, sidebar: Sidebar, visible: bool) -> None:
         try:
