@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -35,10 +35,12 @@ from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
-from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.theme_picker import theme_palette
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
+
+if TYPE_CHECKING:  # imported when setup is shown: a configured start never shows it
+    from liaobots_tui.ui.screens.setup import SetupResult
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
 SessionFactory = Callable[[GatewayClient, Store], ChatBackend]
@@ -245,6 +247,8 @@ class LiaobotsApp(App[int]):
         self.refresh_models()
 
     def open_setup(self, *, can_cancel: bool) -> None:
+        from liaobots_tui.ui.screens.setup import SetupScreen
+
         screen = SetupScreen(
             check=self.check_auth_code,
             config_path=str(self.config_path),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -23,7 +23,12 @@ from textual.widget import Widget
 from textual.widgets.markdown import MarkdownStream
 
 
+@cache
 def _version(package: str) -> tuple[int, ...]:
+    """The installed version of ``package``, asked on first need: reading the installed
+    packages' metadata costs ~10 ms a package, paid at start-up when it was a constant."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         text = version(package)
     except PackageNotFoundError:
@@ -35,11 +40,9 @@ def _version(package: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-TEXTUAL_VERSION = _version("textual")
-TEXTUAL_IMAGE_VERSION = _version("textual-image")
-
-#: MarkdownStream keeps its queue in ``_pending`` and its state in ``_stopped`` (textual 4-8).
-_STREAM_PRIVATES = TEXTUAL_VERSION < (9,)
+def _stream_privates() -> bool:
+    """MarkdownStream keeps its queue in ``_pending`` and its state in ``_stopped`` (textual 4-8)."""
+    return _version("textual") < (9,)
 
 
 async def stop_stream(stream: MarkdownStream) -> None:
@@ -59,7 +62,7 @@ async def stop_stream(stream: MarkdownStream) -> None:
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise
-        pending = getattr(stream, "_pending", None) if _STREAM_PRIVATES else None
+        pending = getattr(stream, "_pending", None) if _stream_privates() else None
         if not isinstance(pending, list):
             return
         text = "".join(x for x in pending if isinstance(x, str))
@@ -88,7 +91,8 @@ def terminal_cell_size() -> tuple[int, int] | None:
     ``textual_image._terminal.get_cell_size`` exists in 0.6-0.14. Any failure (a
     closed stdout, a renamed function) gives None and callers use a common default.
     """
-    if not TEXTUAL_IMAGE_VERSION or TEXTUAL_IMAGE_VERSION >= (1,):
+    textual_image_version = _version("textual-image")
+    if not textual_image_version or textual_image_version >= (1,):
         return None
     try:
         from textual_image._terminal import get_cell_size

@@ -13,6 +13,7 @@ name and the switching between chats from :class:`~liaobots_tui.ui.screens.chat_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -30,10 +31,7 @@ from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
 from liaobots_tui.ui.compose import compose_in_editor
 from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
-from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
-from liaobots_tui.ui.screens.help import HelpScreen
-from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
 from liaobots_tui.ui.screens.version_actions import VersionActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.turn_view import TurnView
@@ -45,6 +43,10 @@ from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # the dialogs are imported when first opened: not part of the start-up
+    from liaobots_tui.ui.screens.chat_settings import ChatSettings
+    from liaobots_tui.ui.screens.model_picker import ModelChoice
 
 EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
@@ -158,6 +160,8 @@ class ChatScreen(VersionActions):
         self._update_status()
 
     def action_pick_model(self) -> None:
+        from liaobots_tui.ui.screens.model_picker import ModelPickerModal
+
         def done(choice: ModelChoice | None) -> None:
             if choice is not None:
                 self.select_model(choice.model, choice.format)
@@ -205,6 +209,8 @@ class ChatScreen(VersionActions):
             self.controller.set_image_options(event.options)
 
     def action_chat_settings(self) -> None:
+        from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
+
         def done(result: ChatSettings | None) -> None:
             if result is None:
                 return
@@ -222,6 +228,8 @@ class ChatScreen(VersionActions):
         self.app.action_change_theme()
 
     def action_help(self) -> None:
+        from liaobots_tui.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def action_change_auth_code(self) -> None:
