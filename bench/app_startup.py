@@ -257,9 +257,8 @@ def _env(tree: Path, home: Path) -> dict[str, str]:
         # kept apart from the trees (nothing written into a checkout), and filled by a warm-up run.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_DIR)
-    else:
+    else:  # the installed packages keep their bytecode; a checkout without __pycache__ compiles
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONPYCACHEPREFIX"] = str(home / "no-bytecode")  # an empty cache: sources compiled each run
     return env
 
 
