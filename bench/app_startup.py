@@ -26,8 +26,13 @@ Scenarios:
 alternating the two run by run, and prints the ratio of the medians: before and
 after measured side by side under the same load.
 
+Bytecode is compiled once and cached (outside the trees), as for an installed app;
+``--no-bytecode-cache`` compiles the sources at every start instead (what a checkout
+run with ``PYTHONDONTWRITEBYTECODE`` and no ``__pycache__`` pays).
+
     python bench/app_startup.py [--runs 5] [--chats 1000] [--huge-mb 50]
                                 [--baseline /work/main] [--only startup|huge|floor]
+                                [--no-bytecode-cache]
 """
 
 from __future__ import annotations
@@ -110,10 +115,14 @@ def seed_history(home: Path, chats: int, huge_mb: float = 0.0) -> None:
                     Message("assistant", [TextPart("".join(pieces))], model="gpt-5.4", format="openai"),
                 ],
             )
-    (home / "config.toml").write_text(
+    config = home / "config.toml"
+    config.write_text(
         # A closed port: the model list and the balance fail at once, as offline.
         'auth_code = "bench-startup"\nbase_urls = ["http://127.0.0.1:9"]\nimage_mode = "auto"\n'
     )
+    # Readable only by its owner, as the app writes it (setup): a world-readable file holding
+    # the auth code gets a warning toast at every start, which is not what a user meets daily.
+    config.chmod(0o600)
 
 
 # ---------------------------------------------------------------- the terminal
@@ -154,12 +163,16 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_in_terminal(argv: list[str], env: dict[str, str], marker: str, *, timeout: float = 300) -> Run:
-    """Run ``argv`` on a fresh pty until ``marker`` is drawn, then until it is idle; kill it."""
+def run_in_terminal(
+    argv: list[str], env: dict[str, str], marker: str, *, cwd: Path | None = None, timeout: float = 300
+) -> Run:
+    """Run ``argv`` (in ``cwd``) on a fresh pty until ``marker`` is drawn, then until it is idle; kill it."""
     start = time.monotonic()
     pid, master = pty.fork()
     if pid == 0:  # the child: becomes the program
         try:
+            if cwd is not None:
+                os.chdir(cwd)
             os.execvpe(argv[0], argv, env)
         finally:
             os._exit(127)
@@ -232,12 +245,23 @@ Floor().run()
 """
 
 
+#: Where the runs keep compiled bytecode (None: nothing kept, every start compiles the sources).
+BYTECODE_DIR: Path | None = None
+
+
 def _env(tree: Path, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIAOBOTS_", "TEXTUAL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIAOBOTS_", "TEXTUAL", "PYTHONPYCACHE"))}
     env.update(PYTHONPATH=str(tree), LIAOBOTS_HOME=str(home), TERM="xterm-256color", COLORTERM="truecolor")
     # ``python -m`` puts the working directory first on the path: run from a checkout, the
     # baseline would import that checkout's code, not its own.
     env["PYTHONSAFEPATH"] = "1"
+    if BYTECODE_DIR is not None:
+        # As an installed app runs: pip compiles the package when it installs it. The cache is
+        # kept apart from the trees (nothing written into a checkout), and filled by a warm-up run.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_DIR)
+    else:  # the installed packages keep their bytecode; a checkout without __pycache__ compiles
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -247,13 +271,15 @@ def _app_argv() -> list[str]:
 
 def scenario(name: str, trees: list[Path], runs: int, home: Path, marker: str) -> None:
     results: dict[Path, list[Run]] = {tree: [] for tree in trees}
+    argv_of = {tree: [sys.executable, "-c", FLOOR_APP] if name == "floor" else _app_argv() for tree in trees}
+    if BYTECODE_DIR is not None:
+        for tree in trees:  # the warm-up fills the bytecode cache; not counted
+            run_in_terminal(argv_of[tree], _env(tree, home), marker, cwd=tree)
     for _ in range(runs):
         for tree in trees:  # alternated: the same load for both
-            if name == "floor":
-                argv = [sys.executable, "-c", FLOOR_APP]
-            else:
-                argv = _app_argv()
-            results[tree].append(run_in_terminal(argv, _env(tree, home), marker))
+            # In the tree: `python -m` puts the working directory first on sys.path, so run
+            # from another checkout it would import that checkout's code, not the tree's.
+            results[tree].append(run_in_terminal(argv_of[tree], _env(tree, home), marker, cwd=tree))
     for tree, found in results.items():
         paint = [r.first_paint for r in found]
         cpu = [r.cpu for r in found]
@@ -280,10 +306,18 @@ def main() -> None:
     parser.add_argument("--huge-mb", type=float, default=50.0)
     parser.add_argument("--baseline", type=Path, help="another checkout, run alternately")
     parser.add_argument("--only", choices=("startup", "huge", "floor"))
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="compile the sources at every start (a checkout run with PYTHONDONTWRITEBYTECODE)",
+    )
     args = parser.parse_args()
+    global BYTECODE_DIR
     trees = ([args.baseline.resolve()] if args.baseline else []) + [HERE]
     print(f"load: {os.getloadavg()[0]:.1f} (1 min), terminal {COLUMNS}x{ROWS}")
     with tempfile.TemporaryDirectory() as tmp:
+        BYTECODE_DIR = None if args.no_bytecode_cache else Path(tmp) / "bytecode"
+        print("bytecode: " + ("compiled at every start" if BYTECODE_DIR is None else "cached, as installed"))
         if args.only in (None, "floor"):
             scenario("floor", [HERE], args.runs, Path(tmp), "floor app drawn")
         if args.only in (None, "startup"):

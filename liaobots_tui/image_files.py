@@ -110,6 +110,11 @@ def _pil() -> ModuleType:
     return _pillow
 
 
+def pillow() -> ModuleType:
+    """``PIL.Image`` for decoding elsewhere (the preview's thumbnails): set up as :func:`_pil` says."""
+    return _pil()
+
+
 def _open(source: IO[bytes], formats: tuple[str, ...] | None) -> tuple[str, int, int]:
     Image = _pil()
     with warnings.catch_warnings():

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -33,11 +33,14 @@ from liaobots_tui.screenshots import save_screenshot, screenshot_dir
 from liaobots_tui.store import Store
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
+from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
-from liaobots_tui.ui.screens.setup import SetupResult, SetupScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.theme_picker import theme_palette
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
+
+if TYPE_CHECKING:  # imported when setup is shown: a configured start never shows it
+    from liaobots_tui.ui.screens.setup import SetupResult
 
 ClientFactory = Callable[[Sequence[str], str], GatewayClient]
 SessionFactory = Callable[[GatewayClient, Store], ChatBackend]
@@ -99,6 +102,8 @@ class LiaobotsApp(App[int]):
         # Which domain answered last, kept across the clients this app builds (reconnects).
         self.domain_memory = DomainMemory()
         self._session: ChatBackend | None = None
+        #: Set once the first chat is on screen: the first requests wait for it (ui/first_paint.py).
+        self.first_paint = FirstPaint()
         cached = load_cached_models(models_cache) if models_cache is not None and not demo else None
         self.models: list[str] = cached or list(BUILTIN_MODELS)
         self.models_from_gateway = cached is not None
@@ -242,6 +247,8 @@ class LiaobotsApp(App[int]):
         self.refresh_models()
 
     def open_setup(self, *, can_cancel: bool) -> None:
+        from liaobots_tui.ui.screens.setup import SetupScreen
+
         screen = SetupScreen(
             check=self.check_auth_code,
             config_path=str(self.config_path),
@@ -311,6 +318,7 @@ class LiaobotsApp(App[int]):
         self.run_worker(self._refresh_models(), group="models", exclusive=True, exit_on_error=False)
 
     async def _refresh_models(self) -> None:
+        await self.first_paint.wait()
         if self.client is None:
             return
         models, from_gateway = await list_models(self.client)
@@ -381,10 +389,10 @@ def run_app(settings: Settings, *, demo_gateway_urls: list[str] | None = None) -
     Raises:
         ConfigError: the history database cannot be opened.
     """
-    from liaobots_tui.ui.images import load_image_support
+    from liaobots_tui.ui.images import probe_terminal
 
-    # Before App.run(): textual-image probes the terminal on import (mode "off" skips it).
-    load_image_support(settings.image_mode)
+    # Before App.run(), which hands stdin to Textual: what can draw images (mode "off" skips it).
+    probe_terminal(settings.image_mode)
     # The demo keeps its own history: a demo prompt must never land in the user's real chats.
     with Store(*paths.history_paths(demo=demo_gateway_urls is not None)) as store:
         app = LiaobotsApp(

@@ -1,25 +1,32 @@
-"""Safe access to textual-image: import it once, before the app runs, and pick a widget class.
+"""Safe access to textual-image: ask the terminal before the app runs, import it on the first image.
 
 Importing ``textual_image.widget`` probes the terminal (DA1, a Kitty graphics
-query, the cell size) and reads stdin, so it must happen **before**
-``App.run()``: afterwards Textual's input thread owns stdin. On odd ptys the
-import raises (``ZeroDivisionError`` when the pty reports 0 columns, in 0.12
-and 0.14 alike), so every exception is caught and the app runs without images
-(:class:`~liaobots_tui.ui.widgets.image_preview.ImagePreview` then shows a
-text placeholder with the file path).
+query, the cell size) and reads stdin, which only works **before** ``App.run()``
+(afterwards Textual's input thread owns stdin), and it costs ~0.15 s of CPU
+(Pillow, its renderers) plus up to 0.3 s of waiting before the first paint of a
+chat that may show no image at all. So the app asks the same questions itself,
+in one round trip (:mod:`liaobots_tui.ui.terminal_probe`), and imports
+textual-image only when the first image is drawn, telling it the answers instead
+of letting it ask (:func:`~liaobots_tui.ui.textual_compat.import_textual_image_quietly`).
+On odd ptys the import raises (``ZeroDivisionError`` when the pty reports 0
+columns, in 0.12 and 0.14 alike), so every exception is caught and the app runs
+without images (:class:`~liaobots_tui.ui.widgets.image_preview.ImagePreview`
+then shows a text placeholder with the file path).
 
 Integration (cli/app):
 
-1. Right before ``app.run()``: ``images.load_image_support(settings.image_mode)``
-   (``run_app`` does this). With mode ``off`` nothing is imported, so no probe.
+1. Right before ``app.run()``: ``images.probe_terminal(settings.image_mode)``
+   (``run_app`` does this). With mode ``off`` the terminal is not asked.
 2. Widgets call :func:`image_widget_class` with :func:`resolve_mode` of
-   ``settings.image_mode``; ``LIAOBOTS_IMAGE_MODE`` overrides the setting, which is
-   how tests pin ``unicode``.
+   ``settings.image_mode``; the first call imports textual-image
+   (:func:`load_image_support`). ``LIAOBOTS_IMAGE_MODE`` overrides the setting,
+   which is how tests pin ``unicode``.
 
 Works with textual-image 0.12 (what Python 3.11 gets) and 0.14+: the 0.14-only
 ``on_error=`` argument is only passed where :func:`supports_on_error` says so.
 
-Also here, PIL-only helpers shared by the preview and the viewer:
+Also here, PIL-only helpers shared by the preview and the viewer (Pillow imported on
+the first image, not at start-up):
 :func:`prepare_image` (header checked first, decode off the event loop one or two at a time,
 keep only a thumbnail),
 :func:`fit_width` and :func:`caption`.
@@ -32,15 +39,19 @@ import contextlib
 import inspect
 import io
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Any
-
-from PIL import Image as PILImage
+from typing import IO, TYPE_CHECKING, Any
 
 from liaobots_tui import image_files
 from liaobots_tui.api.messages import ImagePart
 from liaobots_tui.image_files import UnsafeImage
+from liaobots_tui.ui import terminal_probe
+from liaobots_tui.ui.terminal_probe import TerminalGraphics
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 #: Image drawing modes (same values as ``config.IMAGE_MODES``).
 MODES: tuple[str, ...] = ("auto", "halfcell", "unicode", "off")
@@ -54,6 +65,8 @@ class _Support:
     error: str | None = None
     classes: dict[str, type[Any]] | None = None
     version: str = ""
+    #: What the terminal answered before the app ran (None: not asked; headless, tests).
+    graphics: TerminalGraphics | None = None
 
 
 _SUPPORT = _Support()
@@ -67,11 +80,24 @@ def resolve_mode(setting: str | None = None) -> str:
     return "auto"
 
 
-def load_image_support(mode: str | None = None) -> bool:
-    """Import textual-image once (probing the terminal); True when images can be drawn.
+def probe_terminal(mode: str | None = None) -> TerminalGraphics | None:
+    """Ask the terminal what it can draw images with (one round trip); the answer is kept.
 
-    Call before ``App.run()``. Never raises: a failure is remembered and reported by
-    :func:`image_support_error`. When the mode in force is ``off`` nothing is imported.
+    Call right before ``App.run()``: afterwards Textual reads stdin. With the mode in
+    force ``off`` the terminal is not asked (None). Never raises.
+    """
+    if resolve_mode(mode) == "off":
+        return None
+    _SUPPORT.graphics = terminal_probe.probe()
+    return _SUPPORT.graphics
+
+
+def load_image_support(mode: str | None = None) -> bool:
+    """Import textual-image once (without it probing the terminal); True when images can be drawn.
+
+    :func:`image_widget_class` calls it on the first image. Never raises: a failure is
+    remembered and reported by :func:`image_support_error`. When the mode in force is
+    ``off`` nothing is imported.
     """
     if _SUPPORT.loaded:
         return _SUPPORT.classes is not None
@@ -94,14 +120,36 @@ def load_image_support(mode: str | None = None) -> bool:
 
 
 def _import_classes() -> dict[str, type[Any]]:
-    """The import that probes the terminal (a seam: tests replace it to simulate a failing pty)."""
-    from textual_image import widget as ti_widget
+    """The textual-image import (a seam: tests replace it to simulate a failing pty).
 
-    return {
-        "auto": ti_widget.Image,
+    ``auto`` is the best class for what the terminal answered before the app ran; when it
+    was not asked (headless), text cells: half cells on a terminal, Unicode elsewhere.
+    """
+    from liaobots_tui.ui.textual_compat import import_textual_image_quietly
+
+    graphics = _SUPPORT.graphics or _unasked_terminal()
+    ti_widget = import_textual_image_quietly(graphics.cell)
+    best: dict[str, type[Any]] = {
+        "sixel": ti_widget.SixelImage,
+        "kitty": ti_widget.TGPImage,
         "halfcell": ti_widget.HalfcellImage,
         "unicode": ti_widget.UnicodeImage,
     }
+    return {
+        "auto": best[graphics.best],
+        "halfcell": ti_widget.HalfcellImage,
+        "unicode": ti_widget.UnicodeImage,
+    }
+
+
+def _unasked_terminal() -> TerminalGraphics:
+    stdout = sys.__stdout__
+    try:
+        tty = stdout is not None and stdout.isatty()
+    except (OSError, ValueError):
+        tty = False
+    cell = terminal_probe.window_cell_size(stdout) if tty and stdout is not None else None
+    return TerminalGraphics(tty=tty, cell=cell or terminal_probe.DEFAULT_CELL)
 
 
 def image_support_error() -> str | None:
@@ -144,15 +192,18 @@ def _reset_for_tests() -> None:
     _SUPPORT.error = None
     _SUPPORT.classes = None
     _SUPPORT.version = ""
+    _SUPPORT.graphics = None
 
 
 def cell_size() -> tuple[int, int]:
-    """Terminal cell size in pixels (width, height) as textual-image measured it; 10×20 when unknown."""
+    """Terminal cell size in pixels (width, height) as the terminal told; 10×20 when unknown."""
+    if _SUPPORT.graphics is not None:
+        return _SUPPORT.graphics.cell
     if _SUPPORT.classes is None:
-        return (10, 20)
+        return terminal_probe.DEFAULT_CELL
     from liaobots_tui.ui.textual_compat import terminal_cell_size  # the private API lives there
 
-    return terminal_cell_size() or (10, 20)
+    return terminal_cell_size() or terminal_probe.DEFAULT_CELL
 
 
 # ---------------------------------------------------------------- decoding (PIL only; run off the event loop)
@@ -247,13 +298,14 @@ def _decode_thumbnail(part: ImagePart, kind: image_files.ImageKind, max_side: in
             assert part.path is not None  # _identify_saved checked it
             source = stack.enter_context(image_files.open_regular_file(part.path))
         # Only the format the header named may parse it: no other plugin sees these bytes.
-        img = stack.enter_context(PILImage.open(source, formats=(kind.format,)))
+        pillow = image_files.pillow()
+        img: PILImage.Image = stack.enter_context(pillow.open(source, formats=(kind.format,)))
         if (img.width, img.height) != (kind.width, kind.height):
             raise UnsafeImage("the file changed while it was read", problem="damaged")
         # draft() lets JPEG decode at a reduced scale; other formats ignore it.
         img.draft("RGB", (max_side, max_side))
         if max(img.size) > max_side:
-            img.thumbnail((max_side, max_side), PILImage.Resampling.BILINEAR, reducing_gap=2.0)
+            img.thumbnail((max_side, max_side), pillow.Resampling.BILINEAR, reducing_gap=2.0)
         # A copy outlives the `with`, which closes the file and frees the decode.
         thumb = img.copy()
     if thumb.mode not in ("RGB", "RGBA", "L"):

@@ -13,13 +13,22 @@ Checked against: textual 8.2.8; textual-image 0.12.0 (Python 3.11) and 0.14.2
 from __future__ import annotations
 
 import asyncio
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from types import ModuleType
+from typing import Any
 
 from textual.widget import Widget
 from textual.widgets.markdown import MarkdownStream
 
 
+@cache
 def _version(package: str) -> tuple[int, ...]:
+    """The installed version of ``package``, asked on first need: reading the installed
+    packages' metadata costs ~10 ms a package, paid at start-up when it was a constant."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         text = version(package)
     except PackageNotFoundError:
@@ -31,11 +40,9 @@ def _version(package: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-TEXTUAL_VERSION = _version("textual")
-TEXTUAL_IMAGE_VERSION = _version("textual-image")
-
-#: MarkdownStream keeps its queue in ``_pending`` and its state in ``_stopped`` (textual 4-8).
-_STREAM_PRIVATES = TEXTUAL_VERSION < (9,)
+def _stream_privates() -> bool:
+    """MarkdownStream keeps its queue in ``_pending`` and its state in ``_stopped`` (textual 4-8)."""
+    return _version("textual") < (9,)
 
 
 async def stop_stream(stream: MarkdownStream) -> None:
@@ -55,7 +62,7 @@ async def stop_stream(stream: MarkdownStream) -> None:
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise
-        pending = getattr(stream, "_pending", None) if _STREAM_PRIVATES else None
+        pending = getattr(stream, "_pending", None) if _stream_privates() else None
         if not isinstance(pending, list):
             return
         text = "".join(x for x in pending if isinstance(x, str))
@@ -84,7 +91,8 @@ def terminal_cell_size() -> tuple[int, int] | None:
     ``textual_image._terminal.get_cell_size`` exists in 0.6-0.14. Any failure (a
     closed stdout, a renamed function) gives None and callers use a common default.
     """
-    if not TEXTUAL_IMAGE_VERSION or TEXTUAL_IMAGE_VERSION >= (1,):
+    textual_image_version = _version("textual-image")
+    if not textual_image_version or textual_image_version >= (1,):
         return None
     try:
         from textual_image._terminal import get_cell_size
@@ -94,3 +102,40 @@ def terminal_cell_size() -> tuple[int, int] | None:
     except Exception:  # the probe failed or the private API changed
         return None
     return (width, height) if width > 0 and height > 0 else None
+
+
+def import_textual_image_quietly(cell: tuple[int, int]) -> ModuleType:
+    """``textual_image.widget``, imported without it asking the terminal anything.
+
+    Importing textual-image runs its probes (DA1, a Kitty graphics query, the cell size),
+    which write to stdout and read stdin. The app asks those questions itself before
+    Textual starts (:mod:`liaobots_tui.ui.terminal_probe`) and imports textual-image only
+    when the first image is shown, when Textual's input thread owns stdin: a probe then
+    would steal its keys and print into the screen. There is no public switch, so the
+    cell size cache of ``textual_image._terminal.get_cell_size`` is filled with ``cell``
+    and its ``capture_terminal_response`` made to fail at once (each probe catches that
+    as "not supported") before the renderers are imported. 0.6-0.14 have both names;
+    where they are missing on a terminal, ImportError (images off, said in the
+    placeholder) rather than a probe racing Textual for stdin.
+    """
+    import sys
+
+    if "textual_image.renderable" not in sys.modules:  # its import is where the probes run
+        import textual_image._terminal as terminal
+
+        if not hasattr(terminal, "capture_terminal_response") or not hasattr(terminal, "CellSize"):
+            stdout = sys.__stdout__
+            if stdout is not None and stdout.isatty():
+                raise ImportError("this textual-image would probe the terminal while the app runs")
+        else:
+            terminal.get_cell_size._result = terminal.CellSize(*cell)  # type: ignore[attr-defined]
+
+            @contextmanager
+            def silent(*args: object, **kwargs: object) -> Iterator[Any]:
+                raise terminal.TerminalError("the terminal was asked before the app started")
+                yield  # pragma: no cover: a generator, never reached
+
+            terminal.capture_terminal_response = silent
+    from textual_image import widget
+
+    return widget

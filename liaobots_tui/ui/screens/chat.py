@@ -13,13 +13,14 @@ name and the switching between chats from :class:`~liaobots_tui.ui.screens.chat_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from liaobots_tui.api.messages import Attachment, Format, Thinking
 from liaobots_tui.attached import attachments_of, fresh_copy
@@ -30,10 +31,7 @@ from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
 from liaobots_tui.ui.compose import compose_in_editor
 from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
-from liaobots_tui.ui.screens.chat_settings import ChatSettings, ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
-from liaobots_tui.ui.screens.help import HelpScreen
-from liaobots_tui.ui.screens.model_picker import ModelChoice, ModelPickerModal
 from liaobots_tui.ui.screens.version_actions import VersionActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.turn_view import TurnView
@@ -41,9 +39,14 @@ from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
+from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # the dialogs are imported when first opened: not part of the start-up
+    from liaobots_tui.ui.screens.chat_settings import ChatSettings
+    from liaobots_tui.ui.screens.model_picker import ModelChoice
 
 EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
@@ -92,13 +95,14 @@ class ChatScreen(VersionActions):
                         yield ImageOptionsBar(id="image-options-bar")
                     yield PromptInput(id="prompt", history=self.history)
             with Vertical(id="sidebar"):
+                first_paint = self.lapp.first_paint  # the balance is asked for once the chat is shown
                 yield CreditsPanel(
-                    self.controller.fetch_credits,
-                    self.controller.fetch_usage_page,
+                    first_paint.gate(self.controller.fetch_credits),
+                    first_paint.gate(self.controller.fetch_usage_page),
                     self.lapp.settings.low_balance,
                 )
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.lapp.demo_data_dir is not None:
@@ -112,10 +116,23 @@ class ChatScreen(VersionActions):
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
         if latest is not None:
-            self.run_worker(self.open_conversation(latest), group="open", exclusive=True)
+            self.run_worker(self._open_first(latest), group="open", exclusive=True)
         else:
             self._update_title()
+            self._after_first_paint()
         self.prompt.focus()
+
+    async def _open_first(self, conversation_id: int) -> None:
+        """Open the chat shown at start; the held requests go once it is painted (ui/first_paint.py)."""
+        try:
+            await self.open_conversation(conversation_id)
+        finally:
+            self._after_first_paint()
+
+    def _after_first_paint(self) -> None:
+        mark = self.lapp.first_paint.mark
+        if not self.call_after_refresh(mark):  # the screen is closing: nothing left to paint first
+            mark()
 
     def _remember_sidebar(self, sidebar: Sidebar, visible: bool) -> None:
         try:
@@ -143,6 +160,8 @@ class ChatScreen(VersionActions):
         self._update_status()
 
     def action_pick_model(self) -> None:
+        from liaobots_tui.ui.screens.model_picker import ModelPickerModal
+
         def done(choice: ModelChoice | None) -> None:
             if choice is not None:
                 self.select_model(choice.model, choice.format)
@@ -190,6 +209,8 @@ class ChatScreen(VersionActions):
             self.controller.set_image_options(event.options)
 
     def action_chat_settings(self) -> None:
+        from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
+
         def done(result: ChatSettings | None) -> None:
             if result is None:
                 return
@@ -207,6 +228,8 @@ class ChatScreen(VersionActions):
         self.app.action_change_theme()
 
     def action_help(self) -> None:
+        from liaobots_tui.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def action_change_auth_code(self) -> None:

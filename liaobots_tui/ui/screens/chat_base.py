@@ -31,7 +31,6 @@ from liaobots_tui.ui.export_actions import app_export_dir
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, TextInputModal
 from liaobots_tui.ui.screens.message_actions import MessageActions
-from liaobots_tui.ui.screens.usage import UsageScreen
 from liaobots_tui.ui.sidebars import SidebarPolicy
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel
@@ -341,6 +340,8 @@ class ChatScreenBase(MessageActions):
         self.credits.refresh_credits()
 
     def action_usage_history(self) -> None:
+        from liaobots_tui.ui.screens.usage import UsageScreen  # on first use: not part of the start-up
+
         folder = app_export_dir(self.app)
         self.app.push_screen(UsageScreen(self.controller.fetch_usage_page, export_dir=folder))
 
