@@ -33,6 +33,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
+from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import stop_stream
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
@@ -69,7 +70,12 @@ class PieceMarkdown(Markdown):
         return AwaitComplete(self._then_join(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
-        return AwaitComplete(self._then_join(super().append(markdown)))
+        # Streamed writes take turns app-wide (see markdown_turns: overlapping appends starve screen updates).
+        return AwaitComplete(self._in_turn(super().append(markdown)))
+
+    async def _in_turn(self, work: AwaitComplete) -> None:
+        async with markdown_turn(self):
+            await self._then_join(work)
 
     async def _then_join(self, work: AwaitComplete) -> None:
         await work
@@ -360,7 +366,10 @@ class MarkdownColumn(Vertical):
         self._segments.append(segment)
         assert segment.markdown is not None
         await self.mount(segment.markdown, after=markdown)
-        self.post_message(self.Grew())
+        # Posted on the parent: this flush runs on the column's own message queue, which a
+        # busy loop keeps behind (three columns at once: seconds), so the view parked late.
+        target = self.parent if self.parent is not None else self
+        target.post_message(self.Grew())
 
     async def finish(self) -> None:
         """End the stream: drain the backlog, stop the streams (a full render of the live piece
