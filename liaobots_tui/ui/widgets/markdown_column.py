@@ -71,11 +71,12 @@ class PieceMarkdown(Markdown):
 
     def append(self, markdown: str) -> AwaitComplete:
         # Streamed writes take turns app-wide (see markdown_turns: overlapping appends starve screen updates).
-        return AwaitComplete(self._in_turn(super().append(markdown)))
+        return AwaitComplete(self._append_in_turn(markdown))
 
-    async def _in_turn(self, work: AwaitComplete) -> None:
+    async def _append_in_turn(self, markdown: str) -> None:
         async with markdown_turn(self):
-            await self._then_join(work)
+            # Called here, not before: Textual starts the append as soon as it is called.
+            await self._then_join(super().append(markdown))
 
     async def _then_join(self, work: AwaitComplete) -> None:
         await work
