@@ -50,6 +50,7 @@ async def test_long_replies_side_by_side_park_what_is_off_screen_and_keep_stores
         for column in screen.columns:  # three replies share the screen's Markdown writes
             assert column.box is not None
             assert [c.THROTTLE for c in column.box.columns] == [MarkdownColumn.THROTTLE * 3]
+            assert [c.FLUSH_CHARS for c in column.box.columns] == [MarkdownColumn.FLUSH_CHARS // 3]
         await until(pilot, lambda: all_ended(app), "all replies ended")
         await settle(app, pilot)
         for column in screen.columns:

@@ -124,13 +124,15 @@ class LaneColumn(Vertical):
         Each write costs a layout and a draw of the screen: three columns at the chat's
         pace asked for three times the work of one reply, more than the loop could do, and
         the backlog came out as long stalls. So the screen gets about as many writes per
-        second as while one reply streams in the chat.
+        second as while one reply streams in the chat, and a write (a backlog is drained in
+        several) brings a share of the new text a single reply's write may bring.
         """
         if self.box is None:
             return
         for column in self.box.columns:
             if column.streaming:
                 column.THROTTLE = MarkdownColumn.THROTTLE * self.sharing
+                column.FLUSH_CHARS = MarkdownColumn.FLUSH_CHARS // self.sharing
 
     def on_descendant_focus(self) -> None:
         # On the one-line head only: a pseudo-class on the column would restyle every block below it.
