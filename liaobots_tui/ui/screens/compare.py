@@ -49,6 +49,7 @@ from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.widgets.conversation import ConversationView
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 if TYPE_CHECKING:
@@ -94,9 +95,11 @@ class LaneColumn(Vertical):
     LaneColumn > ConversationView { height: 1fr; scrollbar-gutter: stable; }
     """
 
-    def __init__(self, lane: Lane) -> None:
+    def __init__(self, lane: Lane, sharing: int = 1) -> None:
         super().__init__(id=f"lane-{lane.index}")
         self.lane = lane
+        #: How many replies stream side by side (they share the screen's writes: see slow_down).
+        self.sharing = max(1, sharing)
         self.view = ConversationView()
         #: The reply's box, once mounted (:attr:`ready`); events wait for it.
         self.box: MessageBox | None = None
@@ -112,7 +115,24 @@ class LaneColumn(Vertical):
     async def on_mount(self) -> None:
         self.box = await self.view.add_message(self.lane.reply, streaming=True)
         self.box.header.can_focus = False  # the chat's message keys mean nothing here
+        self.slow_down()
         self.ready.set()
+
+    def slow_down(self) -> None:
+        """Write the reply to its Markdown less often, in proportion to the models streaming at once.
+
+        Each write costs a layout and a draw of the screen: three columns at the chat's
+        pace asked for three times the work of one reply, more than the loop could do, and
+        the backlog came out as long stalls. So the screen gets about as many writes per
+        second as while one reply streams in the chat, and a write (a backlog is drained in
+        several) brings a share of the new text a single reply's write may bring.
+        """
+        if self.box is None:
+            return
+        for column in self.box.columns:
+            if column.streaming:
+                column.THROTTLE = MarkdownColumn.THROTTLE * self.sharing
+                column.FLUSH_CHARS = MarkdownColumn.FLUSH_CHARS // self.sharing
 
     def on_descendant_focus(self) -> None:
         # On the one-line head only: a pseudo-class on the column would restyle every block below it.
@@ -177,7 +197,8 @@ class CompareScreen(Screen[int | None]):
             self.notify(exc.message, title=exc.title, severity="error")
             self.call_after_refresh(self.dismiss, None)
             return
-        self.columns = [LaneColumn(lane) for lane in self.comparison.lanes]
+        lanes = self.comparison.lanes
+        self.columns = [LaneColumn(lane, len(lanes)) for lane in lanes]
         # The lanes' tasks run from the next await on; the columns are mounted with this screen.
         self.tabbed = self.app.size.width < COLUMN_WIDTH * len(self.columns)
         if self.tabbed:
@@ -210,6 +231,7 @@ class CompareScreen(Screen[int | None]):
             gc_pause.stream_ended()
 
     def _tick(self) -> None:
+        gc_pause.freeze_survivors()
         for column in self.columns:
             if column.lane.streaming:
                 column.refresh_figures()
@@ -256,6 +278,9 @@ class CompareScreen(Screen[int | None]):
             box.append_text(f"\n\n[image not shown: {exc.reason}]\n\n")
             return
         await box.add_image(part)
+        column = next((c for c in self.columns if c.box is box), None)
+        if column is not None:
+            column.slow_down()  # the text after the image goes into a new Markdown column
 
     def _all_ended(self) -> None:
         self._stop_ticker()

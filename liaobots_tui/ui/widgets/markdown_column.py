@@ -33,6 +33,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
+from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import stop_stream
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
@@ -64,12 +65,34 @@ class PieceMarkdown(Markdown):
         #: Starts inside a block the previous piece began.
         self.continued = continued
         self._joined: dict[str, Widget] = {}
+        #: Appends called and not written yet (see append), and an event set when there are none.
+        self._appends = 0
+        self._appended = asyncio.Event()
+        self._appended.set()
 
     def update(self, markdown: str) -> AwaitComplete:
         return AwaitComplete(self._then_join(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
-        return AwaitComplete(self._then_join(super().append(markdown)))
+        # Streamed writes take turns app-wide (see markdown_turns: overlapping appends starve screen updates).
+        self._appends += 1
+        self._appended.clear()
+        return AwaitComplete(self._append_in_turn(markdown))
+
+    async def _append_in_turn(self, markdown: str) -> None:
+        try:
+            async with markdown_turn(self):
+                if self.is_attached:
+                    # Called here, not before: Textual starts the append as soon as it is called.
+                    await self._then_join(super().append(markdown))
+        finally:
+            self._appends -= 1
+            if not self._appends:
+                self._appended.set()
+
+    async def appended(self) -> None:
+        """Wait until every append called so far is written (each waits for its turn first)."""
+        await self._appended.wait()
 
     async def _then_join(self, work: AwaitComplete) -> None:
         await work
@@ -92,6 +115,14 @@ class PieceMarkdown(Markdown):
             if block is not None:
                 block.add_class(name)
                 self._joined[name] = block
+
+
+async def _stop(stream: MarkdownStream) -> None:
+    """Stop a piece's stream and wait until what it was given is written (appends take turns)."""
+    await stop_stream(stream)
+    widget = stream.markdown_widget
+    if isinstance(widget, PieceMarkdown):
+        await widget.appended()
 
 
 class _Segment:
@@ -340,11 +371,11 @@ class MarkdownColumn(Vertical):
             # and re-drew the whole piece in one long frame.
             if len(head) > len(streamed) or cut.close:
                 await live.stream.write(head[len(streamed) :] + cut.close)
-            await stop_stream(live.stream)
+            await _stop(live.stream)
             live.stream = None
         else:
             if live.stream is not None:
-                await stop_stream(live.stream)
+                await _stop(live.stream)
                 live.stream = None
             # One full render of the finished blocks: exactly what a reload shows.
             await markdown.update(live.lead + head + cut.close)
@@ -360,7 +391,10 @@ class MarkdownColumn(Vertical):
         self._segments.append(segment)
         assert segment.markdown is not None
         await self.mount(segment.markdown, after=markdown)
-        self.post_message(self.Grew())
+        # Posted on the parent: this flush runs on the column's own message queue, which a
+        # busy loop keeps behind (three columns at once: seconds), so the view parked late.
+        target = self.parent if self.parent is not None else self
+        target.post_message(self.Grew())
 
     async def finish(self) -> None:
         """End the stream: drain the backlog, stop the streams (a full render of the live piece
@@ -377,7 +411,7 @@ class MarkdownColumn(Vertical):
             await asyncio.sleep(self.DRAIN_PAUSE)  # input and screen updates get a turn between slices
         for segment in self._segments:
             if segment.stream is not None:
-                await stop_stream(segment.stream)
+                await _stop(segment.stream)
                 segment.stream = None
         self.streaming = False
         live = self._segments[-1] if self._segments else None
