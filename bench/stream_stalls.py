@@ -204,13 +204,13 @@ async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
                 meter.stop()
     finally:
         gateway.close()
-    spans = sorted(meter.iterations, key=lambda x: x[0], reverse=True)
     cpu = [s for s, _, _, _ in meter.iterations]
     how = f"paced at {pace:,.0f} deltas/s" if pace else "unpaced"
     print(f"chat screen, {deltas:,} deltas {how}: {result['total']:.2f} s; {load()}")
     print(f"loop iterations: {len(cpu):,}; CPU per iteration: longest {max(cpu) * 1000:.1f} ms, "
           f"p99 {p99(cpu) * 1000:.1f} ms, median {statistics.median(cpu) * 1000:.2f} ms; "
-          f"over 30 ms: {sum(1 for s in cpu if s > 0.03)}, over 50 ms: {sum(1 for s in cpu if s > 0.05)}")  # fmt: skip
+          f"over 30 ms: {sum(1 for s in cpu if s > 0.03)}, "
+          f"over 50 ms: {sum(1 for s in cpu if s > 0.05)}")  # fmt: skip
     print(f"  (the stall watch saw: longest {result['max_stall'] * 1000:.0f} ms wall, "
           f"{result['cpu_max_stall'] * 1000:.0f} ms CPU)")  # fmt: skip
     by_gen: dict[tuple[int, bool], list[float]] = {}
@@ -247,8 +247,10 @@ async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
     for index in order[:top]:
         spent, handles, profiler, collecting = meter.iterations[index]
         heavy = sorted(handles, key=lambda x: x[1], reverse=True)[:4]
-        print(f"iteration of {spent * 1000:.1f} ms CPU ({collecting * 1000:.1f} ms in gc): "
-              + ", ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in heavy))
+        print(
+            f"iteration of {spent * 1000:.1f} ms CPU ({collecting * 1000:.1f} ms in gc): "
+            + ", ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in heavy)
+        )
         print("    split: " + ", ".join(f"{label.strip()} {seconds * 1000:.1f}"
                                       for label, seconds in meter.split[index].items()))  # fmt: skip
         if profiler is not None:
