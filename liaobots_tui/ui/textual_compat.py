@@ -154,7 +154,7 @@ def light_strips() -> bool:
 
     Every line Textual draws is a Strip, and every cut of a line at a widget's edge
     makes more (about 2,000 per frame of the chat screen while a reply streams). Each
-    made seven small caches up front, most never used: three quarters of the objects
+    made seven small caches up front, most never used: about a third of the objects
     the cyclic garbage collector had to scan during a stream (a full pass grew to
     ~290,000 objects and ~100-300 ms on a loaded machine), and most of a Strip's cost.
     Textual's own ``Content`` makes its divide cache on first use the same way.
