@@ -170,7 +170,7 @@ def light_strips() -> bool:
     code = getattr(Strip.__init__, "__code__", None)
     slots = set(getattr(Strip, "__slots__", ()))
     if (
-        not (8,) <= TEXTUAL_VERSION < (9,)
+        not (8,) <= _version("textual") < (9,)
         or code is None
         or code.co_names != _STRIP_INIT_NAMES
         or not slots.issuperset(_STRIP_INIT_NAMES[1:3] + tuple(_STRIP_CACHES) + _STRIP_INIT_NAMES[-3:])
