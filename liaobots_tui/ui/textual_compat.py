@@ -13,7 +13,7 @@ Checked against: textual 8.2.8; textual-image 0.12.0 (Python 3.11) and 0.14.2
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
@@ -139,3 +139,87 @@ def import_textual_image_quietly(cell: tuple[int, int]) -> ModuleType:
     from textual_image import widget
 
     return widget
+
+
+#: Strip's per-line caches and their sizes as ``Strip.__init__`` makes them (textual 8.x).
+_STRIP_CACHES = {
+    "_divide_cache": 4,
+    "_crop_cache": 16,
+    "_style_cache": 16,
+    "_filter_cache": 4,
+    "_line_length_cache": 4,
+    "_crop_extend_cache": 4,
+    "_offsets_cache": 4,
+}
+_STRIP_INIT_NAMES = ("list", "_segments", "_cell_length", "FIFOCache", *_STRIP_CACHES, "_render_cache",
+                     "_link_ids", "_cell_count")  # fmt: skip
+
+
+class _CacheOnFirstUse:
+    """A Strip cache slot that makes its cache the first time a method looks at it.
+
+    Wraps the slot's own descriptor, so a Strip holds the cache in the same place.
+    """
+
+    __slots__ = ("_slot", "_size")
+
+    def __init__(self, slot: Any, size: int) -> None:
+        self._slot = slot
+        self._size = size
+
+    def __get__(self, strip: Any, owner: type | None = None) -> Any:
+        if strip is None:
+            return self
+        try:
+            return self._slot.__get__(strip, owner)
+        except AttributeError:
+            from textual.cache import FIFOCache
+
+            cache: Any = FIFOCache(self._size)
+            self._slot.__set__(strip, cache)
+            return cache
+
+    def __set__(self, strip: Any, value: Any) -> None:
+        self._slot.__set__(strip, value)
+
+
+def _strip_init(self: Any, segments: Iterable[Any], cell_length: int | None = None) -> None:
+    # Strip.__init__ of textual 8.x, less the seven caches (made on first use).
+    self._segments = list(segments)
+    self._cell_length = cell_length
+    self._render_cache = None
+    self._link_ids = None
+    self._cell_count = None
+
+
+def light_strips() -> bool:
+    """Make each Strip's seven caches on first use instead of in ``Strip.__init__``.
+
+    Every line Textual draws is a Strip, and every cut of a line at a widget's edge
+    makes more (about 2,000 per frame of the chat screen while a reply streams). Each
+    made seven small caches up front, most never used: about a third of the objects
+    the cyclic garbage collector had to scan during a stream (a full pass grew to
+    ~290,000 objects and ~100-300 ms on a loaded machine), and most of a Strip's cost.
+    Textual's own ``Content`` makes its divide cache on first use the same way.
+
+    Strip is public but these slots are private: applied only when ``Strip.__init__``
+    and the slots are exactly those of textual 8.x (checked against 8.2.8), else
+    nothing changes. True when applied (or already).
+    """
+    from textual.strip import Strip
+
+    if Strip.__init__ is _strip_init:
+        return True
+    code = getattr(Strip.__init__, "__code__", None)
+    slots = set(getattr(Strip, "__slots__", ()))
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or code is None
+        or code.co_names != _STRIP_INIT_NAMES
+        or not slots.issuperset(_STRIP_INIT_NAMES[1:3] + tuple(_STRIP_CACHES) + _STRIP_INIT_NAMES[-3:])
+    ):
+        return False
+    for name, size in _STRIP_CACHES.items():
+        setattr(Strip, name, _CacheOnFirstUse(Strip.__dict__[name], size))
+    Strip.__init__ = _strip_init  # type: ignore[method-assign]
+    return True

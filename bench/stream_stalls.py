@@ -1,0 +1,279 @@
+"""Where the chat screen's longest event-loop stalls go while a reply streams (a diagnosis, not a score).
+
+Runs the scene of ``bench/tui_stream.py``'s paced part (the fake gateway in a child
+process streams N deltas at ``--pace`` deltas/s into the chat app) and measures, in
+CPU time of the UI thread (``time.thread_time``: what an idle machine would see,
+whatever else runs on it):
+
+- each event-loop iteration (a stall is one iteration: every ready callback runs
+  before the loop looks at its timers again), with the callbacks it ran and the
+  CPU time of each;
+- every garbage collection (generation and CPU time), from ``gc.callbacks``;
+- with ``--profile``, a cProfile of each iteration; the longest ones are printed
+  (cumulative time per function, plumbing left out). Profiling slows everything
+  about twice: read those iterations against each other.
+
+    python bench/stream_stalls.py [--deltas 4000] [--pace 400] [--top 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import importlib
+import inspect
+import io
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app_harness import GatewayProcess, load, p99
+
+#: What each iteration's CPU time is split into (outermost calls only), without a profiler's overhead.
+PARTS = (
+    ("textual.screen", "Screen", "_refresh_layout", "screen refresh"),
+    ("textual._compositor", "Compositor", "reflow", "  layout (reflow)"),
+    ("textual._compositor", "Compositor", "_arrange_root", "    arrange"),
+    ("textual._compositor", "Compositor", "render_update", "  render (update)"),
+    ("textual.widget", "Widget", "render_lines", "    widgets' lines"),
+    ("textual.widget", "Widget", "_render_content", "      content rendered afresh"),
+    ("textual.strip", "Strip", "divide", "    strips cut at widget edges"),
+    ("textual.widget", "Widget", "_on_compose", "compose"),
+    ("textual.css.stylesheet", "Stylesheet", "update_nodes", "stylesheet update"),
+    ("textual.css.stylesheet", "Stylesheet", "apply", "  style apply (per node)"),
+    ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "flush", "column flush"),
+    ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "park_offscreen", "parking"),
+    ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "_sync_children", "  sync children"),
+    ("liaobots_tui.ui.widgets.markdown_pieces", "", "next_cut", "next_cut"),
+)
+
+#: Stats lines from these files are plumbing (the loop, message dispatch): left out.
+PLUMBING = ("asyncio/", "_callback.py", "message_pump.py", "stream_stalls.py", "{built-in method", "<")
+
+
+class LoopMeter:
+    """CPU time per loop iteration and per callback, and per garbage collection."""
+
+    def __init__(self, *, profile: bool) -> None:
+        self.profile = profile
+        #: (CPU seconds, [(callback, CPU seconds)], profile or None, gc seconds) per iteration.
+        self.iterations: list[tuple[float, list[tuple[str, float]], cProfile.Profile | None, float]] = []
+        #: (generation, CPU seconds, objects frozen at the time) per collection.
+        self.collections: list[tuple[int, float, int]] = []
+        #: CPU seconds per part, per iteration (parallel to ``iterations``).
+        self.split: list[dict[str, float]] = []
+        #: Objects the collector tracks (frozen ones left out) at the start of each full collection.
+        self.gen2_objects: list[int] = []
+        #: CPU seconds spent collecting during the current iteration.
+        self.gc_in_iteration = 0.0
+        self._handles: list[tuple[str, float]] = []
+        self._gc_start = 0.0
+        self._restore: list[Callable[[], None]] = []
+        #: CPU seconds per part (see PARTS) in the current iteration.
+        self.parts: dict[str, float] = {}
+
+    def start(self) -> None:
+        loop_class = asyncio.base_events.BaseEventLoop
+        handle_class = asyncio.events.Handle
+        run_once: Any = loop_class._run_once  # type: ignore[attr-defined]
+        handle_run: Any = handle_class._run
+        meter = self
+
+        def timed_run_once(loop: Any) -> None:
+            meter._handles = []
+            meter.parts = {}
+            meter.gc_in_iteration = 0.0
+            profiler = cProfile.Profile(time.thread_time) if meter.profile else None
+            before = time.thread_time()
+            if profiler is not None:
+                profiler.enable()
+            try:
+                run_once(loop)
+            finally:
+                if profiler is not None:
+                    profiler.disable()
+                spent = time.thread_time() - before
+                if meter._handles:
+                    keep = profiler if profiler is not None and spent > 0.015 else None
+                    meter.iterations.append((spent, meter._handles, keep, meter.gc_in_iteration))
+                    meter.split.append(meter.parts)
+
+        def timed_handle_run(handle: Any) -> None:
+            before = time.thread_time()
+            try:
+                handle_run(handle)
+            finally:
+                callback = getattr(handle, "_callback", None)
+                name = getattr(callback, "__qualname__", None) or repr(callback)[:80]
+                task = getattr(callback, "__self__", None)
+                if isinstance(task, asyncio.Task):
+                    coro = task.get_coro()
+                    name = f"task {getattr(coro, '__qualname__', task.get_name())}"
+                meter._handles.append((name, time.thread_time() - before))
+
+        loop_class._run_once = timed_run_once  # type: ignore[attr-defined]
+        handle_class._run = timed_handle_run  # type: ignore[method-assign]
+        gc.callbacks.append(self._on_gc)
+        for module_name, class_name, attribute, label in PARTS:
+            self._wrap(module_name, class_name, attribute, label)
+        self._restore += [
+            lambda: setattr(loop_class, "_run_once", run_once),
+            lambda: setattr(handle_class, "_run", handle_run),
+            lambda: gc.callbacks.remove(self._on_gc),
+        ]
+
+    def _wrap(self, module_name: str, class_name: str, attribute: str, label: str) -> None:
+        module = importlib.import_module(module_name)
+        owner: Any = getattr(module, class_name) if class_name else module
+        original = owner.__dict__[attribute] if class_name else getattr(module, attribute)
+        meter = self
+        depth = [0]
+
+        def add(before: float) -> None:
+            depth[0] -= 1
+            if depth[0] == 0:
+                meter.parts[label] = meter.parts.get(label, 0.0) + time.thread_time() - before
+
+        if inspect.iscoroutinefunction(original):
+
+            async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
+                # A coroutine's time is counted per step, not across its awaits.
+                before = time.thread_time()
+                depth[0] += 1
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    add(before)
+
+            replacement: Any = wrapped_async
+        else:
+
+            def wrapped(*args: Any, **kwargs: Any) -> Any:
+                before = time.thread_time()
+                depth[0] += 1
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    add(before)
+
+            replacement = wrapped
+        setattr(owner, attribute, replacement)
+        self._restore.append(lambda: setattr(owner, attribute, original))
+        if not class_name:
+            # Imported by name elsewhere: patch those references too.
+            for other in list(sys.modules.values()):
+                if getattr(other, attribute, None) is original and other is not module:
+                    setattr(other, attribute, replacement)
+                    self._restore.append(lambda other=other: setattr(other, attribute, original))
+
+    def stop(self) -> None:
+        for undo in self._restore:
+            undo()
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            if info["generation"] == 2:
+                self.gen2_objects.append(len(gc.get_objects()))
+            self._gc_start = time.thread_time()
+        else:
+            spent = time.thread_time() - self._gc_start
+            self.gc_in_iteration += spent
+            self.collections.append((info["generation"], spent, gc.get_freeze_count()))
+
+
+async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
+    import tui_stream
+
+    meter = LoopMeter(profile=profile)
+    gateway = GatewayProcess(1.0 / pace if pace else 0.0)
+    original_ui_run = tui_stream.ui_run
+    try:
+        with tempfile.TemporaryDirectory() as tmpdir:
+            meter.start()
+            try:
+                result = await original_ui_run(gateway.url, f"[[deltas={deltas}]] stream a long answer",
+                                               Path(tmpdir))  # fmt: skip
+            finally:
+                meter.stop()
+    finally:
+        gateway.close()
+    cpu = [s for s, _, _, _ in meter.iterations]
+    how = f"paced at {pace:,.0f} deltas/s" if pace else "unpaced"
+    print(f"chat screen, {deltas:,} deltas {how}: {result['total']:.2f} s; {load()}")
+    print(f"loop iterations: {len(cpu):,}; CPU per iteration: longest {max(cpu) * 1000:.1f} ms, "
+          f"p99 {p99(cpu) * 1000:.1f} ms, median {statistics.median(cpu) * 1000:.2f} ms; "
+          f"over 30 ms: {sum(1 for s in cpu if s > 0.03)}, "
+          f"over 50 ms: {sum(1 for s in cpu if s > 0.05)}")  # fmt: skip
+    print(f"  (the stall watch saw: longest {result['max_stall'] * 1000:.0f} ms wall, "
+          f"{result['cpu_max_stall'] * 1000:.0f} ms CPU)")  # fmt: skip
+    by_gen: dict[tuple[int, bool], list[float]] = {}
+    for generation, seconds, frozen in meter.collections:
+        by_gen.setdefault((generation, bool(frozen)), []).append(seconds)
+    for (generation, frozen), times in sorted(by_gen.items()):
+        when = "while frozen (streaming)" if frozen else "not frozen"
+        print(f"gc generation {generation}, {when}: {len(times)} collections, "
+              f"longest {max(times) * 1000:.1f} ms, total {sum(times) * 1000:.0f} ms")  # fmt: skip
+    print(f"objects a full collection scanned: {', '.join(f'{n:,}' for n in meter.gen2_objects)}")
+    totals: dict[str, list[float]] = {}
+    for _, handles, _, _ in meter.iterations:
+        for name, seconds in handles:
+            totals.setdefault(name, []).append(seconds)
+    print("callbacks by longest single run (CPU):")
+    for name, times in sorted(totals.items(), key=lambda x: max(x[1]), reverse=True)[:12]:
+        print(f"  {max(times) * 1000:7.1f} ms longest, {sum(times) * 1000:7.0f} ms total, "
+              f"{len(times):6d} runs  {name}")  # fmt: skip
+    order = sorted(range(len(meter.iterations)), key=lambda i: meter.iterations[i][0], reverse=True)
+    long_parts: dict[str, float] = {}
+    long_ones = [i for i in order if meter.iterations[i][0] > 0.03]
+    for i in long_ones:
+        for label, seconds in meter.split[i].items():
+            long_parts[label] = long_parts.get(label, 0.0) + seconds
+    if long_ones:
+        print(f"the {len(long_ones)} iterations over 30 ms, CPU split (a coroutine counts per step; "
+              f"nested parts are indented):")  # fmt: skip
+        whole = sum(meter.iterations[i][0] for i in long_ones)
+        print(f"  {whole * 1000:8.0f} ms  all")
+        print(f"  {sum(meter.iterations[i][3] for i in long_ones) * 1000:8.0f} ms  gc")
+        for label, _, _, _ in [(p[3], 0, 0, 0) for p in PARTS]:
+            if label in long_parts:
+                print(f"  {long_parts[label] * 1000:8.0f} ms  {label}")
+    for index in order[:top]:
+        spent, handles, profiler, collecting = meter.iterations[index]
+        heavy = sorted(handles, key=lambda x: x[1], reverse=True)[:4]
+        print(
+            f"iteration of {spent * 1000:.1f} ms CPU ({collecting * 1000:.1f} ms in gc): "
+            + ", ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in heavy)
+        )
+        print("    split: " + ", ".join(f"{label.strip()} {seconds * 1000:.1f}"
+                                      for label, seconds in meter.split[index].items()))  # fmt: skip
+        if profiler is not None:
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(60)
+            lines = [
+                line for line in out.getvalue().splitlines()
+                if line.strip()[:1].isdigit() and not any(p in line for p in PLUMBING)
+            ]  # fmt: skip
+            for line in lines[:28]:
+                print("   ", line.strip()[:150])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--deltas", type=int, default=4000)
+    parser.add_argument("--pace", type=float, default=400.0, help="deltas/s (0: unpaced)")
+    parser.add_argument("--top", type=int, default=5, help="how many of the longest iterations to show")
+    parser.add_argument("--profile", action="store_true", help="cProfile each iteration (slower)")
+    args = parser.parse_args()
+    asyncio.run(run(args.deltas, args.pace, args.top, args.profile))
+
+
+if __name__ == "__main__":
+    main()
