@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from liaobots_tui.api.messages import Attachment, Format, Thinking
 from liaobots_tui.attached import attachments_of, fresh_copy
@@ -41,6 +41,7 @@ from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
 from liaobots_tui.ui.widgets.credits_panel import CreditsPanel
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
+from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
@@ -98,7 +99,7 @@ class ChatScreen(VersionActions):
                     self.lapp.settings.low_balance,
                 )
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.lapp.demo_data_dir is not None:
