@@ -25,6 +25,7 @@ from liaobots_tui.config import Settings
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
 from liaobots_tui.ui.app import ChatBackend, LiaobotsApp
+from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles
 from liaobots_tui.ui.themes import builtin_themes_dir
 from tests.ui.driving import HANG_GUARD
 
@@ -41,6 +42,47 @@ def notifications_outlive_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
     until the test ends; none is added, so the assertions mean what they meant on a fast machine.
     """
     monkeypatch.setattr(Notification, "time_left", property(lambda notification: HANG_GUARD))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def css_parsed_once_per_worker() -> Iterator[None]:
+    """Each test's app parses the same CSS again: parse it once per worker process instead.
+
+    Every ``App`` gets a new ``Stylesheet`` whose cache of parsed rules starts empty, so each
+    Pilot boot re-parsed app.tcss and the DEFAULT_CSS of every widget class (~14 parses,
+    ~15% of a boot's CPU). Here the parsed rules are shared between the apps of one process,
+    keyed as Textual keys its own per-stylesheet cache plus the CSS variables they were
+    parsed with (the theme). Parse errors are not cached (they raise, as before). The rules
+    are read-only once parsed: one stylesheet already reuses them across its re-parses.
+    """
+    from textual.css.stylesheet import Stylesheet
+
+    original = Stylesheet._parse_rules
+    parsed: dict[tuple[Any, ...], Any] = {}
+
+    def parse_rules_once(self: Stylesheet, css: str, read_from: Any, *args: Any, **kwargs: Any) -> Any:
+        variables = tuple(sorted(getattr(self, "_variables", {}).items()))
+        key = (css, read_from, args, tuple(sorted(kwargs.items())), variables)
+        rules = parsed.get(key)
+        if rules is None:
+            rules = parsed[key] = original(self, css, read_from, *args, **kwargs)
+        return rules
+
+    Stylesheet._parse_rules = parse_rules_once  # type: ignore[method-assign]
+    yield
+    Stylesheet._parse_rules = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def styles_of_ended_apps_are_freed() -> Iterator[None]:
+    """After each test, drop Textual's cache that keeps removed widgets' render caches alive.
+
+    It holds up to 1,024 of them per worker process (see ``forget_removed_widgets_styles``):
+    without this, a worker's heap grew by ~30,000-80,000 objects per Pilot test up to that
+    bound, and every full collection (the app collects when a chat is opened) scanned them.
+    """
+    yield
+    forget_removed_widgets_styles()
 
 
 @pytest.fixture

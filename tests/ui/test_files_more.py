@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.command import CommandList
 from textual.widgets import Input, Static
 
 from liaobots_tui.api.messages import Message, Source, TextDelta, TextPart
@@ -17,7 +16,7 @@ from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.sources import SourcesList, source_label
 from tests.ui.conftest import SIZE, AppFactory, offline_settings
-from tests.ui.driving import chat, send, settle, until
+from tests.ui.driving import chat, run_from_palette, send, settle, until
 from tests.ui.test_features import scripted_app
 from tests.ui.test_image_widgets import Host, write_png
 from tests.ui.test_image_widgets import settle as settle_host
@@ -99,23 +98,10 @@ async def test_s_on_a_reply_goes_to_its_sources_and_the_palette_opens_and_copies
         await pilot.press("down", "enter")
         assert opened == [SOURCES[1].uri]
 
-        async def palette(text: str) -> None:
-            await pilot.press("ctrl+p")
-            await pilot.press(*text)
-
-            def offered() -> bool:
-                hits = app.screen.query(CommandList)
-                return bool(hits) and hits.first().option_count > 0 and text in str(
-                    hits.first().get_option_at_index(0).prompt
-                )
-
-            await until(pilot, offered, text)
-            await pilot.press("enter")
-            await settle(app, pilot)
-
-        await palette("Copy source link: [3] BBC News")
+        # Typed as one edit (type_text): key by key, each of the ~30 keys ran a palette search.
+        await run_from_palette(pilot, "Copy source link: [3] BBC News")
         assert app.clipboard == SOURCES[2].uri
-        await palette("Open source: [1] wikipedia.org")
+        await run_from_palette(pilot, "Open source: [1] wikipedia.org")
         assert opened[-1] == SOURCES[0].uri
 
 

@@ -29,7 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from liaobots_tui.api.messages import (
     Attachment,
@@ -49,6 +49,7 @@ from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.widgets.conversation import ConversationView
+from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
@@ -209,7 +210,7 @@ class CompareScreen(Screen[int | None]):
         else:
             with Horizontal(id="compare-columns"):
                 yield from self.columns
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.comparison is None:

@@ -33,7 +33,7 @@ from textual.containers import Center, Middle
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from liaobots_tui import image_files
 from liaobots_tui.api.messages import ImagePart
@@ -41,6 +41,7 @@ from liaobots_tui.errors import InputError
 from liaobots_tui.image_files import ImageKind, UnsafeImage
 from liaobots_tui.ui import images
 from liaobots_tui.ui.images import PreparedImage
+from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 
 
 def open_in_system_viewer(path: str) -> None:
@@ -164,7 +165,7 @@ class ImageViewerScreen(Screen[None]):
         prompt = Input(placeholder="save to path", id="save-path")
         prompt.display = False
         yield prompt
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._load()

@@ -23,13 +23,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from liaobots_tui.api.account import Credits
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.config import auth_code_problem, base_urls_from_input
 from liaobots_tui.errors import AuthError, ConfigError, LiaobotsError
 from liaobots_tui.ui.plain import plain
+from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 
 INTRO = (
     "Welcome to liaobots.\n\n"
@@ -103,7 +104,7 @@ class SetupScreen(Screen[SetupResult | None]):
                 yield Button("Cancel" if self.can_cancel else "Quit", id="cancel")
                 yield Button("Save anyway (F3)", id="save-unchecked", variant="warning")
                 yield Button("Check and save", id="save", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#setup-status").display = False

@@ -35,7 +35,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Sparkline, Static
+from textual.widgets import DataTable, Input, ProgressBar, Select, Sparkline, Static
 
 from liaobots_tui.api.account import UsagePage, UsageRecord
 from liaobots_tui.errors import InputError
@@ -43,6 +43,7 @@ from liaobots_tui.numbers import align_decimals, credits_text, fraction_width, l
 from liaobots_tui.ui.export_actions import write_asking
 from liaobots_tui.ui.plain import plain, plain_cell
 from liaobots_tui.ui.widgets.credits_panel import describe_error
+from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.usage_csv import write_usage_csv
 from liaobots_tui.usage_stats import (
     by_model,
@@ -227,7 +228,7 @@ class UsageScreen(Screen[None]):
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="usage-progress")
             yield Static(Content("loading…"), id="usage-status")
         yield Input(placeholder="export CSV to path", id="usage-export-path")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < WIDE, "-narrow")
