@@ -281,7 +281,9 @@ class Terminal:
             pending = (pending + data)[-(1 << 18) :]
             # Keep an unfinished escape sequence for the next read.
             cut = pending.rfind(b"\x1b")
-            head, pending = (pending[:cut], pending[cut:]) if cut >= 0 and len(pending) - cut < 64 else (pending, b"")
+            head, pending = (
+                (pending[:cut], pending[cut:]) if cut >= 0 and len(pending) - cut < 64 else (pending, b"")
+            )
             drawn = _ESCAPES.sub(b"", head).decode(errors="replace")
             with self._lock:
                 self.text = (self.text + drawn)[-(1 << 18) :]
@@ -416,10 +418,14 @@ def ensure_peer(cache: Path, peer: str) -> str:
         if check.returncode == 0 and (venv_bin(cache, peer) / command).exists():
             return ""
     print(f"  installing {requirement} into {cache / peer} …", flush=True)
-    made = subprocess.run([sys.executable, "-m", "venv", "--clear", str(cache / peer)], capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", "--clear", str(cache / peer)], capture_output=True, text=True
+    )
     if made.returncode != 0:
         return f"venv failed: {made.stderr.strip().splitlines()[-1:]}"
-    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", requirement], capture_output=True, text=True)
+    pip = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", requirement], capture_output=True, text=True
+    )
     if pip.returncode != 0:
         errors = [line for line in pip.stderr.splitlines() if "ERROR" in line] or pip.stderr.splitlines()
         return f"pip install {requirement} failed: {errors[-1] if errors else pip.returncode}"
@@ -537,7 +543,8 @@ def main() -> None:
         server.stdin.close()
         server.wait(10)
     print(f"peers, the same reply streamed unpaced to each client in a {COLUMNS}x{ROWS} pty; {load()}")
-    header = f"  {'reply':<17} {'client':<9} {'time':>8} {'cpu':>8} {'RSS before':>11} {'peak':>7} {'settled':>8}  end drawn"
+    header = (f"  {'reply':<17} {'client':<9} {'time':>8} {'cpu':>8} {'RSS before':>11} {'peak':>7} "
+              f"{'settled':>8}  end drawn")  # fmt: skip
     print(header)
     for case in cases:
         ours = results.get(("liaobots", case), [])
@@ -548,7 +555,8 @@ def main() -> None:
                 print(f"  {CASES[case]:<17} {name:<9} {'-':>8}  ({why})")
                 continue
             seconds = statistics.median(r.seconds for r in found)
-            line = (f"  {CASES[case]:<17} {name:<9} {seconds:7.1f}s {statistics.median(r.cpu for r in found):7.1f}s "
+            cpu = statistics.median(r.cpu for r in found)
+            line = (f"  {CASES[case]:<17} {name:<9} {seconds:7.1f}s {cpu:7.1f}s "
                     f"{statistics.median(r.before_mb for r in found):9.0f}MB "
                     f"{max(r.peak_mb for r in found):5.0f}MB {max(r.settled_mb for r in found):6.0f}MB  "
                     f"{'yes' if all(r.shown for r in found) else 'NO'}")  # fmt: skip
