@@ -6,18 +6,19 @@ start empty). The bench types the same prompt and presses Enter; one loopback
 server (a child process) streams every client the same reply, word by word, as
 fast as the client reads it:
 
-- liaobots and elia talk to the fake Liaobots gateway's OpenAI Chat Completions
-  endpoint (elia through its ``api_base`` setting);
-- oterm talks to Ollama's API, so the same child also serves a small
-  Ollama-format shim on loopback (``/api/chat`` as NDJSON, ``/api/tags``, ``/api/show``).
+the fake Liaobots gateway's OpenAI Chat Completions endpoint, which every client
+speaks: liaobots with ``format = "openai"``, elia through a model with ``api_base``
+(litellm), oterm through an ``openaiCompatible`` endpoint (pydantic-ai; oterm 0.26
+speaks that as well as Ollama's API, so no Ollama shim is needed). So the bytes on
+the wire are the same for all three.
 
 Replies (``--cases``): ``plain26`` (26 kB of plain prose in paragraphs),
 ``md24`` (24 kB of realistic Markdown: headings, lists, fences, tables) and
 ``md160`` (a long 160 kB Markdown reply). Reported per client and reply: time
-from Enter until the client has drawn the whole reply and gone idle (under 10%
-of a core for 2 s), its CPU time over that span, whether the reply's last words
-were drawn, and RSS: before the prompt, peak while streaming (VmHWM) and settled
-(VmRSS once idle). Then each peer's time and memory as ratios to liaobots.
+from Enter until the reply's last words are drawn (or, where they never are, until
+the client went idle), its CPU time until it went idle, whether the last words were
+drawn, and RSS: before the prompt, peak while streaming (VmHWM) and settled (VmRSS
+once idle). Then each peer's time and memory as ratios to liaobots.
 
 The peers are installed from PyPI into throwaway virtualenvs under ``--cache``
 (``~/.cache/liaobots-bench/peers`` by default), never into the project; a peer
@@ -46,10 +47,8 @@ import termios
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from app_harness import load
 from app_startup import _DA1_QUERY, _ESCAPES, _cpu_seconds, _status_kb
@@ -59,7 +58,6 @@ ROWS, COLUMNS = 40, 120
 CELL_PIXELS = (10, 20)
 #: The model every client asks for (a plain chat model of the fake gateway: no reasoning).
 MODEL = "claude-sonnet-4-6"
-OLLAMA_MODEL = "bench:latest"
 #: The reply's last words: drawn on screen means the client showed the whole reply.
 LAST_WORDS = "okapi zebra"
 CASE_MARK = re.compile(r"\[\[bench=(\w+)\]\]")
@@ -104,111 +102,8 @@ def case_text(name: str) -> str:
     return body.rstrip() + f"\n\nLast words: {LAST_WORDS}.\n"
 
 
-class OllamaShim(ThreadingHTTPServer):
-    """Ollama's chat API on loopback, streaming the bench's replies (for oterm)."""
-
-    daemon_threads = True
-
-    def __init__(self, deltas_for: Callable[[str], list[str]]) -> None:
-        self.deltas_for = deltas_for
-        super().__init__(("127.0.0.1", 0), _OllamaHandler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-_MODEL_DETAILS = {
-    "parent_model": "",
-    "format": "gguf",
-    "family": "llama",
-    "families": ["llama"],
-    "parameter_size": "1B",
-    "quantization_level": "Q4_0",
-}
-
-
-class _OllamaHandler(BaseHTTPRequestHandler):
-    server: OllamaShim
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def _json(self, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            return json.loads(raw) if raw else {}
-        except ValueError:
-            return {}
-
-    def do_GET(self) -> None:
-        if self.path.startswith("/api/tags"):
-            model = {"name": OLLAMA_MODEL, "model": OLLAMA_MODEL, "modified_at": "2026-01-01T00:00:00Z",
-                     "size": 1, "digest": "0" * 64, "details": _MODEL_DETAILS}  # fmt: skip
-            self._json({"models": [model]})
-        elif self.path.startswith("/api/version"):
-            self._json({"version": "0.12.0"})
-        elif self.path.startswith("/api/ps"):
-            self._json({"models": []})
-        else:
-            self._json({})
-
-    def do_HEAD(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_POST(self) -> None:
-        body = self._body()
-        if self.path.startswith("/api/show"):
-            self._json({"modelfile": "", "parameters": "", "template": "{{ .Prompt }}",
-                        "details": _MODEL_DETAILS, "model_info": {"general.architecture": "llama"},
-                        "capabilities": ["completion"], "modified_at": "2026-01-01T00:00:00Z"})  # fmt: skip
-            return
-        if not self.path.startswith("/api/chat"):
-            self._json({})
-            return
-        messages = body.get("messages") or [{}]
-        prompt = str(messages[-1].get("content") or "")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        stamp = "2026-01-01T00:00:00Z"
-        batch: list[bytes] = []
-
-        def chunk(data: bytes) -> None:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-        for delta in self.server.deltas_for(prompt):
-            line = {"model": OLLAMA_MODEL, "created_at": stamp,
-                    "message": {"role": "assistant", "content": delta}, "done": False}  # fmt: skip
-            batch.append(json.dumps(line).encode() + b"\n")
-            if len(batch) >= 32:  # as the gateway does: small events coalesced per write
-                chunk(b"".join(batch))
-                batch.clear()
-        final = {"model": OLLAMA_MODEL, "created_at": stamp, "message": {"role": "assistant", "content": ""},
-                 "done": True, "done_reason": "stop", "total_duration": 1, "load_duration": 1,
-                 "prompt_eval_count": 1, "prompt_eval_duration": 1, "eval_count": 1,
-                 "eval_duration": 1}  # fmt: skip
-        batch.append(json.dumps(final).encode() + b"\n")
-        chunk(b"".join(batch))
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-
 def serve() -> None:
-    """The server child: the fake gateway and the Ollama shim, both answering the bench's replies."""
+    """The server child: the fake gateway, answering ``[[bench=NAME]]`` prompts with the bench's replies."""
     from liaobots_tui.demo import reply as demo_reply
     from liaobots_tui.demo.gateway import FakeGateway
     from liaobots_tui.demo.replies import split_deltas
@@ -231,11 +126,8 @@ def serve() -> None:
     demo_reply.reply_deltas = bench_reply_deltas  # type: ignore[assignment]
     gateway = FakeGateway("demo", domains=1)
     gateway.start()
-    shim = OllamaShim(deltas_for)
-    threading.Thread(target=shim.serve_forever, daemon=True).start()
-    print(json.dumps({"gateway": gateway.urls[0], "ollama": shim.url}), flush=True)
+    print(json.dumps({"gateway": gateway.urls[0]}), flush=True)
     sys.stdin.read()  # until the parent closes our stdin
-    shim.shutdown()
     gateway.stop()
 
 
@@ -260,6 +152,8 @@ class Terminal:
         self._lock = threading.Lock()
         #: What was drawn, escape sequences removed (the last 256 kB).
         self.text = ""
+        #: When LAST_WORDS were first drawn after the last clear (None: not yet).
+        self.last_words_at: float | None = None
         self.alive = True
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -286,7 +180,11 @@ class Terminal:
             )
             drawn = _ESCAPES.sub(b"", head).decode(errors="replace")
             with self._lock:
+                seen = len(self.text)
                 self.text = (self.text + drawn)[-(1 << 18) :]
+                fresh = self.text[max(0, len(self.text) - len(drawn) - len(LAST_WORDS)) :]
+                if self.last_words_at is None and seen and LAST_WORDS in fresh:
+                    self.last_words_at = time.monotonic()
 
     def drawn(self) -> str:
         with self._lock:
@@ -295,6 +193,7 @@ class Terminal:
     def clear(self) -> None:
         with self._lock:
             self.text = ""
+            self.last_words_at = None
 
     def wait_for(self, words: str, timeout: float) -> bool:
         """Until ``words`` are drawn (after the last clear)."""
@@ -326,18 +225,46 @@ class Terminal:
         except OSError:
             pass
 
-    def wait_idle(self, quiet: float, timeout: float, *, not_before: float = 0.0) -> float | None:
+    def runnable(self) -> bool:
+        """Is one of its threads running or waiting for a CPU now?"""
+        try:
+            tasks = list(Path(f"/proc/{self.pid}/task").iterdir())
+        except OSError:
+            return False
+        for task in tasks:
+            try:
+                if (task / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R":
+                    return True
+            except (OSError, IndexError):
+                continue
+        return False
+
+    def wait_idle(
+        self,
+        quiet: float,
+        timeout: float,
+        *,
+        not_before: float = 0.0,
+        until: Callable[[], bool] | None = None,
+    ) -> float | None:
         """When the program went idle: the start of the first window of ``quiet`` seconds in which
-        it used under 10% of a core (looked for from ``not_before``); None on timeout."""
+        it used under 5% of a core and was seen runnable in under a tenth of the looks (on a
+        loaded machine a busy program waiting for a CPU uses little of it, but is runnable).
+        Looked for from ``not_before``; returns at once when ``until()`` holds; None on timeout."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < not_before:
             time.sleep(0.05)
         since, used = time.monotonic(), self.cpu()
+        looks = busy = 0
         while time.monotonic() < deadline and self.alive:
-            time.sleep(0.1)
+            if until is not None and until():
+                return time.monotonic()
+            time.sleep(0.05)
+            looks += 1
+            busy += self.runnable()
             now, cpu = time.monotonic(), self.cpu()
-            if cpu - used >= 0.1 * max(quiet, now - since):
-                since, used = now, cpu
+            if cpu - used >= 0.05 * max(quiet, now - since) or busy > max(1, looks // 10):
+                since, used, looks, busy = now, cpu, 0, 0
             elif now - since >= quiet:
                 return since
         return None
@@ -367,17 +294,14 @@ class Result:
 
 @dataclass
 class Client:
-    """How to start one client and bring it to an empty prompt."""
+    """How to start one client (it opens on an empty prompt) and send what was typed."""
 
     name: str
     argv: list[str]
     env: dict[str, str]
     home: Path
-    #: Keys that open a new chat and put the cursor in its prompt, after start-up went idle.
-    prepare: Callable[[Terminal], None] = lambda term: None
-    #: Keys that send the typed prompt.
+    #: Keys that send the typed prompt (Enter; elia sends on ctrl+j).
     send: str = "\r"
-    notes: list[str] = field(default_factory=list)
 
 
 def _base_env(home: Path) -> dict[str, str]:
@@ -441,24 +365,34 @@ def elia_client(cache: Path, urls: dict[str, str], home: Path) -> Client:
         f'default_model = "bench"\n\n[[models]]\nname = "openai/{MODEL}"\nid = "bench"\n'
         f'display_name = "Bench"\napi_base = "{urls["gateway"]}/v1"\napi_key = "demo"\n'
     )
-    return Client("elia", [str(venv_bin(cache, "elia") / "elia")], env, home)
+    return Client("elia", [str(venv_bin(cache, "elia") / "elia")], env, home, send="\n")
+
+
+#: Run in oterm's venv: its own store gets one chat on our endpoint, so oterm opens on its prompt.
+OTERM_SEED = """
+import asyncio
+from oterm.store.store import Store
+from oterm.types import ChatModel
+
+async def seed():
+    store = await Store.get_store()
+    await store.save_chat(ChatModel(name="bench", model="%s", provider="openai-compat/liaobots"))
+
+asyncio.run(seed())
+"""
 
 
 def oterm_client(cache: Path, urls: dict[str, str], home: Path) -> Client:
     env = _base_env(home)
-    env.update(OLLAMA_URL=urls["ollama"], OLLAMA_HOST=urls["ollama"], OTERM_VERIFY_SSL="False")
-
-    def prepare(term: Terminal) -> None:
-        # A new chat: ctrl+n opens the model dialog; the first model is picked, then saved.
-        term.type("\x0e")
-        term.wait_for(OLLAMA_MODEL.split(":")[0], 20)
-        time.sleep(1.0)
-        term.type("\r")
-        time.sleep(1.0)
-        term.type("\x13")  # ctrl+s: create the chat
-        time.sleep(2.0)
-
-    return Client("oterm", [str(venv_bin(cache, "oterm") / "oterm")], env, home, prepare)
+    data = home / ".local" / "share" / "oterm"
+    data.mkdir(parents=True)
+    env.update(OTERM_DATA_DIR=str(data), OLLAMA_URL="http://127.0.0.1:9")  # no Ollama here: fails at once
+    endpoint = {"base_url": urls["gateway"] + "/v1", "api_key": "demo"}
+    config = {"splash-screen": False, "openaiCompatible": {"liaobots": endpoint}}
+    (data / "config.json").write_text(json.dumps(config))
+    python = str(venv_bin(cache, "oterm") / "python")
+    subprocess.run([python, "-c", OTERM_SEED % MODEL], env=env, check=True, capture_output=True)
+    return Client("oterm", [str(venv_bin(cache, "oterm") / "oterm")], env, home)
 
 
 def run_case(client: Client, case: str, timeout: float) -> Result:
@@ -468,8 +402,6 @@ def run_case(client: Client, case: str, timeout: float) -> Result:
         if term.wait_idle(1.5, 90, not_before=term.started + 2.0) is None:
             result.error = "did not finish starting"
             return result
-        client.prepare(term)
-        term.wait_idle(1.0, 30)
         term.clear()
         term.type(f"Please answer at length. [[bench={case}]]")
         term.wait_idle(0.5, 20)
@@ -478,15 +410,22 @@ def run_case(client: Client, case: str, timeout: float) -> Result:
         cpu_before = term.cpu()
         start = time.monotonic()
         term.type(client.send)
-        idle = term.wait_idle(2.0, timeout, not_before=start + 1.0)
-        if idle is None:
+        # Done: the reply's last words are drawn (or, for a client that does not follow the
+        # end of the reply, it went idle); then settled once idle (RSS, CPU).
+        done = term.wait_idle(
+            3.0, timeout, not_before=start + 1.0, until=lambda: term.last_words_at is not None
+        )
+        if done is None:
             result.error = f"still busy after {timeout:.0f} s" if term.alive else "exited"
             return result
-        result.seconds = idle - start
+        result.shown = term.last_words_at is not None
+        result.seconds = (term.last_words_at or done) - start
+        term.wait_idle(2.0, 120)
         result.cpu = term.cpu() - cpu_before
         result.peak_mb = term.peak_mb()
         result.settled_mb = term.rss_mb()
-        result.shown = LAST_WORDS in term.drawn()
+        if os.environ.get("PEERS_DEBUG"):
+            print(f"--- {client.name}, {case}: the end of what it drew ---\n{term.drawn()[-3000:]}\n---")
         return result
     finally:
         term.close()

@@ -10,12 +10,14 @@ collector, Markdown block widgets alive, and how much of the RSS glibc could han
 back (``malloc_trim`` run on a copy of the figure: measured, not applied).
 
 ``--trace`` runs a second, separate child under ``tracemalloc`` (which slows it
-and adds its own memory, so its RSS is not reported): the Python heap after each
-reply, and the allocations that grew between reply ``--diff-from`` (2) and the
-last reply, grouped by traceback (what holds the memory that stays), plus the
-object types whose counts grew.
+several times and adds its own memory, so its RSS is not reported; its replies are
+shorter, ``--trace-deltas``): the Python heap after each reply, and the
+allocations that grew between reply ``--diff-from`` (2) and the last reply,
+grouped by traceback (what holds the memory that stays), plus the object types
+whose counts grew.
 
-    python bench/reply_memory.py [--replies 5] [--deltas 33000] [--trace] [--frames 12]
+    python bench/reply_memory.py [--replies 5] [--deltas 33000] [--trace | --only-trace]
+                                 [--trace-replies 4] [--trace-deltas 12000] [--frames 10]
 """
 
 from __future__ import annotations
@@ -109,6 +111,12 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                     "blocks": len(app.screen.query("MarkdownBlock")),
                 }
                 if trace:
+                    # What stays, not what awaits the collector: a full collection first (timed:
+                    # the app pays this, at some point, for every reply's garbage).
+                    before = time.perf_counter()
+                    row["garbage"] = gc.collect()
+                    row["collect_ms"] = (time.perf_counter() - before) * 1000
+                    row["objects_live"] = len(gc.get_objects())
                     row["heap"] = tracemalloc.get_traced_memory()[0] / 2**20
                     if number in (diff_from, replies):
                         snapshots[number] = tracemalloc.take_snapshot()
@@ -138,9 +146,10 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
 
 
 def run_child(url: str, args: argparse.Namespace, trace: bool) -> dict[str, Any]:
+    replies, deltas = (args.trace_replies, args.trace_deltas) if trace else (args.replies, args.deltas)
     with tempfile.TemporaryDirectory() as tmpdir:
-        command = [sys.executable, __file__, "--child", url, tmpdir, "--replies", str(args.replies),
-                   "--deltas", str(args.deltas), "--frames", str(args.frames),
+        command = [sys.executable, __file__, "--child", url, tmpdir, "--replies", str(replies),
+                   "--deltas", str(deltas), "--frames", str(args.frames),
                    "--diff-from", str(args.diff_from)]  # fmt: skip
         if trace:
             command.append("--trace")
@@ -149,12 +158,52 @@ def run_child(url: str, args: argparse.Namespace, trace: bool) -> dict[str, Any]
     return result
 
 
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    rows = result["rows"]
+    print(f"memory per reply: {args.replies} replies in one chat, unpaced, fresh app process; {load()}")
+    previous = result["start"]
+    print(f"  app started: {previous:.0f} MB")
+    for number, row in enumerate(rows, 1):
+        print(f"  reply {number}: {row['chars'] / 1000:,.0f} kB in {row['seconds']:.1f} s; settled "
+              f"{row['settled']:.0f} MB ({row['settled'] - previous:+.1f} MB), peak {row['peak']:.0f} MB; "
+              f"{row['objects']:,.0f} objects, {row['blocks']:.0f} block widgets")  # fmt: skip
+        previous = row["settled"]
+    growth = [b["settled"] - a["settled"] for a, b in zip(rows, rows[1:], strict=False)]
+    if growth:
+        print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
+              f"(target: flat, < 350 MB after two)")  # fmt: skip
+    print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
+
+
+def report_trace(args: argparse.Namespace, traced: dict[str, Any]) -> None:
+    print(f"traced run (tracemalloc, {args.trace_replies} replies of {args.trace_deltas:,} deltas; "
+          f"its RSS is not comparable): Python heap after each reply")  # fmt: skip
+    for number, row in enumerate(traced["rows"], 1):
+        print(f"  reply {number}: {row['objects']:,.0f} objects, of which {row['garbage']:,.0f} garbage "
+              f"(full collection {row['collect_ms']:.0f} ms under tracing); then heap {row['heap']:.1f} MB, "
+              f"{row['objects_live']:,.0f} objects")  # fmt: skip
+    print(f"  heap growth from reply {args.diff_from} to {args.trace_replies}, by file:")
+    for entry in traced.get("by_file", []):
+        print(f"    {entry['kB']:+9.1f} kB  {entry['file']}")
+    print("  by traceback (innermost last):")
+    for entry in traced.get("top", []):
+        print(f"    {entry['kB']:+9.1f} kB in {entry['count']:+d} blocks")
+        for where in entry["where"]:
+            print(f"        {where}")
+    print("  object types whose count grew:")
+    for name, count in traced.get("types", []):
+        print(f"    {count:+8d}  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replies", type=int, default=5)
     parser.add_argument("--deltas", type=int, default=33_000, help="deltas per reply (33,000: ~160 kB)")
     parser.add_argument("--trace", action="store_true", help="also a tracemalloc run: what holds memory")
-    parser.add_argument("--frames", type=int, default=12, help="traceback depth for --trace")
+    parser.add_argument("--only-trace", action="store_true", help="the tracemalloc run alone")
+    parser.add_argument("--trace-replies", type=int, default=4)
+    parser.add_argument("--trace-deltas", type=int, default=12_000, help="tracing is slow: shorter replies")
+    parser.add_argument("--frames", type=int, default=10, help="traceback depth for --trace")
     parser.add_argument("--diff-from", type=int, default=2, help="--trace: compare this reply with the last")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -166,40 +215,12 @@ def main() -> None:
         return
     gateway = GatewayProcess(0.0)
     try:
-        result = run_child(gateway.url, args, trace=False)
-        traced = run_child(gateway.url, args, trace=True) if args.trace else None
+        if not args.only_trace:
+            report(args, run_child(gateway.url, args, trace=False))
+        if args.trace or args.only_trace:
+            report_trace(args, run_child(gateway.url, args, trace=True))
     finally:
         gateway.close()
-    rows = result["rows"]
-    print(f"memory per reply: {args.replies} replies in one chat, unpaced, fresh app process; {load()}")
-    previous = result["start"]
-    print(f"  app started: {previous:.0f} MB")
-    for number, row in enumerate(rows, 1):
-        heap = ""
-        if traced is not None:
-            heap = f"; Python heap {traced['rows'][number - 1]['heap']:.1f} MB (traced run)"
-        print(f"  reply {number}: {row['chars'] / 1000:,.0f} kB in {row['seconds']:.1f} s; settled "
-              f"{row['settled']:.0f} MB ({row['settled'] - previous:+.1f} MB), peak {row['peak']:.0f} MB; "
-              f"{row['objects']:,.0f} objects, {row['blocks']:.0f} block widgets{heap}")  # fmt: skip
-        previous = row["settled"]
-    growth = [b["settled"] - a["settled"] for a, b in zip(rows, rows[1:], strict=False)]
-    if growth:
-        print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
-              f"(target: flat, < 350 MB after two)")  # fmt: skip
-    print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
-    if traced is None:
-        return
-    print(f"  traced: Python heap growth from reply {args.diff_from} to {args.replies}, by file:")
-    for entry in traced.get("by_file", []):
-        print(f"    {entry['kB']:+9.1f} kB  {entry['file']}")
-    print("  by traceback (innermost last):")
-    for entry in traced.get("top", []):
-        print(f"    {entry['kB']:+9.1f} kB in {entry['count']:+d} blocks")
-        for where in entry["where"]:
-            print(f"        {where}")
-    print("  object types whose count grew:")
-    for name, count in traced.get("types", []):
-        print(f"    {count:+8d}  {name}")
 
 
 if __name__ == "__main__":
