@@ -40,6 +40,8 @@ from typing import Any
 from app_harness import GatewayProcess, load, peak_rss_mb, rss_mb
 
 SIZE = (120, 40)
+#: Seconds to let the app settle after a reply (it releases memory half a second after one).
+SETTLE_SECONDS = 1.5
 
 
 def reset_peak() -> None:
@@ -97,7 +99,9 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                 await pilot.press("enter")
                 await app.workers.wait_for_complete()
                 seconds = time.perf_counter() - start
-                # Idle: whatever the app does once a reply ended (parking, timers) has run.
+                # Idle: whatever the app does once a reply ended (parking, the memory release a
+                # moment after it) has run.
+                await asyncio.sleep(SETTLE_SECONDS)
                 for _ in range(5):
                     await pilot.pause()
                 box = screen.view.boxes()[-1]

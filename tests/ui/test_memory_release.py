@@ -1,0 +1,99 @@
+"""After a reply ends, its garbage is collected, the survivors frozen and the heap trimmed;
+never while a reply streams (a full collection then would stall the stream)."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.ui import gc_pause, memory_release
+from tests.ui.conftest import SIZE, AppFactory, demo_settings
+from tests.ui.driving import chat, send, until
+
+
+class _Cycle:
+    """Garbage only the cyclic collector can free."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _garbage_cycle() -> weakref.ref[_Cycle]:
+    return weakref.ref(_Cycle())
+
+
+@pytest.fixture
+def no_frozen_objects() -> Iterator[None]:
+    """Leave the collector as the test found it: nothing frozen, no stream open."""
+    yield
+    while gc_pause.streaming():
+        gc_pause.stream_ended()
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("no_frozen_objects")
+def test_release_collects_garbage_and_freezes_what_survives() -> None:
+    gc.unfreeze()
+    dead = _garbage_cycle()
+    gc.disable()  # no automatic collection may free the cycle first
+    try:
+        assert dead() is not None
+        assert memory_release.release() is True
+        assert dead() is None
+        # The survivors are out of later automatic collections (cheap until the next release).
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+
+
+@pytest.mark.usefixtures("no_frozen_objects")
+def test_nothing_is_released_while_a_reply_streams() -> None:
+    gc.unfreeze()
+    gc_pause.stream_started()
+    dead = _garbage_cycle()
+    gc.disable()
+    try:
+        assert memory_release.release() is False
+        assert dead() is not None  # no full collection during a stream
+    finally:
+        gc.enable()
+        gc_pause.stream_ended()
+    assert memory_release.release() is True
+    assert dead() is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is glibc's")
+def test_the_heap_is_trimmed_with_glibc() -> None:
+    import ctypes.util
+
+    has_glibc = bool(ctypes.util.find_library("c"))
+    assert memory_release.trim_heap() is has_glibc
+
+
+@pytest.mark.usefixtures("no_frozen_objects")
+async def test_memory_is_released_once_a_reply_has_ended(
+    gateway: FakeGateway, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    releases: list[bool] = []
+    streaming_at_release: list[bool] = []
+    real_release = memory_release.release
+
+    def watched() -> bool:
+        streaming_at_release.append(gc_pause.streaming())
+        releases.append(real_release())
+        return releases[-1]
+
+    monkeypatch.setattr(memory_release, "release", watched)
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "[[deltas=400]] a longer answer")
+        await until(pilot, lambda: bool(releases), "the release after the reply")
+        assert releases == [True] and streaming_at_release == [False]
+        reply = chat(app).view.boxes()[-1]
+        assert reply.message.status == "complete"
+        assert reply.copy_text == gateway.reply_text_for("gpt-5.4", "[[deltas=400]] a longer answer")
