@@ -289,6 +289,8 @@ class Result:
     peak_mb: float = 0.0
     settled_mb: float = 0.0
     shown: bool = False
+    #: False: still busy at the timeout (seconds is then a lower bound, memory as it was then).
+    finished: bool = True
     error: str = ""
 
 
@@ -415,12 +417,15 @@ def run_case(client: Client, case: str, timeout: float) -> Result:
         done = term.wait_idle(
             3.0, timeout, not_before=start + 1.0, until=lambda: term.last_words_at is not None
         )
-        if done is None:
-            result.error = f"still busy after {timeout:.0f} s" if term.alive else "exited"
+        if done is None and not term.alive:
+            result.error = "exited"
             return result
         result.shown = term.last_words_at is not None
-        result.seconds = (term.last_words_at or done) - start
-        term.wait_idle(2.0, 120)
+        if done is None:
+            result.finished, result.seconds = False, timeout
+        else:
+            result.seconds = (term.last_words_at or done) - start
+            term.wait_idle(2.0, 120)
         result.cpu = term.cpu() - cpu_before
         result.peak_mb = term.peak_mb()
         result.settled_mb = term.rss_mb()
@@ -476,8 +481,9 @@ def main() -> None:
                             client = oterm_client(args.cache, urls, home)
                         result = run_case(client, case, args.timeout)
                     results.setdefault((name, case), []).append(result)
-                    if result.error:
-                        print(f"  {name}, {case}: {result.error}", flush=True)
+                    busy = "" if result.finished else f"still busy after {args.timeout:.0f} s"
+                    state = result.error or busy
+                    print(f"  {name}, {case}: {state or f'{result.seconds:.1f} s'}", flush=True)
     finally:
         server.stdin.close()
         server.wait(10)
@@ -495,7 +501,8 @@ def main() -> None:
                 continue
             seconds = statistics.median(r.seconds for r in found)
             cpu = statistics.median(r.cpu for r in found)
-            line = (f"  {CASES[case]:<17} {name:<9} {seconds:7.1f}s {cpu:7.1f}s "
+            over = "" if all(r.finished for r in found) else ">"
+            line = (f"  {CASES[case]:<17} {name:<9} {over:>1}{seconds:6.1f}s {cpu:7.1f}s "
                     f"{statistics.median(r.before_mb for r in found):9.0f}MB "
                     f"{max(r.peak_mb for r in found):5.0f}MB {max(r.settled_mb for r in found):6.0f}MB  "
                     f"{'yes' if all(r.shown for r in found) else 'NO'}")  # fmt: skip
@@ -504,11 +511,12 @@ def main() -> None:
                 base = statistics.median(r.seconds for r in good)
                 peak = max(r.peak_mb for r in good)
                 settled = max(r.settled_mb for r in good)
-                line += (f"   vs liaobots: time {seconds / base:.1f}x, peak "
+                line += (f"   vs liaobots: time {over}{seconds / base:.1f}x, peak "
                          f"{max(r.peak_mb for r in found) / peak:.2f}x, settled "
                          f"{max(r.settled_mb for r in found) / settled:.2f}x")  # fmt: skip
             print(line)
-    print("  (x > 1: the peer takes longer / holds more memory than liaobots)")
+    print("  (x > 1: the peer takes longer / holds more memory than liaobots; '>': still streaming at the"
+          " timeout, memory as it was then)")  # fmt: skip
 
 
 if __name__ == "__main__":
