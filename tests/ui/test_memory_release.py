@@ -1,5 +1,6 @@
-"""After a reply ends, its garbage is collected, the survivors frozen and the heap trimmed;
-never while a reply streams (a full collection then would stall the stream)."""
+"""After a reply ends, removed widgets are let go, its garbage is collected, the survivors
+frozen and the heap trimmed; never while a reply streams (a full collection then would
+stall the stream)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import weakref
 from collections.abc import Iterator
 
 import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static
 
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.ui import gc_pause, memory_release
@@ -43,7 +46,7 @@ def test_release_collects_garbage_and_freezes_what_survives() -> None:
     gc.disable()  # no automatic collection may free the cycle first
     try:
         assert dead() is not None
-        assert memory_release.release() is True
+        assert memory_release.release(App()) is True
         assert dead() is None
         # The survivors are out of later automatic collections (cheap until the next release).
         assert gc.get_freeze_count() > 0
@@ -58,13 +61,55 @@ def test_nothing_is_released_while_a_reply_streams() -> None:
     dead = _garbage_cycle()
     gc.disable()
     try:
-        assert memory_release.release() is False
+        assert memory_release.release(App()) is False
         assert dead() is not None  # no full collection during a stream
     finally:
         gc.enable()
         gc_pause.stream_ended()
-    assert memory_release.release() is True
+    assert memory_release.release(App()) is True
     assert dead() is None
+
+
+class ThemeWatcher(Static):
+    """Watches the app's theme, as Textual's Markdown fences and tables do."""
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self, theme: str) -> None:
+        pass
+
+
+class Holder(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.watcher: ThemeWatcher | None = ThemeWatcher("watching")
+
+    def compose(self) -> ComposeResult:
+        assert self.watcher is not None
+        yield self.watcher
+        yield Static("stays")
+
+
+@pytest.mark.usefixtures("no_frozen_objects")
+async def test_a_removed_widget_that_watched_the_app_is_let_go() -> None:
+    app = Holder()
+    async with app.run_test() as pilot:
+        # Not found by query_one: its cache would hold the widget too (for a while).
+        assert app.watcher is not None
+        gone = weakref.ref(app.watcher)
+        await app.watcher.remove()
+        app.watcher = None
+        await until(pilot, lambda: gone() is None or gone()._closed, "the removed widget closed")
+        # The screen's cached list of displayed children holds it until the children change.
+        await app.mount(Static("next"))
+        await pilot.pause()
+        gc.collect()
+        # Textual keeps it in the app's watcher list until the theme next changes ...
+        assert gone() is not None
+        assert memory_release.release(app) is True
+        # ... the release drops it from there, and it is freed.
+        assert gone() is None
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is glibc's")
@@ -83,9 +128,9 @@ async def test_memory_is_released_once_a_reply_has_ended(
     streaming_at_release: list[bool] = []
     real_release = memory_release.release
 
-    def watched() -> bool:
+    def watched(app: App[object]) -> bool:
         streaming_at_release.append(gc_pause.streaming())
-        releases.append(real_release())
+        releases.append(real_release(app))
         return releases[-1]
 
     monkeypatch.setattr(memory_release, "release", watched)
