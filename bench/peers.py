@@ -25,7 +25,9 @@ The peers are installed from PyPI into throwaway virtualenvs under ``--cache``
 whose install or start fails is reported as skipped with the reason.
 
     python bench/peers.py [--cases plain26,md24,md160] [--clients liaobots,oterm,elia]
-                          [--rounds 1] [--cache DIR]
+                          [--rounds 1] [--timeout 600] [--cache DIR]
+
+``PEERS_DEBUG=1`` prints the end of what each client drew (to see why a client did not finish).
 """
 
 from __future__ import annotations
