@@ -79,6 +79,21 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
     from liaobots_tui.store import Store
     from liaobots_tui.ui.app import LiaobotsApp
 
+    releases: list[tuple[float, float]] = []  # (wall, CPU) seconds of each post-reply memory release
+    try:
+        from liaobots_tui.ui import memory_release
+    except ImportError:  # a tree without it (a baseline)
+        pass
+    else:
+        real_release = memory_release.release
+
+        def timed_release(app: Any) -> bool:
+            wall, cpu = time.perf_counter(), time.process_time()
+            done = real_release(app)
+            releases.append((time.perf_counter() - wall, time.process_time() - cpu))
+            return done
+
+        memory_release.release = timed_release  # type: ignore[assignment]
     rows: list[dict[str, float]] = []
     snapshots: dict[int, tracemalloc.Snapshot] = {}
     counts: dict[int, collections.Counter[str]] = {}
@@ -126,7 +141,7 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                         snapshots[number] = tracemalloc.take_snapshot()
                         counts[number] = type_counts()
                 rows.append(row)
-    result: dict[str, Any] = {"start": start_rss, "rows": rows}
+    result: dict[str, Any] = {"start": start_rss, "rows": rows, "releases": releases}
     if trace and diff_from in snapshots and replies in snapshots and diff_from != replies:
         keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
         old = snapshots[diff_from].filter_traces(keep)
@@ -176,6 +191,12 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     if growth:
         print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
               f"(target: flat, < 350 MB after two)")  # fmt: skip
+    if result.get("releases"):
+        walls = [wall * 1000 for wall, _ in result["releases"]]
+        cpus = [cpu * 1000 for _, cpu in result["releases"]]
+        print(f"  the app's memory release after each reply (a loop stall, 0.5 s after the end): "
+              f"{min(walls):.0f}-{max(walls):.0f} ms wall, "
+              f"{min(cpus):.0f}-{max(cpus):.0f} ms CPU")  # fmt: skip
     print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
 
 
