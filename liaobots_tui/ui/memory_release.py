@@ -1,26 +1,20 @@
 """Give the memory a finished reply no longer needs back, once the screen is quiet.
 
-While a reply streams, what existed before it is frozen out of the collector (see
-:mod:`~liaobots_tui.ui.gc_pause`), and the cyclic garbage that reached the oldest
-generation (replaced blocks, parked pieces' widgets, Rich segments) waits for a
-full collection, which Python starts only when the oldest generation has grown by
-a quarter. Measured (``bench/reply_memory.py``): 50,000-150,000 such objects more
-after each long reply, and resident memory that kept creeping up with them. And
-what Python frees, glibc keeps in its arenas, resident, unless asked to trim.
-
-Worse, removed widgets were not garbage at all: Textual keeps every widget that
-watched a reactive (Markdown fences and tables watch the app's theme, footer keys
-the footer) in that reactive's watcher list until it next changes, so each reply
-left 50-150 detached widgets alive with their rendered lines (measured after a full
-collection).
+Removed widgets were not garbage: Textual keeps every widget that watched a
+reactive (Markdown fences and tables watch the app's theme, footer keys the
+footer) in that reactive's watcher list until it next changes, so each long reply
+left detached widgets alive with their whole removed subtrees and rendered lines
+(measured after a full collection: the footer alone kept 14 keys more per reply).
+And what Python frees, glibc keeps in its arenas, resident, unless asked to trim.
 
 So a moment after a reply has ended (:data:`DELAY`: the last render is on screen,
 the user is reading) closed widgets are dropped from the watcher lists of the live
-DOM (:func:`~liaobots_tui.ui.textual_compat.prune_closed_watchers`), the garbage
-is collected once, the survivors are frozen as when a conversation is opened (later
-automatic collections scan only what is new), and glibc is asked to hand free
-pages back. Nothing runs while another reply streams: its own end schedules the
-next release.
+DOM (:func:`~liaobots_tui.ui.textual_compat.prune_closed_watchers`), which makes
+them garbage for the collector's next passes, and glibc is asked to hand free pages
+back. No full collection is forced here: measured (``bench/reply_memory.py``), one
+after a long chat cost 350-670 ms of CPU in one loop stall, right when the user
+starts typing again; Python's own passes free the same garbage. Nothing runs while
+another reply streams: its own end schedules the next release.
 """
 
 from __future__ import annotations
@@ -73,11 +67,9 @@ def live_nodes(app: App[object]) -> Iterator[DOMNode]:
 
 
 def release(app: App[object]) -> bool:
-    """Let go of closed widgets, collect the garbage, freeze the survivors and trim the
-    heap; False (nothing done) while a reply streams."""
+    """Let go of closed widgets and trim the heap; False (nothing done) while a reply streams."""
     if gc_pause.streaming():
         return False
     prune_closed_watchers(live_nodes(app))
-    gc_pause.settle()
     trim_heap()
     return True

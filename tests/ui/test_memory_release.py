@@ -1,6 +1,5 @@
-"""After a reply ends, removed widgets are let go, its garbage is collected, the survivors
-frozen and the heap trimmed; never while a reply streams (a full collection then would
-stall the stream)."""
+"""After a reply ends, removed widgets are let go (they become garbage) and the heap is
+trimmed; never while a reply streams. No full collection is forced (a long stall)."""
 
 from __future__ import annotations
 
@@ -40,34 +39,27 @@ def no_frozen_objects() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("no_frozen_objects")
-def test_release_collects_garbage_and_freezes_what_survives() -> None:
+def test_release_forces_no_full_collection() -> None:
     gc.unfreeze()
     dead = _garbage_cycle()
     gc.disable()  # no automatic collection may free the cycle first
     try:
-        assert dead() is not None
         assert memory_release.release(App()) is True
-        assert dead() is None
-        # The survivors are out of later automatic collections (cheap until the next release).
-        assert gc.get_freeze_count() > 0
+        assert dead() is not None  # left to Python's own passes: a forced one stalled the UI
+        assert gc.get_freeze_count() == 0
     finally:
         gc.enable()
 
 
 @pytest.mark.usefixtures("no_frozen_objects")
 def test_nothing_is_released_while_a_reply_streams() -> None:
-    gc.unfreeze()
+    app = Holder()
     gc_pause.stream_started()
-    dead = _garbage_cycle()
-    gc.disable()
     try:
-        assert memory_release.release(App()) is False
-        assert dead() is not None  # no full collection during a stream
+        assert memory_release.release(app) is False
     finally:
-        gc.enable()
         gc_pause.stream_ended()
-    assert memory_release.release(App()) is True
-    assert dead() is None
+    assert memory_release.release(app) is True
 
 
 class ThemeWatcher(Static):
@@ -108,7 +100,8 @@ async def test_a_removed_widget_that_watched_the_app_is_let_go() -> None:
         # Textual keeps it in the app's watcher list until the theme next changes ...
         assert gone() is not None
         assert memory_release.release(app) is True
-        # ... the release drops it from there, and it is freed.
+        # ... the release drops it from there: the next collection frees it.
+        gc.collect()
         assert gone() is None
 
 
