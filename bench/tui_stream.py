@@ -460,6 +460,7 @@ async def memory_child(url: str, prompts: list[str], tmp: Path) -> list[dict[str
                 await pilot.press("enter")
                 await app.workers.wait_for_complete()
                 seconds = time.perf_counter() - start
+                await asyncio.sleep(1.5)  # settled: the app releases memory half a second after a reply
                 await pilot.pause()
                 box = screen.view.boxes()[-1]
                 assert box.message.status == "complete", box.message.error

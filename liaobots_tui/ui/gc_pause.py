@@ -67,6 +67,11 @@ def stream_ended() -> None:
         gc.unfreeze()
 
 
+def streaming() -> bool:
+    """Is a reply streaming now (the collector paused over what existed before it)?"""
+    return _paused > 0
+
+
 def settle() -> None:
     """A natural pause (another conversation opened): collect what earlier views left behind."""
     if _paused:

@@ -39,7 +39,7 @@ from liaobots_tui.chat import ChatEvent, TurnEnded, TurnStarted
 from liaobots_tui.conversations import Turn
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.store import MessageRecord
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.screens.error import ErrorModal
 from liaobots_tui.ui.stream_feedback import StreamFeedback
 from liaobots_tui.ui.widgets.message_box import MessageBox
@@ -130,6 +130,9 @@ class TurnView:
             self._ticker.stop()
             self._ticker = None
             gc_pause.stream_ended()
+            # Once the final render is on screen: the reply's garbage collected, the heap trimmed.
+            app = self.screen.app
+            self.screen.set_timer(memory_release.DELAY, lambda: memory_release.release(app))
         self.screen.status.streaming = False
         self.screen.status.notice = ""
         self.screen.turn_finished()

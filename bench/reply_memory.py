@@ -1,0 +1,252 @@
+"""Is the app's resident memory flat per reply? N long replies in one chat, RSS after each.
+
+The fake gateway (a child process) streams N realistic Markdown replies of about
+160 kB each (``[[deltas=33000]]``: headings, lists, fences, tables), unpaced, one
+after another into one chat of the app (headless ``App.run_test``, 120x40), each
+app in a fresh process so its RSS is its own. After each reply has finished and
+the app is idle, printed: settled RSS, its growth over the previous reply, the
+peak while it streamed (VmHWM, reset per reply), Python objects tracked by the
+collector, Markdown block widgets alive, and how much of the RSS glibc could hand
+back (``malloc_trim`` run on a copy of the figure: measured, not applied).
+
+``--trace`` runs a second, separate child under ``tracemalloc`` (which slows it
+several times and adds its own memory, so its RSS is not reported; its replies are
+shorter, ``--trace-deltas``): the Python heap after each reply, and the
+allocations that grew between reply ``--diff-from`` (2) and the last reply,
+grouped by traceback (what holds the memory that stays), plus the object types
+whose counts grew.
+
+    python bench/reply_memory.py [--replies 5] [--deltas 33000] [--trace | --only-trace]
+                                 [--trace-replies 4] [--trace-deltas 12000] [--frames 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import ctypes
+import ctypes.util
+import gc
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from app_harness import GatewayProcess, load, peak_rss_mb, rss_mb
+
+SIZE = (120, 40)
+#: Seconds to let the app settle after a reply (it releases memory half a second after one).
+SETTLE_SECONDS = 1.5
+
+
+def reset_peak() -> None:
+    """Start VmHWM afresh (Linux: writing 5 to clear_refs), so each reply gets its own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def trimmable_mb() -> float:
+    """RSS glibc gives back on ``malloc_trim(0)`` now (0 where there is no glibc).
+
+    It is measured, so it is applied: call it last, after the figures it would change.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return 0.0
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return 0.0
+    before = rss_mb()
+    trim(0)
+    return before - rss_mb()
+
+
+def type_counts() -> collections.Counter[str]:
+    return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+
+
+async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, frames: int,
+                diff_from: int) -> dict[str, Any]:  # fmt: skip
+    from liaobots_tui.config import Settings
+    from liaobots_tui.store import Store
+    from liaobots_tui.ui.app import LiaobotsApp
+
+    releases: list[tuple[float, float]] = []  # (wall, CPU) seconds of each post-reply memory release
+    try:
+        from liaobots_tui.ui import memory_release
+    except ImportError:  # a tree without it (a baseline)
+        pass
+    else:
+        real_release = memory_release.release
+
+        def timed_release(app: Any) -> bool:
+            wall, cpu = time.perf_counter(), time.process_time()
+            done = real_release(app)
+            releases.append((time.perf_counter() - wall, time.process_time() - cpu))
+            return done
+
+        memory_release.release = timed_release  # type: ignore[assignment]
+    rows: list[dict[str, float]] = []
+    snapshots: dict[int, tracemalloc.Snapshot] = {}
+    counts: dict[int, collections.Counter[str]] = {}
+    if trace:
+        tracemalloc.start(frames)
+    with Store(tmp / "m.sqlite3", tmp / "img") as store:
+        settings = Settings(auth_code="demo", base_urls=[url], model="gpt-5.4")
+        app = LiaobotsApp(settings, store=store, config_path=tmp / "c.toml")
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen: Any = app.screen
+            start_rss = rss_mb()
+            for number in range(1, replies + 1):
+                reset_peak()
+                screen.prompt.load_text(f"[[deltas={deltas}]] answer {number}")
+                start = time.perf_counter()
+                await pilot.press("enter")
+                await app.workers.wait_for_complete()
+                seconds = time.perf_counter() - start
+                # Idle: whatever the app does once a reply ended (parking, the memory release a
+                # moment after it) has run.
+                await asyncio.sleep(SETTLE_SECONDS)
+                for _ in range(5):
+                    await pilot.pause()
+                box = screen.view.boxes()[-1]
+                assert box.message.status == "complete", box.message.error
+                row = {
+                    "chars": len(box.copy_text),
+                    "seconds": seconds,
+                    "peak": peak_rss_mb(),
+                    "settled": rss_mb(),
+                    "objects": len(gc.get_objects()),
+                    "blocks": len(app.screen.query("MarkdownBlock")),
+                }
+                if trace:
+                    # What stays, not what awaits the collector: a full collection first (timed:
+                    # the app pays this, at some point, for every reply's garbage).
+                    before = time.perf_counter()
+                    row["garbage"] = gc.collect()
+                    row["collect_ms"] = (time.perf_counter() - before) * 1000
+                    row["objects_live"] = len(gc.get_objects())
+                    row["heap"] = tracemalloc.get_traced_memory()[0] / 2**20
+                    if number in (diff_from, replies):
+                        snapshots[number] = tracemalloc.take_snapshot()
+                        counts[number] = type_counts()
+                rows.append(row)
+    result: dict[str, Any] = {"start": start_rss, "rows": rows, "releases": releases}
+    if trace and diff_from in snapshots and replies in snapshots and diff_from != replies:
+        keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        old = snapshots[diff_from].filter_traces(keep)
+        new = snapshots[replies].filter_traces(keep)
+        stats = new.compare_to(old, "traceback")
+        top = []
+        for stat in stats[:25]:
+            lines = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
+            top.append({"kB": stat.size_diff / 1024, "count": stat.count_diff, "where": lines[-frames:]})
+        result["top"] = top
+        by_file = new.compare_to(old, "filename")
+        result["by_file"] = [
+            {"kB": s.size_diff / 1024, "file": s.traceback[0].filename.split("site-packages/")[-1]}
+            for s in by_file[:15]
+        ]
+        grown = counts[replies] - counts[diff_from]
+        result["types"] = grown.most_common(20)
+    else:
+        result["trim"] = trimmable_mb()
+    return result
+
+
+def run_child(url: str, args: argparse.Namespace, trace: bool) -> dict[str, Any]:
+    replies, deltas = (args.trace_replies, args.trace_deltas) if trace else (args.replies, args.deltas)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        command = [sys.executable, __file__, "--child", url, tmpdir, "--replies", str(replies),
+                   "--deltas", str(deltas), "--frames", str(args.frames),
+                   "--diff-from", str(args.diff_from)]  # fmt: skip
+        if trace:
+            command.append("--trace")
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    rows = result["rows"]
+    print(f"memory per reply: {args.replies} replies in one chat, unpaced, fresh app process; {load()}")
+    previous = result["start"]
+    print(f"  app started: {previous:.0f} MB")
+    for number, row in enumerate(rows, 1):
+        print(f"  reply {number}: {row['chars'] / 1000:,.0f} kB in {row['seconds']:.1f} s; settled "
+              f"{row['settled']:.0f} MB ({row['settled'] - previous:+.1f} MB), peak {row['peak']:.0f} MB; "
+              f"{row['objects']:,.0f} objects, {row['blocks']:.0f} block widgets")  # fmt: skip
+        previous = row["settled"]
+    growth = [b["settled"] - a["settled"] for a, b in zip(rows, rows[1:], strict=False)]
+    if growth:
+        print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
+              f"(target: flat, < 350 MB after two)")  # fmt: skip
+    if result.get("releases"):
+        walls = [wall * 1000 for wall, _ in result["releases"]]
+        cpus = [cpu * 1000 for _, cpu in result["releases"]]
+        print(f"  the app's memory release after each reply (a loop stall, 0.5 s after the end): "
+              f"{min(walls):.0f}-{max(walls):.0f} ms wall, "
+              f"{min(cpus):.0f}-{max(cpus):.0f} ms CPU")  # fmt: skip
+    print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
+
+
+def report_trace(args: argparse.Namespace, traced: dict[str, Any]) -> None:
+    print(f"traced run (tracemalloc, {args.trace_replies} replies of {args.trace_deltas:,} deltas; "
+          f"its RSS is not comparable): Python heap after each reply")  # fmt: skip
+    for number, row in enumerate(traced["rows"], 1):
+        print(f"  reply {number}: {row['objects']:,.0f} objects, of which {row['garbage']:,.0f} garbage "
+              f"(full collection {row['collect_ms']:.0f} ms under tracing); then heap {row['heap']:.1f} MB, "
+              f"{row['objects_live']:,.0f} objects")  # fmt: skip
+    print(f"  heap growth from reply {args.diff_from} to {args.trace_replies}, by file:")
+    for entry in traced.get("by_file", []):
+        print(f"    {entry['kB']:+9.1f} kB  {entry['file']}")
+    print("  by traceback (innermost last):")
+    for entry in traced.get("top", []):
+        print(f"    {entry['kB']:+9.1f} kB in {entry['count']:+d} blocks")
+        for where in entry["where"]:
+            print(f"        {where}")
+    print("  object types whose count grew:")
+    for name, count in traced.get("types", []):
+        print(f"    {count:+8d}  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replies", type=int, default=5)
+    parser.add_argument("--deltas", type=int, default=33_000, help="deltas per reply (33,000: ~160 kB)")
+    parser.add_argument("--trace", action="store_true", help="also a tracemalloc run: what holds memory")
+    parser.add_argument("--only-trace", action="store_true", help="the tracemalloc run alone")
+    parser.add_argument("--trace-replies", type=int, default=4)
+    parser.add_argument("--trace-deltas", type=int, default=12_000, help="tracing is slow: shorter replies")
+    parser.add_argument("--frames", type=int, default=10, help="traceback depth for --trace")
+    parser.add_argument("--diff-from", type=int, default=2, help="--trace: compare this reply with the last")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, tmpdir = args.child
+        result = asyncio.run(child(url, Path(tmpdir), args.replies, args.deltas, args.trace,
+                                   args.frames, args.diff_from))  # fmt: skip
+        print(json.dumps(result))
+        return
+    gateway = GatewayProcess(0.0)
+    try:
+        if not args.only_trace:
+            report(args, run_child(gateway.url, args, trace=False))
+        if args.trace or args.only_trace:
+            report_trace(args, run_child(gateway.url, args, trace=True))
+    finally:
+        gateway.close()
+
+
+if __name__ == "__main__":
+    main()

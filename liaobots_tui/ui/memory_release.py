@@ -1,0 +1,75 @@
+"""Give the memory a finished reply no longer needs back, once the screen is quiet.
+
+Removed widgets were not garbage: Textual keeps every widget that watched a
+reactive (Markdown fences and tables watch the app's theme, footer keys the
+footer) in that reactive's watcher list until it next changes, so each long reply
+left detached widgets alive with their whole removed subtrees and rendered lines
+(measured after a full collection: the footer alone kept 14 keys more per reply).
+And what Python frees, glibc keeps in its arenas, resident, unless asked to trim.
+
+So a moment after a reply has ended (:data:`DELAY`: the last render is on screen,
+the user is reading) closed widgets are dropped from the watcher lists of the live
+DOM (:func:`~liaobots_tui.ui.textual_compat.prune_closed_watchers`), which makes
+them garbage for the collector's next passes, and glibc is asked to hand free pages
+back. No full collection is forced here: measured (``bench/reply_memory.py``), one
+after a long chat cost 350-670 ms of CPU in one loop stall, right when the user
+starts typing again; Python's own passes free the same garbage. Nothing runs while
+another reply streams: its own end schedules the next release.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+from collections.abc import Callable, Iterator
+from functools import cache
+
+from textual.app import App
+from textual.dom import DOMNode
+
+from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui.textual_compat import prune_closed_watchers
+
+#: Seconds after a reply ends before its memory is released (after the final render).
+DELAY = 0.5
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None (another libc, or not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None  # musl and others have no malloc_trim
+    return trim
+
+
+def trim_heap() -> bool:
+    """Ask glibc to return free heap pages to the system; False where that is not possible."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+def live_nodes(app: App[object]) -> Iterator[DOMNode]:
+    """The app and every node of the screens on its stack."""
+    yield app
+    for screen in app.screen_stack:
+        yield from screen.walk_children(with_self=True)
+
+
+def release(app: App[object]) -> bool:
+    """Let go of closed widgets and trim the heap; False (nothing done) while a reply streams."""
+    if gc_pause.streaming():
+        return False
+    prune_closed_watchers(live_nodes(app))
+    trim_heap()
+    return True
