@@ -35,7 +35,7 @@ import socket
 import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from liaobots_tui.api.lean_httpx import httpx
 from liaobots_tui.api.limits import check_deadline
@@ -52,7 +52,8 @@ from liaobots_tui.errors import (
 _FAILOVER_STATUSES = frozenset({502, 503, 504})
 
 ErrorParser = Callable[[int, str, Mapping[str, str]], LiaobotsError]
-Exchange = AsyncGenerator[DomainEvent | RetryEvent | LiaobotsError | httpx.Response, None]
+# A string, so that defining it does not import httpx (lean_httpx imports it on first use).
+Exchange: TypeAlias = "AsyncGenerator[DomainEvent | RetryEvent | LiaobotsError | httpx.Response, None]"
 
 
 @dataclass

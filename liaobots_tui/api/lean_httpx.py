@@ -9,7 +9,9 @@ Importing httpx as it ships loads two optional extras when they happen to be ins
 
 Here httpx is imported with ``httpx._main`` kept out (``httpx.main`` is then httpx's own
 "extras not installed" stub), and an import finder refuses trio to httpcore's modules alone,
-whenever httpcore loads (the app's client is made on first use, so that may be much later).
+whenever httpcore loads. httpx itself is imported on first use: the name ``httpx`` here stands
+for it until one of its names is first looked up (start-up needs no HTTP; the app's client is
+made on its first request).
 Nothing is held back from anyone else: ``import trio`` or ``import httpx._main`` elsewhere
 work as usual, and what was loaded before this module (httpx, httpcore, trio) stays as it is.
 """
@@ -59,13 +61,35 @@ def _import_httpx() -> ModuleType:
         finally:
             if sys.modules.get("httpx._main", ...) is None:
                 del sys.modules["httpx._main"]
-    if "trio" not in sys.modules and "httpcore" not in sys.modules:
-        if not any(isinstance(finder, _NoTrioForHttpcore) for finder in sys.meta_path):
-            sys.meta_path.insert(0, _NoTrioForHttpcore())
     return sys.modules["httpx"]
 
 
+def _hold_trio_back_from_httpcore() -> None:
+    if "trio" not in sys.modules and "httpcore" not in sys.modules:
+        if not any(isinstance(finder, _NoTrioForHttpcore) for finder in sys.meta_path):
+            sys.meta_path.insert(0, _NoTrioForHttpcore())
+
+
+class _HttpxOnFirstUse(ModuleType):
+    """Stands for httpx until a name of it is first looked up, then imports it (lean) and hands
+    that name over; each name is kept here once looked up, so later look-ups cost what a module's do.
+
+    The app's first paint needs no HTTP (its client is made on first request), and httpx with
+    httpcore, h11, idna and ssl is ~40 ms of its start-up.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(_import_httpx(), name)
+        setattr(self, name, value)
+        return value
+
+
+# The finder goes in now (it is free): whoever imports httpcore first, it loads without trio.
+_hold_trio_back_from_httpcore()
+
 if TYPE_CHECKING:
     import httpx as httpx
+elif "httpx" in sys.modules:  # loaded before this module: used as it is
+    httpx = sys.modules["httpx"]
 else:
-    httpx = _import_httpx()
+    httpx = _HttpxOnFirstUse("httpx", "httpx, imported on first use (liaobots_tui.api.lean_httpx)")

@@ -1,6 +1,6 @@
 """Start-up does only what the first paint needs; the rest comes after it or on first use.
 
-- importing the app leaves out Pillow, textual-image, tomlkit and the screens not shown;
+- importing the app leaves out Pillow, textual-image, tomlkit, httpx and the screens not shown;
 - the first image imports textual-image without it asking the terminal anything (the app
   asked before it started) and draws with what the terminal said;
 - the balance and the model list are asked for once the first chat is on screen, and
@@ -50,6 +50,7 @@ def run_python(script: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 def test_importing_the_app_leaves_out_what_the_first_paint_does_not_need() -> None:
     later = [
         "PIL", "textual_image", "tomlkit",
+        "httpx", "httpcore", "h11", "idna",  # the client is made (and httpx imported) on first request
         "liaobots_tui.ui.screens.usage", "liaobots_tui.ui.screens.setup",
         "liaobots_tui.ui.screens.model_picker", "liaobots_tui.ui.screens.chat_settings",
         "liaobots_tui.ui.screens.help", "liaobots_tui.ui.screens.compare",
