@@ -19,8 +19,6 @@ another reply streams: its own end schedules the next release.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -40,6 +38,10 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None (another libc, or not Linux)."""
     if not sys.platform.startswith("linux"):
         return None
+    # Imported here, at the first release: ctypes costs the app's start-up ~7 ms it does not need.
+    import ctypes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     if not name:
         return None

@@ -51,6 +51,8 @@ def test_importing_the_app_leaves_out_what_the_first_paint_does_not_need() -> No
     later = [
         "PIL", "textual_image", "tomlkit",
         "httpx", "httpcore", "h11", "idna",  # the client is made (and httpx imported) on first request
+        "ctypes",  # memory_release's malloc_trim, looked up at the first release
+        "liaobots_tui.markdown_export",  # copying a code block, exporting a chat
         "liaobots_tui.ui.screens.usage", "liaobots_tui.ui.screens.setup",
         "liaobots_tui.ui.screens.model_picker", "liaobots_tui.ui.screens.chat_settings",
         "liaobots_tui.ui.screens.help", "liaobots_tui.ui.screens.compare",

@@ -14,7 +14,6 @@ from textual.screen import Screen
 
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.export_files import write_export
-from liaobots_tui.markdown_export import code_blocks, conversation_markdown
 from liaobots_tui.ui.export_actions import app_export_dir, write_asking
 from liaobots_tui.ui.screens.dialogs import ListPickerModal, TextInputModal, expand_path
 from liaobots_tui.ui.widgets.conversation import ConversationView
@@ -94,6 +93,8 @@ class MessageActions(Screen[None]):
         self._copy(box.copy_text, "the reply")
 
     def action_copy_code(self) -> None:
+        from liaobots_tui.markdown_export import code_blocks  # on first use: start-up does not need it
+
         box = self.selected_box() if self.focused_box() is not None else self.selected_box(role="assistant")
         blocks = code_blocks(box.copy_text) if box is not None else []
         if not blocks:
@@ -115,6 +116,7 @@ class MessageActions(Screen[None]):
         if conversation_id is None:
             self.notify("Nothing to export yet", severity="warning", timeout=3)
             return
+        from liaobots_tui.markdown_export import conversation_markdown  # on first use, as above
         from liaobots_tui.ui.app import LiaobotsApp
 
         app = self.app
