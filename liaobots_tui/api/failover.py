@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import errno
 import random
+import re
 import socket
 import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
@@ -111,8 +112,20 @@ class RetryPolicy:
         return base * (1.0 + self.jitter * random.random()) if self.jitter else base
 
 
+#: A plain ``http(s)://name[:port][/path]`` (lower-case ASCII name, no user, query or IPv6), which
+#: host_of reads itself: the status bar shows the domain at start-up, and httpx (~40 ms to import)
+#: is not needed before the first request. Anything else is read by httpx, as every URL was.
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*\.?)(?::([0-9]{1,5}))?(?:/\S*)?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def host_of(base_url: str) -> str:
     """``ai.liaobots.work`` (or ``127.0.0.1:8080`` when a port is given) for messages."""
+    plain = _PLAIN_URL.fullmatch(base_url)
+    if plain is not None and "xn--" not in base_url:  # punycode: httpx shows the name decoded
+        scheme, host, port_text = plain.groups()
+        port = int(port_text) if port_text else 0
+        return f"{host}:{port}" if port and port != _DEFAULT_PORTS[scheme] else host
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL:
