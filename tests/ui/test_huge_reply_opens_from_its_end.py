@@ -134,12 +134,13 @@ async def test_home_before_the_background_cut_ends_cuts_the_rest_at_once(
 
 
 async def test_an_end_inside_a_fence_opened_long_before_is_redrawn_as_code(
-    make_app: AppFactory, store: Store
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A fence with no language opened more than the guess window before the end: the end
     # is first cut as prose, then (once the text before it is cut) redrawn inside the fence.
     code = "".join(f"plain line {i}\n\n" for i in range(GUESS_WINDOW // 8))
-    reply = huge_reply(400_000, ending="```\n" + code) + "```\n"
+    reply = huge_reply(huge_threshold_scaled_down(monkeypatch), ending="```\n" + code) + "```\n"
+    assert len(code) > GUESS_WINDOW + lazy_text.TAIL_CHARS  # the fence opens outside the guess window
     store_reply(store, reply)
     app = make_app(offline_settings(), client_factory=offline_client)
     async with app.run_test(size=SIZE) as pilot:
