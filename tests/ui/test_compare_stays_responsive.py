@@ -25,7 +25,8 @@ from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.demo.replies import reply_text
 from liaobots_tui.store import MessageRecord, Store
 from liaobots_tui.ui import gc_pause
-from liaobots_tui.ui.screens.compare import CompareScreen
+from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, CompareScreen
+from liaobots_tui.ui.widgets import markdown_pieces
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
 from tests.ui.conftest import AppFactory, demo_settings
@@ -34,16 +35,19 @@ from tests.ui.test_compare_screen import all_ended, open_compare
 
 APP_CSS = Path(__file__).parents[2] / "liaobots_tui" / "ui" / "app.tcss"
 MODELS = ["gpt-5.4", "claude-sonnet-4-6", "gemini-3-pro-preview"]
-#: About 7.5 kB of the demo's Markdown per model (headings, lists, fences, tables): half a dozen pieces.
-PROMPT = "[[deltas=1500]] a long answer"
+#: About 3 kB of the demo's Markdown per model (headings, lists, fences, tables): half a dozen
+#: pieces once a piece seals after SEAL_BLOCKS_HERE blocks (the test's cost is the text it lays out).
+PROMPT = "[[deltas=600]] a long answer"
+SEAL_BLOCKS_HERE = 5
 
 
 @pytest.mark.ui
 async def test_long_replies_side_by_side_park_what_is_off_screen_and_keep_stores_the_whole_reply(
-    gateway: FakeGateway, make_app: AppFactory, store: Store
+    gateway: FakeGateway, make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(markdown_pieces, "SEAL_BLOCKS", SEAL_BLOCKS_HERE)
     app = make_app(demo_settings(gateway))
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(3 * COLUMN_WIDTH + 6, 24)) as pilot:
         screen = await open_compare(app, pilot, MODELS, PROMPT)
         assert isinstance(screen, CompareScreen) and not screen.tabbed
         await until(pilot, lambda: all(c.box is not None for c in screen.columns), "columns mounted")

@@ -179,6 +179,10 @@ async def test_a_new_chat_starts_following_once_it_overflows(make_app: AppFactor
         assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
 
 
+#: Enough pieces for three to be parked above the view and one far below it after Home.
+PIECES = 6
+
+
 async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
     make_app: AppFactory, store: Store
 ) -> None:
@@ -186,18 +190,18 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
 
     blocks = [
         f"## Part {i}\n\nSome text for part {i}.\n\n```python\nprint({i})\n```\n\n- a\n- b\n\n"
-        for i in range(30)
+        for i in range(PIECES * SEAL_BLOCKS // 4)  # 4 blocks per part
     ]
     text = "".join(blocks)
     script = [TextDelta(text[i : i + 9]) for i in range(0, len(text), 9)]
     app, _ = scripted_app(make_app, store, script)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:  # a small screen: fewer rows to lay out
         await send(app, pilot, "long please")
         await settle(app, pilot)
         box = chat(app).view.boxes()[1]
         column = box.columns[0]
         sources = column.piece_sources
-        assert len(sources) == 120 // SEAL_BLOCKS  # 4 blocks per part
+        assert len(sources) == PIECES
         assert "".join(sources) == text  # nothing lost or doubled at the cuts
         assert box.copy_text == text
         assert box.parked_count >= 3

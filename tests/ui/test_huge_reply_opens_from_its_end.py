@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from liaobots_tui.api.messages import Message, TextPart
 from liaobots_tui.markdown_export import contained, conversation_markdown
 from liaobots_tui.store import Store
-from liaobots_tui.ui.text_sections import GUESS_WINDOW
+from liaobots_tui.ui.text_sections import GUESS_WINDOW, SECTION_CHARS
 from liaobots_tui.ui.widgets import lazy_text
 from liaobots_tui.ui.widgets.lazy_text import LazyText
 
@@ -24,15 +24,22 @@ SIZE = (100, 30)
 FIRST_WORDS = "The opening words are aardvark"
 MIDDLE_WORD = "quokkamiddle"
 LAST_WORDS = "The closing words are zebra"
-PART = "## Part {n}\n\nProse for part {n}, **bold** and `code`.\n\n```python\nvalue = {n}\n```\n\n"
+#: Long prose per part: each Markdown block is a few widgets, and what is proven here is
+#: about sections, so few blocks per section keep the tests cheap.
+PART = (
+    "## Part {n}\n\n"
+    + "Prose for part {n}, **bold** and `code`. " * 8
+    + "\n\n```python\nvalue = {n}\n```\n\n"
+)
 
 
 def huge_reply(chars: int, ending: str = "") -> str:
-    parts, size, n = [FIRST_WORDS + ".\n\n"], 0, 0
+    parts, size, n, middle_said = [FIRST_WORDS + ".\n\n"], 0, 0, False
     while size < chars:
         part = PART.format(n=n)
-        if n == 2_000:
+        if size >= chars // 2 and not middle_said:
             part += f"A rare word: {MIDDLE_WORD}.\n\n"
+            middle_said = True
         parts.append(part)
         size += len(part)
         n += 1
@@ -41,6 +48,17 @@ def huge_reply(chars: int, ending: str = "") -> str:
 
 def drawn_text(lazy: LazyText) -> str:
     return "".join(lazy.sections[i].source(lazy.text) for i in lazy.shown_sections)
+
+
+def huge_threshold_scaled_down(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Scale the huge-text thresholds down to a few sections; the reply size that takes that path.
+
+    The path (end cut first, the rest in the background or on the way up) is the same; a
+    700 kB reply only made the test pay for parsing, copying and exporting it.
+    """
+    monkeypatch.setattr(lazy_text, "TAIL_FIRST_CHARS", 8 * SECTION_CHARS)
+    monkeypatch.setattr(lazy_text, "TAIL_CHARS", 2 * SECTION_CHARS)
+    return lazy_text.TAIL_FIRST_CHARS + 8 * SECTION_CHARS
 
 
 def store_reply(store: Store, reply: str) -> int:
@@ -55,7 +73,8 @@ def store_reply(store: Store, reply: str) -> int:
 async def test_the_end_is_shown_first_and_the_rest_is_cut_in_the_background(
     make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reply = huge_reply(700_000)
+    reply = huge_reply(huge_threshold_scaled_down(monkeypatch))
+    assert len(reply) > 4 * lazy_text.TAIL_CHARS  # so "only the end is cut" below says something
     cid = store_reply(store, reply)
     built: list[LazyText] = []
     original = LazyText.compose
@@ -95,7 +114,7 @@ async def test_the_end_is_shown_first_and_the_rest_is_cut_in_the_background(
 async def test_home_before_the_background_cut_ends_cuts_the_rest_at_once(
     make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reply = huge_reply(700_000)
+    reply = huge_reply(huge_threshold_scaled_down(monkeypatch))
     store_reply(store, reply)
     # The background task never gets to run: only the view going up can finish the cut.
     monkeypatch.setattr(LazyText, "_start_head", lambda self: None)
@@ -115,12 +134,13 @@ async def test_home_before_the_background_cut_ends_cuts_the_rest_at_once(
 
 
 async def test_an_end_inside_a_fence_opened_long_before_is_redrawn_as_code(
-    make_app: AppFactory, store: Store
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A fence with no language opened more than the guess window before the end: the end
     # is first cut as prose, then (once the text before it is cut) redrawn inside the fence.
     code = "".join(f"plain line {i}\n\n" for i in range(GUESS_WINDOW // 8))
-    reply = huge_reply(400_000, ending="```\n" + code) + "```\n"
+    reply = huge_reply(huge_threshold_scaled_down(monkeypatch), ending="```\n" + code) + "```\n"
+    assert len(code) > GUESS_WINDOW + lazy_text.TAIL_CHARS  # the fence opens outside the guess window
     store_reply(store, reply)
     app = make_app(offline_settings(), client_factory=offline_client)
     async with app.run_test(size=SIZE) as pilot:
