@@ -75,6 +75,7 @@ def _parse_blocks(text: str) -> list[Token]:
 
 _ATX = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _demoted_headings(text: str) -> tuple[str, int]:
@@ -146,6 +147,10 @@ def contained(text: str) -> str:
     level is read the same from there as from the start of the text, and only the last
     one can take in a heading put after it. Linear in the text.
     """
+    if _LONE_CR.search(text):
+        # The parser reads a lone CR as a line break: its line numbers would not be
+        # those of ``split("\n")`` (they ran past the end of the list).
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     demoted, last_block = _demoted_headings(text)
     body = _closed_fences(demoted)
     if last_block > len(body.rstrip()):  # nothing of the last block is left (cannot happen)

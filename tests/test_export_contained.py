@@ -75,6 +75,7 @@ TRICKY = [
     "| a | b |\n|---|---|\n| 1 | 2 |\n\n# after table",
     "[ref]: /url\n\n# h\n\n[ref]",
     "text\r\n# crlf heading\r\n\r\nmore\r\n",
+    "<!--\r\n-->\r\n\r\n# after a closed comment",
     "####### seven hashes\n###### six\n#### four",
     "line\n<script>\nnever closed",
     "a\n\n<?php\nnever closed",
@@ -87,6 +88,13 @@ TRICKY = [
 def test_tricky_markdown_is_contained_as_before() -> None:
     for text in TRICKY:
         assert contained(text) == _reference(text), text
+
+
+def test_lone_carriage_returns_break_lines_as_the_parser_reads_them() -> None:
+    # The former function failed here (the parser's line numbers ran past its lines).
+    text = "old mac\r# heading\r\nwords\r<!--\rnever closed"
+    assert contained(text) == _reference(text.replace("\r\n", "\n").replace("\r", "\n"))
+    assert contained("a\r# b") == "a\n### b"
 
 
 LINES = st.sampled_from(
