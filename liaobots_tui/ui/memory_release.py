@@ -11,7 +11,11 @@ So a moment after a reply has ended (:data:`DELAY`: the last render is on screen
 the user is reading) closed widgets are dropped from the watcher lists of the live
 DOM (:func:`~liaobots_tui.ui.textual_compat.prune_closed_watchers`), which makes
 them garbage for the collector's next passes, and glibc is asked to hand free pages
-back. No full collection is forced here: measured (``bench/reply_memory.py``), one
+back. Textual's cache of two styles per widget (up to 1,024 widgets, removed ones
+with their rendered lines) is emptied too
+(:func:`~liaobots_tui.ui.textual_compat.forget_removed_widgets_styles`).
+
+No full collection is forced here: measured (``bench/reply_memory.py``), one
 after a long chat cost 350-670 ms of CPU in one loop stall, right when the user
 starts typing again; Python's own passes free the same garbage. Nothing runs while
 another reply streams: its own end schedules the next release.
@@ -27,7 +31,7 @@ from textual.app import App
 from textual.dom import DOMNode
 
 from liaobots_tui.ui import gc_pause
-from liaobots_tui.ui.textual_compat import prune_closed_watchers
+from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles, prune_closed_watchers
 
 #: Seconds after a reply ends before its memory is released (after the final render).
 DELAY = 0.5
@@ -73,5 +77,6 @@ def release(app: App[object]) -> bool:
     if gc_pause.streaming():
         return False
     prune_closed_watchers(live_nodes(app))
+    forget_removed_widgets_styles()
     trim_heap()
     return True

@@ -62,6 +62,17 @@ def test_nothing_is_released_while_a_reply_streams() -> None:
     assert memory_release.release(app) is True
 
 
+@pytest.mark.usefixtures("no_frozen_objects")
+def test_release_empties_the_cache_that_keeps_removed_widgets_styles() -> None:
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+
+    StylesCache().get_inner_outer(Color(1, 2, 3), Color(4, 5, 6))
+    assert StylesCache.get_inner_outer.cache_info().currsize > 0
+    assert memory_release.release(App()) is True
+    assert StylesCache.get_inner_outer.cache_info().currsize == 0
+
+
 class ThemeWatcher(Static):
     """Watches the app's theme, as Textual's Markdown fences and tables do."""
 
@@ -119,19 +130,27 @@ async def test_memory_is_released_once_a_reply_has_ended(
 ) -> None:
     releases: list[bool] = []
     streaming_at_release: list[bool] = []
+    styles_forgotten: list[bool] = []
     real_release = memory_release.release
+    real_forget = memory_release.forget_removed_widgets_styles
 
     def watched(app: App[object]) -> bool:
         streaming_at_release.append(gc_pause.streaming())
         releases.append(real_release(app))
         return releases[-1]
 
+    def forget() -> None:
+        styles_forgotten.append(True)
+        real_forget()
+
     monkeypatch.setattr(memory_release, "release", watched)
+    monkeypatch.setattr(memory_release, "forget_removed_widgets_styles", forget)
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "[[deltas=400]] a longer answer")
         await until(pilot, lambda: bool(releases), "the release after the reply")
         assert releases == [True] and streaming_at_release == [False]
+        assert styles_forgotten == [True]  # removed widgets' render caches let go too
         reply = chat(app).view.boxes()[-1]
         assert reply.message.status == "complete"
         assert reply.copy_text == gateway.reply_text_for("gpt-5.4", "[[deltas=400]] a longer answer")
