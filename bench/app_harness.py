@@ -1,8 +1,9 @@
 """What the app benchmarks share: the fake gateway in a child process, a stall watch, RSS.
 
-``bench/tui_stream.py`` and ``bench/compare_stream.py`` import this (run as scripts,
-``bench/`` is first on ``sys.path``). The gateway runs in a subprocess: in-process its
-threads would wait for the GIL behind the UI and the stream would look slower than it is.
+``bench/tui_stream.py``, ``bench/compare_stream.py`` and ``bench/reply_memory.py`` import this
+(run as scripts, ``bench/`` is first on ``sys.path``). The gateway runs in a subprocess:
+in-process its threads would wait for the GIL behind the UI and the stream would look slower
+than it is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 GATEWAY_CHILD = """
 import sys
@@ -106,6 +110,30 @@ def rss_mb() -> float:
     except OSError:
         pass
     return peak_rss_mb()
+
+
+def reset_peak() -> None:
+    """Start VmHWM afresh (Linux: writing 5 to clear_refs), so each reply gets its own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+@asynccontextmanager
+async def chat_app(url: str, tmp: Path, size: tuple[int, int]) -> AsyncIterator[tuple[Any, Any]]:
+    """The app on a fresh history in ``tmp``, talking to ``url``, booted and idle: (app, pilot)."""
+    from liaobots_tui.config import Settings
+    from liaobots_tui.store import Store
+    from liaobots_tui.ui.app import LiaobotsApp
+
+    with Store(tmp / "m.sqlite3", tmp / "img") as store:
+        settings = Settings(auth_code="demo", base_urls=[url], model="gpt-5.4")
+        app = LiaobotsApp(settings, store=store, config_path=tmp / "c.toml")
+        async with app.run_test(size=size) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            yield app, pilot
 
 
 def load() -> str:

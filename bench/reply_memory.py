@@ -37,19 +37,11 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from app_harness import GatewayProcess, load, peak_rss_mb, rss_mb
+from app_harness import GatewayProcess, chat_app, load, peak_rss_mb, reset_peak, rss_mb
 
 SIZE = (120, 40)
 #: Seconds to let the app settle after a reply (it releases memory half a second after one).
 SETTLE_SECONDS = 1.5
-
-
-def reset_peak() -> None:
-    """Start VmHWM afresh (Linux: writing 5 to clear_refs), so each reply gets its own peak."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def trimmable_mb() -> float:
@@ -75,9 +67,6 @@ def type_counts() -> collections.Counter[str]:
 
 async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, frames: int,
                 diff_from: int) -> dict[str, Any]:  # fmt: skip
-    from liaobots_tui.config import Settings
-    from liaobots_tui.store import Store
-    from liaobots_tui.ui.app import LiaobotsApp
 
     releases: list[tuple[float, float]] = []  # (wall, CPU) seconds of each post-reply memory release
     try:
@@ -99,48 +88,43 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
     counts: dict[int, collections.Counter[str]] = {}
     if trace:
         tracemalloc.start(frames)
-    with Store(tmp / "m.sqlite3", tmp / "img") as store:
-        settings = Settings(auth_code="demo", base_urls=[url], model="gpt-5.4")
-        app = LiaobotsApp(settings, store=store, config_path=tmp / "c.toml")
-        async with app.run_test(size=SIZE) as pilot:
+    async with chat_app(url, tmp, SIZE) as (app, pilot):
+        screen: Any = app.screen
+        start_rss = rss_mb()
+        for number in range(1, replies + 1):
+            reset_peak()
+            screen.prompt.load_text(f"[[deltas={deltas}]] answer {number}")
+            start = time.perf_counter()
+            await pilot.press("enter")
             await app.workers.wait_for_complete()
-            await pilot.pause()
-            screen: Any = app.screen
-            start_rss = rss_mb()
-            for number in range(1, replies + 1):
-                reset_peak()
-                screen.prompt.load_text(f"[[deltas={deltas}]] answer {number}")
-                start = time.perf_counter()
-                await pilot.press("enter")
-                await app.workers.wait_for_complete()
-                seconds = time.perf_counter() - start
-                # Idle: whatever the app does once a reply ended (parking, the memory release a
-                # moment after it) has run.
-                await asyncio.sleep(SETTLE_SECONDS)
-                for _ in range(5):
-                    await pilot.pause()
-                box = screen.view.boxes()[-1]
-                assert box.message.status == "complete", box.message.error
-                row = {
-                    "chars": len(box.copy_text),
-                    "seconds": seconds,
-                    "peak": peak_rss_mb(),
-                    "settled": rss_mb(),
-                    "objects": len(gc.get_objects()),
-                    "blocks": len(app.screen.query("MarkdownBlock")),
-                }
-                if trace:
-                    # What stays, not what awaits the collector: a full collection first (timed:
-                    # the app pays this, at some point, for every reply's garbage).
-                    before = time.perf_counter()
-                    row["garbage"] = gc.collect()
-                    row["collect_ms"] = (time.perf_counter() - before) * 1000
-                    row["objects_live"] = len(gc.get_objects())
-                    row["heap"] = tracemalloc.get_traced_memory()[0] / 2**20
-                    if number in (diff_from, replies):
-                        snapshots[number] = tracemalloc.take_snapshot()
-                        counts[number] = type_counts()
-                rows.append(row)
+            seconds = time.perf_counter() - start
+            # Idle: whatever the app does once a reply ended (parking, the memory release a
+            # moment after it) has run.
+            await asyncio.sleep(SETTLE_SECONDS)
+            for _ in range(5):
+                await pilot.pause()
+            box = screen.view.boxes()[-1]
+            assert box.message.status == "complete", box.message.error
+            row = {
+                "chars": len(box.copy_text),
+                "seconds": seconds,
+                "peak": peak_rss_mb(),
+                "settled": rss_mb(),
+                "objects": len(gc.get_objects()),
+                "blocks": len(app.screen.query("MarkdownBlock")),
+            }
+            if trace:
+                # What stays, not what awaits the collector: a full collection first (timed:
+                # the app pays this, at some point, for every reply's garbage).
+                before = time.perf_counter()
+                row["garbage"] = gc.collect()
+                row["collect_ms"] = (time.perf_counter() - before) * 1000
+                row["objects_live"] = len(gc.get_objects())
+                row["heap"] = tracemalloc.get_traced_memory()[0] / 2**20
+                if number in (diff_from, replies):
+                    snapshots[number] = tracemalloc.take_snapshot()
+                    counts[number] = type_counts()
+            rows.append(row)
     result: dict[str, Any] = {"start": start_rss, "rows": rows, "releases": releases}
     if trace and diff_from in snapshots and replies in snapshots and diff_from != replies:
         keep = [tracemalloc.Filter(False, tracemalloc.__file__)]

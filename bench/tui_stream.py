@@ -65,7 +65,7 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
-from app_harness import GatewayProcess, load, p99, peak_rss_mb, rss_mb
+from app_harness import GatewayProcess, chat_app, load, p99, peak_rss_mb, reset_peak, rss_mb
 
 from liaobots_tui.api.messages import Message, RequestOptions, TextDelta, TextPart
 from liaobots_tui.api.transport import GatewayClient
@@ -432,48 +432,34 @@ MEMORY_PROMPTS = {
 }
 
 
-def reset_peak() -> None:
-    """Start VmHWM afresh (Linux: writing 5 to clear_refs), so each reply gets its own peak."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
 async def memory_child(url: str, prompts: list[str], tmp: Path) -> list[dict[str, float]]:
     """Stream ``prompts`` one after another into one chat; peak and settled RSS per reply."""
-    from liaobots_tui.ui.app import LiaobotsApp
 
     results: list[dict[str, float]] = []
-    with Store(tmp / "m.sqlite3", tmp / "img") as store:
-        settings = Settings(auth_code="demo", base_urls=[url], model="gpt-5.4")
-        app = LiaobotsApp(settings, store=store, config_path=tmp / "c.toml")
-        async with app.run_test(size=SIZE) as pilot:
+    async with chat_app(url, tmp, SIZE) as (app, pilot):
+        screen: Any = app.screen
+        before = rss_mb()
+        for prompt in prompts:
+            reset_peak()
+            screen.prompt.load_text(prompt)
+            start = time.perf_counter()
+            await pilot.press("enter")
             await app.workers.wait_for_complete()
+            seconds = time.perf_counter() - start
+            await asyncio.sleep(1.5)  # settled: the app releases memory half a second after a reply
             await pilot.pause()
-            screen: Any = app.screen
-            before = rss_mb()
-            for prompt in prompts:
-                reset_peak()
-                screen.prompt.load_text(prompt)
-                start = time.perf_counter()
-                await pilot.press("enter")
-                await app.workers.wait_for_complete()
-                seconds = time.perf_counter() - start
-                await asyncio.sleep(1.5)  # settled: the app releases memory half a second after a reply
-                await pilot.pause()
-                box = screen.view.boxes()[-1]
-                assert box.message.status == "complete", box.message.error
-                results.append({
-                    "chars": len(box.copy_text),
-                    "seconds": seconds,
-                    "before": before,
-                    "peak": peak_rss_mb(),
-                    "settled": rss_mb(),
-                    "blocks": len(app.screen.query("MarkdownBlock")),
-                    "gc_objects": len(gc.get_objects()),
-                })  # fmt: skip
-                before = results[-1]["settled"]
+            box = screen.view.boxes()[-1]
+            assert box.message.status == "complete", box.message.error
+            results.append({
+                "chars": len(box.copy_text),
+                "seconds": seconds,
+                "before": before,
+                "peak": peak_rss_mb(),
+                "settled": rss_mb(),
+                "blocks": len(app.screen.query("MarkdownBlock")),
+                "gc_objects": len(gc.get_objects()),
+            })  # fmt: skip
+            before = results[-1]["settled"]
     return results
 
 
