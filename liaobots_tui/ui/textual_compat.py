@@ -19,6 +19,7 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets.markdown import MarkdownStream
 
@@ -308,3 +309,12 @@ def frames_held(screen: Screen[Any]) -> Iterator[None]:
         held = False
         del screen._compositor_refresh  # the class's method again
         screen.refresh()  # the screen's idle turns the repaint into one frame
+
+
+def footer_key_type() -> type[Widget] | None:
+    """Textual's ``FooterKey``, with its ``compact`` reactive (a private module, textual 0.x-8); else None."""
+    try:
+        from textual.widgets._footer import FooterKey
+    except ImportError:
+        return None
+    return FooterKey if isinstance(getattr(FooterKey, "compact", None), Reactive) else None

@@ -96,7 +96,9 @@ class ChatScreen(VersionActions):
                     with Horizontal(id="image-options"):
                         yield ImageOptionsBar(id="image-options-bar")
                     yield PromptInput(id="prompt", history=self.history)
-            with Vertical(id="sidebar"):
+            # Shown or not from the start (set on mount, the class restyled the whole sidebar again).
+            credits_shown = self.sidebars.visible("credits", self.app.size.width)
+            with Vertical(id="sidebar", classes="-visible" if credits_shown else ""):
                 first_paint = self.lapp.first_paint  # the balance is asked for once the chat is shown
                 yield CreditsPanel(
                     first_paint.gate(self.controller.fetch_credits),
