@@ -75,6 +75,15 @@ class ChatScreen(VersionActions):
         self.compare_models: list[str] = []
         self.sidebars = SidebarPolicy()
         self.controller: ConversationController  # built in compose, once the app's services exist
+        self._resumed_before = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler. Shown the first time, the screen and every widget
+        # in it were styled as they mounted, a moment ago: restyling them all again cost
+        # ~0.05 s of CPU before the first paint. Later resumes (after a dialog) restyle as usual.
+        if not self._resumed_before:
+            self._resumed_before = True
+            event.refresh_styles = False
 
     def _turn_active(self) -> bool:
         return self.turn.active
