@@ -10,8 +10,8 @@ conversations (when the old widgets are gone) collects once.
 At start-up the collector is held (:func:`held_for_start`) until the first chat is
 painted: importing the app and building its first screen ran ~200 collections
 (0.10 s of CPU before the first paint, plus the full pass of :func:`settle`), and
-next to nothing built then is garbage. Once the chat is on screen, one pass
-collects what there is and freezes the rest.
+next to nothing built then is garbage. Once the chat is on screen, what there is
+is frozen and the collector runs again.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def streaming() -> bool:
 def settle() -> None:
     """A natural pause (another conversation opened): collect what earlier views left behind."""
     if _paused or _held_at_start:
-        return  # held at start: the first paint collects (start_painted)
+        return  # held at start: nothing to collect yet (start_painted)
     gc.unfreeze()
     gc.collect()
     gc.freeze()
@@ -115,14 +115,18 @@ def held_for_start() -> Iterator[None]:
 
 
 def start_painted() -> None:
-    """The first chat is on screen (or setup waits for the user): collect once, freeze, go on as usual.
+    """The first chat is on screen (or setup waits for the user): collection goes on as usual.
 
-    A no-op unless the collector is held (held_for_start), so tests building the app
-    directly are not affected.
+    What start-up built is frozen as it is, not collected: a full pass here cost
+    0.05-0.09 s of CPU right after the first paint, to free ~6,000 objects (measured
+    with a 1,000-chat history). They are freed at the next :func:`settle` (another
+    chat opened), which unfreezes and collects everything. A no-op unless the collector
+    is held (held_for_start), so tests building the app directly are not affected.
     """
     global _held_at_start
     if not _held_at_start:
         return
     _held_at_start = False
+    if not _paused:  # a stream froze what it needed when it started
+        gc.freeze()
     gc.enable()
-    settle()
