@@ -122,8 +122,6 @@ class ChatScreen(VersionActions):
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
         self.query_one("#edit-banner").display = False
-        with self.guard("read the prompt history"):
-            self.history.load(self.lapp.store.recent_prompts(self.history.limit))
         self._fit_sidebars(self.app.size.width)
         self._update_status()
         self.refresh_chats()
@@ -152,9 +150,15 @@ class ChatScreen(VersionActions):
             self._after_first_paint()
 
     def _after_first_paint(self) -> None:
-        mark = self.lapp.first_paint.mark
-        if not self.call_after_refresh(mark):  # the screen is closing: nothing left to paint first
-            mark()
+        if not self.call_after_refresh(self._painted):  # the screen is closing: nothing left to paint first
+            self._painted()
+
+    def _painted(self) -> None:
+        self.lapp.first_paint.mark()
+        # ↑ recalls the prompts of every chat: read once the chat is shown, not before (a query
+        # over all messages, ~0.01 s with a 1,000-chat history).
+        with self.guard("read the prompt history"):
+            self.history.load(self.lapp.store.recent_prompts(self.history.limit))
 
     def _remember_sidebar(self, sidebar: Sidebar, visible: bool) -> None:
         try:
