@@ -284,3 +284,25 @@ async def test_the_first_chat_mounts_without_restyling_its_messages_or_sidebar(
         inside += [node for node in seen if node is screen.query_one("#sidebar")]
         assert inside == []
         await settle(app, pilot)
+
+
+async def test_a_first_chat_that_never_opens_still_lets_the_screen_draw(
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(store)
+    reading = asyncio.Event()
+
+    async def never_opens(self: ConversationController, conversation_id: int) -> Any:
+        reading.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(ConversationController, "open", never_opens)
+    app = make_app(offline_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await reading.wait()
+        screen = chat(app)
+        assert not app.first_paint.done
+        app.workers.cancel_group(screen, "open")  # e.g. the user opened another chat meanwhile
+        await until(pilot, lambda: app.first_paint.done, "the first paint")
+        assert screen.history.entries == ["How do I count errors?"]  # read once painted
+        await settle(app, pilot)

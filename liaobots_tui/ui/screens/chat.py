@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from liaobots_tui.api.messages import Attachment, Format, Thinking
 from liaobots_tui.attached import attachments_of, fresh_copy
@@ -50,6 +51,9 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: not part of the
     from liaobots_tui.ui.screens.chat_settings import ChatSettings
     from liaobots_tui.ui.screens.model_picker import ModelChoice
 
+#: A worker's states once it has ended.
+_OVER = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
 EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
 
@@ -76,6 +80,9 @@ class ChatScreen(VersionActions):
         self.sidebars = SidebarPolicy()
         self.controller: ConversationController  # built in compose, once the app's services exist
         self._resumed_before = False
+        #: The frames held while the first chat opens (frames_held), and the worker opening it.
+        self._held_frames: ExitStack | None = None
+        self._first_open: Worker[None] | None = None
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. Shown the first time, the screen and every widget
@@ -129,24 +136,33 @@ class ChatScreen(VersionActions):
         if latest is not None:
             # No frame until the chat is in: the screen without its messages was laid out and
             # drawn twice before (0.07 s of CPU at start), for a user who waits for the chat.
-            held = ExitStack()
-            held.enter_context(frames_held(self))
-            self.run_worker(self._open_first(latest, held), group="open", exclusive=True)
+            self._held_frames = ExitStack()
+            self._held_frames.enter_context(frames_held(self))
+            self._first_open = self.run_worker(self._open_first(latest), group="open", exclusive=True)
         else:
             self._update_title()
             self._after_first_paint()
         self.prompt.focus()
 
-    async def _open_first(self, conversation_id: int, held_frames: ExitStack) -> None:
-        """Open the chat shown at start; the held requests go once it is painted (ui/first_paint.py).
-
-        ``held_frames`` holds the screen's updates until the chat is in (then the first
-        frame draws it); closed here whatever happens.
-        """
+    async def _open_first(self, conversation_id: int) -> None:
+        """Open the chat shown at start; the held requests go once it is painted (ui/first_paint.py)."""
         try:
             await self.open_conversation(conversation_id)
         finally:
-            held_frames.close()
+            self._first_open_over()
+
+    @on(Worker.StateChanged)
+    def _first_open_ended(self, event: Worker.StateChanged) -> None:
+        # Also when the opening was cancelled before it began (another chat opened first):
+        # the frames held for it and the first paint must not wait for it.
+        if event.worker is self._first_open and event.state in _OVER:
+            self._first_open_over()
+
+    def _first_open_over(self) -> None:
+        """The first chat is in (or will not be): the screen is drawn again, and the first paint awaited."""
+        held, self._held_frames = self._held_frames, None
+        if held is not None:
+            held.close()
             self._after_first_paint()
 
     def _after_first_paint(self) -> None:
