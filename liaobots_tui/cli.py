@@ -286,9 +286,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "chats":  # the history only: no auth code needed
         return cli_chats.run(args)
     if command is None:
-        from liaobots_tui.ui.app import run_app
+        from liaobots_tui.ui.gc_pause import held_for_start
 
-        return run_app(settings)
+        with held_for_start():  # until the first chat is painted: see ui/gc_pause.py
+            from liaobots_tui.ui.app import run_app
+
+            return run_app(settings)
     if not settings.auth_code:
         raise ConfigError(
             f"no auth code: set LIAOBOTS_AUTH_CODE or auth_code in {paths.config_file()} (or run `liaobots`)"
@@ -299,10 +302,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from liaobots_tui.demo.gateway import FakeGateway
-    from liaobots_tui.ui.app import run_app
+    from liaobots_tui.ui.gc_pause import held_for_start
 
     # Paced like a real model (about 60 deltas/s), so a new user sees a reply stream in.
-    with FakeGateway(auth_code="demo", delta_delay=DEMO_DELTA_DELAY) as gateway:
+    with FakeGateway(auth_code="demo", delta_delay=DEMO_DELTA_DELAY) as gateway, held_for_start():
+        from liaobots_tui.ui.app import run_app
+
         settings = _settings(args, auth_code="demo")
         settings.base_urls = list(gateway.urls)
         return run_app(settings, demo_gateway_urls=list(gateway.urls))

@@ -31,6 +31,7 @@ from liaobots_tui.config import Settings, config_permission_warnings, update_set
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.screenshots import save_screenshot, screenshot_dir
 from liaobots_tui.store import Store
+from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.first_paint import FirstPaint
@@ -231,6 +232,8 @@ class LiaobotsApp(App[int]):
             )
         if not self.settings.auth_code and not self.demo:
             self.open_setup(can_cancel=False)
+            # No chat to paint first: the collector held since start runs once setup is shown.
+            self.call_after_refresh(gc_pause.start_painted)
         else:
             await self._start_chat()
 

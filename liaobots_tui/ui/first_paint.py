@@ -11,6 +11,8 @@ Textual has painted it.
 The wait lives inside the requests' workers, not in a callback scheduled for later,
 so anyone waiting for the app's workers to finish (tests, the snapshot harness)
 waits for these requests as before.
+
+The garbage collector, held while the app starts (ui/gc_pause.py), runs again then.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
+
+from liaobots_tui.ui import gc_pause
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,8 +38,12 @@ class FirstPaint:
         return self._painted.is_set()
 
     def mark(self) -> None:
-        """The chat is painted (call it from a ``call_after_refresh``): the held requests go."""
+        """The chat is painted (call it from a ``call_after_refresh``): the held requests go.
+
+        The garbage collector held since start (gc_pause.held_for_start) runs again too.
+        """
         self._painted.set()
+        gc_pause.start_painted()
 
     async def wait(self) -> None:
         """Return once the chat is painted (at once afterwards)."""

@@ -6,11 +6,19 @@ reply streamed, the app's longest stalls by far. While a reply streams, what
 existed before it is frozen (``gc.freeze()``), so collections scan only what the
 stream allocated; when it ends everything is collectable again. Switching
 conversations (when the old widgets are gone) collects once.
+
+At start-up the collector is held (:func:`held_for_start`) until the first chat is
+painted: importing the app and building its first screen ran ~200 collections
+(0.10 s of CPU before the first paint, plus the full pass of :func:`settle`), and
+next to nothing built then is garbage. Once the chat is on screen, what there is
+is frozen and the collector runs again.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _paused = 0
 #: Objects frozen when the first stream started, and full passes seen since (see freeze_survivors).
@@ -74,8 +82,51 @@ def streaming() -> bool:
 
 def settle() -> None:
     """A natural pause (another conversation opened): collect what earlier views left behind."""
-    if _paused:
-        return
+    if _paused or _held_at_start:
+        return  # held at start: nothing to collect yet (start_painted)
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+#: The collector is off since the app began starting (held_for_start) and the first chat is not painted yet.
+_held_at_start = False
+
+
+@contextmanager
+def held_for_start() -> Iterator[None]:
+    """No automatic collection from here until the first chat is painted (:func:`start_painted`).
+
+    Whatever happens inside (the app fails to start, shows setup and quits), the
+    collector runs again on the way out.
+    """
+    global _held_at_start
+    if not gc.isenabled():  # someone else turned it off: theirs to turn back on
+        yield
+        return
+    gc.disable()
+    _held_at_start = True
+    try:
+        yield
+    finally:
+        if _held_at_start:
+            _held_at_start = False
+            gc.enable()
+
+
+def start_painted() -> None:
+    """The first chat is on screen (or setup waits for the user): collection goes on as usual.
+
+    What start-up built is frozen as it is, not collected: a full pass here cost
+    0.05-0.09 s of CPU right after the first paint, to free ~6,000 objects (measured
+    with a 1,000-chat history). They are freed at the next :func:`settle` (another
+    chat opened), which unfreezes and collects everything. A no-op unless the collector
+    is held (held_for_start), so tests building the app directly are not affected.
+    """
+    global _held_at_start
+    if not _held_at_start:
+        return
+    _held_at_start = False
+    if not _paused:  # a stream froze what it needed when it started
+        gc.freeze()
+    gc.enable()

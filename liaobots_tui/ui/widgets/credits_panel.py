@@ -140,7 +140,9 @@ class CreditsPanel(Vertical, can_focus=True):
         clock: Callable[[], float] = time.time,
         id: str | None = "credits-panel",  # noqa: A002
     ) -> None:
-        super().__init__(id=id)
+        # Loading from the start: mounting fetches at once, and setting the class then
+        # restyled the whole panel again before the first paint.
+        super().__init__(id=id, classes="-loading")
         self._fetch = fetch
         self._fetch_usage_page = fetch_usage_page
         self.low_balance = low_balance

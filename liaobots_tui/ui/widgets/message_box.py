@@ -39,6 +39,8 @@ from liaobots_tui.usage_stats import ReplyCost
 
 #: Longest error line under a failed reply (the full text is in the toast and the log).
 NOTICE_CHARS = 500
+#: The message statuses shown as a class (``-complete``…) on its header and notice line.
+_STATUSES = ("streaming", "complete", "failed", "cancelled")
 
 
 class ThinkingBlock(Collapsible):
@@ -144,7 +146,8 @@ class MessageBox(Vertical):
     # ------------------------------------------------------------------ composition
 
     def compose(self) -> ComposeResult:
-        yield MessageHeader(self._header(), classes="header")
+        # The status classes from the start: set after mounting, each restyled its widget again.
+        yield MessageHeader(self._header(), classes=f"header {self._status_class()}")
         if self.message.role == "user":
             text = self.message.text
             if len(text) > LAZY_CHARS:
@@ -174,7 +177,10 @@ class MessageBox(Vertical):
             yield SourcesList(self.message.sources)
             # Tokens, time and credits once the reply has ended (hidden while it streams).
             yield Static(Content(""), classes="reply-line")
-        yield Static(Content(""), classes="notice")
+        yield Static(Content(""), classes=f"notice {self._status_class()}")
+
+    def _status_class(self) -> str:
+        return f"-{self.message.status}" if self.message.status in _STATUSES else ""
 
     def _image_mode(self) -> str | None:
         """The app's ``image_mode`` setting (auto/halfcell/unicode/off); None outside the chat app."""
@@ -256,7 +262,7 @@ class MessageBox(Vertical):
     def _apply_status_class(self) -> None:
         # On the header and notice only (see MessageHeader): cheap however long the reply.
         for widget in self.query_children(".header, .notice"):
-            for status in ("streaming", "complete", "failed", "cancelled"):
+            for status in _STATUSES:
                 widget.set_class(self.message.status == status, f"-{status}")
 
     @property
