@@ -23,7 +23,8 @@ Integration (app / ChatScreen):
    When another conversation is opened: ``panel.set_conversation(conversation.messages, aside)``.
    ``aside`` are the chat's replies not shown (other versions: regenerated replies and a
    comparison's replies that were not kept): they were charged too, so "This chat" counts
-   them, and says how many it counts ("5 replies charged, 3 not shown (other versions)"). Opening a chat whose costs are not all exact yet fetches
+   them, and says how many it counts ("5 replies charged, 3 not shown (other versions)").
+   Opening a chat whose costs are not all exact yet fetches
    the usage records once (a restart turns yesterday's estimates exact without ``r``).
 4. A global refresh key/palette command may call ``panel.refresh_credits()``; ``r``
    works when the panel has focus, and clicking the status line retries after a failure.
