@@ -17,6 +17,7 @@ from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.chat import ChatSession
 from liaobots_tui.conversations import ConversationController, ConversationSettings
 from liaobots_tui.conversations.compare import Comparison, start_compare
+from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.errors import InputError
 from liaobots_tui.store import MessageRecord, Store, Version
 from liaobots_tui.usage_stats import ReplyCost, reply_cost, sum_costs
@@ -202,3 +203,14 @@ async def test_a_second_comparison_kept_in_a_new_chat_stores_the_first_as_a_vers
     prompt = controller.messages[0]
     assert prompt.id is not None and controller.versions[prompt.id] == Version(2, 2)
     assert controller.title == "round two"
+
+
+async def test_a_chat_holding_set_aside_replies_is_not_dropped_when_its_only_turn_fails(
+    controller: ConversationController, store: Store, gw: FakeGateway
+) -> None:
+    (await compared(controller, MODELS[:2], "compared first")).keep_none()
+    gw.faults.out_of_credit = True
+    reply = await controller.send("then this fails")
+    assert reply is not None and reply.status == "failed" and not reply.parts
+    assert controller.discard_if_never_answered() is False  # the compared replies were charged
+    assert controller.conversation_id is not None and len(controller.replies_set_aside()) == 2

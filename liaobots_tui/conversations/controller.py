@@ -177,6 +177,8 @@ class ConversationController:
         """
         if self.conversation_id is None or self.streaming or not failed_before_any_reply(self.messages):
             return False
+        if self.replies_set_aside():
+            return False  # it holds replies that were charged (a comparison set aside): it stays
         try:
             self.store.delete_conversation(self.conversation_id)
         except LiaobotsError:
