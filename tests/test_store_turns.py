@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ def reply(text: str, model: str) -> MessageRecord:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "history.sqlite3", tmp_path / "images")
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "history.sqlite3", tmp_path / "images") as opened:
+        yield opened
 
 
 def test_the_chosen_reply_continues_and_the_others_are_its_versions_in_order(store: Store) -> None:
