@@ -113,11 +113,13 @@ def choose(db: sqlite3.Connection, conversation_id: int, message_id: int) -> boo
     path.reverse()
     while True:  # below it: the child chosen last, down to the end
         # Not into a prompt never chosen (a comparison closed with no reply kept): it waits
-        # as a version of the next prompt, and only shows once chosen itself.
+        # as a version of the next prompt, and only shows once chosen itself. Below such a
+        # prompt no reply was ever chosen either: the first (the first model's) shows.
         row = db.execute(
             "SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ?"
             " AND (chosen_at IS NOT NULL OR role != 'user')"
-            " ORDER BY chosen_at DESC, id DESC LIMIT 1",
+            " ORDER BY chosen_at IS NULL, chosen_at DESC, CASE WHEN chosen_at IS NULL THEN id END,"
+            " id DESC LIMIT 1",
             (conversation_id, path[-1]),
         ).fetchone()
         if row is None or int(row[0]) in seen:
