@@ -133,3 +133,20 @@ async def test_keeping_one_while_another_streams_stops_it_and_stores_it_beside(
         assert kept.message.model == "gpt-5.4" and kept.version == Version(1, 2)
         aside = chat(app).controller.replies_set_aside()
         assert [(m.model, m.status) for m in aside] == [("claude-sonnet-4-6", "cancelled")]
+
+
+async def test_quitting_over_ended_replies_none_kept_sets_them_aside_in_the_chat(
+    gateway: FakeGateway, make_app: AppFactory, store: Store
+) -> None:
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_text(pilot, "first question")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        conversation_id = chat(app).controller.conversation_id
+        compare = await open_compare(app, pilot, MODELS[:2], "quit over these")
+        await until(pilot, lambda: ended(compare))
+        app.exit()
+    assert conversation_id is not None
+    assert [m.model for m in store.replies_set_aside(conversation_id)] == MODELS[:2]
+    assert len(store.load_conversation(conversation_id).messages) == 2  # the chat shows what it did

@@ -21,6 +21,7 @@ chat (:meth:`~liaobots_tui.conversations.compare.Comparison.keep_none`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import Sequence
@@ -224,8 +225,13 @@ class CompareScreen(Screen[int | None]):
 
     def on_unmount(self) -> None:
         self._closed = True
-        if self.comparison is not None:
-            self.comparison.cancel_all()  # the app quits under a comparison: stop the requests
+        comparison = self.comparison
+        if comparison is not None:
+            comparison.cancel_all()  # the app quits under a comparison: stop the requests
+            if comparison.kept is None and not comparison.streaming:
+                # Quit over ended replies, none kept: they were charged, the chat keeps them aside.
+                with contextlib.suppress(LiaobotsError, sqlite3.Error, OSError):
+                    comparison.keep_none()
         self._stop_ticker()
 
     def _stop_ticker(self) -> None:
