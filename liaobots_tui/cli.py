@@ -135,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-c", "--continue", dest="cont", action="store_true", help="continue the latest conversation"
     )
     cont.add_argument("--cid", type=int, metavar="ID", help="continue conversation ID")
+    ask.add_argument(
+        "--keep", metavar="MODEL",
+        help="comparing (several -m): MODEL's reply continues the chat, the others become its versions"
+        " (default with -c/--cid: the first model whose reply completed)",
+    )  # fmt: skip
     ask.add_argument("-o", "--output-dir", type=Path, metavar="DIR", help="also save generated images here")
     ask.add_argument("--temperature", type=_temperature, metavar="T", help="0 to 2; saved for the chat")
     ask.add_argument("--show-thinking", action="store_true", help="print reasoning to stderr")
@@ -383,6 +388,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
         if not prompt.strip() and not attachments:
             raise InputError("the prompt is empty")
         return await run_compare(args, settings, prompt=prompt, attachments=attachments, thinking=thinking)
+    if args.keep is not None:
+        raise InputError("--keep picks one of the compared models: give -m two to four times")
     args.model = args.model[0] if args.model else None
     # A prompt from stdin or the editor exists nowhere else: one lost with its chat is printed back.
     on_command_line = not args.editor and args.prompt not in (None, "-")

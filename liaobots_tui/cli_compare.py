@@ -9,8 +9,20 @@ follows (time to first token, total time, tokens, credits: exact when the
 gateway's usage records match, else an estimate). ``--json`` prints a list of
 the usual ``ask`` objects instead, with those figures added.
 
-Each reply is saved as a chat of its own (prompt and that reply, with that
-model's settings), so ``ask --cid N`` continues with whichever answer was best.
+Where the replies are stored (each was charged, so each is stored, and a chat's
+total counts every reply it holds, as the app's Compare does):
+
+- Plain ``ask -m A -m B``: each reply is saved as a chat of its own (prompt and
+  that reply, with that model's settings), so ``ask --cid N`` continues with
+  whichever answer was best.
+- With ``-c``/``--cid N`` (or ``--keep MODEL``, which alone starts one new chat):
+  the comparison is one turn of that chat, as "Keep this one" in the app makes
+  it. The reply of ``--keep MODEL`` continues the chat (default: the first model
+  given whose reply completed), with its model; every other reply that holds
+  anything is stored beside it as one of its versions (``‹ 2/3 ›`` in the app).
+  When the chosen model sent nothing, no reply is kept: the prompt and the
+  replies are set aside in the chat (an earlier version of its next prompt).
+
 Exit 1 when any model failed (the others' output is printed all the same).
 """
 
@@ -184,8 +196,10 @@ async def run_compare(
     from liaobots_tui.store import Store
 
     models: list[str] = list(args.model)
-    if args.cont or args.cid is not None:
-        raise InputError("comparing models starts new chats: drop -c/--cid, or give one -m to continue")
+    keep: str | None = args.keep.strip() if args.keep is not None else None
+    if keep is not None and keep not in [m.strip() for m in models]:
+        raise InputError(f"--keep {keep!r} is not one of the compared models (-m)")
+    one_chat = args.cont or args.cid is not None or keep is not None
     if args.format:
         raise InputError("--format picks one model's format: with several -m each model uses its own")
     image_dir: Path | None = args.output_dir
@@ -199,6 +213,13 @@ async def run_compare(
             controller = ConversationController(
                 store, lambda: session, defaults_from(settings), client=lambda: client
             )
+            if args.cont:
+                latest = store.latest_conversation_id()
+                if latest is None:
+                    raise InputError("there is no conversation to continue yet")
+                await controller.open(latest)
+            elif args.cid is not None:
+                await controller.open(args.cid)  # raises InputError for an unknown id
             args.model = None  # the chat-wide flags only: each lane gets its own model below
             cli._apply_flags(controller, args, thinking)
             printer = SectionPrinter(out, err, show_thinking=args.show_thinking)
@@ -213,15 +234,18 @@ async def run_compare(
                 # Ctrl-C: stop every model, save and show what arrived, then let the interrupt end the run.
                 comparison.cancel_all()
                 await comparison.wait()
-                _save(comparison, image_dir)
+                _store(comparison, image_dir, keep) if one_chat else _save(comparison, image_dir)
                 raise
             finally:
                 if not args.json:
                     printer.finish()
             await _settle_costs(comparison, client)
-            saved = _save(comparison, image_dir)
+            saved = _store(comparison, image_dir, keep) if one_chat else _save(comparison, image_dir)
     if args.json:
-        objects = [_lane_json(lane, *saved.get(lane.index, (None, []))) for lane in comparison.lanes]
+        objects = [
+            _lane_json(lane, *saved.get(lane.index, (None, [])), kept=_kept(comparison, lane, one_chat))
+            for lane in comparison.lanes
+        ]
         out.write(terminal_json(objects) + "\n")
     else:
         out.write("\n")
@@ -231,6 +255,8 @@ async def run_compare(
             for image in images:
                 err.write(f"{image}\n")
     out.flush()
+    if one_chat:
+        cli._err(_stored_note(comparison, saved, keep))
     failed = [lane for lane in comparison.lanes if lane.reply.status == "failed"]
     for lane in failed:
         cli._err(f"{lane.model}: {lane.reply.error or 'failed'}")
@@ -255,7 +281,72 @@ def _save(comparison: Comparison, image_dir: Path | None) -> dict[int, tuple[int
     return saved
 
 
-def _lane_json(lane: Lane, conversation_id: int | None, images: list[str]) -> dict[str, object]:
+def _chosen(comparison: Comparison, keep: str | None) -> int | None:
+    """The lane whose reply continues the chat: ``--keep``'s, else the first complete, else the first
+    that sent anything; None when that one sent nothing."""
+    lanes = comparison.lanes
+    if keep is not None:
+        lane = next(x for x in lanes if x.model == keep)
+        return lane.index if lane.reply.parts else None
+    complete = [x for x in lanes if x.reply.status == "complete" and x.reply.parts]
+    sent = complete or [x for x in lanes if x.reply.parts]
+    return sent[0].index if sent else None
+
+
+def _store(
+    comparison: Comparison, image_dir: Path | None, keep: str | None
+) -> dict[int, tuple[int, list[str]]]:
+    """Store the comparison as one turn of the open chat (made when new): lane → (chat id, image files).
+
+    The chosen reply continues the chat, the others that hold anything are its versions;
+    with none to choose, they are set aside (see :mod:`liaobots_tui.conversations.kept_turns`).
+    """
+    from liaobots_tui import cli
+    from liaobots_tui.conversations.kept_turns import charged
+
+    index = _chosen(comparison, keep)
+    if index is not None:
+        comparison.keep(index)
+    else:
+        comparison.keep_none()
+    conversation_id = comparison.controller.conversation_id
+    saved: dict[int, tuple[int, list[str]]] = {}
+    if conversation_id is None:
+        return saved  # nothing kept in a chat not saved: nothing was stored
+    for lane in comparison.lanes:
+        if lane.reply.id is not None or (index is None and charged(lane.reply)):
+            images = [cli._export_image(Path(p.path), image_dir) for p in lane.reply.images if p.path]
+            saved[lane.index] = (conversation_id, images)
+    return saved
+
+
+def _kept(comparison: Comparison, lane: Lane, one_chat: bool) -> bool:
+    """The lane's reply continues a chat: the kept one, or (one chat per reply) each one saved."""
+    if one_chat:
+        return comparison.kept is lane
+    return lane.index in comparison.saved_chats
+
+
+def _stored_note(comparison: Comparison, saved: dict[int, tuple[int, list[str]]], keep: str | None) -> str:
+    """One line for stderr: which reply the chat goes on with, and where the others are."""
+    kept = comparison.kept
+    if not saved:
+        return "no reply had anything in it: nothing was stored"
+    conversation_id = next(iter(saved.values()))[0]
+    if kept is None:
+        why = f"{clean_line(keep)} sent nothing to keep" if keep is not None else "no reply to keep"
+        return f"{why}: the replies are set aside in chat {conversation_id} (a version of its next prompt)"
+    note = f"chat {conversation_id} goes on with {clean_line(kept.model)}'s reply"
+    others = len(saved) - 1
+    if others:
+        versions = "is its version" if others == 1 else "are its versions"
+        note += f"; the other {others} {versions} (‹ › in the app)"
+    return note
+
+
+def _lane_json(
+    lane: Lane, conversation_id: int | None, images: list[str], *, kept: bool
+) -> dict[str, object]:
     from liaobots_tui import cli
 
     obj = cli.reply_json(lane.reply, images, conversation_id, lane.format or format_for_model(lane.model))
@@ -268,5 +359,6 @@ def _lane_json(lane: Lane, conversation_id: int | None, images: list[str]) -> di
         tokens_exact=exact,
         credits=None if cost is None else cost.credits,
         credits_exact=cost is not None and cost.exact,
+        kept=kept,
     )
     return obj

@@ -103,8 +103,8 @@ def test_one_model_failing_shows_its_error_in_its_section_and_the_others_finish(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["-c"], "starts new chats"),
-        (["--cid", "1"], "starts new chats"),
+        (["--keep", "o3"], "not one of the compared models"),
+        (["--cid", "1"], "no conversation 1"),
         (["-f", "openai"], "each model uses its own"),
         (["-m", "o3", "-m", "gpt-4.1"], "2 to 4 models"),
         (["-m", "gpt-5.4"], "named twice"),

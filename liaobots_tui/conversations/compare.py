@@ -12,11 +12,15 @@ counts until :meth:`Comparison.settle_costs` finds the gateway's usage record).
 - :meth:`Comparison.cancel` stops one lane, :meth:`Comparison.cancel_all` all of
   them; a cancelled lane keeps the text that arrived.
 - :meth:`Comparison.keep` continues the chat with the chosen reply: the prompt and
-  that reply are stored as a normal turn of the open conversation (created when
-  it is new), and the chat goes on with the kept reply's model.
+  that reply are stored as a turn of the open conversation (created when it is
+  new), and the chat goes on with the kept reply's model. The other replies were
+  charged too: they are stored as the kept reply's other versions (``‹ 1/3 ›``).
+- :meth:`Comparison.keep_none` (closed with no reply kept) sets the prompt and its
+  replies aside in the open chat: they count in its cost and show as a version of
+  the next prompt (see :mod:`.kept_turns`).
 
-Replies that are not kept are never stored: comparing is a question asked
-aside, and only the answer chosen becomes history. Headless: no textual or rich.
+So the chat's total counts every reply the comparison was charged for.
+Headless: no textual or rich.
 """
 
 from __future__ import annotations
@@ -36,15 +40,12 @@ from liaobots_tui.api.messages import (
     FinishEvent,
     Format,
     ImageEvent,
-    ImagePart,
     Message,
-    Part,
     ReasoningDelta,
     RequestOptions,
     SourcesEvent,
     StreamEvent,
     TextDelta,
-    TextPart,
     UsageEvent,
     is_image_model,
 )
@@ -52,10 +53,9 @@ from liaobots_tui.api.registry import check_format, get_adapter
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.conversations.controller import YIELD_EVERY, ConversationController, TurnBusy
+from liaobots_tui.conversations.kept_turns import SetAsideTurn, charged, store_turn
 from liaobots_tui.conversations.settings import saved_form, with_model
 from liaobots_tui.errors import InputError, LiaobotsError
-from liaobots_tui.image_files import UnsafeImage
-from liaobots_tui.image_names import picture_stem
 from liaobots_tui.store import MessageRecord
 from liaobots_tui.usage_stats import CLOCK_SLACK_S, ReplyCost, estimate_cost, match_reply_cost
 
@@ -208,6 +208,8 @@ class Comparison:
         self._listener = listener
         self._stream_fn = stream_fn
         self.kept: Lane | None = None
+        #: Closed with none kept: its replies were set aside in the chat (:meth:`keep_none`).
+        self.set_aside = False
         #: Lanes saved as chats of their own (:meth:`save_as_chat`): lane index → chat id.
         self.saved_chats: dict[int, int] = {}
 
@@ -295,16 +297,23 @@ class Comparison:
         """Continue the chat with lane ``index``'s reply: store the prompt and that reply as a turn.
 
         The open conversation gets both (a new chat is created first) and the chat
-        goes on with that lane's model. Returns the stored reply. Raises InputError
-        while the lane streams, for a reply with nothing in it, or when one was kept.
+        goes on with that lane's model. Every other lane that was charged is stored
+        beside the kept reply as one of its versions, in lane order. Returns the
+        stored reply. Raises InputError while a lane streams, for a reply with
+        nothing in it, or when one was kept (or none, :meth:`keep_none`).
         """
         lane = self.lanes[index]
         if self.kept is not None:
             raise InputError(f"a reply ({self.kept.model}) was kept already")
+        if self.set_aside:
+            raise InputError("the comparison was closed with no reply kept")
         if lane.streaming:
             raise InputError(f"{lane.model} is still replying: wait, or cancel it first")
         if not lane.reply.parts:
             raise InputError(f"{lane.model} sent nothing to keep")
+        if self.streaming:
+            # The others are stored beside it: each must have ended (Esc stops them).
+            raise InputError("the other models are still replying: wait, or stop them (Esc)")
         controller = self.controller
         if controller.streaming:
             raise TurnBusy("A reply is still streaming: Esc stops it.")
@@ -313,6 +322,7 @@ class Comparison:
         controller.settings = settings
         store = controller.store
         created = controller.conversation_id is None
+        pending = controller.set_aside_pending
         if controller.conversation_id is None:
             controller.conversation_id = store.create_conversation(
                 system=settings.system or None, settings=saved_form(settings, {})
@@ -320,18 +330,46 @@ class Comparison:
         else:
             controller.update(settings)
         conversation_id = controller.conversation_id
+        stored_lanes = [x for x in self.lanes if x is lane or charged(x.reply)]
         try:
-            user, reply = self._store_turn(conversation_id, lane)
+            if created:
+                controller.store_set_aside_pending()
+            user, *replies = store_turn(
+                store, conversation_id, self.user, [x.reply for x in stored_lanes], stored_lanes.index(lane)
+            )
         except BaseException:
             if created:  # nothing was kept: leave no empty chat behind
                 store.delete_conversation(conversation_id)
                 controller.conversation_id = None
+                controller.set_aside_pending = pending
             raise
+        for stored_lane, stored in zip(stored_lanes, replies, strict=True):
+            stored_lane.reply = stored
+        reply = lane.reply
         controller.messages = [*controller.messages, user, reply]
+        controller.versions = store.versions(conversation_id)
         if not controller.title:
             controller.title = store.load_conversation(conversation_id).title
         self.kept = lane
         return reply
+
+    def keep_none(self) -> int:
+        """Closed with no reply kept: set the prompt and every charged reply aside in the open chat.
+
+        They count in the chat's cost and show as a version of the next prompt sent
+        there (a chat not saved yet holds them until it is). Returns how many replies
+        were set aside. Raises InputError while a lane streams or when one was kept.
+        """
+        if self.kept is not None:
+            raise InputError(f"a reply ({self.kept.model}) was kept already")
+        if self.streaming:
+            raise InputError("the models are still replying: wait, or stop them (Esc)")
+        if self.set_aside:
+            return 0
+        replies = tuple(lane.reply for lane in self.lanes if charged(lane.reply))
+        self.controller.set_aside(SetAsideTurn(self.user, replies))
+        self.set_aside = True
+        return len(replies)
 
     def save_as_chat(self, index: int) -> int:
         """Save the prompt and lane ``index``'s reply as a new chat of their own (the CLI keeps each).
@@ -359,25 +397,9 @@ class Comparison:
 
     def _store_turn(self, conversation_id: int, lane: Lane) -> tuple[MessageRecord, MessageRecord]:
         """Append the prompt and ``lane``'s reply to a stored chat; the lane then holds the stored reply."""
-        parts = self._saved_parts(conversation_id, lane.reply.parts)
-        reply = replace(lane.reply.revised(parts=parts), id=None)
-        user, stored = self.controller.store.add_messages(conversation_id, [self.user, reply])
+        user, stored = store_turn(self.controller.store, conversation_id, self.user, [lane.reply], 0)
         lane.reply = stored
         return user, stored
-
-    def _saved_parts(self, conversation_id: int, parts: Sequence[Part]) -> list[Part]:
-        """The reply's parts with each generated image written (verified) to its file, or a note."""
-        saved: list[Part] = []
-        for part in parts:
-            if isinstance(part, ImagePart) and part.generated and part.data:
-                stem = picture_stem(self.user.text, sum(isinstance(p, ImagePart) for p in saved) + 1)
-                try:
-                    saved.append(self.controller.store.save_generated_image(conversation_id, part, stem))
-                except UnsafeImage as exc:
-                    saved.append(TextPart(f"\n\n[image not saved: {exc.reason}]\n\n"))
-            else:
-                saved.append(part)
-        return saved
 
 
 def _client_stream(client: GatewayClient) -> StreamFn:

@@ -20,7 +20,9 @@ call it and render what it reports; they hold no conversation logic:
   previous or next version (what the next turn sends follows); :meth:`fork` opens a
   new chat holding the history up to a message. The store keeps both (see
   :mod:`liaobots_tui.store.versions`); :attr:`ConversationController.versions` says
-  which messages have versions, for the ``‹ 2/3 ›`` a front end shows.
+  which messages have versions, for the ``‹ 2/3 ›`` a front end shows. A comparison's
+  replies become versions too (:mod:`.kept_turns`); one closed with none kept is
+  :meth:`set_aside` in the chat it was started from.
 - **Account**: :meth:`fetch_credits` and :meth:`fetch_usage_page` for the
   balance and the costs a front end refreshes after each turn.
 
@@ -54,6 +56,7 @@ from liaobots_tui.api.transport import GatewayClient
 from liaobots_tui.attachment_sizes import check_fits
 from liaobots_tui.chat import ChatBackend, ChatEvent, TurnEnded, TurnStarted
 from liaobots_tui.conversations.failed_turns import failed_before_any_reply, resent_failed_prompt
+from liaobots_tui.conversations.kept_turns import SetAsideTurn, store_turn
 from liaobots_tui.conversations.settings import (
     ConversationSettings,
     read_settings,
@@ -120,6 +123,8 @@ class ConversationController:
         self._cancel_pending = False
         #: The chat :meth:`discard_if_never_answered` deleted last (a front end's list drops it).
         self.discarded: int | None = None
+        #: Turns set aside (:meth:`set_aside`) while the chat was not saved: stored when it is.
+        self.set_aside_pending: list[SetAsideTurn] = []
 
     # ------------------------------------------------------------------ state
 
@@ -172,6 +177,8 @@ class ConversationController:
         """
         if self.conversation_id is None or self.streaming or not failed_before_any_reply(self.messages):
             return False
+        if self.replies_set_aside():
+            return False  # it holds replies that were charged (a comparison set aside): it stays
         try:
             self.store.delete_conversation(self.conversation_id)
         except LiaobotsError:
@@ -186,6 +193,7 @@ class ConversationController:
         self.discard_if_never_answered()
         self.conversation_id, self.title, self.messages = None, "", []
         self.versions = {}
+        self.set_aside_pending = []
         self.settings = replace(
             self.defaults,
             model=self.settings.model,
@@ -205,10 +213,33 @@ class ConversationController:
             self.discard_if_never_answered()
         saved = self.store.conversation_settings(conversation_id)
         self.settings = read_settings(saved, conversation.system, self.defaults)
+        if conversation_id != self.conversation_id:
+            self.set_aside_pending = []
         self.conversation_id, self.title = conversation_id, conversation.title
         self.messages = list(conversation.messages)
         self.versions = self.store.versions(conversation_id)
         return list(self.messages)
+
+    def set_aside(self, turn: SetAsideTurn) -> None:
+        """Keep a turn none of whose replies continues the chat (a comparison closed with none kept).
+
+        Its replies were charged: a saved chat stores the turn at once, set aside (its prompt
+        becomes a version of the next prompt); a chat not saved yet stores it when its first
+        turn saves the chat. Leaving an unsaved chat drops it (the usage history still has it).
+        """
+        if not turn.replies:
+            return
+        if self.conversation_id is None:
+            self.set_aside_pending.append(turn)
+            return
+        store_turn(self.store, self.conversation_id, turn.prompt, turn.replies, None)
+
+    def store_set_aside_pending(self) -> None:
+        """The chat was just saved: store the turns set aside before (see :meth:`set_aside`)."""
+        assert self.conversation_id is not None
+        for turn in self.set_aside_pending:
+            store_turn(self.store, self.conversation_id, turn.prompt, turn.replies, None)
+        self.set_aside_pending = []
 
     def replies_set_aside(self) -> list[MessageRecord]:
         """The open chat's replies that are not shown (earlier versions): they cost credits too."""
@@ -346,12 +377,16 @@ class ConversationController:
             self.conversation_id = self.store.create_conversation(
                 system=self.settings.system or None, settings=saved_form(self.settings, {})
             )
+        pending = self.set_aside_pending
         try:
+            if created:
+                self.store_set_aside_pending()
             events = self._backend().send(self.conversation_id, user, options, format=fmt)
         except BaseException:
             if created:  # the turn never started: leave no empty chat behind
                 self.store.delete_conversation(self.conversation_id)
                 self.conversation_id = None
+                self.set_aside_pending = pending
             raise
         return self._start(events, listener, self.messages)
 

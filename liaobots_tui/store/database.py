@@ -422,46 +422,110 @@ class Store:
                 conv = self._conversation_row(conversation_id)
                 title = conv["title"]
                 for given in messages:
-                    record = given if isinstance(given, MessageRecord) else MessageRecord(given)
-                    if not record.created_at:
-                        record = dataclasses.replace(record, created_at=time.time())
-                    message = record.message
-                    seq = db.execute(
-                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages"
-                        " WHERE conversation_id = ? AND seq > 0",
-                        (conversation_id,),
-                    ).fetchone()[0]
-                    cur = db.execute(
-                        "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
-                        " finish_reason, usage_json, sources_json, ended_at, created_at, parent_id,"
-                        " chosen_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            conversation_id,
-                            seq,
-                            message.role,
-                            *codec.message_values(record),
-                            record.created_at,
-                            versions.parent_for_next(db, conversation_id),
-                            time.time(),
-                        ),
-                    )
-                    message_id = int(cast(int, cur.lastrowid))
-                    rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
-                    _insert_parts(db, message_id, rows)
-                    search.index_message(db, message_id)
-                    saved.append((record, message_id, rows))
-                    if not title and message.role == "user":
-                        title = title_from_text(message.text)
-                assignments = "updated_at = ?"
-                params: list[Any] = [self._stamp(db)]
-                if title and title != conv["title"]:
-                    assignments += ", title = ?"
-                    params.append(title)
-                db.execute(f"UPDATE conversations SET {assignments} WHERE id = ?", (*params, conversation_id))
+                    parent = versions.parent_for_next(db, conversation_id)
+                    saved.append(self._insert(db, conversation_id, given, parent, True, written))
+                    if not title and saved[-1][0].role == "user":
+                        title = title_from_text(saved[-1][0].text)
+                self._touch_titled(db, conversation_id, conv["title"], title)
         except BaseException:
             ImageFiles.discard(written)
             raise
+        return self._as_stored(saved)
+
+    def add_turn(
+        self,
+        conversation_id: int,
+        prompt: Message,
+        replies: Sequence[MessageRecord],
+        chosen: int | None,
+    ) -> list[MessageRecord]:
+        """Append a prompt and several replies to it in one transaction; the records as stored, prompt first.
+
+        The replies are versions of each other (``‹ 2/3 ›``), numbered in the order given:
+        reply ``chosen`` continues the conversation, the others are set aside (a comparison's
+        replies that were not kept; they were charged all the same). With ``chosen`` None
+        the whole turn is set aside: its prompt becomes a version of whatever is appended
+        next, and choosing a version above it does not walk into it (see
+        :func:`versions.choose`) until it is chosen itself.
+
+        Raises:
+            InputError: ``no conversation N``.
+        """
+        written: list[Path] = []
+        saved: list[tuple[MessageRecord, int, list[PartRow]]] = []
+        try:
+            with self._write() as db:
+                conv = self._conversation_row(conversation_id)
+                parent = versions.parent_for_next(db, conversation_id)
+                saved.append(self._insert(db, conversation_id, prompt, parent, chosen is not None, written))
+                prompt_id = saved[0][1]
+                for index, reply in enumerate(replies):
+                    on_path = index == chosen
+                    saved.append(self._insert(db, conversation_id, reply, prompt_id, on_path, written))
+                title = conv["title"] or (title_from_text(prompt.text) if chosen is not None else "")
+                self._touch_titled(db, conversation_id, conv["title"], title)
+        except BaseException:
+            ImageFiles.discard(written)
+            raise
+        return self._as_stored(saved)
+
+    def _insert(
+        self,
+        db: sqlite3.Connection,
+        conversation_id: int,
+        given: Message | MessageRecord,
+        parent_id: int | None,
+        on_path: bool,
+        written: list[Path],
+    ) -> tuple[MessageRecord, int, list[PartRow]]:
+        """Write one message below ``parent_id``: last on the chosen path, or set aside (``seq = -id``).
+
+        A message set aside is written never chosen (``chosen_at`` NULL).
+        """
+        record = given if isinstance(given, MessageRecord) else MessageRecord(given)
+        if not record.created_at:
+            record = dataclasses.replace(record, created_at=time.time())
+        message = record.message
+        if on_path:
+            seq = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ? AND seq > 0",
+                (conversation_id,),
+            ).fetchone()[0]
+        else:  # the id this row will get, so no other row holds it; set to -id below all the same
+            seq = -int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").fetchone()[0])
+        cur = db.execute(
+            "INSERT INTO messages (conversation_id, seq, role, model, format, status, error,"
+            " finish_reason, usage_json, sources_json, ended_at, created_at, parent_id,"
+            " chosen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                seq,
+                message.role,
+                *codec.message_values(record),
+                record.created_at,
+                parent_id,
+                time.time() if on_path else None,
+            ),
+        )
+        message_id = int(cast(int, cur.lastrowid))
+        if not on_path:
+            db.execute("UPDATE messages SET seq = -id WHERE id = ?", (message_id,))
+        rows = codec.part_rows(self._images, conversation_id, message_id, message.parts, written)
+        _insert_parts(db, message_id, rows)
+        search.index_message(db, message_id)
+        return record, message_id, rows
+
+    def _touch_titled(self, db: sqlite3.Connection, conversation_id: int, before: str, title: str) -> None:
+        """Move the conversation to the top of the history, giving it ``title`` when that changed."""
+        assignments = "updated_at = ?"
+        params: list[Any] = [self._stamp(db)]
+        if title and title != before:
+            assignments += ", title = ?"
+            params.append(title)
+        db.execute(f"UPDATE conversations SET {assignments} WHERE id = ?", (*params, conversation_id))
+
+    def _as_stored(self, saved: list[tuple[MessageRecord, int, list[PartRow]]]) -> list[MessageRecord]:
         return [
             dataclasses.replace(record, id=message_id).revised(
                 parts=codec.set_paths(self._images, record.parts, rows)

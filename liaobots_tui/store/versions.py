@@ -12,6 +12,11 @@ path back: its ancestors, itself, and below it the path last chosen there (the c
 with the latest ``chosen_at`` at each step), so coming back to a version finds the
 conversation as it was left.
 
+A comparison's replies are versions of each other below their prompt: the kept one
+chosen, the others never chosen (``chosen_at`` NULL). A comparison closed with none
+kept is set aside whole, its prompt never chosen: the walk below a chosen version
+does not enter such a prompt, which shows as a version of the next prompt instead.
+
 All functions run inside the store's write (or read) transaction.
 """
 
@@ -107,9 +112,14 @@ def choose(db: sqlite3.Connection, conversation_id: int, message_id: int) -> boo
         current = None if row[0] is None else int(row[0])
     path.reverse()
     while True:  # below it: the child chosen last, down to the end
+        # Not into a prompt never chosen (a comparison closed with no reply kept): it waits
+        # as a version of the next prompt, and only shows once chosen itself. Below such a
+        # prompt no reply was ever chosen either: the first (the first model's) shows.
         row = db.execute(
             "SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ?"
-            " ORDER BY chosen_at DESC, id DESC LIMIT 1",
+            " AND (chosen_at IS NOT NULL OR role != 'user')"
+            " ORDER BY chosen_at IS NULL, chosen_at DESC, CASE WHEN chosen_at IS NULL THEN id END,"
+            " id DESC LIMIT 1",
             (conversation_id, path[-1]),
         ).fetchone()
         if row is None or int(row[0]) in seen:

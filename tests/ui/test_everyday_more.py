@@ -78,7 +78,8 @@ async def test_chat_cost_equals_its_usage_records_across_versions_and_a_restart(
             await until(pilot, lambda: panel.conversation_cost is not None and panel.conversation_cost.exact)
             assert panel.conversation_cost is not None
             assert panel.conversation_cost.credits == charged_since(gateway, seed_id)
-            assert "3 replies (1 earlier version)" in str(panel.query_one("#credits-chat").content)
+            shown = str(panel.query_one("#credits-chat").content)
+            assert "3 replies charged, 1 not shown (other versions)" in shown
 
     records_before = len(gateway.usage_records)
     with Store(db, images) as store:

@@ -11,13 +11,17 @@ each model gets a tab. The layout is chosen when the screen opens.
 
 Keys: ←/→ (or Tab) move between models, ``x`` stops the current one, Esc stops
 all (and, once nothing streams, closes: after asking, unless a reply was kept),
-``k`` or Enter keeps the current reply, which continues the chat. The screen is
-dismissed with the kept lane's index, or None.
+``k`` or Enter keeps the current reply, which continues the chat (the models
+still replying are stopped first). The screen is dismissed with the kept lane's
+index, or None. Every reply was charged, so none is dropped: the others become
+the kept reply's versions, and closing with none kept sets them all aside in the
+chat (:meth:`~liaobots_tui.conversations.compare.Comparison.keep_none`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import Sequence
@@ -221,8 +225,13 @@ class CompareScreen(Screen[int | None]):
 
     def on_unmount(self) -> None:
         self._closed = True
-        if self.comparison is not None:
-            self.comparison.cancel_all()  # the app quits under a comparison: stop the requests
+        comparison = self.comparison
+        if comparison is not None:
+            comparison.cancel_all()  # the app quits under a comparison: stop the requests
+            if comparison.kept is None and not comparison.streaming:
+                # Quit over ended replies, none kept: they were charged, the chat keeps them aside.
+                with contextlib.suppress(LiaobotsError, sqlite3.Error, OSError):
+                    comparison.keep_none()
         self._stop_ticker()
 
     def _stop_ticker(self) -> None:
@@ -340,27 +349,56 @@ class CompareScreen(Screen[int | None]):
         if comparison.cancel_all():
             return
 
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
+        def answered(close: bool | None) -> None:
+            if close:
+                self._close_keeping_none()
 
         if any(lane.reply.parts for lane in comparison.lanes):
             self.app.push_screen(
                 ConfirmModal(
                     "Close the comparison?",
-                    "No reply was kept: these replies will be gone. (k keeps the one you are on.)",
-                    confirm_label="Discard",
+                    "No reply kept: the chat keeps them aside, as an earlier version of your next"
+                    " prompt (‹ ›), and counts what they cost. (k keeps the one you are on.)",
+                    confirm_label="Close",
+                    danger=False,
                 ),
                 answered,
             )
         else:
-            self.dismiss(None)
+            self._close_keeping_none()
+
+    def _close_keeping_none(self) -> None:
+        """Close with no reply kept: the charged replies are set aside in the chat first."""
+        if self.comparison is not None:
+            try:
+                self.comparison.keep_none()
+            except (LiaobotsError, sqlite3.Error, OSError) as exc:
+                # Closing goes on: the replies are in the usage history, the prompt comes back.
+                self.notify(str(exc), title="Could not set the replies aside", severity="error")
+        self.dismiss(None)
 
     def action_keep(self) -> None:
         comparison = self.comparison
         if comparison is None:
             return
         index = self.current_index()
+        lane = comparison.lanes[index]
+        if comparison.streaming and not lane.streaming and lane.reply.parts:
+            # Kept while others still reply: they are stopped, then stored beside it as its versions.
+            comparison.cancel_all()
+            self.run_worker(self._keep_once_ended(index), group="compare-keep", exclusive=True)
+            return
+        self._keep(index)
+
+    async def _keep_once_ended(self, index: int) -> None:
+        if self.comparison is not None:
+            await self.comparison.wait()
+            self._keep(index)
+
+    def _keep(self, index: int) -> None:
+        comparison = self.comparison
+        if comparison is None or self._closed:
+            return
         try:
             comparison.keep(index)
         except (LiaobotsError, sqlite3.Error, OSError) as exc:
@@ -414,6 +452,8 @@ async def _after_compare(
 ) -> None:
     if kept is None:
         chat.restore_prompt(text, named)
+        # Replies set aside in this chat count in its total (a chat not saved yet: once it is).
+        chat.credits.set_conversation(chat.controller.messages, chat.controller.replies_set_aside())
         return
     messages = chat.controller.messages
     await chat._show(messages)  # the kept turn, its model and settings, as opening the chat shows them

@@ -232,7 +232,8 @@ class ConversationView(VerticalScroll):
 
     @property
     def output_below_shown(self) -> bool:
-        return bool(self.query_one("#output-below").display)
+        # query, not query_one: a scroll animation may still tick while the app tears the view down.
+        return any(hint.display for hint in self.query("#output-below"))
 
     def check_output_below(self) -> None:
         """A reply is streaming: say so when the user scrolled away from the end to read."""

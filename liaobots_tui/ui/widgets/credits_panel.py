@@ -21,8 +21,10 @@ Integration (app / ChatScreen):
 2. Toggle it with a key: ``panel.display = not panel.display``.
 3. After every reply (TurnEnded): ``panel.reply_finished(reply, conversation.messages, aside)``.
    When another conversation is opened: ``panel.set_conversation(conversation.messages, aside)``.
-   ``aside`` are the chat's replies not shown (earlier versions): they were charged too,
-   so "This chat" counts them. Opening a chat whose costs are not all exact yet fetches
+   ``aside`` are the chat's replies not shown (other versions: regenerated replies and a
+   comparison's replies that were not kept): they were charged too, so "This chat" counts
+   them, and says how many it counts ("5 replies charged, 3 not shown (other versions)").
+   Opening a chat whose costs are not all exact yet fetches
    the usage records once (a restart turns yesterday's estimates exact without ``r``).
 4. A global refresh key/palette command may call ``panel.refresh_credits()``; ``r``
    works when the panel has focus, and clicking the status line retries after a failure.
@@ -396,9 +398,9 @@ class CreditsPanel(Vertical, can_focus=True):
         self.query_one("#credits-last", Static).update(Content(f"Last reply: {last}"))
         replies = self._replies_counted
         if self._aside and self.conversation_cost is not None:
-            # Earlier versions were charged too: say so, or the sum looks double-counted.
-            hidden = len(self._aside)
-            chat += f"\n{replies} replies ({hidden} earlier version{'s' if hidden != 1 else ''})"
+            # Replies not shown (regenerated, compared and not kept) were charged too: say so, or
+            # the sum looks double-counted.
+            chat += f"\n{replies} replies charged, {len(self._aside)} not shown (other versions)"
         self.query_one("#credits-chat", Static).update(Content(f"This chat: {chat}"))
 
     def on_click(self, event: events.Click) -> None:
