@@ -28,8 +28,8 @@ from typing import Any, cast
 from liaobots_tui.api.messages import ImagePart, Message, Part
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import InputError, StorageError
-from liaobots_tui.store import codec, search, versions
-from liaobots_tui.store.big_text import DEFER_BYTES, DeferredTextPart, PendingTexts, StoredText, stored_size
+from liaobots_tui.store import big_text, codec, search, versions
+from liaobots_tui.store.big_text import DeferredTextPart, PendingTexts, StoredText, stored_size
 from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
 from liaobots_tui.store.faults import translated
 from liaobots_tui.store.images import ImageFiles
@@ -341,7 +341,7 @@ class Store:
             (conversation_id,),
         ).fetchall()
         sizes = {row[0]: stored_size(db, row[0]) for row in rows if (row[1], row[2]) not in chunks}
-        return {part_id: size for part_id, size in sizes.items() if size > DEFER_BYTES}
+        return {part_id: size for part_id, size in sizes.items() if size > big_text.DEFER_BYTES}
 
     def conversation_settings(self, conversation_id: int) -> dict[str, Any]:
         """The per-conversation settings dict given at create/update (model, format, …)."""
