@@ -95,11 +95,13 @@ def test_text_written_unclean_by_an_older_version_comes_back_clean(store: Store)
     assert part.text == sanitize.clean_text(dirty)
 
 
-def test_the_check_for_controls_finds_what_clean_text_removes() -> None:
-    assert big_text._UNSAFE.pattern == sanitize._UNSAFE.pattern
-    for code in range(0x200):  # ASCII, C1 and beyond
+def test_the_check_for_controls_finds_what_clean_text_removes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(big_text, "_CHECK_BYTES", 7)  # windows cut inside characters
+    for code in [*range(0x200), 0x4E2D, 0x1F600, 0x2028]:  # ASCII, C1, Latin, CJK, emoji
         char = chr(code)
-        assert big_text._has_unsafe(char) == (sanitize.clean_text(char) != char)
+        expected = sanitize.clean_text(char) != char
+        assert big_text._has_unsafe(char.encode()) == expected, hex(code)
+        assert big_text._has_unsafe(f"中文 text {char} é".encode()) == expected, hex(code)
 
 
 def test_a_users_huge_prompt_is_read_as_before(store: Store) -> None:

@@ -40,6 +40,7 @@ from textual.widgets import Static
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.store.big_text import StoredText
+from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.plain import plain
 from liaobots_tui.ui.text_sections import (
     Section,
@@ -154,9 +155,19 @@ class LazyText(Vertical):
         self._width = self._guess_width()
         self._update_blanks()
         if self._head is not None or self._stored is not None:
-            # Well after the first paint: what the user sees first, and what the app does
-            # right after showing a chat (the balance, the first keys), waits for none of it.
-            self.set_timer(self.HEAD_DELAY, self._start_head)
+            self.run_worker(self._after_first_paint(), group="lazy-text-wait")
+
+    async def _after_first_paint(self) -> None:
+        """Start the rest well after the first paint (the app's, when it keeps one; else this mount).
+
+        What the user sees first, and what the app does right after showing a chat (the
+        balance, the first keys), waits for none of it. Timed from the app's first paint: on a
+        busy machine the chat can take longer than HEAD_DELAY to reach the screen after mounting.
+        """
+        first_paint = getattr(self.app, "first_paint", None)
+        if isinstance(first_paint, FirstPaint):
+            await first_paint.wait()
+        self.set_timer(self.HEAD_DELAY, self._start_head)
 
     def _guess_width(self) -> int:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
