@@ -148,3 +148,31 @@ async def test_an_end_inside_a_fence_opened_long_before_is_redrawn_as_code(
         assert "".join(lazy.text[s.start : s.end] for s in lazy.sections) == reply
         assert LAST_WORDS in drawn_text(lazy)
         assert chat(app).view.scroll_y == chat(app).view.max_scroll_y
+
+
+async def test_an_end_read_first_that_the_whole_does_not_end_with_is_cut_again(
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if another process rewrote the reply between the two reads: the end drawn first is
+    # not how the whole text ends, so the whole's own end replaces it.
+    reply = huge_reply(read_from_the_end_scaled_down(monkeypatch))
+    store_reply(store, reply)
+    stale = "Stale closing words from before"
+    original = big_text.StoredText.tail
+    monkeypatch.setattr(
+        big_text.StoredText, "tail", lambda self, size: original(self, size - 100) + stale + ".\n"
+    )
+    built = note_composed(monkeypatch)
+    app = make_app(offline_settings(), client_factory=offline_client)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(built), "the long reply composed")
+        lazy = built[0]
+        await until(pilot, lambda: stale in drawn_text(lazy), "the end read first drawn")
+        await until(pilot, lambda: lazy.complete, "the whole read and cut")
+        await until(pilot, lambda: LAST_WORDS in drawn_text(lazy), "the whole's end drawn")
+        await settle(app, pilot)
+        assert stale not in drawn_text(lazy)
+        assert "".join(lazy.text[s.start : s.end] for s in lazy.sections) == reply
+        view = chat(app).view
+        view.scroll_home(animate=False, immediate=True)
+        await until(pilot, lambda: FIRST_WORDS in drawn_text(lazy), "the start drawn after Home")

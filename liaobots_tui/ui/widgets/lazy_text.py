@@ -380,8 +380,8 @@ class LazyText(Vertical):
     def _take_whole(self, cut_in_background: bool) -> None:
         """The stored text is read (or is read now): its end's sections move to where they sit in it."""
         stored, tail = self._stored, self._tail
-        if stored is None or tail is None:
-            return
+        if stored is None or tail is None or not self.is_mounted:
+            return  # taken already (the view went up first), or the chat was left meanwhile
         whole = stored.load()
         self._stored = None
         moved = moved_tail(whole, self.text, tail)
