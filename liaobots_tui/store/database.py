@@ -296,13 +296,14 @@ class Store:
                 for message_id, part_seq, chunk in chunk_rows:
                     chunks.setdefault((message_id, part_seq), []).append(codec.text(chunk))
                 huge = self._huge_reply_texts(db, conversation_id, chunks)
+                # Row ids are ints read from the database: safe to write into the statement.
+                unread = ", ".join(str(int(part_id)) for part_id in huge)
                 part_rows = db.execute(
                     "SELECT p.id, p.message_id, p.seq, p.kind, p.mime_type, p.path, p.generated,"
-                    " p.provider_data_json, CASE WHEN p.id IN (SELECT value FROM json_each(?)) THEN NULL"
-                    " ELSE p.text END AS text"
+                    f" p.provider_data_json, CASE WHEN p.id IN ({unread}) THEN NULL ELSE p.text END AS text"
                     " FROM parts p JOIN messages m ON p.message_id = m.id"
                     " WHERE m.conversation_id = ? AND m.seq > 0 ORDER BY m.seq, p.seq",
-                    (json.dumps(list(huge)), conversation_id),
+                    (conversation_id,),
                 ).fetchall()
             finally:
                 if db.in_transaction:
