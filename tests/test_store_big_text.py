@@ -122,7 +122,7 @@ def test_an_interrupted_reply_with_chunks_is_read_whole(store: Store) -> None:
     assert type(loaded.parts[0]) is TextPart and loaded.text == REPLY and loaded.status == "failed"
 
 
-@pytest.mark.parametrize("write", ["delete_from", "update", "delete_chat", "keep_versions"])
+@pytest.mark.parametrize("write", ["delete_from", "update", "delete_chat", "keep_versions", "fork"])
 def test_a_write_reads_pending_texts_first_so_none_is_lost(store: Store, write: str) -> None:
     cid = stored_chat(store)
     reply = store.load_conversation(cid).messages[1]
@@ -133,8 +133,11 @@ def test_a_write_reads_pending_texts_first_so_none_is_lost(store: Store, write: 
         store.update_message(reply.revised(parts=(TextPart("rewritten"),)))
     elif write == "delete_chat":
         store.delete_conversation(cid)
-    else:
+    elif write == "keep_versions":
         store.keep_versions_from(cid, reply.id)
+    else:
+        fork = store.fork_conversation(cid, reply.id)
+        assert store.load_conversation(fork).messages[1].text == REPLY
     assert reply.text == REPLY
 
 
