@@ -8,7 +8,8 @@ The package: :mod:`.schema` (DDL, migrations, opening), :mod:`.codec` (rows to a
 from messages), :mod:`.images` (image files), :mod:`.database` (the :class:`Store`),
 :mod:`.records` (the stored-record types: a message with its id, status and times),
 :mod:`.streaming` (flushing a reply as it streams), :mod:`.versions` (versions of
-messages, one path chosen), :mod:`.search` (full-text search), :mod:`.faults` (storage faults as
+messages, one path chosen), :mod:`.search` (full-text search), :mod:`.big_text` (a reply over a
+megabyte handed out unread, its end readable alone), :mod:`.faults` (storage faults as
 one-line :class:`~liaobots_tui.errors.StorageError`).
 
 Interrupted replies: the chat service writes an assistant message with status

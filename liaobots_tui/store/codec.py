@@ -175,7 +175,7 @@ def part_from_row(
     ``appended``: the part's streamed chunks, joined (text after ``parts.text``).
     ``untrusted``: the part belongs to a reply (gateway text), cleaned of terminal controls.
     """
-    pd = cast(ProviderData, load_json_dict(row["provider_data_json"]))
+    pd = part_provider_data(row)
     kind = row["kind"]
     if kind == "image":
         stored = row["path"]
@@ -196,6 +196,11 @@ def part_from_row(
     if kind == "reasoning":
         return ReasoningPart(body, provider_data=pd)
     return TextPart(body, provider_data=pd)
+
+
+def part_provider_data(row: sqlite3.Row) -> ProviderData:
+    """A part row's provider data (empty when NULL or damaged)."""
+    return cast(ProviderData, load_json_dict(row["provider_data_json"]))
 
 
 def file_from_row(images: ImageFiles, row: sqlite3.Row, pd: ProviderData) -> FilePart:

@@ -28,7 +28,8 @@ from typing import Any, cast
 from liaobots_tui.api.messages import ImagePart, Message, Part
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.errors import InputError, StorageError
-from liaobots_tui.store import codec, search, versions
+from liaobots_tui.store import big_text, codec, search, versions
+from liaobots_tui.store.big_text import DeferredTextPart, PendingTexts, StoredText, stored_size
 from liaobots_tui.store.codec import PartRow, load_json_dict, str_or_none
 from liaobots_tui.store.faults import translated
 from liaobots_tui.store.images import ImageFiles
@@ -136,6 +137,8 @@ class Store:
         # One connection shared under a lock: Textual thread workers may call in.
         self._lock = threading.RLock()
         self._db = connect(db_path)
+        #: Huge texts handed out by load_conversation and not read yet (read before any write).
+        self._pending = PendingTexts()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -181,6 +184,8 @@ class Store:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction, holding the write lock from the start; faults become StorageError."""
+        # A write may delete or rewrite a row whose text was handed out unread (see big_text).
+        self._pending.resolve_all()
         with self._lock, translated(self.db_path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -282,33 +287,62 @@ class Store:
                     "SELECT * FROM messages WHERE conversation_id = ? AND seq > 0 ORDER BY seq",
                     (conversation_id,),
                 ).fetchall()
-                part_rows = db.execute(
-                    "SELECT p.* FROM parts p JOIN messages m ON p.message_id = m.id"
-                    " WHERE m.conversation_id = ? AND m.seq > 0 ORDER BY m.seq, p.seq",
-                    (conversation_id,),
-                ).fetchall()
                 chunk_rows = db.execute(
                     "SELECT k.message_id, k.part_seq, k.text FROM part_chunks k JOIN messages m"
                     " ON k.message_id = m.id WHERE m.conversation_id = ? AND m.seq > 0 ORDER BY k.id",
                     (conversation_id,),
                 ).fetchall()
+                chunks: dict[tuple[int, int], list[str]] = {}
+                for message_id, part_seq, chunk in chunk_rows:
+                    chunks.setdefault((message_id, part_seq), []).append(codec.text(chunk))
+                huge = self._huge_reply_texts(db, conversation_id, chunks)
+                # Row ids are ints read from the database: safe to write into the statement.
+                unread = ", ".join(str(int(part_id)) for part_id in huge)
+                part_rows = db.execute(
+                    "SELECT p.id, p.message_id, p.seq, p.kind, p.mime_type, p.path, p.generated,"
+                    f" p.provider_data_json, CASE WHEN p.id IN ({unread}) THEN NULL ELSE p.text END AS text"
+                    " FROM parts p JOIN messages m ON p.message_id = m.id"
+                    " WHERE m.conversation_id = ? AND m.seq > 0 ORDER BY m.seq, p.seq",
+                    (conversation_id,),
+                ).fetchall()
             finally:
                 if db.in_transaction:
                     db.execute("COMMIT")
-        chunks: dict[tuple[int, int], list[str]] = {}
-        for message_id, part_seq, chunk in chunk_rows:
-            chunks.setdefault((message_id, part_seq), []).append(codec.text(chunk))
         replies = {row["id"] for row in msg_rows if row["role"] != "user"}
         parts_by_message: dict[int, list[Part]] = {}
         for row in part_rows:
-            appended = "".join(chunks.get((row["message_id"], row["seq"]), ()))
-            part = codec.part_from_row(
-                self._images, row, appended=appended, untrusted=row["message_id"] in replies
-            )
+            part: Part
+            size = huge.get(row["id"])
+            if size is not None:
+                # Read when first asked for: the history view asks for its end only (see big_text).
+                stored = StoredText(self._read, row["id"], size, untrusted=True)
+                self._pending.add(stored)
+                part = DeferredTextPart(stored=stored, provider_data=codec.part_provider_data(row))
+            else:
+                appended = "".join(chunks.get((row["message_id"], row["seq"]), ()))
+                part = codec.part_from_row(
+                    self._images, row, appended=appended, untrusted=row["message_id"] in replies
+                )
             parts_by_message.setdefault(row["message_id"], []).append(part)
         messages = [codec.message_from_row(row, parts_by_message.get(row["id"], [])) for row in msg_rows]
         system = codec.text(conv["system"]) or None
         return StoredConversation(conv["id"], codec.text(conv["title"]), system, messages)
+
+    @staticmethod
+    def _huge_reply_texts(
+        db: sqlite3.Connection, conversation_id: int, chunks: dict[tuple[int, int], list[str]]
+    ) -> dict[int, int]:
+        """Part row id → size of the chosen replies' text parts over DEFER_BYTES, read from row headers.
+
+        A part with streamed chunks (its process died mid-reply) is read whole, as before.
+        """
+        rows = db.execute(
+            "SELECT p.id, p.message_id, p.seq FROM parts p JOIN messages m ON p.message_id = m.id"
+            " WHERE m.conversation_id = ? AND m.seq > 0 AND m.role != 'user' AND p.kind = 'text'",
+            (conversation_id,),
+        ).fetchall()
+        sizes = {row[0]: stored_size(db, row[0]) for row in rows if (row[1], row[2]) not in chunks}
+        return {part_id: size for part_id, size in sizes.items() if size > big_text.DEFER_BYTES}
 
     def conversation_settings(self, conversation_id: int) -> dict[str, Any]:
         """The per-conversation settings dict given at create/update (model, format, …)."""

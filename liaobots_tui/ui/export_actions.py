@@ -4,10 +4,15 @@ Used by the chat's Markdown export and the usage screen's CSV export, so both
 default to the same folder (:func:`liaobots_tui.export_files.export_dir`, from the
 ``export_dir`` setting) and both ask the same way: a confirm dialog naming the file,
 Cancel focused. Cancelling writes nothing and says so.
+
+A chat's Markdown is worked out in a thread (:func:`build_then_write_asking`): a 5 MB reply
+takes seconds to parse, and the app keeps drawing and taking keys meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +20,7 @@ from typing import Any
 from textual.app import App
 from textual.widget import Widget
 
-from liaobots_tui.errors import InputError
+from liaobots_tui.errors import InputError, LiaobotsError
 from liaobots_tui.export_files import export_dir
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 
@@ -72,3 +77,38 @@ def write_asking(
             node.notify(f"Not exported: {path} was left as it was", timeout=4, markup=False)
 
     attempt(False)
+
+
+#: Seconds a build may take before the user is told that the export is under way.
+NOTICE_AFTER = 0.3
+
+
+def build_then_write_asking(
+    node: Widget,
+    path: Path,
+    build: Callable[[], str],
+    write: Callable[[str, bool], str],
+    *,
+    what: str = "file",
+) -> None:
+    """Run ``build()`` in a thread, then :func:`write_asking` with ``write(text, replace)``.
+
+    ``build`` may raise LiaobotsError or sqlite3.Error (shown as the export failing, one line).
+    A build that takes a while gets an "Exporting…" notice: the file appears only once it is
+    built.
+    """
+
+    async def run() -> None:
+        notice = node.set_timer(
+            NOTICE_AFTER, lambda: node.notify(f"Exporting to {path.name}…", timeout=3, markup=False)
+        )
+        try:
+            text = await asyncio.to_thread(build)
+        except (LiaobotsError, sqlite3.Error) as exc:
+            node.notify(str(exc), title="Export failed", severity="error", markup=False)
+            return
+        finally:
+            notice.stop()
+        write_asking(node, path, lambda replace: write(text, replace), what=what)
+
+    node.run_worker(run(), group="export")

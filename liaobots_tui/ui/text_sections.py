@@ -361,6 +361,23 @@ def tail_sections(text: str, chars: int, size: int = SECTION_CHARS) -> Tail:
     return Tail(start, cutter.sections, fence)
 
 
+def moved_tail(text: str, end: str, tail: Tail) -> Tail | None:
+    """``tail`` (cut from ``end``, the end of ``text`` read first) as offsets into ``text``.
+
+    None when ``end`` is not how ``text`` ends: the caller cuts the end again.
+    """
+    if not text.endswith(end):
+        return None
+    shift = len(text) - len(end)
+    if not shift:
+        return tail
+    sections = [Section(s.start + shift, s.end + shift, s.lead, s.close) for s in tail.sections]
+    fence = tail.fence
+    if fence is not None:
+        fence = Fence(fence.start + shift, fence.end + shift, fence.opening, fence.closing)
+    return Tail(tail.start + shift, sections, fence)
+
+
 def sections_from(text: str, start: int, fence: Fence | None, size: int = SECTION_CHARS) -> list[Section]:
     """The sections of ``text[start:]``, ``start`` being inside ``fence`` (or outside any, if None)."""
     cutter = _Cutter(text, start, len(text), size, FenceScan(text, start, fence))

@@ -354,7 +354,7 @@ async def test_export_to_markdown(make_app: AppFactory, store: Store, tmp_path: 
         assert field.value.endswith("code-please.md")
         field.value = str(target)
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, target.exists, "the export (built in a thread)")
         conversation_id = chat(app).conversation_id
     assert conversation_id is not None
     assert target.read_text() == conversation_markdown(store.load_conversation(conversation_id))

@@ -8,13 +8,11 @@ Everything here reads the conversation view; nothing talks to the gateway.
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from textual.screen import Screen
 
-from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.export_files import write_export
-from liaobots_tui.ui.export_actions import app_export_dir, write_asking
+from liaobots_tui.ui.export_actions import app_export_dir, build_then_write_asking
 from liaobots_tui.ui.screens.dialogs import ListPickerModal, TextInputModal, expand_path
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.message_box import MessageBox, MessageHeader
@@ -130,19 +128,18 @@ class MessageActions(Screen[None]):
             path = expand_path(value)
             if path.is_dir():
                 path = path / name
-            try:
-                text = conversation_markdown(
-                    app.store.load_conversation(conversation_id), versions=app.store.versions(conversation_id)
-                )
-            except (LiaobotsError, sqlite3.Error) as exc:
-                self.notify(str(exc), title="Export failed", severity="error", markup=False)
-                return
+            store = app.store
 
-            def write(replace: bool) -> str:
+            def build() -> str:  # in a thread: the store is thread-safe, the export pure
+                return conversation_markdown(
+                    store.load_conversation(conversation_id), versions=store.versions(conversation_id)
+                )
+
+            def write(text: str, replace: bool) -> str:
                 write_export(path, text, replace=replace)
                 return f"Saved to {path}"
 
-            write_asking(self, path, write, what="export")
+            build_then_write_asking(self, path, build, write, what="export")
 
         self.app.push_screen(
             TextInputModal("Export to Markdown", value=default, complete_paths=True, ok_label="Save"), done

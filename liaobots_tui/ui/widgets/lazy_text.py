@@ -19,6 +19,13 @@ the screen), and the sections before it are cut by a background task a few at a 
 after the first paint, so opening it costs the same for 1 MB as for 50 MB. Until then
 the top blank stands for the uncut text; scrolling into it finishes the cut at once.
 
+A reply over a megabyte comes from the store unread (a
+:class:`~liaobots_tui.store.big_text.StoredText`): only about its last
+:data:`TAIL_READ_BYTES` are read before the first paint, and cut as above; the whole text is
+read by a thread after the first paint, the sections already cut are moved to where their
+end sits in it, and the head is cut as for any huge text. Scrolling into the top blank before
+then reads it at once.
+
 Each section is cleaned (terminal-safe) when it is drawn; Markdown is never Textual markup.
 """
 
@@ -32,6 +39,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from liaobots_tui.api.sanitize import clean_text
+from liaobots_tui.store.big_text import StoredText
+from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.plain import plain
 from liaobots_tui.ui.text_sections import (
     Section,
@@ -39,6 +48,7 @@ from liaobots_tui.ui.text_sections import (
     Tail,
     estimate_rows,
     markdown_sections,
+    moved_tail,
     plain_sections,
     sections_from,
     tail_sections,
@@ -53,6 +63,9 @@ BLANK_CAP = 2_000
 TAIL_FIRST_CHARS = 200_000
 #: How much of such a text's end is cut before it is shown: a few screens.
 TAIL_CHARS = 24_000
+#: How much of a stored text's end is read before it is shown: room for TAIL_CHARS and the
+#: window before them where tail_sections looks for the code fence they may start in.
+TAIL_READ_BYTES = 512_000
 
 
 class Blank(Widget):
@@ -85,8 +98,15 @@ class LazyText(Vertical):
     #: Seconds after mounting a huge text before the rest of it is cut in the background.
     HEAD_DELAY = 0.5
 
-    def __init__(self, text: str, *, markdown: bool = True, classes: str = "body") -> None:
+    def __init__(self, text: str | StoredText, *, markdown: bool = True, classes: str = "body") -> None:
         super().__init__(classes="lazy-text")
+        #: A stored text whose whole is not read yet; ``text`` holds its end meanwhile.
+        self._stored: StoredText | None = None
+        if isinstance(text, StoredText):
+            if text.loaded or not markdown:
+                text = text.load()
+            else:
+                self._stored, text = text, _from_line_start(text.tail(TAIL_READ_BYTES))
         self.text = text
         self.markdown = markdown
         self._piece_classes = classes
@@ -95,7 +115,11 @@ class LazyText(Vertical):
         #: Cuts the text before the first section (in the background), or None: all are cut.
         self._head: SectionBuilder | None = None
         self._tail: Tail | None = None
-        if markdown and len(text) > TAIL_FIRST_CHARS:
+        if self._stored is not None:
+            # Cut as the end of a longer text: the head is cut once the whole is read.
+            self._tail = tail_sections(text, TAIL_CHARS)
+            self.sections = list(self._tail.sections)
+        elif markdown and len(text) > TAIL_FIRST_CHARS:
             self._tail = tail_sections(text, TAIL_CHARS)
             self.sections = list(self._tail.sections)
             self._head = SectionBuilder(text, end=self._tail.start)
@@ -130,10 +154,20 @@ class LazyText(Vertical):
     def on_mount(self) -> None:
         self._width = self._guess_width()
         self._update_blanks()
-        if self._head is not None:
-            # Well after the first paint: what the user sees first, and what the app does
-            # right after showing a chat (the balance, the first keys), waits for none of it.
-            self.set_timer(self.HEAD_DELAY, self._start_head)
+        if self._head is not None or self._stored is not None:
+            self.run_worker(self._after_first_paint(), group="lazy-text-wait")
+
+    async def _after_first_paint(self) -> None:
+        """Start the rest well after the first paint (the app's, when it keeps one; else this mount).
+
+        What the user sees first, and what the app does right after showing a chat (the
+        balance, the first keys), waits for none of it. Timed from the app's first paint: on a
+        busy machine the chat can take longer than HEAD_DELAY to reach the screen after mounting.
+        """
+        first_paint = getattr(self.app, "first_paint", None)
+        if isinstance(first_paint, FirstPaint):
+            await first_paint.wait()
+        self.set_timer(self.HEAD_DELAY, self._start_head)
 
     def _guess_width(self) -> int:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
@@ -163,8 +197,10 @@ class LazyText(Vertical):
         :data:`BLANK_CAP`: a span whose characters alone wrap to more is not counted at all
         (counting the lines of 50 MB took 30 ms, and this runs after every scroll).
         """
-        if first >= last and (first or self._head is None):
+        if first >= last and (first or (self._head is None and self._stored is None)):
             return 0
+        if first == 0 and self._stored is not None:
+            return BLANK_CAP  # the text not read yet: a stored text this long is over the cap
         start = 0 if first == 0 else self.sections[first].start
         end = self.sections[last - 1].end if last else self.sections[0].start
         width = max(10, self._width)
@@ -231,7 +267,8 @@ class LazyText(Vertical):
         self._measure()
         if bottom < region.y or top > region.bottom:
             return  # nowhere near the view: leave what is drawn (it is bounded anyway)
-        if self._head is not None and top - region.y < self._top.outer_size.height:
+        uncut = self._head is not None or self._stored is not None
+        if uncut and top - region.y < self._top.outer_size.height:
             # The view reaches the text not cut yet: cut it now (the background task had not
             # finished), then place the drawn run against the new layout.
             self._finish_head()
@@ -324,7 +361,48 @@ class LazyText(Vertical):
     # ------------------------------------------------------------------ the head, cut later
 
     def _start_head(self) -> None:
-        if self._head is not None:
+        if self._stored is not None:
+            self.run_worker(
+                self._read_whole, thread=True, group="lazy-text-read", exclusive=True, exit_on_error=False
+            )
+        elif self._head is not None:
+            self.run_worker(self._cut_head(), group="lazy-text-head", exclusive=True)
+
+    def _read_whole(self) -> None:
+        """In a thread: read the stored text whole, then take it on the UI thread and cut its head."""
+        stored = self._stored
+        if stored is None:
+            return
+        stored.load()
+        if self.is_mounted:
+            self.app.call_from_thread(self._take_whole, True)
+
+    def _take_whole(self, cut_in_background: bool) -> None:
+        """The stored text is read (or is read now): its end's sections move to where they sit in it."""
+        stored, tail = self._stored, self._tail
+        if stored is None or tail is None or not self.is_mounted:
+            return  # taken already (the view went up first), or the chat was left meanwhile
+        whole = stored.load()
+        self._stored = None
+        moved = moved_tail(whole, self.text, tail)
+        self.text = whole
+        if moved is None:
+            # The end read first is not the end of the whole (rewritten meanwhile): cut it again.
+            self._tail = tail_sections(whole, TAIL_CHARS)
+            moved = self._tail
+            self.sections = list(moved.sections)
+            self._measured.clear()
+            with self.app.batch_update():
+                self.remove_children(list(self._shown.values()))
+                self._first = max(0, len(self.sections) - max(1, len(self._shown)))
+                widgets = [self._section_widget(i) for i in range(self._first, len(self.sections))]
+                self.mount_all(widgets, before=self._bottom)
+                self._shown = dict(zip(range(self._first, len(self.sections)), widgets, strict=True))
+        self._tail = moved
+        self.sections = list(moved.sections)
+        self._head = SectionBuilder(whole, end=moved.start)
+        self._update_blanks()
+        if cut_in_background and self.is_mounted:
             self.run_worker(self._cut_head(), group="lazy-text-head", exclusive=True)
 
     async def _cut_head(self) -> None:
@@ -336,10 +414,12 @@ class LazyText(Vertical):
     @property
     def complete(self) -> bool:
         """Every section of the text is cut (see :data:`TAIL_FIRST_CHARS`)."""
-        return self._head is None
+        return self._head is None and self._stored is None
 
     def _finish_head(self) -> None:
         """Cut what is left before the end, put those sections in front of the others."""
+        if self._stored is not None:
+            self._take_whole(False)  # the view reached the text not read yet: read it now
         head, tail = self._head, self._tail
         if head is None or tail is None:
             return
@@ -385,3 +465,9 @@ class LazyText(Vertical):
     def width_changed(self) -> None:
         """Heights change with the width: forget the measured ones."""
         self._measured.clear()
+
+
+def _from_line_start(tail: str) -> str:
+    """``tail`` from its first line start: the fence scan takes its first character as one."""
+    newline = tail.find("\n")
+    return tail[newline + 1 :] if 0 <= newline < len(tail) - 1 else tail

@@ -29,6 +29,7 @@ from liaobots_tui.api.sanitize import clean_line, clean_text
 from liaobots_tui.attachment_sizes import human_size
 from liaobots_tui.reply_line import reply_line
 from liaobots_tui.store import MessageRecord, Version
+from liaobots_tui.store.big_text import unread_text
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
@@ -206,17 +207,24 @@ class MessageBox(Vertical):
             if self._thinking.lazy is not None:
                 self._lazy.append(self._thinking.lazy)
             yield self._thinking
-        text: list[str] = []
+        text: list[TextPart] = []
         for part in self.message.parts:
             if isinstance(part, TextPart):
-                text.append(part.text)
+                text.append(part)
             elif isinstance(part, ImagePart):
-                yield from self._static_text("".join(text))
+                yield from self._static_text(text)
                 text = []
                 yield ImagePreview(part, self._image_mode())
-        yield from self._static_text("".join(text))
+        yield from self._static_text(text)
 
-    def _static_text(self, text: str) -> ComposeResult:
+    def _static_text(self, parts: list[TextPart]) -> ComposeResult:
+        unread = unread_text(parts)
+        if unread is not None:  # a huge reply not read from the store yet: its end is shown first
+            lazy = LazyText(unread)
+            self._lazy.append(lazy)
+            yield lazy
+            return
+        text = "".join(part.text for part in parts)
         # isspace, not strip: strip would copy a 50 MB text to test it.
         if len(text) > LAZY_CHARS and not text.isspace():
             lazy = LazyText(text)
