@@ -34,7 +34,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
-from liaobots_tui.ui.textual_compat import stop_stream
+from liaobots_tui.ui.textual_compat import one_widget_table_block, stop_stream
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
     Piece,
@@ -44,6 +44,10 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     next_cut,
     split_pieces,
 )
+from liaobots_tui.ui.widgets.markdown_table import TableLines
+
+#: Tables drawn as one widget each (see markdown_table), where this Textual allows it.
+_TABLE_BLOCK = one_widget_table_block(TableLines)
 
 
 class PieceMarkdown(Markdown):
@@ -54,6 +58,8 @@ class PieceMarkdown(Markdown):
     CSS ``:first-child``/``:last-child`` rules made every block mount restyle its siblings
     (measured: a fifth more time for a whole streamed reply).
     """
+
+    BLOCKS = {**Markdown.BLOCKS, **({"table_open": _TABLE_BLOCK} if _TABLE_BLOCK is not None else {})}
 
     def __init__(
         self, text: str = "", *, classes: str = "body", cut: bool = False, continued: bool = False
