@@ -19,6 +19,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets.markdown import MarkdownBlock, MarkdownStream
 
@@ -307,3 +308,29 @@ def one_widget_table_block(
             await super()._update_from_block(block)
 
     return OneWidgetTable
+
+
+def render_subtree(widget: Widget) -> list[Strip] | None:
+    """The lines ``widget`` and everything inside it draw now, at its present size (a line a row), or None.
+
+    No public API renders a container with its children: the screen's compositor
+    does it for the whole screen. A compositor of its own, rooted at ``widget``, lays
+    out and draws just that subtree (each child draws itself as on the screen: the
+    screen's last layout sized them the same). ``Compositor`` is private (textual
+    0.x-8; checked against 8.2.8): on another Textual, or any failure, None and the
+    caller keeps the widgets.
+    """
+    if not (8,) <= _version("textual") < (9,):
+        return None
+    size = widget.region.size
+    if not size.width or not size.height:
+        return None
+    try:
+        from textual._compositor import Compositor
+
+        compositor = Compositor()
+        compositor.reflow(widget, size)
+        strips = compositor.render_strips(size)
+    except Exception:  # a changed private API: keep the widgets
+        return None
+    return strips if len(strips) == size.height else None
