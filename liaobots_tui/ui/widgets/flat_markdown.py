@@ -1,4 +1,4 @@
-"""A finished Markdown widget that can be *flattened*: drawn from its rendered lines, without its block widgets.
+"""A finished Markdown widget that can be *flattened*: drawn from lines rendered once, its blocks gone.
 
 Textual lays out and draws every widget of the screen in each frame; while a reply
 streams that is one frame every few deltas, and each finished piece of the reply
@@ -49,6 +49,11 @@ class FlatMarkdown(Markdown):
         return self._flat is not None
 
     @property
+    def redrawing(self) -> bool:
+        """Its blocks are being mounted afresh (see unflatten): its height is not final yet."""
+        return self._unflattening
+
+    @property
     def flat_text(self) -> str:
         """What the flat lines show, a line each (what a mouse selection copies from)."""
         return "\n".join(strip.text.rstrip() for strip in self._flat or ())
@@ -84,7 +89,7 @@ class FlatMarkdown(Markdown):
         return True
 
     def unflatten(self) -> AwaitComplete:
-        """Draw from the block widgets again (mounted afresh from the source); the height is measured again."""
+        """Draw from block widgets again (mounted afresh from the source); its height is measured again."""
         if self._flat is None:
             return AwaitComplete(_nothing())
         self._flat = None
@@ -94,7 +99,8 @@ class FlatMarkdown(Markdown):
 
         async def redraw() -> None:
             try:
-                await self.update(self.source)
+                if self.is_attached:  # a piece parked or removed meanwhile is drawn when it comes back
+                    await self.update(self.source)
             finally:
                 self._unflattening = False
 
@@ -105,18 +111,22 @@ class FlatMarkdown(Markdown):
         if flat is None:
             return super().render_line(y)
         if (self.region.width or self._flat_key[0], self.app.theme) != self._flat_key:
-            # Resized or re-themed without a word to the column: the lines are stale.
-            self.call_later(self.unflatten)
+            # Resized or re-themed without a word to the column: the lines are stale. Not
+            # awaited on this widget's own queue: the remount it starts waits on that queue.
+            self.call_later(self._drop_stale_lines)
         line = flat[y] if 0 <= y < len(flat) else Strip.blank(self.size.width)
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(y)) is not None:
             start, end = span
             end = line.cell_length if end == -1 else end
             style = self.screen.get_component_rich_style("screen--selection")
-            line = Strip.join(
-                [line.crop(0, start), line.crop(start, end).apply_style(style), line.crop(end, line.cell_length)]
-            )
+            head, picked, tail = line.crop(0, start), line.crop(start, end), line.crop(end, line.cell_length)
+            line = Strip.join([head, picked.apply_style(style), tail])
         return line
+
+    def _drop_stale_lines(self) -> None:
+        if self._flat is not None:
+            self.unflatten()  # runs on its own (a task): see render_line
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         if self._flat is None:

@@ -487,7 +487,9 @@ class MarkdownColumn(Vertical):
                 changed = resync = True
             elif markdown.is_flat:
                 continue
-            elif not segment.pinned or markdown.styles.height is None:
+            elif markdown.redrawing:
+                changed = True  # its blocks are being mounted afresh: pin and flatten once laid out
+            elif not segment.pinned:
                 self._pin(segment, markdown)
                 changed = True  # flattened at the next look, once laid out at its pinned height
             elif not markdown.flatten() and markdown.stale_height:
