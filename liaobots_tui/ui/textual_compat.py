@@ -13,15 +13,16 @@ Checked against: textual 8.2.8; textual-image 0.12.0 (Python 3.11) and 0.14.2
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from textual.reactive import Reactive
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets.markdown import MarkdownBlock, MarkdownStream
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -318,3 +319,67 @@ def footer_key_type() -> type[Widget] | None:
     except ImportError:
         return None
     return FooterKey if isinstance(getattr(FooterKey, "compact", None), Reactive) else None
+
+
+def one_widget_table_block(
+    lines_widget: Callable[[list[Any], list[list[Any]]], Widget],
+) -> type[MarkdownBlock] | None:
+    """A Markdown table block that shows its table as one widget made by ``lines_widget(headers, rows)``.
+
+    Textual's ``MarkdownTable`` composes a grid of one widget per cell with auto column
+    widths, which every layout pass measures again (the longest frames of a streamed
+    reply with tables). Its cells (``Content``) are collected by the private
+    ``_get_headers_and_rows``, and a streamed table grows through the private
+    ``_update_from_block``; both exist in textual 2-8 (checked against 8.2.8). On
+    another Textual, None: the caller keeps Textual's own table.
+    """
+    from textual.widgets._markdown import MarkdownTable
+
+    privates = ("_get_headers_and_rows", "_update_from_block")
+    has_privates = all(callable(getattr(MarkdownTable, name, None)) for name in privates)
+    if not (8,) <= _version("textual") < (9,) or not has_privates:
+        return None
+
+    class OneWidgetTable(MarkdownTable):
+        def compose(self) -> Iterator[Widget]:
+            headers, rows = self._get_headers_and_rows()
+            self._headers, self._rows = headers, rows
+            yield lines_widget(headers, rows)
+
+        async def _update_from_block(self, block: MarkdownBlock) -> None:
+            shown = self.children[0] if self.children else None
+            set_cells = getattr(shown, "set_cells", None)
+            if isinstance(block, MarkdownTable) and set_cells is not None:
+                headers, rows = block._get_headers_and_rows()
+                self._headers, self._rows = headers, rows
+                set_cells(headers, rows)
+                return
+            await super()._update_from_block(block)
+
+    return OneWidgetTable
+
+
+def render_subtree(widget: Widget) -> list[Strip] | None:
+    """The lines ``widget`` and everything inside it draw now, at its present size (a line a row), or None.
+
+    No public API renders a container with its children: the screen's compositor
+    does it for the whole screen. A compositor of its own, rooted at ``widget``, lays
+    out and draws just that subtree (each child draws itself as on the screen: the
+    screen's last layout sized them the same). ``Compositor`` is private (textual
+    0.x-8; checked against 8.2.8): on another Textual, or any failure, None and the
+    caller keeps the widgets.
+    """
+    if not (8,) <= _version("textual") < (9,):
+        return None
+    size = widget.region.size
+    if not size.width or not size.height:
+        return None
+    try:
+        from textual._compositor import Compositor
+
+        compositor = Compositor()
+        compositor.reflow(widget, size)
+        strips = compositor.render_strips(size)
+    except Exception:  # a changed private API: keep the widgets
+        return None
+    return strips if len(strips) == size.height else None

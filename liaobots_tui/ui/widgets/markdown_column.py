@@ -34,7 +34,8 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
-from liaobots_tui.ui.textual_compat import stop_stream
+from liaobots_tui.ui.textual_compat import one_widget_table_block, stop_stream
+from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
     Piece,
@@ -44,9 +45,13 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     next_cut,
     split_pieces,
 )
+from liaobots_tui.ui.widgets.markdown_table import TableLines
+
+#: Tables drawn as one widget each (see markdown_table), where this Textual allows it.
+_TABLE_BLOCK = one_widget_table_block(TableLines)
 
 
-class PieceMarkdown(Markdown):
+class PieceMarkdown(FlatMarkdown):
     """One piece of a column. When a block was cut in two between this piece and a
     neighbour, its halves are drawn joined (no margin or padding between them).
 
@@ -54,6 +59,8 @@ class PieceMarkdown(Markdown):
     CSS ``:first-child``/``:last-child`` rules made every block mount restyle its siblings
     (measured: a fifth more time for a whole streamed reply).
     """
+
+    BLOCKS = {**Markdown.BLOCKS, **({"table_open": _TABLE_BLOCK} if _TABLE_BLOCK is not None else {})}
 
     def __init__(
         self, text: str = "", *, classes: str = "body", cut: bool = False, continued: bool = False
@@ -478,8 +485,17 @@ class MarkdownColumn(Vertical):
             if region.bottom < top or region.y > bottom:
                 segment.parked_height = height
                 changed = resync = True
+            elif markdown.is_flat:
+                continue
+            elif markdown.redrawing:
+                changed = True  # its blocks are being mounted afresh: pin and flatten once laid out
             elif not segment.pinned:
                 self._pin(segment, markdown)
+                changed = True  # flattened at the next look, once laid out at its pinned height
+            elif not markdown.flatten() and markdown.stale_height:
+                segment.pinned = False
+                markdown.styles.height = None
+                changed = True
         if resync:
             self._sync_children()
         return changed
@@ -502,6 +518,8 @@ class MarkdownColumn(Vertical):
                 segment.pinned = False
                 if segment.markdown is not None:
                     segment.markdown.styles.height = None
+                    if segment.markdown.is_flat:
+                        segment.markdown.unflatten()  # its lines were drawn at the old width
 
     def rescale_parked(self, old_width: int, new_width: int) -> None:
         """The width changed: parked heights were measured at the old one; re-estimate them.
