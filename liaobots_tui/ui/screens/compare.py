@@ -80,12 +80,23 @@ def lane_figures(lane: Lane) -> Content:
     )
 
 
+class LaneView(ConversationView):
+    """A lane's reply view: it parks Markdown pieces closer to its edges than the chat does.
+
+    Every frame lays out and draws every widget mounted on the screen, and three
+    columns side by side mount three times what one reply does: the rows kept live
+    beyond the view (half its height in the chat) were most of each column's widgets.
+    """
+
+    PARK_MARGIN = 0.1
+
+
 class LaneColumn(Vertical):
     """One model's reply in the comparison, with its figures.
 
-    The reply lives in a :class:`ConversationView` of its own, which parks Markdown
-    pieces far off screen: three long replies side by side then cost a layout of
-    what is near the screen, as one does in the chat.
+    The reply lives in a :class:`LaneView` of its own, which parks Markdown pieces
+    off screen: three long replies side by side then cost a layout of what is on
+    the screen, about as much as one does in the chat.
     """
 
     DEFAULT_CSS = """
@@ -101,7 +112,7 @@ class LaneColumn(Vertical):
         self.lane = lane
         #: How many replies stream side by side (they share the screen's writes: see slow_down).
         self.sharing = max(1, sharing)
-        self.view = ConversationView()
+        self.view = LaneView()
         #: The reply's box, once mounted (:attr:`ready`); events wait for it.
         self.box: MessageBox | None = None
         self.ready = asyncio.Event()
@@ -143,7 +154,13 @@ class LaneColumn(Vertical):
         self.query_one(".lane-head").remove_class("-current")
 
     def refresh_figures(self) -> None:
-        self.query_one(".lane-figures", Static).update(lane_figures(self.lane))
+        figures = self.query_one(".lane-figures", Static)
+        # Four times a second per lane: a layout would re-arrange the whole screen (every
+        # column), so the line asks for one only when its new text takes a different number of rows.
+        figures.update(lane_figures(self.lane), layout=False)
+        size = figures.content_size
+        if not size.width or figures.get_content_height(size, size, size.width) != size.height:
+            figures.refresh(layout=True)
 
 
 class CompareScreen(Screen[int | None]):
