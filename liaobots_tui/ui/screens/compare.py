@@ -61,6 +61,11 @@ if TYPE_CHECKING:
 COLUMN_WIDTH = 38
 #: Seconds between refreshes of the figures lines while replies stream.
 TICK = 0.25
+#: Most characters the lanes' writes bring, shared among them (a lane's write: this / lanes).
+#: A write's new blocks are mounted, laid out and drawn in one frame: with 1,333 characters a
+#: lane (the chat's 4,000 / 3) the longest frames of three lanes were 400-570 ms of CPU, with
+#: 500 about 200-240 ms; smaller writes gave no shorter frames (seals and tables then dominate).
+LANES_FLUSH_CHARS = 1500
 #: Tries (and seconds between them) to find the usage records that make the credits exact.
 COST_TRIES, COST_RETRY_S = 3, 3.0
 STATUS_STYLES = {"failed": "$text-error", "cancelled": "$text-warning", "complete": "$text-success"}
@@ -137,14 +142,16 @@ class LaneColumn(Vertical):
         pace asked for three times the work of one reply, more than the loop could do, and
         the backlog came out as long stalls. So the screen gets about as many writes per
         second as while one reply streams in the chat, and a write (a backlog is drained in
-        several) brings a share of the new text a single reply's write may bring.
+        several) brings a share of :data:`LANES_FLUSH_CHARS`: what one frame lays out and
+        draws is bounded by what one write brings, and a lane that falls behind catches up
+        by parking its backlog unread (MarkdownColumn's skip-ahead), not by bigger writes.
         """
         if self.box is None:
             return
         for column in self.box.columns:
             if column.streaming:
                 column.THROTTLE = MarkdownColumn.THROTTLE * self.sharing
-                column.FLUSH_CHARS = MarkdownColumn.FLUSH_CHARS // self.sharing
+                column.FLUSH_CHARS = min(MarkdownColumn.FLUSH_CHARS, LANES_FLUSH_CHARS) // self.sharing
 
     def on_descendant_focus(self) -> None:
         # On the one-line head only: a pseudo-class on the column would restyle every block below it.
