@@ -48,6 +48,7 @@ from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
+from liaobots_tui.ui.textual_compat import keep_full_map_after_reflow
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
@@ -237,6 +238,7 @@ class CompareScreen(Screen[int | None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         if self.comparison is None:
             return
         gc_pause.stream_started()
