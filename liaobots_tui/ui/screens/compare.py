@@ -44,7 +44,7 @@ from liaobots_tui.api.messages import (
 from liaobots_tui.conversations.compare import CompareEvent, Comparison, Lane, LaneEnded, start_compare
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.image_files import UnsafeImage, verify
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui import full_collections, gc_pause
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
@@ -67,6 +67,8 @@ TICK = 0.25
 #: lane (the chat's 4,000 / 3) the longest frames of three lanes were 400-570 ms of CPU, with
 #: 500 about 200-240 ms; smaller writes gave no shorter frames (seals and tables then dominate).
 LANES_FLUSH_CHARS = 1500
+#: Seconds after a frame a held-back full garbage collection runs (see full_collections).
+COLLECT_AFTER_FRAME = 0.01
 #: Tries (and seconds between them) to find the usage records that make the credits exact.
 COST_TRIES, COST_RETRY_S = 3, 3.0
 STATUS_STYLES = {"failed": "$text-error", "cancelled": "$text-warning", "complete": "$text-success"}
@@ -205,6 +207,7 @@ class CompareScreen(Screen[int | None]):
         self.columns: list[LaneColumn] = []
         self.tabbed = False
         self._ticker: Timer | None = None
+        self._collection_asked = False
         self._closed = False
 
     # ------------------------------------------------------------------ layout
@@ -241,9 +244,12 @@ class CompareScreen(Screen[int | None]):
         keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         if self.comparison is None:
             return
-        gc_pause.stream_started()
-        self._ticker = self.set_interval(TICK, self._tick)
         self.columns[0].view.focus()
+        if not self._lanes_streaming():
+            return  # short replies ended before this (_all_ended ran): nothing to tick or release
+        gc_pause.stream_started()
+        full_collections.hold()  # full passes between frames, not inside them (see _tick)
+        self._ticker = self.set_interval(TICK, self._tick)
 
     def on_unmount(self) -> None:
         self._closed = True
@@ -255,10 +261,16 @@ class CompareScreen(Screen[int | None]):
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+            full_collections.release()
             gc_pause.stream_ended()
 
     def _tick(self) -> None:
         gc_pause.freeze_survivors()
+        if full_collections.due() and not self._collection_asked:
+            # After the next frame and a moment more: the pass is a stall of its own, not one
+            # on top of a frame's layout and drawing, and keys get a turn in between.
+            self._collection_asked = True
+            self.call_after_refresh(self.set_timer, COLLECT_AFTER_FRAME, self._collect)
         for column in self.columns:
             if column.lane.streaming:
                 column.refresh_figures()
@@ -294,7 +306,7 @@ class CompareScreen(Screen[int | None]):
         elif isinstance(event, LaneEnded):
             await box.finish(lane.reply)
             column.refresh_figures()
-            if self.comparison is not None and not self.comparison.streaming:
+            if not self._lanes_streaming():
                 self._all_ended()
 
     async def _show_image(self, box: MessageBox, part: ImagePart) -> None:
@@ -308,6 +320,15 @@ class CompareScreen(Screen[int | None]):
         column = next((c for c in self.columns if c.box is box), None)
         if column is not None:
             column.slow_down()  # the text after the image goes into a new Markdown column
+
+    def _lanes_streaming(self) -> bool:
+        """Is a reply still arriving? By the lanes' status: the last lane's task is still running
+        while it reports its end (Comparison.streaming was True there, so the end went unseen)."""
+        return self.comparison is not None and any(lane.streaming for lane in self.comparison.lanes)
+
+    def _collect(self) -> None:
+        self._collection_asked = False
+        full_collections.collect_if_due()
 
     def _all_ended(self) -> None:
         self._stop_ticker()
