@@ -208,6 +208,8 @@ class CompareScreen(Screen[int | None]):
         self.tabbed = False
         self._ticker: Timer | None = None
         self._collection_asked = False
+        #: gc_pause.stream_started() was called (its stream_ended comes when the screen closes).
+        self._gc_paused = False
         self._closed = False
 
     # ------------------------------------------------------------------ layout
@@ -248,6 +250,7 @@ class CompareScreen(Screen[int | None]):
         if not self._lanes_streaming():
             return  # short replies ended before this (_all_ended ran): nothing to tick or release
         gc_pause.stream_started()
+        self._gc_paused = True
         full_collections.hold()  # full passes between frames, not inside them (see _tick)
         self._ticker = self.set_interval(TICK, self._tick)
 
@@ -256,13 +259,17 @@ class CompareScreen(Screen[int | None]):
         if self.comparison is not None:
             self.comparison.cancel_all()  # the app quits under a comparison: stop the requests
         self._stop_ticker()
+        if self._gc_paused:
+            # Only now: ending the pause makes the whole app collectable, and the next full pass
+            # scans all of it (0.5 s and more, measured): not while the user reads the replies.
+            self._gc_paused = False
+            gc_pause.stream_ended()
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-            full_collections.release()
-            gc_pause.stream_ended()
+            full_collections.release()  # automatic passes again: they scan what was not frozen
 
     def _tick(self) -> None:
         gc_pause.freeze_survivors()
