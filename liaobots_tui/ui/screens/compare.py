@@ -329,9 +329,13 @@ class CompareScreen(Screen[int | None]):
             column.slow_down()  # the text after the image goes into a new Markdown column
 
     def _lanes_streaming(self) -> bool:
-        """Is a reply still arriving? By the lanes' status: the last lane's task is still running
-        while it reports its end (Comparison.streaming was True there, so the end went unseen)."""
-        return self.comparison is not None and any(lane.streaming for lane in self.comparison.lanes)
+        """Is a reply still arriving, or still being drawn (a column drains its backlog after its
+        lane ended: on a busy machine for seconds)? By the lanes' status: the last lane's task is
+        still running while it reports its end (Comparison.streaming was True there, unseen)."""
+        if self.comparison is None:
+            return False
+        arriving = any(lane.streaming for lane in self.comparison.lanes)
+        return arriving or any(column.box is None or column.box.streaming for column in self.columns)
 
     def _collect(self) -> None:
         self._collection_asked = False
