@@ -7,7 +7,11 @@ process) and, while it runs:
 - counts the focus changes (each restyles what ``:focus``/``:focus-within``
   rules match), with where each came from;
 - samples the UI thread's stack every few milliseconds from a helper thread
-  and, for the longest stalls, prints the frames most samples were in.
+  and, for the longest stalls, prints the frames most samples were in;
+- breaks the compare screen's frames (screen updates) down: CPU per frame, of it
+  layout and drawing, arrangements of the whole screen per layout (Textual's
+  stale full map made it two), widgets on screen, and the full garbage
+  collections (how long, and how many ran inside a frame).
 
     python bench/compare_stalls.py [--deltas 3000] [--pace 0] [--stalls 3]
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import sys
 import tempfile
 import threading
@@ -30,6 +35,7 @@ from typing import Any
 
 from app_harness import GatewayProcess, StallWatch, load
 from compare_stream import in_app
+from textual._compositor import Compositor
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -86,6 +92,97 @@ def short(filename: str) -> str:
     return filename
 
 
+class FrameBreakdown:
+    """CPU per compare-screen frame (layout, drawing), screen arrangements, widgets, full gc passes."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, float]] = []
+        self.full_passes: list[tuple[float, bool]] = []  # (CPU seconds, inside a frame)
+        self._frame: dict[str, float] | None = None
+        self._gc_start = 0.0
+        self._undo: list[tuple[object, str, object]] = []
+        self._wrap_time(Compositor, "reflow", "layout")
+        self._wrap_time(Compositor, "render_update", "draw")
+        self._wrap_count(Compositor, "_arrange_root", "arrangements")
+        update = Screen._on_timer_update
+
+        def timed_update(screen: Screen[Any]) -> None:
+            if type(screen).__name__ != "CompareScreen":
+                update(screen)
+                return
+            self._frame = {"layout": 0.0, "draw": 0.0, "arrangements": 0.0}
+            start = time.process_time()
+            try:
+                update(screen)
+            finally:
+                frame, self._frame = self._frame, None
+                frame["cpu"] = time.process_time() - start
+                frame["widgets"] = len(screen._compositor._full_map or {})
+                self.frames.append(frame)
+
+        self._patch(Screen, "_on_timer_update", timed_update)
+        gc.callbacks.append(self._on_gc)
+
+    def _patch(self, owner: object, name: str, value: object) -> None:
+        self._undo.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    def _wrap_time(self, owner: type, name: str, key: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                if self._frame is not None:
+                    self._frame[key] += time.process_time() - start
+
+        self._patch(owner, name, timed)
+
+    def _wrap_count(self, owner: type, name: str, key: str) -> None:
+        original = getattr(owner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            if self._frame is not None:
+                self._frame[key] += 1
+            return original(*args, **kwargs)
+
+        self._patch(owner, name, counted)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_start = time.process_time()
+        else:
+            self.full_passes.append((time.process_time() - self._gc_start, self._frame is not None))
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._on_gc)
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+
+    def report(self) -> None:
+        if not self.frames:
+            return
+        cpu = sorted(f["cpu"] for f in self.frames)
+        laid = [f for f in self.frames if f["layout"]]
+        share = sum(f["layout"] for f in self.frames) / max(sum(cpu), 1e-9)
+        drawn = sum(f["draw"] for f in self.frames) / max(sum(cpu), 1e-9)
+        widgets = sorted(f["widgets"] for f in self.frames)
+        per_layout = sum(f["arrangements"] for f in laid) / max(len(laid), 1)
+        print(f"compare frames: {len(cpu)}, CPU median {cpu[len(cpu) // 2] * 1000:.0f} ms,"
+              f" p90 {cpu[int(len(cpu) * 0.9)] * 1000:.0f} ms, longest {cpu[-1] * 1000:.0f} ms;"
+              f" layout {share:.0%} and drawing {drawn:.0%} of their CPU")  # fmt: skip
+        print(f"  screen arrangements per layout frame: {per_layout:.2f};"
+              f" widgets on screen: median {widgets[len(widgets) // 2]}, most {widgets[-1]}")  # fmt: skip
+        inside = [t for t, in_frame in self.full_passes if in_frame]
+        longest = max((t for t, _ in self.full_passes), default=0.0)
+        print(f"  full gc passes: {len(self.full_passes)} (longest {longest * 1000:.0f} ms CPU),"
+              f" {len(inside)} inside a frame")  # fmt: skip
+
+
 class TimedStallWatch(StallWatch):
     """The harness's stall watch, also keeping when each stall began and ended."""
 
@@ -128,6 +225,7 @@ async def run(deltas: int, pace: float, stalls: int) -> None:
     compare_stream.StallWatch = make_watch  # type: ignore[assignment,misc]
     Screen.set_focus = counting_set_focus  # type: ignore[method-assign,assignment]
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)
+    breakdown = FrameBreakdown()
     sampler = StackSampler(threading.get_ident())
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
@@ -135,12 +233,14 @@ async def run(deltas: int, pace: float, stalls: int) -> None:
                                   compare=True)  # fmt: skip
     finally:
         sampler.stop()
+        breakdown.stop()
         gateway.close()
         Screen.set_focus = set_focus  # type: ignore[method-assign]
     how = f"paced at {pace:,.0f} deltas/s per model" if pace else "unpaced"
     longest, cpu = result["longest"] * 1000, result["cpu_longest"] * 1000
     print(f"compare, 3 models x {deltas:,} deltas, {how}: {result['total']:.2f} s, "
           f"longest stall {longest:.0f} ms ({cpu:.0f} ms CPU)")  # fmt: skip
+    breakdown.report()
     print(f"focus changes: {len(focus_moves)}")
     for screen_name, move, caller in focus_moves:
         print(f"  {screen_name}: {move}  (from {caller})")

@@ -383,3 +383,36 @@ def render_subtree(widget: Widget) -> list[Strip] | None:
     except Exception:  # a changed private API: keep the widgets
         return None
     return strips if len(strips) == size.height else None
+
+
+def keep_full_map_after_reflow(screen: Any) -> bool:
+    """Let ``screen``'s layout pass count as the fresh full map it is, so a frame lays out once.
+
+    Each frame that lays out starts by telling the compositor which widgets changed; when
+    one is not on screen yet (a block just mounted: every frame of a streaming reply) the
+    compositor marks its full map stale (``_full_map_invalidated``). The layout pass that
+    follows builds a new full map but leaves the mark, so the first look-up of a widget's
+    region right after (every resized widget makes one) arranged the whole screen a second
+    time: measured, 56 of 71 layout frames of a comparison, ~40% more layout work. There
+    is no public hook; this wraps the screen's own compositor's ``reflow`` to clear the
+    mark after it (textual 8.x, checked against 8.2.8; the names are checked first, and
+    elsewhere nothing changes). True when applied.
+    """
+    from textual._compositor import Compositor
+
+    compositor = getattr(screen, "_compositor", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not isinstance(compositor, Compositor)
+        or not isinstance(getattr(compositor, "_full_map_invalidated", None), bool)
+    ):
+        return False
+    textual_reflow = compositor.reflow
+
+    def reflow(parent: Widget, size: Any) -> Any:
+        result = textual_reflow(parent, size)
+        compositor._full_map_invalidated = False  # the map reflow just built is the full map
+        return result
+
+    compositor.reflow = reflow  # type: ignore[method-assign]
+    return True

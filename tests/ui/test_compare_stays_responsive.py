@@ -25,7 +25,7 @@ from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.demo.replies import reply_text
 from liaobots_tui.store import MessageRecord, Store
 from liaobots_tui.ui import gc_pause
-from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, CompareScreen
+from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, LANES_FLUSH_CHARS, CompareScreen
 from liaobots_tui.ui.widgets import markdown_pieces
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
@@ -54,7 +54,9 @@ async def test_long_replies_side_by_side_park_what_is_off_screen_and_keep_stores
         for column in screen.columns:  # three replies share the screen's Markdown writes
             assert column.box is not None
             assert [c.THROTTLE for c in column.box.columns] == [MarkdownColumn.THROTTLE * 3]
-            assert [c.FLUSH_CHARS for c in column.box.columns] == [MarkdownColumn.FLUSH_CHARS // 3]
+            assert [c.FLUSH_CHARS for c in column.box.columns] == [
+                min(MarkdownColumn.FLUSH_CHARS, LANES_FLUSH_CHARS) // 3
+            ]
         await until(pilot, lambda: all_ended(app), "all replies ended")
         await settle(app, pilot)
         for column in screen.columns:

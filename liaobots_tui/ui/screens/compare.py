@@ -48,10 +48,11 @@ from liaobots_tui.api.messages import (
 from liaobots_tui.conversations.compare import CompareEvent, Comparison, Lane, LaneEnded, start_compare
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.image_files import UnsafeImage, verify
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui import full_collections, gc_pause
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
+from liaobots_tui.ui.textual_compat import keep_full_map_after_reflow
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
@@ -65,6 +66,13 @@ if TYPE_CHECKING:
 COLUMN_WIDTH = 38
 #: Seconds between refreshes of the figures lines while replies stream.
 TICK = 0.25
+#: Most characters the lanes' writes bring, shared among them (a lane's write: this / lanes).
+#: A write's new blocks are mounted, laid out and drawn in one frame: with 1,333 characters a
+#: lane (the chat's 4,000 / 3) the longest frames of three lanes were 400-570 ms of CPU, with
+#: 500 about 200-240 ms; smaller writes gave no shorter frames (seals and tables then dominate).
+LANES_FLUSH_CHARS = 1500
+#: Seconds after a frame a held-back full garbage collection runs (see full_collections).
+COLLECT_AFTER_FRAME = 0.01
 #: Tries (and seconds between them) to find the usage records that make the credits exact.
 COST_TRIES, COST_RETRY_S = 3, 3.0
 STATUS_STYLES = {"failed": "$text-error", "cancelled": "$text-warning", "complete": "$text-success"}
@@ -84,12 +92,23 @@ def lane_figures(lane: Lane) -> Content:
     )
 
 
+class LaneView(ConversationView):
+    """A lane's reply view: it parks Markdown pieces closer to its edges than the chat does.
+
+    Every frame lays out and draws every widget mounted on the screen, and three
+    columns side by side mount three times what one reply does: the rows kept live
+    beyond the view (half its height in the chat) were most of each column's widgets.
+    """
+
+    PARK_MARGIN = 0.1
+
+
 class LaneColumn(Vertical):
     """One model's reply in the comparison, with its figures.
 
-    The reply lives in a :class:`ConversationView` of its own, which parks Markdown
-    pieces far off screen: three long replies side by side then cost a layout of
-    what is near the screen, as one does in the chat.
+    The reply lives in a :class:`LaneView` of its own, which parks Markdown pieces
+    off screen: three long replies side by side then cost a layout of what is on
+    the screen, about as much as one does in the chat.
     """
 
     DEFAULT_CSS = """
@@ -105,7 +124,7 @@ class LaneColumn(Vertical):
         self.lane = lane
         #: How many replies stream side by side (they share the screen's writes: see slow_down).
         self.sharing = max(1, sharing)
-        self.view = ConversationView()
+        self.view = LaneView()
         #: The reply's box, once mounted (:attr:`ready`); events wait for it.
         self.box: MessageBox | None = None
         self.ready = asyncio.Event()
@@ -130,14 +149,16 @@ class LaneColumn(Vertical):
         pace asked for three times the work of one reply, more than the loop could do, and
         the backlog came out as long stalls. So the screen gets about as many writes per
         second as while one reply streams in the chat, and a write (a backlog is drained in
-        several) brings a share of the new text a single reply's write may bring.
+        several) brings a share of :data:`LANES_FLUSH_CHARS`: what one frame lays out and
+        draws is bounded by what one write brings, and a lane that falls behind catches up
+        by parking its backlog unread (MarkdownColumn's skip-ahead), not by bigger writes.
         """
         if self.box is None:
             return
         for column in self.box.columns:
             if column.streaming:
                 column.THROTTLE = MarkdownColumn.THROTTLE * self.sharing
-                column.FLUSH_CHARS = MarkdownColumn.FLUSH_CHARS // self.sharing
+                column.FLUSH_CHARS = min(MarkdownColumn.FLUSH_CHARS, LANES_FLUSH_CHARS) // self.sharing
 
     def on_descendant_focus(self) -> None:
         # On the one-line head only: a pseudo-class on the column would restyle every block below it.
@@ -147,7 +168,13 @@ class LaneColumn(Vertical):
         self.query_one(".lane-head").remove_class("-current")
 
     def refresh_figures(self) -> None:
-        self.query_one(".lane-figures", Static).update(lane_figures(self.lane))
+        figures = self.query_one(".lane-figures", Static)
+        # Four times a second per lane: a layout would re-arrange the whole screen (every
+        # column), so the line asks for one only when its new text takes a different number of rows.
+        figures.update(lane_figures(self.lane), layout=False)
+        size = figures.content_size
+        if not size.width or figures.get_content_height(size, size, size.width) != size.height:
+            figures.refresh(layout=True)
 
 
 class CompareScreen(Screen[int | None]):
@@ -184,6 +211,9 @@ class CompareScreen(Screen[int | None]):
         self.columns: list[LaneColumn] = []
         self.tabbed = False
         self._ticker: Timer | None = None
+        self._collection_asked = False
+        #: gc_pause.stream_started() was called (its stream_ended comes when the screen closes).
+        self._gc_paused = False
         self._closed = False
 
     # ------------------------------------------------------------------ layout
@@ -217,11 +247,16 @@ class CompareScreen(Screen[int | None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         if self.comparison is None:
             return
-        gc_pause.stream_started()
-        self._ticker = self.set_interval(TICK, self._tick)
         self.columns[0].view.focus()
+        if not self._lanes_streaming():
+            return  # short replies ended before this (_all_ended ran): nothing to tick or release
+        gc_pause.stream_started()
+        self._gc_paused = True
+        full_collections.hold()  # full passes between frames, not inside them (see _tick)
+        self._ticker = self.set_interval(TICK, self._tick)
 
     def on_unmount(self) -> None:
         self._closed = True
@@ -233,15 +268,25 @@ class CompareScreen(Screen[int | None]):
                 with contextlib.suppress(LiaobotsError, sqlite3.Error, OSError):
                     comparison.keep_none()
         self._stop_ticker()
+        if self._gc_paused:
+            # Only now: ending the pause makes the whole app collectable, and the next full pass
+            # scans all of it (0.5 s and more, measured): not while the user reads the replies.
+            self._gc_paused = False
+            gc_pause.stream_ended()
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-            gc_pause.stream_ended()
+            full_collections.release()  # automatic passes again: they scan what was not frozen
 
     def _tick(self) -> None:
         gc_pause.freeze_survivors()
+        if full_collections.due() and not self._collection_asked:
+            # After the next frame and a moment more: the pass is a stall of its own, not one
+            # on top of a frame's layout and drawing, and keys get a turn in between.
+            self._collection_asked = True
+            self.call_after_refresh(self.set_timer, COLLECT_AFTER_FRAME, self._collect)
         for column in self.columns:
             if column.lane.streaming:
                 column.refresh_figures()
@@ -277,7 +322,7 @@ class CompareScreen(Screen[int | None]):
         elif isinstance(event, LaneEnded):
             await box.finish(lane.reply)
             column.refresh_figures()
-            if self.comparison is not None and not self.comparison.streaming:
+            if not self._lanes_streaming():
                 self._all_ended()
 
     async def _show_image(self, box: MessageBox, part: ImagePart) -> None:
@@ -291,6 +336,19 @@ class CompareScreen(Screen[int | None]):
         column = next((c for c in self.columns if c.box is box), None)
         if column is not None:
             column.slow_down()  # the text after the image goes into a new Markdown column
+
+    def _lanes_streaming(self) -> bool:
+        """Is a reply still arriving, or still being drawn (a column drains its backlog after its
+        lane ended: on a busy machine for seconds)? By the lanes' status: the last lane's task is
+        still running while it reports its end (Comparison.streaming was True there, unseen)."""
+        if self.comparison is None:
+            return False
+        arriving = any(lane.streaming for lane in self.comparison.lanes)
+        return arriving or any(column.box is None or column.box.streaming for column in self.columns)
+
+    def _collect(self) -> None:
+        self._collection_asked = False
+        full_collections.collect_if_due()
 
     def _all_ended(self) -> None:
         self._stop_ticker()
