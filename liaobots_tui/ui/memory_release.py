@@ -73,10 +73,12 @@ def live_nodes(app: App[object]) -> Iterator[DOMNode]:
 
 
 def release(app: App[object]) -> bool:
-    """Let go of closed widgets and trim the heap; False (nothing done) while a reply streams."""
+    """Let go of closed widgets, collect the reply's garbage and trim the heap; False (nothing
+    done) while a reply streams."""
     if gc_pause.streaming():
         return False
     prune_closed_watchers(live_nodes(app))
     forget_removed_widgets_styles()
+    gc_pause.collect_young()
     trim_heap()
     return True
