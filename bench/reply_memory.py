@@ -103,6 +103,16 @@ def longest_ms(passes: list[tuple[int, float, float]], generation: int | None = 
     return (max((p[1] for p in chosen), default=0.0) * 1000, max((p[2] for p in chosen), default=0.0) * 1000)
 
 
+def trim_heap() -> None:
+    """``malloc_trim(0)`` where glibc has it (as the app's memory release does)."""
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            ctypes.CDLL(name).malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
+
+
 def type_counts() -> collections.Counter[str]:
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
@@ -177,6 +187,15 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                     snapshots[number] = tracemalloc.take_snapshot()
                     counts[number] = type_counts()
             rows.append(row)
+        if not trace:
+            # What no collection reached (frozen, or waiting for Python's next full pass): one
+            # full collection over everything, as a measure only (the app never forces one).
+            gc.unfreeze()
+            cpu = time.process_time()
+            rows[-1]["left_garbage"] = gc.collect()
+            rows[-1]["left_collect_ms"] = (time.process_time() - cpu) * 1000
+            trim_heap()
+            rows[-1]["after_full"] = rss_mb()
     passes.close()
     result: dict[str, Any] = {"start": start_rss, "rows": rows, "releases": releases}
     if trace and diff_from in snapshots and replies in snapshots and diff_from != replies:
@@ -211,7 +230,9 @@ def run_child(url: str, args: argparse.Namespace, trace: bool, tree: Path | None
                    "--diff-from", str(args.diff_from)]  # fmt: skip
         if trace:
             command.append("--trace")
-        out = subprocess.run(command, capture_output=True, text=True, check=True, env=env, cwd=tree)
+        out = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=tree)
+    if out.returncode:
+        raise RuntimeError(f"the app process failed ({tree or 'this tree'}):\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -241,6 +262,11 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         print(f"  the app's memory release after each reply (a loop stall, 0.5 s after the end): "
               f"{min(walls):.0f}-{max(walls):.0f} ms wall, "
               f"{min(cpus):.0f}-{max(cpus):.0f} ms CPU")  # fmt: skip
+    last = rows[-1]
+    if "left_garbage" in last:
+        print(f"  garbage left after the last reply (a full collection over everything, forced by the bench "
+              f"only): {last['left_garbage']:,} objects, {last['left_collect_ms']:.0f} ms CPU; then "
+              f"{last['after_full']:.0f} MB")  # fmt: skip
     print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
 
 
@@ -251,7 +277,11 @@ def report_ab(args: argparse.Namespace, gateway: GatewayProcess) -> None:
           f"{args.rounds} rounds alternating {' vs '.join(map(str, trees))}")  # fmt: skip
     for number in range(1, args.rounds + 1):
         for tree in trees:
-            result = run_child(gateway.url, args, trace=False, tree=tree)
+            try:
+                result = run_child(gateway.url, args, trace=False, tree=tree)
+            except RuntimeError as error:
+                print(f"  round {number} {tree.name or tree}: {error}")
+                continue
             rows = result["rows"]
             settled = "/".join(f"{row['settled']:.0f}" for row in rows)
             pairs = zip(rows, rows[1:], strict=False)
@@ -260,7 +290,9 @@ def report_ab(args: argparse.Namespace, gateway: GatewayProcess) -> None:
             after_gc = max(row["gc_after_cpu"] for row in rows)
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
-                  f"{after_gc:.0f} ms; {rows[-1]['objects']:,.0f} objects at the end; {load()}")  # fmt: skip
+                  f"{after_gc:.0f} ms; {rows[-1]['objects']:,.0f} objects at the end, garbage no pass reached "
+                  f"{rows[-1].get('left_garbage', 0):,} ({rows[-1].get('after_full', 0):.0f} MB once "
+                  f"collected); {load()}")  # fmt: skip
 
 
 def report_trace(args: argparse.Namespace, traced: dict[str, Any]) -> None:
