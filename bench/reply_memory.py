@@ -290,7 +290,7 @@ def report_ab(args: argparse.Namespace, gateway: GatewayProcess) -> None:
             after_gc = max(row["gc_after_cpu"] for row in rows)
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
-                  f"{after_gc:.0f} ms; {rows[-1]['objects']:,.0f} objects at the end, garbage no pass reached "
+                  f"{after_gc:.0f} ms; {rows[-1]['objects']:,.0f} objects at the end, garbage not reached "
                   f"{rows[-1].get('left_garbage', 0):,} ({rows[-1].get('after_full', 0):.0f} MB once "
                   f"collected); {load()}")  # fmt: skip
 
