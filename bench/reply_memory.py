@@ -270,18 +270,21 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
 
 
-def report_ab(args: argparse.Namespace, gateway: GatewayProcess) -> None:
+def report_ab(args: argparse.Namespace) -> None:
     """Two checkouts alternating, one fresh app process each per round: RSS per reply and gc pauses."""
     trees = [Path(t).resolve() for t in args.trees]
     print(f"memory per reply, A/B: {args.replies} replies of {args.deltas:,} deltas, unpaced; "
           f"{args.rounds} rounds alternating {' vs '.join(map(str, trees))}")  # fmt: skip
     for number in range(1, args.rounds + 1):
         for tree in trees:
+            gateway = GatewayProcess(0.0)  # a fresh one: the fake account's credits run out
             try:
                 result = run_child(gateway.url, args, trace=False, tree=tree)
             except RuntimeError as error:
                 print(f"  round {number} {tree.name or tree}: {error}")
                 continue
+            finally:
+                gateway.close()
             rows = result["rows"]
             settled = "/".join(f"{row['settled']:.0f}" for row in rows)
             pairs = zip(rows, rows[1:], strict=False)
@@ -340,11 +343,11 @@ def main() -> None:
                                    args.frames, args.diff_from))  # fmt: skip
         print(json.dumps(result))
         return
+    if args.trees:
+        report_ab(args)
+        return
     gateway = GatewayProcess(0.0)
     try:
-        if args.trees:
-            report_ab(args, gateway)
-            return
         if not args.only_trace:
             report(args, run_child(gateway.url, args, trace=False))
         if args.trace or args.only_trace:
