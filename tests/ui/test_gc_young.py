@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rich.segment import Segment
@@ -13,10 +14,12 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widgets import Markdown
 
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.textual_compat import light_strips, strips_without_self_cycles
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
-from tests.ui.driving import until
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
+from tests.ui.conftest import AppFactory, demo_settings
+from tests.ui.driving import chat, send, until
 
 
 class _Cycle:
@@ -129,3 +132,35 @@ async def test_pieces_post_no_table_of_contents() -> None:
         await column.pieces[0].update("# Changed\n\ntext")
         await pilot.pause()
         assert app.contents_updates == 0
+
+
+@pytest.mark.usefixtures("collector_as_found")
+async def test_parked_pieces_are_freed_once_the_reply_has_ended(
+    gateway: FakeGateway, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[weakref.ref[PieceMarkdown]] = []
+    real_init = PieceMarkdown.__init__
+
+    def init(self: PieceMarkdown, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    releases: list[bool] = []
+    real_release = memory_release.release
+
+    def release(app: App[object]) -> bool:
+        releases.append(real_release(app))
+        return releases[-1]
+
+    monkeypatch.setattr(PieceMarkdown, "__init__", init)
+    monkeypatch.setattr(memory_release, "release", release)
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(app, pilot, "[[deltas=3000]] a long answer")
+        await until(pilot, lambda: releases == [True], "the release after the reply")
+        view = chat(app).view
+        assert sum(column.parked_count for box in view.boxes() for column in box.columns) >= 2
+        shown = {id(piece) for box in view.boxes() for column in box.columns for piece in column.pieces}
+        # No collection forced here: the release's own freed every piece parked during the reply.
+        left = [ref() for ref in made if ref() is not None and id(ref()) not in shown]
+        assert left == []
