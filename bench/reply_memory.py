@@ -7,7 +7,13 @@ app in a fresh process so its RSS is its own. After each reply has finished and
 the app is idle, printed: settled RSS, its growth over the previous reply, the
 peak while it streamed (VmHWM, reset per reply), Python objects tracked by the
 collector, Markdown block widgets alive, and how much of the RSS glibc could hand
-back (``malloc_trim`` run on a copy of the figure: measured, not applied).
+back (``malloc_trim`` run on a copy of the figure: measured, not applied), and the
+longest pass of the cyclic garbage collector while each reply streamed and after it
+(each pass stalls the event loop for its whole length; CPU time, the wall time adds
+others' load).
+
+``--trees A B`` alternates two checkouts (each app process runs that checkout's
+``liaobots_tui``), one line per run: before/after in one run, at the same load.
 
 ``--trace`` runs a second, separate child under ``tracemalloc`` (which slows it
 several times and adds its own memory, so its RSS is not reported; its replies are
@@ -18,6 +24,7 @@ whose counts grew.
 
     python bench/reply_memory.py [--replies 5] [--deltas 33000] [--trace | --only-trace]
                                  [--trace-replies 4] [--trace-deltas 12000] [--frames 10]
+    python bench/reply_memory.py --trees /work/main . [--rounds 3] [--replies 4]
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import ctypes
 import ctypes.util
 import gc
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,6 +69,50 @@ def trimmable_mb() -> float:
     return before - rss_mb()
 
 
+class GcPasses:
+    """Every pass of the cyclic collector (automatic or asked for): generation, wall and CPU time.
+
+    A pass holds the event loop for its whole length, so the longest one is a stall the
+    user can feel; its CPU time is its own work (the wall time adds others' load).
+    """
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[int, float, float]] = []
+        self._start = (0.0, 0.0)
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = (time.perf_counter(), time.process_time())
+        else:
+            wall, cpu = self._start
+            self.passes.append((info["generation"], time.perf_counter() - wall, time.process_time() - cpu))
+
+    def take(self) -> list[tuple[int, float, float]]:
+        """The passes since the last take."""
+        taken, self.passes = self.passes, []
+        return taken
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+def longest_ms(passes: list[tuple[int, float, float]], generation: int | None = None) -> tuple[float, float]:
+    """The longest pass (of ``generation``, or any): (wall, CPU) in ms."""
+    chosen = [p for p in passes if generation is None or p[0] == generation]
+    return (max((p[1] for p in chosen), default=0.0) * 1000, max((p[2] for p in chosen), default=0.0) * 1000)
+
+
+def trim_heap() -> None:
+    """``malloc_trim(0)`` where glibc has it (as the app's memory release does)."""
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            ctypes.CDLL(name).malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
+
+
 def type_counts() -> collections.Counter[str]:
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
@@ -88,24 +140,34 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
     counts: dict[int, collections.Counter[str]] = {}
     if trace:
         tracemalloc.start(frames)
+    passes = GcPasses()
     async with chat_app(url, tmp, SIZE) as (app, pilot):
         screen: Any = app.screen
         start_rss = rss_mb()
         for number in range(1, replies + 1):
             reset_peak()
             screen.prompt.load_text(f"[[deltas={deltas}]] answer {number}")
+            passes.take()
             start = time.perf_counter()
             await pilot.press("enter")
             await app.workers.wait_for_complete()
             seconds = time.perf_counter() - start
+            streamed = passes.take()
             # Idle: whatever the app does once a reply ended (parking, the memory release a
             # moment after it) has run.
             await asyncio.sleep(SETTLE_SECONDS)
             for _ in range(5):
                 await pilot.pause()
+            settled = passes.take()
             box = screen.view.boxes()[-1]
             assert box.message.status == "complete", box.message.error
             row = {
+                "gc_full": sum(1 for p in streamed if p[0] == 2),
+                "gc_stream_wall": longest_ms(streamed)[0],
+                "gc_stream_cpu": longest_ms(streamed)[1],
+                "gc_after_wall": longest_ms(settled)[0],
+                "gc_after_cpu": longest_ms(settled)[1],
+                "frozen": gc.get_freeze_count(),
                 "chars": len(box.copy_text),
                 "seconds": seconds,
                 "peak": peak_rss_mb(),
@@ -125,6 +187,16 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                     snapshots[number] = tracemalloc.take_snapshot()
                     counts[number] = type_counts()
             rows.append(row)
+        if not trace:
+            # What no collection reached (frozen, or waiting for Python's next full pass): one
+            # full collection over everything, as a measure only (the app never forces one).
+            gc.unfreeze()
+            cpu = time.process_time()
+            rows[-1]["left_garbage"] = gc.collect()
+            rows[-1]["left_collect_ms"] = (time.process_time() - cpu) * 1000
+            trim_heap()
+            rows[-1]["after_full"] = rss_mb()
+    passes.close()
     result: dict[str, Any] = {"start": start_rss, "rows": rows, "releases": releases}
     if trace and diff_from in snapshots and replies in snapshots and diff_from != replies:
         keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
@@ -148,15 +220,19 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
     return result
 
 
-def run_child(url: str, args: argparse.Namespace, trace: bool) -> dict[str, Any]:
+def run_child(url: str, args: argparse.Namespace, trace: bool, tree: Path | None = None) -> dict[str, Any]:
+    """One app process (``tree``: the checkout whose ``liaobots_tui`` it runs; default: as imported)."""
     replies, deltas = (args.trace_replies, args.trace_deltas) if trace else (args.replies, args.deltas)
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     with tempfile.TemporaryDirectory() as tmpdir:
         command = [sys.executable, __file__, "--child", url, tmpdir, "--replies", str(replies),
                    "--deltas", str(deltas), "--frames", str(args.frames),
                    "--diff-from", str(args.diff_from)]  # fmt: skip
         if trace:
             command.append("--trace")
-        out = subprocess.run(command, capture_output=True, text=True, check=True)
+        out = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=tree)
+    if out.returncode:
+        raise RuntimeError(f"the app process failed ({tree or 'this tree'}):\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -169,7 +245,12 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     for number, row in enumerate(rows, 1):
         print(f"  reply {number}: {row['chars'] / 1000:,.0f} kB in {row['seconds']:.1f} s; settled "
               f"{row['settled']:.0f} MB ({row['settled'] - previous:+.1f} MB), peak {row['peak']:.0f} MB; "
-              f"{row['objects']:,.0f} objects, {row['blocks']:.0f} block widgets")  # fmt: skip
+              f"{row['objects']:,.0f} objects ({row.get('frozen', 0):,.0f} frozen), "
+              f"{row['blocks']:.0f} block widgets")  # fmt: skip
+        if "gc_stream_cpu" in row:
+            print(f"      longest gc pass while it streamed {row['gc_stream_cpu']:.0f} ms CPU "
+                  f"({row['gc_stream_wall']:.0f} wall, {row['gc_full']} full passes); after it "
+                  f"{row['gc_after_cpu']:.0f} ms CPU ({row['gc_after_wall']:.0f} wall)")  # fmt: skip
         previous = row["settled"]
     growth = [b["settled"] - a["settled"] for a, b in zip(rows, rows[1:], strict=False)]
     if growth:
@@ -181,7 +262,40 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         print(f"  the app's memory release after each reply (a loop stall, 0.5 s after the end): "
               f"{min(walls):.0f}-{max(walls):.0f} ms wall, "
               f"{min(cpus):.0f}-{max(cpus):.0f} ms CPU")  # fmt: skip
+    last = rows[-1]
+    if "left_garbage" in last:
+        print(f"  garbage left after the last reply (a full collection over everything, forced by the bench "
+              f"only): {last['left_garbage']:,} objects, {last['left_collect_ms']:.0f} ms CPU; then "
+              f"{last['after_full']:.0f} MB")  # fmt: skip
     print(f"  malloc_trim(0) afterwards would return {result['trim']:.1f} MB")
+
+
+def report_ab(args: argparse.Namespace) -> None:
+    """Two checkouts alternating, one fresh app process each per round: RSS per reply and gc pauses."""
+    trees = [Path(t).resolve() for t in args.trees]
+    print(f"memory per reply, A/B: {args.replies} replies of {args.deltas:,} deltas, unpaced; "
+          f"{args.rounds} rounds alternating {' vs '.join(map(str, trees))}")  # fmt: skip
+    for number in range(1, args.rounds + 1):
+        for tree in trees:
+            gateway = GatewayProcess(0.0)  # a fresh one: the fake account's credits run out
+            try:
+                result = run_child(gateway.url, args, trace=False, tree=tree)
+            except RuntimeError as error:
+                print(f"  round {number} {tree.name or tree}: {error}")
+                continue
+            finally:
+                gateway.close()
+            rows = result["rows"]
+            settled = "/".join(f"{row['settled']:.0f}" for row in rows)
+            pairs = zip(rows, rows[1:], strict=False)
+            growth = ", ".join(f"{b['settled'] - a['settled']:+.1f}" for a, b in pairs)
+            stream_gc = max(row["gc_stream_cpu"] for row in rows)
+            after_gc = max(row["gc_after_cpu"] for row in rows)
+            print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
+                  f"{growth}); longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
+                  f"{after_gc:.0f} ms; {rows[-1]['objects']:,.0f} objects at the end, garbage not reached "
+                  f"{rows[-1].get('left_garbage', 0):,} ({rows[-1].get('after_full', 0):.0f} MB once "
+                  f"collected); {load()}")  # fmt: skip
 
 
 def report_trace(args: argparse.Namespace, traced: dict[str, Any]) -> None:
@@ -214,6 +328,13 @@ def main() -> None:
     parser.add_argument("--trace-deltas", type=int, default=12_000, help="tracing is slow: shorter replies")
     parser.add_argument("--frames", type=int, default=10, help="traceback depth for --trace")
     parser.add_argument("--diff-from", type=int, default=2, help="--trace: compare this reply with the last")
+    parser.add_argument(
+        "--trees",
+        nargs=2,
+        metavar=("A", "B"),
+        help="two checkouts run alternately (each round: one app process per checkout)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="--trees: rounds")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -221,6 +342,9 @@ def main() -> None:
         result = asyncio.run(child(url, Path(tmpdir), args.replies, args.deltas, args.trace,
                                    args.frames, args.diff_from))  # fmt: skip
         print(json.dumps(result))
+        return
+    if args.trees:
+        report_ab(args)
         return
     gateway = GatewayProcess(0.0)
     try:

@@ -1,11 +1,26 @@
-"""Keep Python's cyclic garbage collector from freezing the UI during a stream.
+"""Keep Python's cyclic garbage collector from freezing the UI, and its garbage from piling up.
 
-A long history is thousands of widgets, and a full (generation 2) collection scans
-every tracked object: measured at 0.5-1.2 s per pass while a 100,000-character
-reply streamed, the app's longest stalls by far. While a reply streams, what
-existed before it is frozen (``gc.freeze()``), so collections scan only what the
-stream allocated; when it ends everything is collectable again. Switching
-conversations (when the old widgets are gone) collects once.
+A full (generation 2) collection scans every tracked object it is allowed to see:
+the app's start-up alone is ~100,000 objects (modules, classes, styles), and a pass
+holds the event loop for its whole length (measured 100-300 ms on a busy machine).
+CPython collects nothing that is frozen (``gc.freeze()``), so:
+
+- when a conversation is shown (:func:`settle`, a natural pause) one full collection
+  runs and what survives is frozen: the *base* (start-up, the shown chat) is never
+  scanned again until the next one;
+- a moment after each reply (:func:`collect_young`, from the memory release) one
+  collection runs over what is not frozen, which is what the app made since the base:
+  the reply's garbage (removed pieces, replaced blocks, footer keys) is freed at once,
+  so resident memory stays flat, for the cost of scanning what the replies since the
+  last settle keep alive (bounded: parked pieces keep their text, not their widgets).
+  When that grows past :data:`YOUNG_MOST` objects it joins the base (frozen), so a
+  pass stays short in any chat; what later dies among it waits for the next settle;
+- Compare's streams (several replies at once) freeze the survivors of each full pass
+  as they go (:func:`freeze_survivors`); they are unfrozen when those streams end.
+
+Nothing is frozen when a reply starts: what was frozen then and died during the
+reply (the previous reply's widgets, parked as the new one scrolls them away) could
+only be freed by a full pass over everything, the stall this module avoids.
 
 At start-up the collector is held (:func:`held_for_start`) until the first chat is
 painted: importing the app and building its first screen ran ~200 collections
@@ -24,25 +39,29 @@ _paused = 0
 #: Objects freeze_survivors froze since the first stream started, and full passes seen since.
 _survivors_frozen = 0
 _full_passes = 0
+#: freeze_survivors froze objects while the current streams ran (unfrozen when they end).
+_streams_froze = False
 #: Most objects freeze_survivors leaves frozen beyond those frozen at the start (a bound on
 #: the garbage it can hold back until the streams end).
 SURVIVORS_MOST = 400_000
+#: Most objects left unfrozen after a reply's collection (beyond, they join the frozen base).
+#: Every pass scans them again; measured at ~1 µs of CPU an object on the shared 2-core machine
+#: (load 15-20), so this is at most ~60 ms added to each pass while the next reply streams.
+YOUNG_MOST = 60_000
 
 
 def stream_started() -> None:
-    """A reply began streaming: what exists now is left out of every collection until it ends.
+    """A reply began streaming: the collector runs as usual over what is not frozen.
 
-    The collector keeps running over what the stream allocates: its garbage (replaced
-    blocks, the widgets of parked pieces) is freed as it goes, and a pass costs what
-    the stream keeps alive, which is bounded (parked pieces keep their text, not their
-    widgets). With the collector off, that garbage piled up and was then frozen with
-    the survivors: resident memory grew by about 50 MB per long reply.
+    What the stream allocates is garbage soon (replaced blocks, the widgets of parked
+    pieces): young passes free most of it as it goes, and a full pass costs what the
+    replies since the base keep alive, which :func:`collect_young` keeps bounded.
     """
-    global _paused, _survivors_frozen, _full_passes
+    global _paused, _survivors_frozen, _full_passes, _streams_froze
     if _paused == 0:
-        gc.freeze()
         _survivors_frozen = 0
         _full_passes = gc.get_stats()[2]["collections"]
+        _streams_froze = False
     _paused += 1
 
 
@@ -56,7 +75,7 @@ def freeze_survivors() -> None:
     built since. Garbage among them (widgets of a piece parked later) is held back until
     the streams end, at most :data:`SURVIVORS_MOST` objects; past that, passes scan as before.
     """
-    global _full_passes, _survivors_frozen
+    global _full_passes, _survivors_frozen, _streams_froze
     if not _paused:
         return
     passes = gc.get_stats()[2]["collections"]
@@ -69,23 +88,47 @@ def freeze_survivors() -> None:
         # the full pass left in the oldest generation, the survivors about to be frozen.
         _survivors_frozen += len(gc.get_objects(2))
         gc.freeze()
+        _streams_froze = True
 
 
 def stream_ended() -> None:
-    """The reply is rendered: everything is collectable again (a later pass frees old garbage)."""
-    global _paused
+    """A reply is rendered. When streams froze survivors, everything is collectable again."""
+    global _paused, _streams_froze
     _paused = max(0, _paused - 1)
-    if _paused == 0:
+    if _paused == 0 and _streams_froze:
+        # The frozen survivors hold garbage only a full pass can free; the base goes with
+        # them (there is one frozen set) and is frozen again at the next settle.
+        _streams_froze = False
         gc.unfreeze()
 
 
 def streaming() -> bool:
-    """Is a reply streaming now (the collector paused over what existed before it)?"""
+    """Is a reply streaming now?"""
     return _paused > 0
 
 
+def young_count() -> int:
+    """Objects the next full collection would scan beyond the younger generations (not frozen)."""
+    return len(gc.get_objects(generation=2))
+
+
+def collect_young() -> int:
+    """A reply has ended and the screen is quiet: free its garbage; how many objects were unreachable.
+
+    One collection over what is not frozen (see the module's docstring), then, when the
+    survivors are many, they are frozen with the base so that the next passes stay short.
+    Does nothing while a reply streams (its own end collects).
+    """
+    if _paused:
+        return 0
+    found = gc.collect()
+    if young_count() > YOUNG_MOST:
+        gc.freeze()
+    return found
+
+
 def settle() -> None:
-    """A natural pause (another conversation opened): collect what earlier views left behind."""
+    """A natural pause (another conversation opened): collect everything, freeze what survives."""
     if _paused or _held_at_start:
         return  # held at start: nothing to collect yet (start_painted)
     gc.unfreeze()
@@ -131,6 +174,5 @@ def start_painted() -> None:
     if not _held_at_start:
         return
     _held_at_start = False
-    if not _paused:  # a stream froze what it needed when it started
-        gc.freeze()
+    gc.freeze()  # start-up's objects are the first base (see settle)
     gc.enable()

@@ -15,10 +15,13 @@ back. Textual's cache of two styles per widget (up to 1,024 widgets, removed one
 with their rendered lines) is emptied too
 (:func:`~liaobots_tui.ui.textual_compat.forget_removed_widgets_styles`).
 
-No full collection is forced here: measured (``bench/reply_memory.py``), one
-after a long chat cost 350-670 ms of CPU in one loop stall, right when the user
-starts typing again; Python's own passes free the same garbage. Nothing runs while
-another reply streams: its own end schedules the next release.
+Then the reply's garbage is collected (:func:`~liaobots_tui.ui.gc_pause.collect_young`):
+one pass over what is not frozen, that is what the app built since the base was frozen
+(the shown chat, at the last settle), not over the whole app. A full collection over
+everything was measured (``bench/reply_memory.py``) at 350-670 ms of CPU in one loop
+stall after a long chat, right when the user starts typing again; left to Python's
+own passes, the garbage waited and resident memory grew by 15-30 MB a reply. Nothing
+runs while another reply streams: its own end schedules the next release.
 """
 
 from __future__ import annotations
@@ -73,10 +76,12 @@ def live_nodes(app: App[object]) -> Iterator[DOMNode]:
 
 
 def release(app: App[object]) -> bool:
-    """Let go of closed widgets and trim the heap; False (nothing done) while a reply streams."""
+    """Let go of closed widgets, collect the reply's garbage and trim the heap; False (nothing
+    done) while a reply streams."""
     if gc_pause.streaming():
         return False
     prune_closed_watchers(live_nodes(app))
     forget_removed_widgets_styles()
+    gc_pause.collect_young()
     trim_heap()
     return True

@@ -416,3 +416,55 @@ def keep_full_map_after_reflow(screen: Any) -> bool:
 
     compositor.reflow = reflow  # type: ignore[method-assign]
     return True
+
+
+def _divide_without_self_cycle(original: Any) -> Any:
+    def divide(self: Any, cuts: Iterable[int]) -> Any:
+        cell_length = self.cell_length
+        kept = [cut for cut in cuts if cut <= cell_length]
+        if kept == [cell_length]:
+            return [self]  # as Textual does, without caching [self] in self
+        return original(self, kept)
+
+    divide.__wrapped__ = original  # type: ignore[attr-defined]
+    return divide
+
+
+def _crop_extend_without_self_cycle(original: Any) -> Any:
+    def crop_extend(self: Any, start: int, end: int, style: Any) -> Any:
+        if start <= 0 and end == self.cell_length:
+            return self  # as Textual computes it, without caching self in self
+        return original(self, start, end, style)
+
+    crop_extend.__wrapped__ = original  # type: ignore[attr-defined]
+    return crop_extend
+
+
+#: Strip methods whose textual 8.x code can cache the strip itself in its own cache.
+_SELF_CACHING = {"divide": _divide_without_self_cycle, "crop_extend": _crop_extend_without_self_cycle}
+
+
+def strips_without_self_cycles() -> bool:
+    """Stop Strips caching themselves in their own caches; True when applied (or already).
+
+    ``Strip.divide`` at a single cut at its own length returns ``[self]`` and caches it
+    in ``self._divide_cache``; ``crop_extend`` over its whole length caches ``self`` in
+    ``self._crop_extend_cache``. Each such line is a reference cycle: when the line is
+    dropped, refcounting cannot free it and it waits for the cyclic collector (every
+    line cut at a widget's edge exactly at its end, thousands per streamed reply: the
+    most numerous cyclic garbage of a stream, measured as ~1,500 cycles of 7 objects
+    after a reply). Returning the same result without caching it costs nothing: both
+    cases return before any work. Applied only on textual 8.x, where both methods are
+    the ones checked (8.2.8); elsewhere nothing changes.
+    """
+    from textual.strip import Strip
+
+    if not (8,) <= _version("textual") < (9,):
+        return False
+    for name, wrap in _SELF_CACHING.items():
+        method = Strip.__dict__.get(name)
+        if method is None:
+            return False
+        if getattr(method, "__wrapped__", None) is None:
+            setattr(Strip, name, wrap(method))
+    return True

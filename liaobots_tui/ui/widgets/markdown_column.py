@@ -101,6 +101,15 @@ class PieceMarkdown(FlatMarkdown):
         """Wait until every append called so far is written (each waits for its turn first)."""
         await self._appended.wait()
 
+    def post_message(self, message: TextualMessage) -> bool:
+        # Textual posts a table of contents after every update (and append with a heading);
+        # nothing here shows one. Bubbling, it waited in the column's busy queue holding the
+        # piece: a piece parked meanwhile stayed alive with all its blocks (measured: up to
+        # ~100,000 objects, rescanned by every full collection while the reply streamed).
+        if isinstance(message, Markdown.TableOfContentsUpdated):
+            return False
+        return super().post_message(message)
+
     async def _then_join(self, work: AwaitComplete) -> None:
         await work
         self.join_edges()
