@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -352,7 +352,9 @@ class CompareScreen(Screen[int | None]):
 
     def _all_ended(self) -> None:
         self._stop_ticker()
-        self.run_worker(self._settle_costs(), group="compare-costs", exclusive=True, exit_on_error=False)
+        # The method, not a coroutine: a worker the closing screen never starts leaves nothing unawaited.
+        settle: Callable[[], Coroutine[None, None, None]] = self._settle_costs
+        self.run_worker(settle, group="compare-costs", exclusive=True, exit_on_error=False)
 
     async def _settle_costs(self) -> None:
         """Look the replies up in the usage records until each cost is exact (a few tries)."""
