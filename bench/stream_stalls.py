@@ -83,6 +83,9 @@ class LoopMeter:
         #: Layout passes (reflow) and whole-screen arrangements in the current iteration.
         self.layouts = 0
         self.arrangements = 0
+        self._in_layout = False
+        #: CPU seconds of whole-screen arrangements made outside a layout pass (a stale map's look-up).
+        self.again_seconds = 0.0
         #: (layout passes, whole-screen arrangements) per iteration that laid out.
         self.layout_counts: list[tuple[int, int]] = []
 
@@ -192,12 +195,22 @@ class LoopMeter:
 
         def counted_reflow(compositor: Any, *args: Any, **kwargs: Any) -> Any:
             meter.layouts += 1
-            return reflow(compositor, *args, **kwargs)
+            meter._in_layout = True
+            try:
+                return reflow(compositor, *args, **kwargs)
+            finally:
+                meter._in_layout = False
 
         def counted_arrange_root(compositor: Any, *args: Any, **kwargs: Any) -> Any:
             # Only whole-screen arrangements: the visible-only one of a scroll is another thing.
-            meter.arrangements += not kwargs.get("visible_only", True)
-            return arrange_root(compositor, *args, **kwargs)
+            full = not kwargs.get("visible_only", True)
+            meter.arrangements += full
+            before = time.thread_time()
+            try:
+                return arrange_root(compositor, *args, **kwargs)
+            finally:
+                if full and not meter._in_layout:
+                    meter.again_seconds += time.thread_time() - before
 
         Compositor.reflow = counted_reflow  # type: ignore[method-assign]
         Compositor._arrange_root = counted_arrange_root  # type: ignore[method-assign]
@@ -258,7 +271,8 @@ async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
     twice = sum(1 for n, a in meter.layout_counts if a > n)
     print(f"layout passes: {passes:,}; whole-screen arrangements per layout pass: "
           f"{arranged / max(passes, 1):.2f} ({twice:,} of {len(meter.layout_counts):,} "
-          f"iterations that laid out arranged the screen again)")  # fmt: skip
+          f"iterations that laid out arranged the screen again, "
+          f"{meter.again_seconds * 1000:.0f} ms CPU in those extra arrangements)")  # fmt: skip
     print(f"objects a full collection scanned: {', '.join(f'{n:,}' for n in meter.gen2_objects)}")
     totals: dict[str, list[float]] = {}
     for _, handles, _, _ in meter.iterations:
