@@ -9,6 +9,8 @@ whatever else runs on it):
   before the loop looks at its timers again), with the callbacks it ran and the
   CPU time of each;
 - every garbage collection (generation and CPU time), from ``gc.callbacks``;
+- how many times the screen was arranged per layout pass: a second arrangement is a
+  region look-up that found the full map still marked stale after the layout;
 - with ``--profile``, a cProfile of each iteration; the longest ones are printed
   (cumulative time per function, plumbing left out). Profiling slows everything
   about twice: read those iterations against each other.
@@ -78,6 +80,14 @@ class LoopMeter:
         self._restore: list[Callable[[], None]] = []
         #: CPU seconds per part (see PARTS) in the current iteration.
         self.parts: dict[str, float] = {}
+        #: Layout passes (reflow) and whole-screen arrangements in the current iteration.
+        self.layouts = 0
+        self.arrangements = 0
+        self._in_layout = False
+        #: CPU seconds of whole-screen arrangements made outside a layout pass (a stale map's look-up).
+        self.again_seconds = 0.0
+        #: (layout passes, whole-screen arrangements) per iteration that laid out.
+        self.layout_counts: list[tuple[int, int]] = []
 
     def start(self) -> None:
         loop_class = asyncio.base_events.BaseEventLoop
@@ -90,6 +100,7 @@ class LoopMeter:
             meter._handles = []
             meter.parts = {}
             meter.gc_in_iteration = 0.0
+            meter.layouts = meter.arrangements = 0
             profiler = cProfile.Profile(time.thread_time) if meter.profile else None
             before = time.thread_time()
             if profiler is not None:
@@ -104,6 +115,8 @@ class LoopMeter:
                     keep = profiler if profiler is not None and spent > 0.015 else None
                     meter.iterations.append((spent, meter._handles, keep, meter.gc_in_iteration))
                     meter.split.append(meter.parts)
+                if meter.layouts:
+                    meter.layout_counts.append((meter.layouts, meter.arrangements))
 
         def timed_handle_run(handle: Any) -> None:
             before = time.thread_time()
@@ -123,6 +136,7 @@ class LoopMeter:
         gc.callbacks.append(self._on_gc)
         for module_name, class_name, attribute, label in PARTS:
             self._wrap(module_name, class_name, attribute, label)
+        self._count_arrangements()
         self._restore += [
             lambda: setattr(loop_class, "_run_once", run_once),
             lambda: setattr(handle_class, "_run", handle_run),
@@ -173,6 +187,38 @@ class LoopMeter:
                     setattr(other, attribute, replacement)
                     self._restore.append(lambda other=other: setattr(other, attribute, original))
 
+    def _count_arrangements(self) -> None:
+        from textual._compositor import Compositor
+
+        reflow, arrange_root = Compositor.reflow, Compositor._arrange_root
+        meter = self
+
+        def counted_reflow(compositor: Any, *args: Any, **kwargs: Any) -> Any:
+            meter.layouts += 1
+            meter._in_layout = True
+            try:
+                return reflow(compositor, *args, **kwargs)
+            finally:
+                meter._in_layout = False
+
+        def counted_arrange_root(compositor: Any, *args: Any, **kwargs: Any) -> Any:
+            # Only whole-screen arrangements: the visible-only one of a scroll is another thing.
+            full = not kwargs.get("visible_only", True)
+            meter.arrangements += full
+            before = time.thread_time()
+            try:
+                return arrange_root(compositor, *args, **kwargs)
+            finally:
+                if full and not meter._in_layout:
+                    meter.again_seconds += time.thread_time() - before
+
+        Compositor.reflow = counted_reflow  # type: ignore[method-assign]
+        Compositor._arrange_root = counted_arrange_root  # type: ignore[method-assign]
+        self._restore += [
+            lambda: setattr(Compositor, "reflow", reflow),
+            lambda: setattr(Compositor, "_arrange_root", arrange_root),
+        ]
+
     def stop(self) -> None:
         for undo in self._restore:
             undo()
@@ -220,6 +266,13 @@ async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
         when = "while frozen (streaming)" if frozen else "not frozen"
         print(f"gc generation {generation}, {when}: {len(times)} collections, "
               f"longest {max(times) * 1000:.1f} ms, total {sum(times) * 1000:.0f} ms")  # fmt: skip
+    passes = sum(n for n, _ in meter.layout_counts)
+    arranged = sum(n for _, n in meter.layout_counts)
+    twice = sum(1 for n, a in meter.layout_counts if a > n)
+    print(f"layout passes: {passes:,}; whole-screen arrangements per layout pass: "
+          f"{arranged / max(passes, 1):.2f} ({twice:,} of {len(meter.layout_counts):,} "
+          f"iterations that laid out arranged the screen again, "
+          f"{meter.again_seconds * 1000:.0f} ms CPU in those extra arrangements)")  # fmt: skip
     print(f"objects a full collection scanned: {', '.join(f'{n:,}' for n in meter.gen2_objects)}")
     totals: dict[str, list[float]] = {}
     for _, handles, _, _ in meter.iterations:

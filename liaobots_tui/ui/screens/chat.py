@@ -36,7 +36,7 @@ from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.version_actions import VersionActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
-from liaobots_tui.ui.textual_compat import frames_held
+from liaobots_tui.ui.textual_compat import frames_held, keep_full_map_after_reflow
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -125,6 +125,7 @@ class ChatScreen(VersionActions):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         if self.lapp.demo_data_dir is not None:
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)
