@@ -60,6 +60,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 2 * (cores or 1)
 
 
+# ---------------------------------------------------------------- property tests
+
+
+def _property_tests_never_time_themselves() -> None:
+    """Hypothesis fails an example that takes over 200 ms, and warns on slow data generation.
+
+    Those are timing assertions: on a loaded machine a 40 ms example took 419 ms and failed the
+    run (``FlakyFailure``). Every property test runs without a deadline or the too-slow health
+    check; a test's own ``@settings`` still set its number of examples.
+    """
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("liaobots-suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("liaobots-suite")
+
+
+_property_tests_never_time_themselves()
+
 # ---------------------------------------------------------------- isolation
 
 

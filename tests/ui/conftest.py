@@ -45,6 +45,26 @@ def notifications_outlive_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def screen_waits_end_at_the_hang_guard() -> Iterator[None]:
+    """``pilot.pause()`` raises ``WaitForScreenTimeout`` when the screen's queued messages take 30 s.
+
+    On a loaded machine three streaming Compare columns took longer than that to drain, and the
+    test failed while the app was merely slow. Every wait of a screen is bounded by HANG_GUARD
+    instead, the bound every other wait of the suite uses to tell a stuck app from a slow one.
+    """
+    from textual.pilot import Pilot
+
+    original = Pilot._wait_for_screen
+
+    async def wait_for_screen(self: Pilot[Any], timeout: float = HANG_GUARD) -> bool:
+        return await original(self, max(timeout, HANG_GUARD))
+
+    Pilot._wait_for_screen = wait_for_screen  # type: ignore[method-assign]
+    yield
+    Pilot._wait_for_screen = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True, scope="session")
 def css_parsed_once_per_worker() -> Iterator[None]:
     """Each test's app parses the same CSS again: parse it once per worker process instead.
 
