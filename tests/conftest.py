@@ -60,6 +60,16 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 2 * (cores or 1)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, order the tests so each worker's first share holds its part of the
+    long ones, longest first (``tests/scheduling.py``): the run no longer ends on one worker's
+    Pilot tests. Every worker computes the same order, as xdist requires."""
+    from tests.scheduling import spread
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    items[:] = spread(items, [item.nodeid for item in items], workers)
+
+
 # ---------------------------------------------------------------- property tests
 
 
