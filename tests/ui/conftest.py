@@ -24,6 +24,7 @@ from liaobots_tui.chat import ChatEvent, ChatSession
 from liaobots_tui.config import Settings
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
+from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.app import ChatBackend, LiaobotsApp
 from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles
 from liaobots_tui.ui.themes import builtin_themes_dir
@@ -103,6 +104,19 @@ def styles_of_ended_apps_are_freed() -> Iterator[None]:
     """
     yield
     forget_removed_widgets_styles()
+
+
+@pytest.fixture(autouse=True)
+def streams_left_open_end_with_the_test() -> Iterator[None]:
+    """A test that quits the app mid-reply leaves ``gc_pause`` counting a stream that never ended.
+
+    Its state is per process: every later test of that worker then ran with the heap frozen
+    (no collection ever freed it) and ``gc_pause.settle`` skipped, so tests depended on which
+    test ran before them. Each test starts with no stream counted, as a fresh app does.
+    """
+    yield
+    while gc_pause.streaming():
+        gc_pause.stream_ended()
 
 
 @pytest.fixture
