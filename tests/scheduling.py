@@ -40,8 +40,17 @@ LONGEST: tuple[str, ...] = (
     "tests/test_cli_pipes.py::",
 )
 
-#: Folders of tests that boot the app, start processes or generate many examples: next.
-HEAVY: tuple[str, ...] = ("tests/ui/", "tests/hardening/", "tests/test_import_hygiene.py::")
+#: Tests that boot the app, start processes or generate many examples (2-5 s each under load,
+#: where a unit test takes milliseconds): next.
+HEAVY: tuple[str, ...] = (
+    "tests/ui/",
+    "tests/hardening/",
+    "tests/test_import_hygiene.py::",
+    "tests/test_cli_lean_imports.py::",
+    "tests/test_cli_speed.py::",
+    "tests/test_export_contained.py::",
+    "tests/api/test_sse_lf_path.py::",
+)
 
 
 def weight(test_id: str) -> int:
