@@ -60,6 +60,34 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 2 * (cores or 1)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, order the tests so each worker's first share holds its part of the
+    long ones, longest first (``tests/scheduling.py``): the run no longer ends on one worker's
+    Pilot tests. Every worker computes the same order, as xdist requires."""
+    from tests.scheduling import spread
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    items[:] = spread(items, [item.nodeid for item in items], workers)
+
+
+# ---------------------------------------------------------------- property tests
+
+
+def _property_tests_never_time_themselves() -> None:
+    """Hypothesis fails an example that takes over 200 ms, and warns on slow data generation.
+
+    Those are timing assertions: on a loaded machine a 40 ms example took 419 ms and failed the
+    run (``FlakyFailure``). Every property test runs without a deadline or the too-slow health
+    check; a test's own ``@settings`` still set its number of examples.
+    """
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("liaobots-suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("liaobots-suite")
+
+
+_property_tests_never_time_themselves()
+
 # ---------------------------------------------------------------- isolation
 
 

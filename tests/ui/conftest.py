@@ -24,6 +24,7 @@ from liaobots_tui.chat import ChatEvent, ChatSession
 from liaobots_tui.config import Settings
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.store import Store
+from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.app import ChatBackend, LiaobotsApp
 from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles
 from liaobots_tui.ui.themes import builtin_themes_dir
@@ -42,6 +43,26 @@ def notifications_outlive_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
     until the test ends; none is added, so the assertions mean what they meant on a fast machine.
     """
     monkeypatch.setattr(Notification, "time_left", property(lambda notification: HANG_GUARD))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def screen_waits_end_at_the_hang_guard() -> Iterator[None]:
+    """``pilot.pause()`` raises ``WaitForScreenTimeout`` when the screen's queued messages take 30 s.
+
+    On a loaded machine three streaming Compare columns took longer than that to drain, and the
+    test failed while the app was merely slow. Every wait of a screen is bounded by HANG_GUARD
+    instead, the bound every other wait of the suite uses to tell a stuck app from a slow one.
+    """
+    from textual.pilot import Pilot
+
+    original = Pilot._wait_for_screen
+
+    async def wait_for_screen(self: Pilot[Any], timeout: float = HANG_GUARD) -> bool:
+        return await original(self, max(timeout, HANG_GUARD))
+
+    Pilot._wait_for_screen = wait_for_screen  # type: ignore[method-assign]
+    yield
+    Pilot._wait_for_screen = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -83,6 +104,19 @@ def styles_of_ended_apps_are_freed() -> Iterator[None]:
     """
     yield
     forget_removed_widgets_styles()
+
+
+@pytest.fixture(autouse=True)
+def streams_left_open_end_with_the_test() -> Iterator[None]:
+    """A test that quits the app mid-reply leaves ``gc_pause`` counting a stream that never ended.
+
+    Its state is per process: every later test of that worker then ran with the heap frozen
+    (no collection ever freed it) and ``gc_pause.settle`` skipped, so tests depended on which
+    test ran before them. Each test starts with no stream counted, as a fresh app does.
+    """
+    yield
+    while gc_pause.streaming():
+        gc_pause.stream_ended()
 
 
 @pytest.fixture

@@ -75,6 +75,10 @@ async def test_pick_models_see_them_side_by_side_and_keep_one(
             assert column.box.copy_text == gateway.reply_text_for(model, "Compare these")
             assert column.box.query(Markdown).last().source == gateway.reply_text_for(model, "Compare these")
         assert chat_below(app).prompt.text == ""  # the prompt went into the comparison
+        screen.action_move(1)  # the focus moves at once: a "k" already queued acts on that model
+        assert screen.current_index() == 1
+        screen.action_move(-1)
+        assert screen.current_index() == 0
         await pilot.press("right")
         assert screen.current_index() == 1
         await pilot.press("k")

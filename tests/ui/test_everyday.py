@@ -190,25 +190,26 @@ async def test_chips_that_do_not_fit_in_a_row_stay_visible(
 # ---------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("width", [100, 140])
-async def test_help_keys_never_wrap_and_cover_every_screen(
-    make_app: AppFactory, store: Store, width: int
-) -> None:
+async def test_help_keys_never_wrap_and_cover_every_screen(make_app: AppFactory, store: Store) -> None:
     app = scripted_app(make_app, store, [])
-    async with app.run_test(size=(width, 40)) as pilot:
+    async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
-        await pilot.pause()
-        keys = list(app.screen.query(".help-key"))
-        await until(pilot, lambda: all(k.region.height > 0 or k.size.height > 0 for k in keys))
-        assert all(k.size.height == 1 for k in keys)
-        labels = [str(k.render()) for k in keys]
-        assert "d (chats list)" in labels
-        sections = " ".join(str(s.render()) for s in app.screen.query(".help-section"))
-        for name in ("Usage history", "Image viewer", "Model picker", "Thinking"):
-            assert name in sections
-        texts = " ".join(str(t.render()) for t in app.screen.query(".help-text"))
-        assert "Thinking" in texts and "Open or close" in texts
+        # One boot for both widths: 100 columns, then the same screen widened to 140.
+        for width in (100, 140):
+            await pilot.resize_terminal(width, 40)
+            await until(pilot, lambda w=width: app.screen.size.width == w, f"the help resized to {width}")
+            await settle(app, pilot)
+            keys = list(app.screen.query(".help-key"))
+            await until(pilot, lambda ks=keys: all(k.region.height > 0 or k.size.height > 0 for k in ks))
+            assert all(k.size.height == 1 for k in keys), width
+            labels = [str(k.render()) for k in keys]
+            assert "d (chats list)" in labels
+            sections = " ".join(str(s.render()) for s in app.screen.query(".help-section"))
+            for name in ("Usage history", "Image viewer", "Model picker", "Thinking"):
+                assert name in sections
+            texts = " ".join(str(t.render()) for t in app.screen.query(".help-text"))
+            assert "Thinking" in texts and "Open or close" in texts
 
 
 # ---------------------------------------------------------------- screenshot

@@ -24,6 +24,7 @@ from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextInputModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.themes import builtin_themes_dir
+from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import ParkedRun
 from liaobots_tui.ui.widgets.markdown_pieces import SEAL_BLOCKS
 from liaobots_tui.ui.widgets.message_box import ThinkingBlock
@@ -227,27 +228,33 @@ async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
         assert chat(app).view.boxes()[1].columns[0].piece_sources == sources
 
 
-async def test_long_history_mounts_the_last_page_first(make_app: AppFactory, store: Store) -> None:
-    seed_conversation(store, 100, words=3)
+async def test_long_history_mounts_the_last_page_first(
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of 16 instead of 40 (the same paths: a first screenful, the rest of the last page
+    # after the first paint, a page on reaching the top, the rest on moving above): the cost
+    # of this test was mounting 100 messages, not what it proves.
+    monkeypatch.setattr(ConversationView, "PAGE", 16)
+    seed_conversation(store, 40, words=3)
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
         view = chat(app).view
         # The rest of the last page is mounted after the first paint: wait for it, not for time.
         earlier = view.query_one("#earlier")
         # The label is updated once the mount has returned, a step after the boxes appear.
-        await until(pilot, lambda: len(view.boxes()) == 40 and "60 earlier" in str(earlier.render()))
-        assert len(view.boxes()) == 40 and view.hidden_count == 60
-        assert view.boxes()[-1].message.text.startswith("Message 99:")
-        assert earlier.display and "60 earlier messages" in str(earlier.render())
+        await until(pilot, lambda: len(view.boxes()) == 16 and "24 earlier" in str(earlier.render()))
+        assert len(view.boxes()) == 16 and view.hidden_count == 24
+        assert view.boxes()[-1].message.text.startswith("Message 39:")
+        assert earlier.display and "24 earlier messages" in str(earlier.render())
         view.scroll_home(animate=False)  # reaching the top loads the previous page
-        await until(pilot, lambda: len(view.boxes()) == 80)
-        assert len(view.boxes()) == 80 and view.hidden_count == 20
-        assert view.boxes()[0].message.text.startswith("Message 20:")
+        await until(pilot, lambda: len(view.boxes()) == 32)
+        assert len(view.boxes()) == 32 and view.hidden_count == 8
+        assert view.boxes()[0].message.text.startswith("Message 8:")
         await pilot.press("ctrl+g")
         view.boxes()[0].select()
         await pilot.press("up")  # moving above the first mounted message loads the rest
         await until(pilot, lambda: not earlier.display, "the last page")
-        assert len(view.boxes()) == 100 and not earlier.display
+        assert len(view.boxes()) == 40 and not earlier.display
 
 
 # ---------------------------------------------------------------- prompt

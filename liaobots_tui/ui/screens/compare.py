@@ -396,7 +396,9 @@ class CompareScreen(Screen[int | None]):
         index = (self.current_index() + step) % max(1, len(self.columns))
         if self.tabbed:
             self.query_one(TabbedContent).active = f"tab-{index}"
-        self.columns[index].view.focus()
+        # At once, not after the queued messages (``focus()``): a "k" typed right after "right"
+        # is already queued, and kept the previous model's reply on a busy machine.
+        self.set_focus(self.columns[index].view)
 
     def action_stop_one(self) -> None:
         if self.comparison is not None and not self.comparison.cancel(self.current_index()):

@@ -278,9 +278,10 @@ class UsageScreen(Screen[None]):
         self._fill_if_short()
 
     def _table_short(self) -> bool:
-        table = self.query_one("#usage-table", UsageTable)
-        if not table.size.height:
-            return False  # not laid out yet; _fill_if_short runs again after the first refresh
+        # While the screen closes its children go first: an after-refresh check can find no table.
+        table = next(iter(self.query("#usage-table").results(UsageTable)), None)
+        if table is None or not table.size.height:
+            return False  # closing, or not laid out yet (_fill_if_short runs again after the first refresh)
         visible = table.size.height - 1
         return table.row_count < visible + UsageTable.MARGIN
 
