@@ -475,6 +475,22 @@ def test_dead_domain_refuses_connections_and_comes_back(gw: FakeGateway) -> None
         assert get(gw.urls[0] + "/health").status_code == 200
 
 
+def test_a_dead_domain_keeps_its_port_so_it_can_always_come_back(gw: FakeGateway) -> None:
+    # Another socket on the machine (another worker's gateway, a client's own port) taking the
+    # port while the domain was dead made its return fail: "Address already in use".
+    port = int(gw.urls[0].rsplit(":", 1)[1])
+    gw.faults.dead_domains.add(0)
+    with socket.socket() as other, pytest.raises(OSError):
+        other.bind(("127.0.0.1", port))
+    with pytest.raises(httpx.ConnectError):
+        get(gw.urls[0] + "/health")
+    gw.faults.reset()
+    assert get(gw.urls[0] + "/health").status_code == 200
+    gw.faults.dead_domains.add(0)  # and again, from the port it came back on
+    gw.faults.reset()
+    assert get(gw.urls[0] + "/health").status_code == 200
+
+
 def test_html_502_and_plain_503_domains(gw: FakeGateway, client: httpx.Client) -> None:
     gw.faults.html_502_domains.add(0)
     gw.faults.status_503_domains.add(1)

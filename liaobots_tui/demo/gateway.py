@@ -251,6 +251,8 @@ class FakeGateway:
         self._ports: list[int] = [port + i for i in range(domains)] if port else []
         self._servers: list[DomainServer | None] = [None] * domains
         self._threads: list[threading.Thread | None] = [None] * domains
+        #: Sockets keeping a dead domain's port bound (not listening: connections are refused).
+        self._port_holds: list[socket.socket | None] = [None] * domains
         self._conns: list[set[socket.socket]] = [set() for _ in range(domains)]
         self._lock = threading.RLock()
         self._listen_lock = threading.RLock()
@@ -365,6 +367,8 @@ class FakeGateway:
                 t.start()
             for t in closers:
                 t.join()
+            for i in range(self._domain_count):
+                self._release_port(i)
 
     def __enter__(self) -> FakeGateway:
         self.start()
@@ -408,10 +412,21 @@ class FakeGateway:
             dead = set(self._faults.dead_domains)
             for i in range(self._domain_count):
                 if i in dead and self._servers[i] is not None:
+                    # Held before the server closes: a port left free meanwhile could be taken by
+                    # any socket on the machine (another test's gateway, a client's own port), and
+                    # the domain could not come back ("Address already in use", seen in the suite).
+                    self._port_holds[i] = _hold_port(self._ports[i])
                     self._close_domain(i)
                 elif i not in dead and self._servers[i] is None:
                     self._servers[i] = DomainServer(self._ports[i], self, i)
                     self._threads[i] = self._serve(i)
+                    self._release_port(i)
+
+    def _release_port(self, index: int) -> None:
+        hold = self._port_holds[index]
+        if hold is not None:
+            hold.close()
+            self._port_holds[index] = None
 
     # ------------------------------------------------------------ used by the request handler
 
@@ -509,3 +524,16 @@ def _stop_on_signals() -> Callable[[], None]:
             signal.signal(sig, handler)
 
     return restore
+
+
+def _hold_port(port: int) -> socket.socket:
+    """A socket bound to ``port`` on loopback, not listening: the port stays ours, connections are refused.
+
+    Both it and the domain's server set SO_REUSEPORT, so it can be bound while the server still
+    listens, and the server bound again while it still holds the port.
+    """
+    hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    hold.bind(("127.0.0.1", port))
+    return hold

@@ -41,6 +41,7 @@ class DomainServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    allow_reuse_port = True  # a dead domain's port is held by another socket meanwhile (gateway._hold_port)
 
     def __init__(self, port: int, gateway: FakeGateway, index: int) -> None:
         self.gateway = gateway
