@@ -43,6 +43,7 @@ from liaobots_tui.presets import apply_preset, load_preset
 
 if TYPE_CHECKING:
     from liaobots_tui.conversations import ConversationController
+    from liaobots_tui.store import Store
     from liaobots_tui.store.records import MessageRecord
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -403,6 +404,19 @@ async def _image(args: argparse.Namespace, settings: Settings) -> int:
                        thinking="keep")  # fmt: skip
 
 
+async def _open_chat_asked_for(
+    controller: ConversationController, store: Store, args: argparse.Namespace
+) -> None:
+    """``-c`` opens the newest chat, ``--cid N`` that one (InputError for an unknown id); else a new chat."""
+    if args.cont:
+        latest = store.latest_conversation_id()
+        if latest is None:
+            raise InputError("there is no conversation to continue yet")
+        await controller.open(latest)
+    elif args.cid is not None:
+        await controller.open(args.cid)
+
+
 def _apply_flags(
     controller: ConversationController,
     args: argparse.Namespace,
@@ -526,13 +540,7 @@ async def _turn(
             controller = ConversationController(
                 store, lambda: session, defaults_from(settings), client=lambda: client
             )
-            if args.cont:
-                latest = store.latest_conversation_id()
-                if latest is None:
-                    raise InputError("there is no conversation to continue yet")
-                await controller.open(latest)
-            elif args.cid is not None:
-                await controller.open(args.cid)  # raises InputError for an unknown id
+            await _open_chat_asked_for(controller, store, args)
             if preset is not None:  # the preset first: flags given with it override it
                 if notice := apply_preset(controller, preset):
                     _err(notice)

@@ -213,13 +213,7 @@ async def run_compare(
             controller = ConversationController(
                 store, lambda: session, defaults_from(settings), client=lambda: client
             )
-            if args.cont:
-                latest = store.latest_conversation_id()
-                if latest is None:
-                    raise InputError("there is no conversation to continue yet")
-                await controller.open(latest)
-            elif args.cid is not None:
-                await controller.open(args.cid)  # raises InputError for an unknown id
+            await cli._open_chat_asked_for(controller, store, args)
             args.model = None  # the chat-wide flags only: each lane gets its own model below
             cli._apply_flags(controller, args, thinking)
             printer = SectionPrinter(out, err, show_thinking=args.show_thinking)
