@@ -12,7 +12,6 @@ name and the switching between chats from :class:`~liaobots_tui.ui.screens.chat_
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from liaobots_tui.api.messages import Attachment, Format, Thinking
 from liaobots_tui.attached import attachments_of, fresh_copy
@@ -32,11 +31,12 @@ from liaobots_tui.conversations import ConversationController, defaults_from
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
 from liaobots_tui.ui.compose import compose_in_editor
+from liaobots_tui.ui.first_open import FirstOpen
 from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.version_actions import VersionActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
-from liaobots_tui.ui.textual_compat import frames_held, keep_full_map_after_reflow
+from liaobots_tui.ui.textual_compat import keep_full_map_after_reflow
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -50,9 +50,6 @@ from liaobots_tui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:  # the dialogs are imported when first opened: not part of the start-up
     from liaobots_tui.ui.screens.chat_settings import ChatSettings
     from liaobots_tui.ui.screens.model_picker import ModelChoice
-
-#: A worker's states once it has ended.
-_OVER = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
@@ -80,9 +77,7 @@ class ChatScreen(VersionActions):
         self.sidebars = SidebarPolicy()
         self.controller: ConversationController  # built in compose, once the app's services exist
         self._resumed_before = False
-        #: The frames held while the first chat opens (frames_held), and the worker opening it.
-        self._held_frames: ExitStack | None = None
-        self._first_open: Worker[None] | None = None
+        self._first_open = FirstOpen(self, then=self._after_first_paint)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. Shown the first time, the screen and every widget
@@ -135,38 +130,18 @@ class ChatScreen(VersionActions):
         self.refresh_chats()
         latest = self.lapp.store.latest_conversation_id() if self.lapp.open_latest else None
         if latest is not None:
-            # No frame until the chat is in: the screen without its messages was laid out and
-            # drawn twice before (0.07 s of CPU at start), for a user who waits for the chat.
-            self._held_frames = ExitStack()
-            self._held_frames.enter_context(frames_held(self))
-            self._first_open = self.run_worker(self._open_first(latest), group="open", exclusive=True)
+            self._first_open.start(lambda: self.open_conversation(latest))
         else:
             self._update_title()
             self._after_first_paint()
         self.prompt.focus()
 
-    async def _open_first(self, conversation_id: int) -> None:
-        """Open the chat shown at start; the held requests go once it is painted (ui/first_paint.py)."""
-        try:
-            await self.open_conversation(conversation_id)
-        finally:
-            self._first_open_over()
-
     @on(Worker.StateChanged)
     def _first_open_ended(self, event: Worker.StateChanged) -> None:
-        # Also when the opening was cancelled before it began (another chat opened first):
-        # the frames held for it and the first paint must not wait for it.
-        if event.worker is self._first_open and event.state in _OVER:
-            self._first_open_over()
-
-    def _first_open_over(self) -> None:
-        """The first chat is in (or will not be): the screen is drawn again, and the first paint awaited."""
-        held, self._held_frames = self._held_frames, None
-        if held is not None:
-            held.close()
-            self._after_first_paint()
+        self._first_open.worker_changed(event)
 
     def _after_first_paint(self) -> None:
+        # The held requests go once the chat is painted (ui/first_paint.py).
         if not self.call_after_refresh(self._painted):  # the screen is closing: nothing left to paint first
             self._painted()
 
