@@ -29,6 +29,17 @@ def test_wide_columns_are_narrowed_first_and_the_narrow_ones_keep_their_width() 
     assert column_widths([50, 50], 4 * MIN_COLUMN) == [2 * MIN_COLUMN] * 2
 
 
+def test_words_are_not_cut_in_two_when_every_column_can_hold_its_longest_word() -> None:
+    # Seen at 100 columns with the chats list open: "Comman|d", "histor|y" in cells of 6.
+    headers = [Content("Command"), Content("Rewrites history"), Content("Safe on shared branches")]
+    lines = table_lines(headers, [[Content("git revert"), Content("no"), Content("yes")]], 34)
+    cells = [cell.strip() for line in lines[1:-1] for cell in line.plain.strip("│").split("│")]
+    for word in ("Command", "Rewrites", "history", "shared", "branches", "revert"):
+        assert word in cells
+    assert {len(line.plain) for line in lines} == {34}
+    assert column_widths([7, 16, 23], 24, [7, 8, 8]) == [7, 8, 9]
+
+
 def test_table_lines_hold_every_cell_and_fit_the_width() -> None:
     long = "a long cell that has to wrap over several lines of the table"
     lines = table_lines([Content("H1"), Content("H2")], [[Content("x"), Content(long)]], 30)

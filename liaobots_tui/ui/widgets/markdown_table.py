@@ -26,12 +26,15 @@ from textual.widget import Widget
 MIN_COLUMN = 6
 
 
-def column_widths(natural: Sequence[int], available: int) -> list[int]:
+def column_widths(natural: Sequence[int], available: int, least: Sequence[int] = ()) -> list[int]:
     """Widths of the columns' text (padding and lines excluded) for ``available`` cells of text.
 
     Columns keep their natural widths when those fit and share what is left over in
-    proportion; otherwise the widest are narrowed to a common cap (the narrow ones keep
-    their width), and when even that cannot fit every column gets an equal share.
+    proportion. Otherwise, when every column can have its ``least`` width (its longest
+    word: no word cut in two), each gets it and the rest goes to the columns that want
+    more, in proportion to what they lack; failing that, the widest are narrowed to a
+    common cap (the narrow ones keep their width), and when even that cannot fit every
+    column gets an equal share.
     """
     count = len(natural)
     if not count:
@@ -43,6 +46,17 @@ def column_widths(natural: Sequence[int], available: int) -> list[int]:
         extra = available - total
         widths = [width + extra * width // total for width in natural]
         widths[-1] += available - sum(widths)
+        return widths
+    least = [min(width, most) for width, most in zip(least, natural, strict=True)] if least else []
+    if least and sum(least) <= available:
+        lacking = [width - low for width, low in zip(natural, least, strict=True)]
+        extra, wanted = available - sum(least), sum(lacking)
+        widths = [low + extra * lack // wanted for low, lack in zip(least, lacking, strict=True)]
+        for index in sorted(range(count), key=lambda i: lacking[i] - (widths[i] - least[i]), reverse=True):
+            if sum(widths) >= available:
+                break
+            if widths[index] < natural[index]:  # the rounding's leftovers, one cell each
+                widths[index] += 1
         return widths
     floor = min(MIN_COLUMN, available // count)
     # The largest cap such that the capped widths fit.
@@ -75,7 +89,11 @@ def table_lines(
     grid = [list(headers) + [Content("")] * (count - len(headers))]
     grid += [list(row[:count]) + [Content("")] * (count - len(row)) for row in rows]
     natural = [max(grid[r][c].cell_length for r in range(len(grid))) for c in range(count)]
-    widths = column_widths(natural, width - (count + 1) - 2 * count)
+    longest_word = [
+        max((len(word) for r in range(len(grid)) for word in grid[r][c].plain.split()), default=1)
+        for c in range(count)
+    ]
+    widths = column_widths(natural, width - (count + 1) - 2 * count, longest_word)
 
     def rule(left: str, middle: str, right: str) -> Content:
         return Content.styled(left + middle.join("─" * (w + 2) for w in widths) + right, border_style)
