@@ -49,6 +49,11 @@ class FlatMarkdown(Markdown):
         return self._flat is not None
 
     @property
+    def flat_for(self) -> tuple[int, str] | None:
+        """The width and theme its flat lines were rendered at (None: not flat)."""
+        return self._flat_key if self._flat is not None else None
+
+    @property
     def redrawing(self) -> bool:
         """Its blocks are being mounted afresh (see unflatten): its height is not final yet."""
         return self._unflattening
