@@ -182,6 +182,17 @@ class Store:
             yield self._db
 
     @contextlib.contextmanager
+    def _write_with_images(self) -> Iterator[tuple[sqlite3.Connection, list[Path]]]:
+        """A :meth:`_write` that may write image files (listed by the caller): removed if it fails."""
+        written: list[Path] = []
+        try:
+            with self._write() as db:
+                yield db, written
+        except BaseException:
+            ImageFiles.discard(written)
+            raise
+
+    @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction, holding the write lock from the start; faults become StorageError."""
         # A write may delete or rewrite a row whose text was handed out unread (see big_text).
@@ -449,21 +460,16 @@ class Store:
         Raises:
             InputError: ``no conversation N``.
         """
-        written: list[Path] = []
         saved: list[tuple[MessageRecord, int, list[PartRow]]] = []
-        try:
-            with self._write() as db:
-                conv = self._conversation_row(conversation_id)
-                title = conv["title"]
-                for given in messages:
-                    parent = versions.parent_for_next(db, conversation_id)
-                    saved.append(self._insert(db, conversation_id, given, parent, True, written))
-                    if not title and saved[-1][0].role == "user":
-                        title = title_from_text(saved[-1][0].text)
-                self._touch_titled(db, conversation_id, conv["title"], title)
-        except BaseException:
-            ImageFiles.discard(written)
-            raise
+        with self._write_with_images() as (db, written):
+            conv = self._conversation_row(conversation_id)
+            title = conv["title"]
+            for given in messages:
+                parent = versions.parent_for_next(db, conversation_id)
+                saved.append(self._insert(db, conversation_id, given, parent, True, written))
+                if not title and saved[-1][0].role == "user":
+                    title = title_from_text(saved[-1][0].text)
+            self._touch_titled(db, conversation_id, conv["title"], title)
         return self._as_stored(saved)
 
     def add_turn(
@@ -485,22 +491,17 @@ class Store:
         Raises:
             InputError: ``no conversation N``.
         """
-        written: list[Path] = []
         saved: list[tuple[MessageRecord, int, list[PartRow]]] = []
-        try:
-            with self._write() as db:
-                conv = self._conversation_row(conversation_id)
-                parent = versions.parent_for_next(db, conversation_id)
-                saved.append(self._insert(db, conversation_id, prompt, parent, chosen is not None, written))
-                prompt_id = saved[0][1]
-                for index, reply in enumerate(replies):
-                    on_path = index == chosen
-                    saved.append(self._insert(db, conversation_id, reply, prompt_id, on_path, written))
-                title = conv["title"] or (title_from_text(prompt.text) if chosen is not None else "")
-                self._touch_titled(db, conversation_id, conv["title"], title)
-        except BaseException:
-            ImageFiles.discard(written)
-            raise
+        with self._write_with_images() as (db, written):
+            conv = self._conversation_row(conversation_id)
+            parent = versions.parent_for_next(db, conversation_id)
+            saved.append(self._insert(db, conversation_id, prompt, parent, chosen is not None, written))
+            prompt_id = saved[0][1]
+            for index, reply in enumerate(replies):
+                on_path = index == chosen
+                saved.append(self._insert(db, conversation_id, reply, prompt_id, on_path, written))
+            title = conv["title"] or (title_from_text(prompt.text) if chosen is not None else "")
+            self._touch_titled(db, conversation_id, conv["title"], title)
         return self._as_stored(saved)
 
     def _insert(
@@ -582,29 +583,22 @@ class Store:
         if record.id is None:
             raise ValueError("update_message needs a saved message (id is None)")
         message_id = record.id
-        written: list[Path] = []
-        try:
-            with self._write() as db:
-                row = db.execute(
-                    "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
-                ).fetchone()
-                if row is None:
-                    raise InputError(f"no message {message_id}")
-                conversation_id = int(row[0])
-                db.execute(
-                    "UPDATE messages SET model = ?, format = ?, status = ?, error = ?, finish_reason = ?,"
-                    " usage_json = ?, sources_json = ?, ended_at = ? WHERE id = ?",
-                    (*codec.message_values(record), message_id),
-                )
-                rows = codec.part_rows(self._images, conversation_id, message_id, record.parts, written)
-                db.execute("DELETE FROM part_chunks WHERE message_id = ?", (message_id,))
-                db.execute("DELETE FROM parts WHERE message_id = ?", (message_id,))
-                _insert_parts(db, message_id, rows)
-                search.index_message(db, message_id)
-                self._touch(db, conversation_id)
-        except BaseException:
-            ImageFiles.discard(written)
-            raise
+        with self._write_with_images() as (db, written):
+            row = db.execute("SELECT conversation_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise InputError(f"no message {message_id}")
+            conversation_id = int(row[0])
+            db.execute(
+                "UPDATE messages SET model = ?, format = ?, status = ?, error = ?, finish_reason = ?,"
+                " usage_json = ?, sources_json = ?, ended_at = ? WHERE id = ?",
+                (*codec.message_values(record), message_id),
+            )
+            rows = codec.part_rows(self._images, conversation_id, message_id, record.parts, written)
+            db.execute("DELETE FROM part_chunks WHERE message_id = ?", (message_id,))
+            db.execute("DELETE FROM parts WHERE message_id = ?", (message_id,))
+            _insert_parts(db, message_id, rows)
+            search.index_message(db, message_id)
+            self._touch(db, conversation_id)
         return record.revised(parts=codec.set_paths(self._images, record.parts, rows))
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
