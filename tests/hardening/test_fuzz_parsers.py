@@ -60,6 +60,13 @@ FORMATS = ("openai", "anthropic", "responses", "gemini")
 
 #: Examples (and exhaustive cases) run, per test; printed by the last test of this file.
 CASES: Counter[str] = Counter()
+#: The tests of this file that ran in this process (xdist may hand some to another worker).
+RAN_HERE: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _note_ran_here(request: pytest.FixtureRequest) -> None:
+    RAN_HERE.add(request.node.name)
 
 
 def fuzz_settings(examples: int) -> Callable[[Any], Any]:
@@ -694,10 +701,12 @@ def test_gemini_reads_one_array_level_only() -> None:
 # ---------------------------------------------------------------- the count
 
 
-def test_zz_report_case_count(capsys: pytest.CaptureFixture[str]) -> None:
+def test_zz_report_case_count(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> None:
     """Runs last in this file: prints how many fuzz cases ran (shown even without ``-s``)."""
     total = sum(CASES.values())
     with capsys.disabled():
         print(f"\n[fuzz] {total} cases: " + ", ".join(f"{k}={v}" for k, v in sorted(CASES.items())))
-    if len(CASES) >= 10:  # the whole file ran (not a -k selection)
+    in_file = {item.name for item in request.session.items if item.module is request.module}
+    # The whole file ran (not a -k selection), all of it in this process (not split by xdist).
+    if len(CASES) >= 10 and in_file <= RAN_HERE:
         assert total >= 30_000
