@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -258,16 +258,9 @@ class ChatSession:
         self, conversation_id: int, image: ImagePart, kept: list[Part], prompt: str
     ) -> StreamEvent:
         """Save a generated image if it verifies; the event to pass on (the saved image, or a note)."""
-        number = sum(isinstance(part, ImagePart) for part in kept) + 1
-        try:
-            saved = self.store.save_generated_image(conversation_id, image, picture_stem(prompt, number))
-        except UnsafeImage as exc:
-            # Never a file with the gateway's idea of a type: a line in the reply says what was refused.
-            note = TextPart(f"\n\n[image not saved: {exc.reason}]\n\n")
-            kept.append(note)
-            return TextDelta(note.text)
+        saved = saved_image_or_note(self.store, conversation_id, image, prompt, kept)
         kept.append(saved)
-        return ImageEvent(saved)
+        return ImageEvent(saved) if isinstance(saved, ImagePart) else TextDelta(saved.text)
 
     @staticmethod
     def _parts(parser: ReplyParser, images: list[Part]) -> list[Part]:
@@ -307,3 +300,16 @@ class ChatSession:
             return final.failed(exc.one_line()), exc  # as the writer closed it out on disk
         except LiaobotsError:
             return final, None  # the reply was deleted meanwhile (another process): nothing left to close out
+
+
+def saved_image_or_note(
+    store: Store, conversation_id: int, image: ImagePart, prompt: str, earlier: Sequence[Part]
+) -> ImagePart | TextPart:
+    """A generated image written to its file (verified), named after ``prompt`` and the images
+    ``earlier`` in the reply; or, when it is not a safe image, a note saying what was refused."""
+    number = sum(isinstance(part, ImagePart) for part in earlier) + 1
+    try:
+        return store.save_generated_image(conversation_id, image, picture_stem(prompt, number))
+    except UnsafeImage as exc:
+        # Never a file with the gateway's idea of a type: a line in the reply says what was refused.
+        return TextPart(f"\n\n[image not saved: {exc.reason}]\n\n")

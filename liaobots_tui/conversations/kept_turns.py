@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from liaobots_tui.api.messages import ImagePart, Message, Part, TextPart
-from liaobots_tui.image_files import UnsafeImage
-from liaobots_tui.image_names import picture_stem
+from liaobots_tui.api.messages import ImagePart, Message, Part
+from liaobots_tui.chat import saved_image_or_note
 from liaobots_tui.store import MessageRecord, Store
 
 
@@ -64,11 +63,7 @@ def _saved_parts(store: Store, conversation_id: int, prompt_text: str, parts: Se
     saved: list[Part] = []
     for part in parts:
         if isinstance(part, ImagePart) and part.generated and part.data:
-            stem = picture_stem(prompt_text, sum(isinstance(p, ImagePart) for p in saved) + 1)
-            try:
-                saved.append(store.save_generated_image(conversation_id, part, stem))
-            except UnsafeImage as exc:
-                saved.append(TextPart(f"\n\n[image not saved: {exc.reason}]\n\n"))
+            saved.append(saved_image_or_note(store, conversation_id, part, prompt_text, saved))
         else:
             saved.append(part)
     return saved
