@@ -18,6 +18,9 @@ counts until :meth:`Comparison.settle_costs` finds the gateway's usage record).
 - :meth:`Comparison.keep_none` (closed with no reply kept) sets the prompt and its
   replies aside in the open chat: they count in its cost and show as a version of
   the next prompt (see :mod:`.kept_turns`).
+- :meth:`Comparison.close` (the screen goes, the app quits) may come while replies
+  still stream: each is ended there and then as *cancelled* with the text that
+  arrived, and set aside the same way, so nothing received is lost.
 
 So the chat's total counts every reply the comparison was charged for.
 Headless: no textual or rich.
@@ -102,6 +105,8 @@ class Lane:
     #: The gateway's usage record, once :meth:`Comparison.settle_costs` matched one.
     record: UsageRecord | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    #: The reply's parser once the request is built: what arrived, for :meth:`Comparison.close`.
+    parser: ReplyParser | None = field(default=None, repr=False)
 
     @property
     def model(self) -> str:
@@ -174,7 +179,9 @@ class Lane:
         self.reply = self.reply.failed(reason)
 
     def end(self, parser: ReplyParser | None, status: str | None = None) -> None:
-        """Make the reply final: its parts so far, its status and end time."""
+        """Make the reply final: its parts so far, its status and end time (once: later calls do nothing)."""
+        if self.done_at is not None:
+            return  # ended by Comparison.close: the task's own ending, which comes later, keeps that
         reply = self.reply
         if parser is not None:
             reply = reply.revised(parts=parser.parts())
@@ -226,7 +233,7 @@ class Comparison:
         parser: ReplyParser | None = None
         last_yield = time.monotonic()
         try:
-            parser = get_adapter(lane.format).new_parser()
+            parser = lane.parser = get_adapter(lane.format).new_parser()
             events = self._stream_fn(lane.format, self.history, lane.options, parser)
             async with aclosing(events):  # type: ignore[type-var]  # the streams are generators
                 async for event in events:
@@ -366,6 +373,26 @@ class Comparison:
             raise InputError("the models are still replying: wait, or stop them (Esc)")
         if self.set_aside:
             return 0
+        return self._set_aside()
+
+    def close(self) -> int:
+        """The comparison goes (its screen closes, the app quits), perhaps mid-stream: keep what arrived.
+
+        Every lane still streaming is stopped, and its reply ended now as *cancelled*
+        holding the text that arrived: the lane's task ends later, or never when the
+        app is exiting. Unless a reply was kept, the prompt and every charged reply are
+        then set aside in the open chat as :meth:`keep_none` sets them, so they show as
+        versions after a restart. Returns how many replies were set aside now (0 when a
+        reply was kept or they were set aside already).
+        """
+        self.cancel_all()
+        for lane in self.lanes:
+            lane.end(lane.parser, "cancelled")  # a lane that ended already keeps its ending
+        if self.kept is not None or self.set_aside:
+            return 0
+        return self._set_aside()
+
+    def _set_aside(self) -> int:
         replies = tuple(lane.reply for lane in self.lanes if charged(lane.reply))
         self.controller.set_aside(SetAsideTurn(self.user, replies))
         self.set_aside = True

@@ -13,7 +13,7 @@ from liaobots_tui.presets import Preset, apply_preset, list_presets, user_preset
 from liaobots_tui.ui.screens.dialogs import ListPickerModal
 
 if TYPE_CHECKING:
-    from liaobots_tui.ui.screens.chat import ChatScreen
+    from liaobots_tui.ui.screens.chat_base import ChatScreenBase
 
 
 def preset_label(preset: Preset) -> str:
@@ -24,14 +24,14 @@ def preset_label(preset: Preset) -> str:
     return f"{preset.name} — {' · '.join(bits)}"
 
 
-def offer_on_new_chat(screen: ChatScreen, after: Callable[[], None]) -> None:
+def offer_on_new_chat(screen: ChatScreenBase, after: Callable[[], None]) -> None:
     """A new chat offers the presets when the user has made some (shipped ones alone never nag)."""
     directory = user_presets_dir()
     if directory.is_dir() and any(directory.glob("*.toml")):
         pick_preset(screen, after, title="New chat: start from a preset? (Esc: defaults)")
 
 
-def pick_preset(screen: ChatScreen, after: Callable[[], None], title: str = "Use a preset") -> None:
+def pick_preset(screen: ChatScreenBase, after: Callable[[], None], title: str = "Use a preset") -> None:
     """Offer the presets; the chosen one fills ``screen``'s chat settings, then ``after`` runs (status)."""
     presets, problems = list_presets()
     for problem in problems:

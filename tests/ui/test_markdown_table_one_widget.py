@@ -24,7 +24,8 @@ def test_columns_keep_their_widths_when_they_fit_and_share_what_is_left() -> Non
 
 def test_wide_columns_are_narrowed_first_and_the_narrow_ones_keep_their_width() -> None:
     widths = column_widths([5, 200, 300], 60)
-    assert widths[0] == 5 and sum(widths) <= 60 and widths[1] == widths[2]
+    # A common cap, the cells it leaves over to the widest (test_markdown_table_fills_width.py).
+    assert widths[0] == 5 and sum(widths) == 60 and abs(widths[1] - widths[2]) <= 1
     assert all(width >= 1 for width in column_widths([50] * 30, 20))
     assert column_widths([50, 50], 4 * MIN_COLUMN) == [2 * MIN_COLUMN] * 2
 

@@ -7,13 +7,15 @@ starts a new chat, opens or deletes one. This screen asks it to act, shows what
 it refuses as a toast, and lets :class:`~liaobots_tui.ui.turn_view.TurnView`
 draw the turn's events. Actions on the shown messages (copy, export, select)
 come from :class:`~liaobots_tui.ui.screens.message_actions.MessageActions`, the widgets by
-name and the switching between chats from :class:`~liaobots_tui.ui.screens.chat_base.ChatScreenBase`.
+name and the switching between chats from :class:`~liaobots_tui.ui.screens.chat_base.ChatScreenBase`,
+versions and forks from :class:`~liaobots_tui.ui.screens.version_actions.VersionActions`, and
+the chat's settings (model, preset, thinking, image options) from
+:class:`~liaobots_tui.ui.screens.settings_actions.SettingsActions`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -23,7 +25,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker
 
-from liaobots_tui.api.messages import Attachment, Format, Thinking
+from liaobots_tui.api.messages import Attachment
 from liaobots_tui.attached import attachments_of, fresh_copy
 from liaobots_tui.attachment_sizes import check_fits
 from liaobots_tui.attachments import attachment_limit, load_attachment
@@ -32,9 +34,8 @@ from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.ui.actions import chat_bindings
 from liaobots_tui.ui.compose import compose_in_editor
 from liaobots_tui.ui.first_open import FirstOpen
-from liaobots_tui.ui.preset_picker import offer_on_new_chat, pick_preset
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
-from liaobots_tui.ui.screens.version_actions import VersionActions
+from liaobots_tui.ui.screens.settings_actions import SettingsActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.textual_compat import keep_full_map_after_reflow
 from liaobots_tui.ui.turn_view import TurnView
@@ -47,14 +48,10 @@ from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.prompt_input import AttachmentBar, PromptHistory, PromptInput
 from liaobots_tui.ui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:  # the dialogs are imported when first opened: not part of the start-up
-    from liaobots_tui.ui.screens.chat_settings import ChatSettings
-    from liaobots_tui.ui.screens.model_picker import ModelChoice
-
 EDIT_BANNER = "Editing a message: Enter resends it (the earlier version is kept: ‹ ›) · Esc cancels"
 
 
-class ChatScreen(VersionActions):
+class ChatScreen(SettingsActions):
     """The main screen."""
 
     BINDINGS = [
@@ -168,79 +165,17 @@ class ChatScreen(VersionActions):
         if not self.chats.display and self.chats.has_focus_within:
             self.prompt.focus()
 
-    # ------------------------------------------------------------------ settings
-
-    def select_model(self, model: str, fmt: Format | None = None) -> None:
-        """Use ``model`` (format ``fmt``, None: auto) for the next message: picker, palette, tests."""
-        with self.guard("change the model"):
-            notice = self.controller.choose_model(model, fmt)
-            self.notify(notice or f"Next message: {model} ({self.controller.settings.format})", timeout=4)
-        self._update_status()
-
-    def action_pick_model(self) -> None:
-        from liaobots_tui.ui.screens.model_picker import ModelPickerModal
-
-        def done(choice: ModelChoice | None) -> None:
-            if choice is not None:
-                self.select_model(choice.model, choice.format)
-            self.prompt.focus()
-
-        settings = self.controller.settings
-        picker = ModelPickerModal(
-            self.lapp.models, current_model=settings.model, current_format=settings.format_choice,
-            from_gateway=self.lapp.models_from_gateway,
-        )  # fmt: skip
-        self.app.push_screen(picker, done)
+    # ------------------------------------------------------------------ other screens
 
     def action_compare(self) -> None:
         from liaobots_tui.ui.screens.compare import compare_from_chat
 
         compare_from_chat(self)
 
-    def action_pick_preset(self) -> None:
-        pick_preset(self, self._update_status)
-
-    async def action_new_chat(self) -> None:
-        await super().action_new_chat()
-        offer_on_new_chat(self, self._update_status)
-
-    def action_toggle_thinking(self) -> None:
-        with self.guard("save the chat settings"):
-            thinking = self.controller.toggle_thinking()
-            self.notify(f"Thinking {thinking.label() if thinking else 'off'} for this chat", timeout=3)
-        self._update_status()
-
-    def set_thinking(self, thinking: Thinking | None) -> None:
-        with self.guard("save the chat settings"):
-            self.controller.set_thinking(thinking)
-        self._update_status()
-
     @on(CreditsPanel.CostsChanged)
     def _costs_changed(self, event: CreditsPanel.CostsChanged) -> None:
         event.stop()
         self.view.set_costs(event.costs)  # the line under each reply: exact once its record is found
-
-    @on(ImageOptionsBar.Changed)
-    def _image_options_changed(self, event: ImageOptionsBar.Changed) -> None:
-        event.stop()
-        with self.guard("save the chat settings"):
-            self.controller.set_image_options(event.options)
-
-    def action_chat_settings(self) -> None:
-        from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
-
-        def done(result: ChatSettings | None) -> None:
-            if result is None:
-                return
-            with self.guard("save the chat settings"):
-                self.controller.set_system(result.system)
-                self.controller.set_temperature(result.temperature)
-                self.controller.set_thinking(result.thinking)
-                self.notify("Chat settings saved", timeout=3)
-            self._update_status()
-
-        s = self.controller.settings
-        self.app.push_screen(ChatSettingsModal(s.system, s.temperature, s.thinking), done)
 
     def action_pick_theme(self) -> None:
         self.app.action_change_theme()

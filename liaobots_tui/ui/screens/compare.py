@@ -15,7 +15,9 @@ all (and, once nothing streams, closes: after asking, unless a reply was kept),
 still replying are stopped first). The screen is dismissed with the kept lane's
 index, or None. Every reply was charged, so none is dropped: the others become
 the kept reply's versions, and closing with none kept sets them all aside in the
-chat (:meth:`~liaobots_tui.conversations.compare.Comparison.keep_none`).
+chat (:meth:`~liaobots_tui.conversations.compare.Comparison.keep_none`); quitting
+while replies stream sets them aside too, cut short as cancelled
+(:meth:`~liaobots_tui.conversations.compare.Comparison.close`).
 """
 
 from __future__ import annotations
@@ -263,11 +265,10 @@ class CompareScreen(Screen[int | None]):
         self._closed = True
         comparison = self.comparison
         if comparison is not None:
-            comparison.cancel_all()  # the app quits under a comparison: stop the requests
-            if comparison.kept is None and not comparison.streaming:
-                # Quit over ended replies, none kept: they were charged, the chat keeps them aside.
-                with contextlib.suppress(LiaobotsError, sqlite3.Error, OSError):
-                    comparison.keep_none()
+            # The app quits under a comparison: the requests stop, and with none kept every reply
+            # that arrived (complete, or cut short: cancelled) is set aside in the chat.
+            with contextlib.suppress(LiaobotsError, sqlite3.Error, OSError):
+                comparison.close()
         self._stop_ticker()
         if self._gc_paused:
             # Only now: ending the pause makes the whole app collectable, and the next full pass

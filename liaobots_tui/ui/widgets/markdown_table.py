@@ -71,6 +71,17 @@ def column_widths(natural: Sequence[int], available: int, least: Sequence[int] =
     if sum(widths) > available:
         share = max(1, available // count)
         widths = [min(width, share) for width in widths]
+    # The cap (or the share) leaves cells over: one more cap would not fit, but each column still
+    # narrower than its text can take one of them, the widest first, so the table is as wide as its
+    # room (it wraps: every cell it has is wanted). Was: up to a cell a column empty at the right.
+    narrowed = sorted((i for i in range(count) if widths[i] < natural[i]), key=lambda i: -natural[i])
+    while narrowed and sum(widths) < available:
+        for index in narrowed:
+            if sum(widths) >= available:
+                break
+            if widths[index] < natural[index]:
+                widths[index] += 1
+        narrowed = [i for i in narrowed if widths[i] < natural[i]]
     return widths
 
 
