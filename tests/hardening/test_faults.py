@@ -6,8 +6,9 @@ events the app renders). Either way the history must hold the prompt and the
 partial reply, marked failed with the reason the user was shown.
 
 Waits are never real: rate limits advertise ``Retry-After: 0`` and the session
-tests pass a recording ``sleep``. The only real timer is the stall test's 0.5 s
-read timeout, which is the thing under test.
+tests pass a recording ``sleep``. The only real timer is the stall tests' 0.5 s
+read timeout, which is the thing under test; every other test reads with a generous
+timeout, so a gateway thread slowed by a busy machine is never taken for a stall.
 """
 
 from __future__ import annotations
@@ -241,7 +242,6 @@ def test_cli_history_keeps_every_prompt_and_partial_reply_across_faults(
 ) -> None:
     """One conversation continued with ``-c`` through every fault: nothing typed or received is lost."""
     config = tmp_path / "config.toml"
-    config.write_text("read_timeout = 0.5\n")
     monkeypatch.setenv("LIAOBOTS_CONFIG_FILE", str(config))
     faults = gw.faults
     model = "claude-sonnet-4-6"
@@ -267,6 +267,7 @@ def test_cli_history_keeps_every_prompt_and_partial_reply_across_faults(
     for n, (prompt, change, code, text, _) in enumerate(steps):
         faults.reset()
         faults.update(change)
+        config.write_text(f"read_timeout = {0.5 if 'stall_after' in change else 60}\n")
         args = ["ask", "-m", model, prompt] if n == 0 else ["ask", "-c", prompt]
         r = run_cli(capsys, *args)
         assert r.code == code, (prompt, r)
@@ -314,6 +315,13 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 async def session(gw: FakeGateway, store: Store, sleeps: Sleeps) -> AsyncIterator[ChatSession]:
+    async with GatewayClient(gw.urls, AUTH, timeouts=Timeouts(read=60), sleep=sleeps, jitter=0) as client:
+        yield ChatSession(client, store)
+
+
+@pytest.fixture
+async def stalling_session(gw: FakeGateway, store: Store, sleeps: Sleeps) -> AsyncIterator[ChatSession]:
+    """A session whose read timeout is short: for the tests where a stall is what happens."""
     async with GatewayClient(gw.urls, AUTH, timeouts=Timeouts(read=0.5), sleep=sleeps, jitter=0) as client:
         yield ChatSession(client, store)
 
@@ -368,11 +376,11 @@ async def test_session_html_502_everywhere(session: ChatSession, gw: FakeGateway
 
 @pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)
 async def test_session_stall_ends_with_partial_text(
-    session: ChatSession, gw: FakeGateway, model: str, fmt: Format
+    stalling_session: ChatSession, gw: FakeGateway, model: str, fmt: Format
 ) -> None:
     gw.faults.stall_after = 2
     gw.faults.stall_seconds = 30
-    events, reply = await turn(session, "a slow one", model, fmt)
+    events, reply = await turn(stalling_session, "a slow one", model, fmt)
     error = events[-2]
     assert isinstance(error, ErrorEvent) and error.title == "Stream stalled" and error.kind == "network"
     assert reply.text == partial(model, "a slow one", 2) and reply.text
