@@ -31,7 +31,7 @@ from liaobots_tui.config import Settings, config_permission_warnings, update_set
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.screenshots import save_screenshot, screenshot_dir
 from liaobots_tui.store import Store
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.first_paint import FirstPaint
@@ -161,6 +161,8 @@ class LiaobotsApp(App[int]):
         return str(target)
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            memory_release.noticed_input()  # its collection waits for a quiet moment
         if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character:
             # A terminal (and tmux, and SSH) sends alt+u as ESC u, which Textual reports as
             # alt+u *with* the character "u": every text field then typed the letter and the

@@ -131,8 +131,7 @@ class TurnView:
             self._ticker = None
             gc_pause.stream_ended()
             # Once the final render is on screen: the reply's garbage collected, the heap trimmed.
-            app = self.screen.app
-            self.screen.set_timer(memory_release.DELAY, lambda: memory_release.release(app))
+            memory_release.release_when_quiet(self.screen.app)
         self.screen.status.streaming = False
         self.screen.status.notice = ""
         self.screen.turn_finished()

@@ -272,8 +272,7 @@ class CompareScreen(Screen[int | None]):
         if self._gc_paused:
             self._gc_paused = False
             gc_pause.stream_ended()
-            app = self.app
-            app.set_timer(memory_release.DELAY, lambda: memory_release.release(app))
+            memory_release.release_when_quiet(self.app)
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
