@@ -6,8 +6,9 @@ after it ended (before the memory release) and once the release has run, printed
 objects the collector tracks outside the frozen set (what a full pass scans), grouped
 by type, and how many of them are garbage (a collection with ``gc.DEBUG_SAVEALL``
 keeps what it finds unreachable in ``gc.garbage``: counted by type, then let go).
-Tuples, dicts and lists are grouped by the type of one object that refers to them
-(a sample), which names their owner (a Segment's Style, a widget's dict, a cache).
+Some types (tuples, dicts, lists, Segments, Strips, ...) are grouped by the type of
+one young object that refers to them, and through containers by theirs (a sample):
+their owner (a Strip's list of Segments, a widget's render cache, a FIFOCache).
 
 A census changes what it measures (its collections free garbage early): read the
 shares, not the totals over time.
@@ -36,17 +37,15 @@ OWNED = ("tuple", "dict", "list", "set", "rich.segment.Segment", "textual.strip.
          "rich.style.Style", "textual.geometry.Region", "textual.cache.FIFOCache", "textual.geometry.Size")
 
 
-def owner(obj: object, skip: set[int], depth: int = 3) -> str:
-    """Who refers to ``obj``: the referrer's type, and through containers theirs (up to ``depth``)."""
-    skip.add(id(obj))
-    for ref in gc.get_referrers(obj):
-        if id(ref) in skip or type(ref).__name__ in ("frame", "generator"):
-            continue
-        kind = name(ref)
-        if depth > 1 and isinstance(ref, (list, dict, tuple, set)) and not hasattr(ref, "_fields"):
-            return f"{kind} < {owner(ref, skip, depth - 1)}"
-        return kind
-    return "?"
+def owner(obj: object, parents: dict[int, object], depth: int = 3) -> str:
+    """Who refers to ``obj`` among the young objects: its type, and through containers theirs."""
+    parent = parents.get(id(obj))
+    if parent is None:
+        return "(frozen or untracked)"
+    kind = name(parent)
+    if depth > 1 and type(parent) in (list, dict, tuple, set):
+        return f"{kind} < {owner(parent, parents, depth - 1)}"
+    return kind
 
 
 def name(obj: object) -> str:
@@ -54,21 +53,27 @@ def name(obj: object) -> str:
     return f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
 
 
-def census(label: str, top: int, sample: int = 60) -> dict[str, Any]:
+def census(label: str, top: int, sample: int = 400) -> dict[str, Any]:
     """Young objects by type (and containers by owner), then the garbage among them."""
     young = gc.get_objects()
     by_type = collections.Counter(name(o) for o in young)
+    parents: dict[int, object] = {}
+    for one in young:
+        if type(one).__name__ in ("frame", "generator", "coroutine"):
+            continue
+        for child in gc.get_referents(one):
+            parents.setdefault(id(child), one)
     owned: dict[str, collections.Counter[str]] = {}
     for kind in OWNED:
         of_kind = [o for o in young if name(o) == kind]
         picked = random.sample(of_kind, min(sample, len(of_kind)))
-        skip = {id(young), id(of_kind), id(picked)}
         counts: collections.Counter[str] = collections.Counter()
         for one in picked:
-            counts[owner(one, set(skip))] += 1
+            counts[owner(one, parents)] += 1
         scale = len(of_kind) / max(1, len(picked))
         owned[kind] = collections.Counter({k: round(v * scale) for k, v in counts.items()})
         del of_kind, picked
+    del parents
     del young
     gc.set_debug(gc.DEBUG_SAVEALL)
     cpu = time.thread_time()
