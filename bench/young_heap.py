@@ -81,6 +81,13 @@ def census(label: str, top: int, sample: int = 400) -> dict[str, Any]:
     collect_ms = (time.thread_time() - cpu) * 1000
     gc.set_debug(0)
     garbage = collections.Counter(name(o) for o in gc.garbage)
+    from textual.dom import DOMNode
+
+    dead_nodes = collections.Counter(name(o) for o in gc.garbage if isinstance(o, DOMNode))
+    # Textual's virtual nodes (one per component class, made at each style update): whose?
+    virtual_of = collections.Counter(
+        name(o._parent) for o in gc.garbage if type(o) is DOMNode and o._parent is not None
+    )
     found = len(gc.garbage)
     gc.garbage.clear()
     gc.collect()  # the cycles saved above are garbage again: freed now
@@ -90,6 +97,11 @@ def census(label: str, top: int, sample: int = 400) -> dict[str, Any]:
     print("    by type (young / of them garbage):")
     for kind, count in by_type.most_common(top):
         print(f"      {count:8,} {garbage.get(kind, 0):8,}  {kind}")
+    if dead_nodes:
+        dead = ", ".join(f"{kind} {n:,}" for kind, n in dead_nodes.most_common(6))
+        print(f"    DOM nodes among the garbage: {dead}")
+        owners = ", ".join(f"{kind} {n:,}" for kind, n in virtual_of.most_common(6))
+        print(f"    virtual nodes among them made for: {owners}")
     for kind, counts in owned.items():
         print(f"    {kind}, by owner (sampled):")
         for owner_name, n in counts.most_common(5):
