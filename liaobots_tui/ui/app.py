@@ -31,13 +31,13 @@ from liaobots_tui.config import Settings, config_permission_warnings, update_set
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.screenshots import save_screenshot, screenshot_dir
 from liaobots_tui.store import Store
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.actions import CHAT_ACTIONS, key_label
 from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingCommands
 from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
-from liaobots_tui.ui.textual_compat import light_strips, strips_without_self_cycles
+from liaobots_tui.ui.textual_compat import light_strips, small_box_model_caches, strips_without_self_cycles
 from liaobots_tui.ui.theme_picker import theme_palette
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
 
@@ -88,6 +88,7 @@ class LiaobotsApp(App[int]):
         super().__init__()
         light_strips()  # every line drawn is a Strip: see textual_compat.light_strips
         strips_without_self_cycles()  # and a line that caches itself is garbage only gc frees
+        small_box_model_caches()  # a box model per frame per widget while a reply streams: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()
@@ -161,6 +162,8 @@ class LiaobotsApp(App[int]):
         return str(target)
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            memory_release.noticed_input()  # its collection waits for a quiet moment
         if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character:
             # A terminal (and tmux, and SSH) sends alt+u as ESC u, which Textual reports as
             # alt+u *with* the character "u": every text field then typed the letter and the

@@ -8,15 +8,21 @@ CPython collects nothing that is frozen (``gc.freeze()``), so:
 - when a conversation is shown (:func:`settle`, a natural pause) one full collection
   runs and what survives is frozen: the *base* (start-up, the shown chat) is never
   scanned again until the next one;
+- while replies stream (a chat's, or Compare's side by side) no full pass runs by
+  itself (:func:`stream_started`): left to the interpreter's count, seven of them ran
+  in a 3,000-delta reply, each inside a frame, each scanning all the reply had built
+  (50-200 ms of CPU). Young passes (generations 0 and 1) run as usual and free what
+  dies young. What survives them is bounded (:func:`between_frames`, from the
+  streams' tickers: past :data:`STREAM_YOUNG_MOST` objects one pass runs between
+  frames and its survivors are frozen);
 - a moment after each reply (:func:`collect_young`, from the memory release) one
   collection runs over what is not frozen, which is what the app made since the base:
   the reply's garbage (removed pieces, replaced blocks, footer keys) is freed at once,
   so resident memory stays flat, for the cost of scanning what the replies since the
   last settle keep alive (bounded: parked pieces keep their text, not their widgets).
   When that grows past :data:`YOUNG_MOST` objects it joins the base (frozen), so a
-  pass stays short in any chat; what later dies among it waits for the next settle;
-- Compare's streams (several replies at once) freeze the survivors of each full pass
-  as they go (:func:`freeze_survivors`); they are unfrozen when those streams end.
+  pass stays short in any chat; what later dies among it waits for the next settle.
+  Until then the full pass held back stays deferred (:func:`stream_ended`).
 
 Nothing is frozen when a reply starts: what was frozen then and died during the
 reply (the previous reply's widgets, parked as the new one scrolls them away) could
@@ -36,46 +42,100 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _paused = 0
-#: Objects freeze_survivors froze since the first stream started, and full passes seen since.
+#: Objects freeze_survivors froze since the first stream started.
 _survivors_frozen = 0
+#: Full passes (generation 2) counted when the bound was last looked at (:func:`between_frames`).
 _full_passes = 0
-#: freeze_survivors froze objects while the current streams ran (unfrozen when they end).
-_streams_froze = False
+#: Passes of generation 1 counted when the young heap was last measured (:func:`between_frames`).
+_middle_passes = 0
+#: The interpreter's gen-2 threshold in force when the first stream began (put back at the end).
+_threshold = 10
+#: A gen-2 threshold never reached: no automatic full pass while streams run.
+_NEVER = 1 << 30
+#: The gen-2 threshold is ours (streaming, or deferred to the reply's collection); _threshold is theirs.
+_holding = False
 #: Most objects freeze_survivors leaves frozen beyond those frozen at the start (a bound on
-#: the garbage it can hold back until the streams end).
+#: the garbage it can hold back until the next settle).
 SURVIVORS_MOST = 400_000
 #: Most objects left unfrozen after a reply's collection (beyond, they join the frozen base).
 #: Every pass scans them again; measured at ~1 µs of CPU an object on the shared 2-core machine
 #: (load 15-20), so this is at most ~60 ms added to each pass while the next reply streams.
 YOUNG_MOST = 60_000
+#: Most objects the young heap may hold while streams run before one full pass runs between
+#: frames (its survivors then frozen): the bound on what holding full passes back can keep.
+#: A 3,000-delta reply builds ~100,000-200,000, three side by side ~400,000.
+STREAM_YOUNG_MOST = 600_000
+#: Generation-1 passes between two measures of the young heap (each measure lists it: ~1 ms).
+MEASURE_EVERY = 10
 
 
 def stream_started() -> None:
-    """A reply began streaming: the collector runs as usual over what is not frozen.
+    """A reply began streaming: no automatic full (generation 2) pass until every stream has ended.
 
-    What the stream allocates is garbage soon (replaced blocks, the widgets of parked
-    pieces): young passes free most of it as it goes, and a full pass costs what the
-    replies since the base keep alive, which :func:`collect_young` keeps bounded.
+    A full pass scans every object not frozen: with a reply streaming that is all the
+    reply has built (measured 47,000-205,000 objects, 50-200 ms of CPU each, seven of
+    them in a 3,000-delta reply, each inside a frame). Young passes (generations 0 and
+    1) run as usual and free what dies young; what survives them waits for the reply's
+    end (:func:`collect_young`), bounded by :func:`between_frames`.
     """
-    global _paused, _survivors_frozen, _full_passes, _streams_froze
+    global _paused, _survivors_frozen, _full_passes, _middle_passes
     if _paused == 0:
         _survivors_frozen = 0
-        _full_passes = gc.get_stats()[2]["collections"]
-        _streams_froze = False
+        stats = gc.get_stats()
+        _full_passes, _middle_passes = stats[2]["collections"], stats[1]["collections"]
+        _hold_full_passes(_NEVER)
     _paused += 1
+
+
+def _hold_full_passes(count: int) -> None:
+    """Set the gen-2 threshold to ``count`` (gen-1 passes), the interpreter's own one kept aside."""
+    global _threshold, _holding
+    young, middle, threshold = gc.get_threshold()
+    if not _holding:
+        _threshold, _holding = threshold, True
+    gc.set_threshold(young, middle, count)
+
+
+def _release_full_passes() -> None:
+    """The interpreter's own gen-2 threshold again (after a collection reset its count)."""
+    global _holding
+    if _holding:
+        young, middle, _held = gc.get_threshold()
+        gc.set_threshold(young, middle, _threshold)
+        _holding = False
+
+
+def between_frames() -> bool:
+    """While streams run, now and then (a ticker): one full pass when the young heap passed its bound.
+
+    Cheap when nothing is due (a look at the collector's counts; the heap is measured
+    every :data:`MEASURE_EVERY` young passes). Past :data:`STREAM_YOUNG_MOST` objects
+    one collection runs here, between frames, and what survives it is frozen
+    (:func:`freeze_survivors`) so that the bound is counted afresh. True when it ran.
+    """
+    global _middle_passes
+    if not _paused:
+        return False
+    middle = gc.get_stats()[1]["collections"]
+    if middle - _middle_passes < MEASURE_EVERY:
+        return False
+    _middle_passes = middle
+    if young_count() <= STREAM_YOUNG_MOST:
+        return False
+    gc.collect()
+    freeze_survivors()
+    return True
 
 
 def freeze_survivors() -> None:
     """While streams run: what survived the last full collection is left out of the next ones.
 
-    Several replies streaming at once (Compare) allocate fast enough that full passes
-    come every second or so, each scanning everything the streams built (measured: up
-    to 0.3-0.4 s of CPU in a frame). Called now and then (between frames), this freezes
-    the survivors of the full pass that just ran, so the next one scans only what was
-    built since. Garbage among them (widgets of a piece parked later) is held back until
-    the streams end, at most :data:`SURVIVORS_MOST` objects; past that, passes scan as before.
+    Called after a full pass that ran while streams run (:func:`between_frames`), this
+    freezes its survivors, so the next one scans only what was built since. Garbage among
+    them is held back until the next :func:`settle`, at most :data:`SURVIVORS_MOST`
+    objects; past that, passes scan as before.
     """
-    global _full_passes, _survivors_frozen, _streams_froze
+    global _full_passes, _survivors_frozen
     if not _paused:
         return
     passes = gc.get_stats()[2]["collections"]
@@ -88,18 +148,25 @@ def freeze_survivors() -> None:
         # the full pass left in the oldest generation, the survivors about to be frozen.
         _survivors_frozen += len(gc.get_objects(2))
         gc.freeze()
-        _streams_froze = True
 
 
 def stream_ended() -> None:
-    """A reply is rendered. When streams froze survivors, everything is collectable again."""
-    global _paused, _streams_froze
-    _paused = max(0, _paused - 1)
-    if _paused == 0 and _streams_froze:
-        # The frozen survivors hold garbage only a full pass can free; the base goes with
-        # them (there is one frozen set) and is frozen again at the next settle.
-        _streams_froze = False
-        gc.unfreeze()
+    """A reply is rendered. When no other streams, the full pass it held back stays deferred.
+
+    The interpreter's count of young passes since the last full one grew while the
+    stream ran: put back as it was, the threshold would start a full pass over all the
+    reply built at the next young pass, inside the final render. Instead it is due as
+    many young passes from now as usual, and the reply's own collection a moment later
+    (:func:`collect_young`, the memory release) resets the count and puts it back.
+    Survivors frozen while streaming stay frozen with the base (unfreezing them would
+    make that collection scan the whole app); the next :func:`settle` collects them.
+    """
+    global _paused
+    if _paused == 0:
+        return
+    _paused -= 1
+    if _paused == 0:
+        _hold_full_passes(gc.get_count()[2] + _threshold)
 
 
 def streaming() -> bool:
@@ -122,6 +189,7 @@ def collect_young() -> int:
     if _paused:
         return 0
     found = gc.collect()
+    _release_full_passes()
     if young_count() > YOUNG_MOST:
         gc.freeze()
     return found
@@ -133,6 +201,7 @@ def settle() -> None:
         return  # held at start: nothing to collect yet (start_painted)
     gc.unfreeze()
     gc.collect()
+    _release_full_passes()
     gc.freeze()
 
 

@@ -8,7 +8,9 @@ left detached widgets alive with their whole removed subtrees and rendered lines
 And what Python frees, glibc keeps in its arenas, resident, unless asked to trim.
 
 So a moment after a reply has ended (:data:`DELAY`: the last render is on screen,
-the user is reading) closed widgets are dropped from the watcher lists of the live
+the user is reading), once nothing was typed or clicked for :data:`QUIET` seconds
+(:func:`release_when_quiet`: the collection is one stall of its own, better not met
+by a key press), closed widgets are dropped from the watcher lists of the live
 DOM (:func:`~liaobots_tui.ui.textual_compat.prune_closed_watchers`), which makes
 them garbage for the collector's next passes, and glibc is asked to hand free pages
 back. Textual's cache of two styles per widget (up to 1,024 widgets, removed ones
@@ -27,6 +29,7 @@ runs while another reply streams: its own end schedules the next release.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 
@@ -38,6 +41,37 @@ from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles, prune_
 
 #: Seconds after a reply ends before its memory is released (after the final render).
 DELAY = 0.5
+#: Seconds without input (keys, mouse) the release waits for: its collection holds the loop
+#: for its whole length, so a key pressed meanwhile waits for it.
+QUIET = 1.0
+#: The shortest wait a timer is given (Textual's timers divide by their interval).
+_SOON = 0.01
+#: time.monotonic() of the user's last input (noticed_input), 0 before any.
+_last_input = 0.0
+
+
+def noticed_input() -> None:
+    """The user typed or clicked (the app's event handler): the release waits for a quiet moment."""
+    global _last_input
+    _last_input = time.monotonic()
+
+
+def release_when_quiet(app: App[object], delay: float = DELAY) -> None:
+    """:func:`release` after ``delay`` seconds, and then only once no input came for :data:`QUIET`.
+
+    While the user keeps typing it keeps waiting (a collection is cheap to postpone: the
+    garbage waits, bounded by one reply's); a reply starting meanwhile makes it a no-op
+    (that reply's end schedules the next).
+    """
+
+    def attempt() -> None:
+        quiet_for = time.monotonic() - _last_input
+        if quiet_for < QUIET and not gc_pause.streaming():
+            app.set_timer(max(QUIET - quiet_for, _SOON), attempt)
+            return
+        release(app)
+
+    app.set_timer(max(delay, _SOON), attempt)
 
 
 @cache

@@ -131,8 +131,7 @@ class TurnView:
             self._ticker = None
             gc_pause.stream_ended()
             # Once the final render is on screen: the reply's garbage collected, the heap trimmed.
-            app = self.screen.app
-            self.screen.set_timer(memory_release.DELAY, lambda: memory_release.release(app))
+            memory_release.release_when_quiet(self.screen.app)
         self.screen.status.streaming = False
         self.screen.status.notice = ""
         self.screen.turn_finished()
@@ -140,6 +139,7 @@ class TurnView:
     def tick(self) -> None:
         status = self.screen.status
         status.elapsed = time.monotonic() - self._started
+        gc_pause.between_frames()  # a full collection only past its bound (see gc_pause)
         if self._ticker is not None:  # the last tick, at the reply's end, has nothing to warn about
             self._show_notice(self.feedback.notice())
             self.screen.view.check_output_below()

@@ -129,3 +129,4 @@ def test_survivors_are_frozen_up_to_the_bound(monkeypatch: pytest.MonkeyPatch) -
         assert len(first) == len(second)
     finally:
         gc_pause.stream_ended()
+        gc.unfreeze()  # frozen survivors stay frozen after the streams (until a settle)

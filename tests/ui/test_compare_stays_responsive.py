@@ -15,6 +15,7 @@ import asyncio
 import gc
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -191,7 +192,14 @@ async def test_streamed_markdown_writes_never_hold_the_screen_batch_at_once(
         assert len(first.query("MarkdownTable")) == len(second.query("MarkdownTable")) == 1
 
 
-def test_survivors_of_a_full_collection_are_frozen_only_while_streams_run() -> None:
+class _Cycle:
+    """Garbage only the cyclic collector can free."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_survivors_of_a_full_collection_are_frozen_while_streams_run_until_a_settle() -> None:
     gc_pause.freeze_survivors()  # no stream: nothing happens
     before = gc.get_freeze_count()
     gc_pause.stream_started()
@@ -200,10 +208,19 @@ def test_survivors_of_a_full_collection_are_frozen_only_while_streams_run() -> N
         gc_pause.freeze_survivors()  # no full pass since the start: nothing new to freeze
         assert gc.get_freeze_count() == at_start
         survivors = [[n] for n in range(1_000)]  # tracked objects a stream built
+        dies_later = _Cycle()
+        gone = weakref.ref(dies_later)
         gc.collect()
         gc_pause.freeze_survivors()
         assert gc.get_freeze_count() >= at_start + len(survivors)
+        del dies_later
     finally:
         gc_pause.stream_ended()
+    # They stay frozen with the base (unfrozen, the reply's collection would scan the whole
+    # app); what died among them is freed at the next settle.
+    gc_pause.collect_young()
+    assert gone() is not None
+    gc_pause.settle()
+    assert gone() is None
     if before == 0:
-        assert gc.get_freeze_count() == 0  # collectable again once the streams end
+        gc.unfreeze()

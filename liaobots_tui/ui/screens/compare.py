@@ -51,7 +51,7 @@ from liaobots_tui.api.messages import (
 from liaobots_tui.conversations.compare import CompareEvent, Comparison, Lane, LaneEnded, start_compare
 from liaobots_tui.errors import LiaobotsError
 from liaobots_tui.image_files import UnsafeImage, verify
-from liaobots_tui.ui import full_collections, gc_pause
+from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
@@ -74,8 +74,6 @@ TICK = 0.25
 #: lane (the chat's 4,000 / 3) the longest frames of three lanes were 400-570 ms of CPU, with
 #: 500 about 200-240 ms; smaller writes gave no shorter frames (seals and tables then dominate).
 LANES_FLUSH_CHARS = 1500
-#: Seconds after a frame a held-back full garbage collection runs (see full_collections).
-COLLECT_AFTER_FRAME = 0.01
 #: Tries (and seconds between them) to find the usage records that make the credits exact.
 COST_TRIES, COST_RETRY_S = 3, 3.0
 STATUS_STYLES = {"failed": "$text-error", "cancelled": "$text-warning", "complete": "$text-success"}
@@ -214,8 +212,7 @@ class CompareScreen(Screen[int | None]):
         self.columns: list[LaneColumn] = []
         self.tabbed = False
         self._ticker: Timer | None = None
-        self._collection_asked = False
-        #: gc_pause.stream_started() was called (its stream_ended comes when the screen closes).
+        #: gc_pause.stream_started() was called (its stream_ended comes when all ended or the screen closes).
         self._gc_paused = False
         self._closed = False
 
@@ -256,9 +253,8 @@ class CompareScreen(Screen[int | None]):
         self.columns[0].view.focus()
         if not self._lanes_streaming():
             return  # short replies ended before this (_all_ended ran): nothing to tick or release
-        gc_pause.stream_started()
+        gc_pause.stream_started()  # no full collection inside the frames while replies stream
         self._gc_paused = True
-        full_collections.hold()  # full passes between frames, not inside them (see _tick)
         self._ticker = self.set_interval(TICK, self._tick)
 
     def on_unmount(self) -> None:
@@ -270,25 +266,22 @@ class CompareScreen(Screen[int | None]):
             with contextlib.suppress(LiaobotsError, sqlite3.Error, OSError):
                 comparison.close()
         self._stop_ticker()
+        self._end_gc_pause()  # closed while replies streamed
+
+    def _end_gc_pause(self) -> None:
+        """Replies no longer stream here: their garbage is collected a moment later, as a chat reply's."""
         if self._gc_paused:
-            # Only now: ending the pause makes the whole app collectable, and the next full pass
-            # scans all of it (0.5 s and more, measured): not while the user reads the replies.
             self._gc_paused = False
             gc_pause.stream_ended()
+            memory_release.release_when_quiet(self.app)
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-            full_collections.release()  # automatic passes again: they scan what was not frozen
 
     def _tick(self) -> None:
-        gc_pause.freeze_survivors()
-        if full_collections.due() and not self._collection_asked:
-            # After the next frame and a moment more: the pass is a stall of its own, not one
-            # on top of a frame's layout and drawing, and keys get a turn in between.
-            self._collection_asked = True
-            self.call_after_refresh(self.set_timer, COLLECT_AFTER_FRAME, self._collect)
+        gc_pause.between_frames()
         for column in self.columns:
             if column.lane.streaming:
                 column.refresh_figures()
@@ -348,12 +341,9 @@ class CompareScreen(Screen[int | None]):
         arriving = any(lane.streaming for lane in self.comparison.lanes)
         return arriving or any(column.box is None or column.box.streaming for column in self.columns)
 
-    def _collect(self) -> None:
-        self._collection_asked = False
-        full_collections.collect_if_due()
-
     def _all_ended(self) -> None:
         self._stop_ticker()
+        self._end_gc_pause()
         self._settle_costs()
 
     # A worker made by @work creates its coroutine when it starts: one the closing screen

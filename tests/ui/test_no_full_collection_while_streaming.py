@@ -1,0 +1,198 @@
+"""No automatic full (generation 2) collection while replies stream, chat or Compare.
+
+- While a stream runs, allocation never starts a full pass; young passes go on.
+- When the streams end, the held-back pass stays deferred (not started by the next young
+  pass, inside the final render) until the reply's own collection, which puts the
+  interpreter's threshold back.
+- Between frames a full pass runs only past the bound on the young heap; its survivors are
+  frozen, so the bound counts afresh.
+- The chat screen and the compare screen hold full passes while their replies stream, and
+  the memory release after them collects and ends the hold.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+from textual.app import App
+
+from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.ui import gc_pause, memory_release
+from tests.ui.conftest import SIZE, AppFactory, demo_settings
+from tests.ui.driving import send, until
+from tests.ui.test_compare_screen import all_ended, open_compare
+
+
+def full_passes() -> int:
+    return int(gc.get_stats()[2]["collections"])
+
+
+def middle_passes() -> int:
+    return int(gc.get_stats()[1]["collections"])
+
+
+@pytest.fixture
+def collector_as_found() -> Iterator[None]:
+    """Leave the collector as the test found it: its threshold, nothing frozen, no stream open."""
+    threshold = gc.get_threshold()
+    yield
+    while gc_pause.streaming():
+        gc_pause.stream_ended()
+    gc.collect()
+    gc_pause.collect_young()
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def young_passes_until(passes: int) -> list[list[list[int]]]:
+    """Tracked objects, kept alive, until generation 1 has run ``passes`` more times."""
+    kept: list[list[list[int]]] = []
+    target = middle_passes() + passes
+    while middle_passes() < target:
+        kept.append([[n] for n in range(1_000)])
+    return kept
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_while_a_stream_runs_no_full_pass_starts_by_itself() -> None:
+    threshold = gc.get_threshold()
+    gc_pause.stream_started()
+    try:
+        before = full_passes()
+        kept = young_passes_until(3 * threshold[2])  # three times what starts a full pass
+        assert full_passes() == before
+        assert kept
+    finally:
+        gc_pause.stream_ended()
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_after_the_stream_the_full_pass_waits_for_the_reply_s_collection() -> None:
+    threshold = gc.get_threshold()
+    gc_pause.stream_started()
+    kept = young_passes_until(2 * threshold[2])
+    gc_pause.stream_ended()
+    assert not gc_pause.streaming()
+    # Due by the count, it would have started at the next young pass (the final render).
+    before = full_passes()
+    assert gc.get_threshold()[2] >= gc.get_count()[2] + threshold[2]
+    more = young_passes_until(threshold[2] // 2)
+    assert full_passes() == before
+    gc_pause.collect_young()  # the memory release
+    assert full_passes() == before + 1
+    assert gc.get_threshold() == threshold
+    assert kept and more
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_a_second_stream_keeps_the_interpreter_s_threshold_aside() -> None:
+    threshold = gc.get_threshold()
+    gc_pause.stream_started()
+    gc_pause.stream_ended()  # deferred, not put back yet
+    gc_pause.stream_started()
+    gc_pause.stream_started()  # two at once (Compare's lanes and a chat)
+    gc_pause.stream_ended()
+    assert gc_pause.streaming()
+    gc_pause.stream_ended()
+    gc_pause.stream_ended()  # one too many: changes nothing
+    gc.collect()
+    gc_pause.collect_young()
+    assert gc.get_threshold() == threshold
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_between_frames_a_full_pass_runs_only_past_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not gc_pause.between_frames()  # no stream: nothing to bound
+    monkeypatch.setattr(gc_pause, "MEASURE_EVERY", 1)
+    gc.collect()
+    gc.freeze()  # the base
+    gc_pause.stream_started()
+    try:
+        monkeypatch.setattr(gc_pause, "STREAM_YOUNG_MOST", 10**9)
+        kept = young_passes_until(2)
+        before = full_passes()
+        assert not gc_pause.between_frames()
+        assert full_passes() == before
+        frozen = gc.get_freeze_count()
+        monkeypatch.setattr(gc_pause, "STREAM_YOUNG_MOST", 1_000)
+        kept += young_passes_until(2)
+        assert gc_pause.between_frames()
+        assert full_passes() == before + 1
+        assert gc.get_freeze_count() >= frozen + len(kept)  # the survivors: out of the next passes
+        assert gc_pause.young_count() < 1_000
+        assert not gc_pause.between_frames()  # not measured again before more young passes
+    finally:
+        gc_pause.stream_ended()
+    assert gc.get_freeze_count() >= frozen + len(kept)  # they stay with the base until a settle
+
+
+@pytest.mark.usefixtures("collector_as_found")
+async def test_a_chat_reply_streams_without_a_full_pass_and_its_release_ends_the_hold(
+    gateway: FakeGateway, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threshold = gc.get_threshold()
+    seen: list[tuple[str, int, int]] = []  # (what, full passes, gen-2 threshold)
+    started, ended, collect = gc_pause.stream_started, gc_pause.stream_ended, gc_pause.collect_young
+
+    def on_start() -> None:
+        started()
+        seen.append(("start", full_passes(), gc.get_threshold()[2]))
+
+    def on_end() -> None:
+        seen.append(("end", full_passes(), gc.get_threshold()[2]))
+        ended()
+
+    def on_collect() -> int:
+        found = collect()
+        seen.append(("collected", full_passes(), gc.get_threshold()[2]))
+        return found
+
+    releases: list[bool] = []
+    real_release = memory_release.release
+
+    def release(app: App[object]) -> bool:
+        releases.append(real_release(app))
+        return releases[-1]
+
+    monkeypatch.setattr(gc_pause, "stream_started", on_start)
+    monkeypatch.setattr(gc_pause, "stream_ended", on_end)
+    monkeypatch.setattr(gc_pause, "collect_young", on_collect)
+    monkeypatch.setattr(memory_release, "release", release)
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "[[deltas=3000]] a long answer")
+        await until(pilot, lambda: releases == [True], "the release after the reply")
+    (_, at_start, held), (_, at_end, _), (_, collected, after) = seen
+    assert held > 1_000_000  # never reached
+    assert at_end == at_start  # none while it streamed (3,000 deltas: several were due)
+    assert collected > at_end  # the reply's own, on a quiet screen
+    assert after == threshold[2]
+
+
+@pytest.mark.ui
+@pytest.mark.usefixtures("collector_as_found")
+async def test_compare_holds_full_passes_while_its_replies_stream_and_releases_after_them(
+    gateway: FakeGateway, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threshold = gc.get_threshold()
+    releases: list[bool] = []
+    real_release = memory_release.release
+
+    def release(app: App[object]) -> bool:
+        releases.append(real_release(app))
+        return releases[-1]
+
+    monkeypatch.setattr(memory_release, "release", release)
+    gateway.faults.delta_delay = 0.002  # replies that are still arriving when the screen is up
+    app = make_app(demo_settings(gateway))
+    async with app.run_test() as pilot:
+        await open_compare(app, pilot, ["gpt-5.4", "claude-sonnet-4-6"], "[[deltas=400]] hi")
+        await until(pilot, gc_pause.streaming, "full passes held")
+        assert gc.get_threshold()[2] > 1_000_000
+        await until(pilot, lambda: all_ended(app), "all replies ended")
+        # Not only when the screen closes: once all ended, as a chat reply's.
+        await until(pilot, lambda: releases == [True], "the release after the replies")
+        assert not gc_pause.streaming()
+        assert gc.get_threshold() == threshold
