@@ -35,6 +35,7 @@ from textual.widgets.markdown import MarkdownStream
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import one_widget_table_block, stop_stream
+from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
@@ -76,8 +77,10 @@ class PieceMarkdown(FlatMarkdown):
         self._appends = 0
         self._appended = asyncio.Event()
         self._appended.set()
+        self._fold_scheduled = False
 
     def update(self, markdown: str) -> AwaitComplete:
+        unfold(self)  # every block is replaced: the lines of the old ones go too
         return AwaitComplete(self._then_join(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
@@ -92,10 +95,24 @@ class PieceMarkdown(FlatMarkdown):
                 if self.is_attached:
                     # Called here, not before: Textual starts the append as soon as it is called.
                     await self._then_join(super().append(markdown))
+                    self._schedule_fold()
         finally:
             self._appends -= 1
             if not self._appends:
                 self._appended.set()
+
+    def _schedule_fold(self) -> None:
+        """Once the screen has laid out what was appended: fold the finished blocks (see flat_blocks)."""
+        if not self._fold_scheduled:
+            self._fold_scheduled = True
+            self.call_after_refresh(self._fold)
+
+    def _fold(self) -> None:
+        self._fold_scheduled = False
+        # Mid-append (or update) the blocks are in flux; that append's end schedules a fold again.
+        if self.lock.is_locked or self.is_flat or self.redrawing or not self.is_attached:
+            return
+        fold_finished(self)
 
     async def appended(self) -> None:
         """Wait until every append called so far is written (each waits for its turn first)."""
@@ -116,7 +133,7 @@ class PieceMarkdown(FlatMarkdown):
 
     def join_edges(self) -> None:
         """Mark the first and last blocks that continue into a neighbouring piece."""
-        children = list(self.children)
+        children = [child for child in self.children if not isinstance(child, FlatBlocks)]
         wanted = {
             "-joined-above": children[0] if self.continued and children else None,
             "-joined-below": children[-1] if self.cut and children else None,
