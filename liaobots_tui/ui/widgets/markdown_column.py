@@ -34,7 +34,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
-from liaobots_tui.ui.textual_compat import one_widget_table_block, stop_stream
+from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
 from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
@@ -61,7 +61,12 @@ class PieceMarkdown(FlatMarkdown):
     (measured: a fifth more time for a whole streamed reply).
     """
 
-    BLOCKS = {**Markdown.BLOCKS, **({"table_open": _TABLE_BLOCK} if _TABLE_BLOCK is not None else {})}
+    BLOCKS = {
+        **Markdown.BLOCKS,
+        **({"table_open": _TABLE_BLOCK} if _TABLE_BLOCK is not None else {}),
+        # A streamed list grows by its last items, not replaced whole at each append.
+        **growing_list_blocks(),
+    }
 
     def __init__(
         self, text: str = "", *, classes: str = "body", cut: bool = False, continued: bool = False
