@@ -47,12 +47,13 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     split_pieces,
 )
 from liaobots_tui.ui.widgets.markdown_table import TableLines
+from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 
 #: Tables drawn as one widget each (see markdown_table), where this Textual allows it.
 _TABLE_BLOCK = one_widget_table_block(TableLines)
 
 
-class PieceMarkdown(FlatMarkdown):
+class PieceMarkdown(UniformRows, FlatMarkdown):
     """One piece of a column. When a block was cut in two between this piece and a
     neighbour, its halves are drawn joined (no margin or padding between them).
 
@@ -132,6 +133,9 @@ class PieceMarkdown(FlatMarkdown):
             return False
         return super().post_message(message)
 
+    def uniform_rows(self) -> bool:
+        return not self.is_flat and super().uniform_rows()  # flat: it draws its lines itself
+
     async def _then_join(self, work: AwaitComplete) -> None:
         await work
         self.join_edges()
@@ -203,7 +207,7 @@ class ParkedRun(Static):
         self.members: list[_Segment] = []
 
 
-class MarkdownColumn(Vertical):
+class MarkdownColumn(UniformRows, Vertical):
     """A Markdown text as a column of pieces; ``streaming`` columns grow with :meth:`append`."""
 
     DEFAULT_CSS = """
