@@ -172,3 +172,19 @@ async def test_a_full_update_of_the_piece_drops_the_folded_lines() -> None:
             "MarkdownH1",
             "MarkdownParagraph",
         ]
+
+
+@pytest.mark.ui
+async def test_a_piece_is_not_flattened_from_stale_folded_lines() -> None:
+    app = Pane()
+    async with app.run_test(size=(100, 50)) as pilot:
+        _box, _column, piece = await streaming(app, TEXT)
+        await until(pilot, lambda: folded(piece) == 6, "folded")
+        flat = flat_blocks_of(piece)
+        assert flat is not None and not flat.stale
+        # As if the theme changed while the folded lines were off screen (never drawn since).
+        flat.drawn_for = (flat.drawn_for[0], "another theme")
+        assert flat.stale
+        assert not piece.flatten()
+        assert flat_blocks_of(piece) is None
+        assert all(child.display for child in piece.children if isinstance(child, MarkdownBlock))

@@ -63,6 +63,11 @@ class FlatBlocks(Widget):
         self.dropped = False
 
     @property
+    def stale(self) -> bool:
+        """Were the lines drawn at another width or in another theme than now?"""
+        return (self.size.width, self.app.theme) != self.drawn_for
+
+    @property
     def text(self) -> str:
         """What the lines show, a line each (what a mouse selection copies from)."""
         return "\n".join(strip.text.rstrip() for strip in self.lines)
@@ -81,7 +86,7 @@ class FlatBlocks(Widget):
         self.refresh(layout=True)
 
     def render_line(self, y: int) -> Strip:
-        if (self.size.width, self.app.theme) != self.drawn_for:
+        if self.stale:
             # Resized or re-themed: the lines are stale. The blocks are shown again (they restyle
             # themselves) once this draw is over: not while the screen is being drawn.
             parent = self.parent

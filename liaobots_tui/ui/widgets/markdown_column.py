@@ -13,6 +13,12 @@ piece gets one full render, so the finished text is what a reload shows. Per
 flush the work is bounded (:attr:`MarkdownColumn.FLUSH_CHARS`), so a model that
 outruns the renderer is drawn in slices, never in one freeze.
 
+Within the live piece, the blocks above the growing one are final: after each append
+they are folded into lines rendered once (:mod:`~liaobots_tui.ui.widgets.flat_blocks`),
+and a list that is the growing block keeps the widgets of its earlier items
+(``textual_compat.growing_list_blocks``), so a frame lays out and draws the growing
+block and a few widgets, not the whole piece.
+
 Sealed pieces far off screen can be *parked* (see :meth:`MarkdownColumn.park_offscreen`).
 Text given to the column is made terminal-safe here (a last guard: the api layer
 cleans it at the boundary; stored replies of older versions were not). Markdown is
@@ -35,7 +41,7 @@ from textual.widgets.markdown import MarkdownStream
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
-from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, fold_finished, unfold
+from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
@@ -132,6 +138,15 @@ class PieceMarkdown(UniformRows, FlatMarkdown):
         if isinstance(message, Markdown.TableOfContentsUpdated):
             return False
         return super().post_message(message)
+
+    def flatten(self) -> bool:
+        folded = flat_blocks_of(self)
+        if folded is not None and folded.stale:
+            # Its finished blocks were drawn at another width or in another theme (off screen
+            # since): show them again, flatten from what they draw now.
+            unfold(self)
+            return False
+        return super().flatten()
 
     def uniform_rows(self) -> bool:
         return not self.is_flat and super().uniform_rows()  # flat: it draws its lines itself
