@@ -15,7 +15,10 @@ whatever else runs on it):
   (cumulative time per function, plumbing left out). Profiling slows everything
   about twice: read those iterations against each other.
 
-    python bench/stream_stalls.py [--deltas 4000] [--pace 400] [--top 5] [--profile]
+With ``--no-gc`` the cyclic collector is off for the whole run (explicit collections
+still run): what is left in the longest iterations is the app's own work.
+
+    python bench/stream_stalls.py [--deltas 4000] [--pace 400] [--top 5] [--profile] [--no-gc]
 """
 
 from __future__ import annotations
@@ -234,8 +237,11 @@ class LoopMeter:
             self.collections.append((info["generation"], spent, gc.get_freeze_count()))
 
 
-async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
+async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool) -> None:
     import tui_stream
+
+    if no_gc:
+        gc.disable()
 
     meter = LoopMeter(profile=profile)
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)
@@ -252,7 +258,8 @@ async def run(deltas: int, pace: float, top: int, profile: bool) -> None:
         gateway.close()
     cpu = [s for s, _, _, _ in meter.iterations]
     how = f"paced at {pace:,.0f} deltas/s" if pace else "unpaced"
-    print(f"chat screen, {deltas:,} deltas {how}: {result['total']:.2f} s; {load()}")
+    collector = "collector off" if no_gc else "collector on"
+    print(f"chat screen, {deltas:,} deltas {how}, {collector}: {result['total']:.2f} s; {load()}")
     print(f"loop iterations: {len(cpu):,}; CPU per iteration: longest {max(cpu) * 1000:.1f} ms, "
           f"p99 {p99(cpu) * 1000:.1f} ms, median {statistics.median(cpu) * 1000:.2f} ms; "
           f"over 30 ms: {sum(1 for s in cpu if s > 0.03)}, "
@@ -324,8 +331,9 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=400.0, help="deltas/s (0: unpaced)")
     parser.add_argument("--top", type=int, default=5, help="how many of the longest iterations to show")
     parser.add_argument("--profile", action="store_true", help="cProfile each iteration (slower)")
+    parser.add_argument("--no-gc", action="store_true", help="the cyclic collector off for the whole run")
     args = parser.parse_args()
-    asyncio.run(run(args.deltas, args.pace, args.top, args.profile))
+    asyncio.run(run(args.deltas, args.pace, args.top, args.profile, args.no_gc))
 
 
 if __name__ == "__main__":

@@ -501,3 +501,93 @@ def small_box_model_caches() -> bool:
     widget_init._small_box_models = True  # type: ignore[attr-defined]
     Widget.__init__ = widget_init  # type: ignore[method-assign]
     return True
+
+
+def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
+    """Markdown list blocks that grow by their last items, for ``Markdown.BLOCKS`` (empty: Textual's own).
+
+    While a reply streams, a list that is the last block is parsed again at each append and
+    Textual replaces the whole list (``MarkdownBlock._update_from_block``: remove, then mount
+    the new one): every item's row, bullet, column and paragraph widgets, mounted, styled,
+    laid out and drawn afresh in each frame (measured: 4 widgets an item, 25-30 of a frame's
+    box models with one list of 7 items). Only the last item can still change (earlier ones
+    end where the next item's marker begins), so these keep the rows of the earlier items
+    and replace the last one and add the new ones, when the earlier rows' bullets are
+    unchanged (an ordered list whose numbers grow a digit is replaced whole, as before).
+    The rows are composed as Textual composes them (``Horizontal(bullet, Vertical(*blocks))``)
+    from the private ``_blocks`` of the parsed list and its items; checked against textual
+    8.2.8, other versions get Textual's own lists.
+    """
+    from textual.containers import Horizontal, Vertical
+    from textual.widgets._markdown import (
+        MarkdownBullet,
+        MarkdownBulletList,
+        MarkdownListItem,
+        MarkdownOrderedList,
+    )
+
+    lists = (MarkdownBulletList, MarkdownOrderedList)
+    privates_there = all(callable(getattr(cls, "_update_from_block", None)) for cls in lists)
+    if not (8,) <= _version("textual") < (9,) or not privates_there:
+        return {}
+
+    def rows_of(parsed: MarkdownBlock, symbols: list[str], start: int) -> list[Widget] | None:
+        """The rows Textual's compose would make of ``parsed``'s items from the ``start``-th on
+        (None: not the expected shape)."""
+        items = [block for block in parsed._blocks if isinstance(block, MarkdownListItem)]
+        if len(items) != len(symbols):
+            return None
+        rows: list[Widget] = []
+        for item, symbol in zip(items[start:], symbols[start:], strict=True):
+            bullet = MarkdownBullet()
+            bullet.symbol = symbol
+            rows.append(Horizontal(bullet, Vertical(*item._blocks)))
+        return rows
+
+    async def grow(shown: MarkdownBlock, parsed: MarkdownBlock, symbols: list[str]) -> bool:
+        """Update ``shown`` to ``parsed`` by its last rows; False when it must be replaced whole."""
+        rows = list(shown.query_children(Horizontal))
+        bullets = [row.children[0] if row.children else None for row in rows]
+        kept = len(rows) - 1
+        if (
+            not rows
+            or len(symbols) < len(rows)
+            or not all(isinstance(b, MarkdownBullet) for b in bullets)
+            or [b.symbol for b in bullets[:kept]] != symbols[:kept]  # type: ignore[union-attr]
+            or len(list(shown.children)) != len(rows)
+        ):
+            return False
+        new_rows = rows_of(parsed, symbols, kept)
+        if new_rows is None:
+            return False
+        shown._token = parsed._token
+        await rows[-1].remove()
+        await shown.mount_all(new_rows)
+        return True
+
+    class GrowingBulletList(MarkdownBulletList):
+        async def _update_from_block(self, block: MarkdownBlock) -> None:
+            if type(block) is type(self):
+                items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
+                if await grow(self, block, [item.bullet for item in items]):
+                    return
+            await super()._update_from_block(block)
+
+    class GrowingOrderedList(MarkdownOrderedList):
+        async def _update_from_block(self, block: MarkdownBlock) -> None:
+            if type(block) is type(self):
+                items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
+                # As Textual's compose numbers them: from the first item's number, right-aligned.
+                start = 1
+                if items:
+                    try:
+                        start = int(items[0].bullet)
+                    except ValueError:
+                        pass
+                numbers = [f"{number}. " for number in range(start, start + len(items))]
+                width = max(map(len, numbers), default=0) + 1
+                if await grow(self, block, [number.rjust(width) for number in numbers]):
+                    return
+            await super()._update_from_block(block)
+
+    return {"bullet_list_open": GrowingBulletList, "ordered_list_open": GrowingOrderedList}

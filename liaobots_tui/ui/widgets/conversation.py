@@ -31,6 +31,7 @@ from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.textual_compat import anchor_released
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
+from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 from liaobots_tui.usage_stats import ReplyCost
 
 WELCOME = (
@@ -64,7 +65,7 @@ class OutputBelow(Static):
         self.post_message(self.Pressed())
 
 
-class ConversationView(VerticalScroll):
+class ConversationView(UniformRows, VerticalScroll):
     """Messages of the open conversation, newest at the bottom."""
 
     #: Messages mounted at a time when a stored conversation opens or grows upward.

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 
 from liaobots_tui.ui.textual_compat import render_subtree
+from liaobots_tui.ui.widgets.flat_blocks import with_selection
 
 
 async def _nothing() -> None:
@@ -120,14 +121,7 @@ class FlatMarkdown(Markdown):
             # awaited on this widget's own queue: the remount it starts waits on that queue.
             self.call_later(self._drop_stale_lines)
         line = flat[y] if 0 <= y < len(flat) else Strip.blank(self.size.width)
-        selection = self.text_selection
-        if selection is not None and (span := selection.get_span(y)) is not None:
-            start, end = span
-            end = line.cell_length if end == -1 else end
-            style = self.screen.get_component_rich_style("screen--selection")
-            head, picked, tail = line.crop(0, start), line.crop(start, end), line.crop(end, line.cell_length)
-            line = Strip.join([head, picked.apply_style(style), tail])
-        return line
+        return with_selection(self, y, line)
 
     def _drop_stale_lines(self) -> None:
         if self._flat is not None:

@@ -13,6 +13,12 @@ piece gets one full render, so the finished text is what a reload shows. Per
 flush the work is bounded (:attr:`MarkdownColumn.FLUSH_CHARS`), so a model that
 outruns the renderer is drawn in slices, never in one freeze.
 
+Within the live piece, the blocks above the growing one are final: after each append
+they are folded into lines rendered once (:mod:`~liaobots_tui.ui.widgets.flat_blocks`),
+and a list that is the growing block keeps the widgets of its earlier items
+(``textual_compat.growing_list_blocks``), so a frame lays out and draws the growing
+block and a few widgets, not the whole piece.
+
 Sealed pieces far off screen can be *parked* (see :meth:`MarkdownColumn.park_offscreen`).
 Text given to the column is made terminal-safe here (a last guard: the api layer
 cleans it at the boundary; stored replies of older versions were not). Markdown is
@@ -34,7 +40,8 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
-from liaobots_tui.ui.textual_compat import one_widget_table_block, stop_stream
+from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
+from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
@@ -46,12 +53,13 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     split_pieces,
 )
 from liaobots_tui.ui.widgets.markdown_table import TableLines
+from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 
 #: Tables drawn as one widget each (see markdown_table), where this Textual allows it.
 _TABLE_BLOCK = one_widget_table_block(TableLines)
 
 
-class PieceMarkdown(FlatMarkdown):
+class PieceMarkdown(UniformRows, FlatMarkdown):
     """One piece of a column. When a block was cut in two between this piece and a
     neighbour, its halves are drawn joined (no margin or padding between them).
 
@@ -60,7 +68,12 @@ class PieceMarkdown(FlatMarkdown):
     (measured: a fifth more time for a whole streamed reply).
     """
 
-    BLOCKS = {**Markdown.BLOCKS, **({"table_open": _TABLE_BLOCK} if _TABLE_BLOCK is not None else {})}
+    BLOCKS = {
+        **Markdown.BLOCKS,
+        **({"table_open": _TABLE_BLOCK} if _TABLE_BLOCK is not None else {}),
+        # A streamed list grows by its last items, not replaced whole at each append.
+        **growing_list_blocks(),
+    }
 
     def __init__(
         self, text: str = "", *, classes: str = "body", cut: bool = False, continued: bool = False
@@ -76,8 +89,10 @@ class PieceMarkdown(FlatMarkdown):
         self._appends = 0
         self._appended = asyncio.Event()
         self._appended.set()
+        self._fold_scheduled = False
 
     def update(self, markdown: str) -> AwaitComplete:
+        unfold(self)  # every block is replaced: the lines of the old ones go too
         return AwaitComplete(self._then_join(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
@@ -92,10 +107,24 @@ class PieceMarkdown(FlatMarkdown):
                 if self.is_attached:
                     # Called here, not before: Textual starts the append as soon as it is called.
                     await self._then_join(super().append(markdown))
+                    self._schedule_fold()
         finally:
             self._appends -= 1
             if not self._appends:
                 self._appended.set()
+
+    def _schedule_fold(self) -> None:
+        """Once the screen has laid out what was appended: fold the finished blocks (see flat_blocks)."""
+        if not self._fold_scheduled:
+            self._fold_scheduled = True
+            self.call_after_refresh(self._fold)
+
+    def _fold(self) -> None:
+        self._fold_scheduled = False
+        # Mid-append (or update) the blocks are in flux; that append's end schedules a fold again.
+        if self.lock.is_locked or self.is_flat or self.redrawing or not self.is_attached:
+            return
+        fold_finished(self)
 
     async def appended(self) -> None:
         """Wait until every append called so far is written (each waits for its turn first)."""
@@ -110,13 +139,25 @@ class PieceMarkdown(FlatMarkdown):
             return False
         return super().post_message(message)
 
+    def flatten(self) -> bool:
+        folded = flat_blocks_of(self)
+        if folded is not None and folded.stale:
+            # Its finished blocks were drawn at another width or in another theme (off screen
+            # since): show them again, flatten from what they draw now.
+            unfold(self)
+            return False
+        return super().flatten()
+
+    def uniform_rows(self) -> bool:
+        return not self.is_flat and super().uniform_rows()  # flat: it draws its lines itself
+
     async def _then_join(self, work: AwaitComplete) -> None:
         await work
         self.join_edges()
 
     def join_edges(self) -> None:
         """Mark the first and last blocks that continue into a neighbouring piece."""
-        children = list(self.children)
+        children = [child for child in self.children if not isinstance(child, FlatBlocks)]
         wanted = {
             "-joined-above": children[0] if self.continued and children else None,
             "-joined-below": children[-1] if self.cut and children else None,
@@ -181,7 +222,7 @@ class ParkedRun(Static):
         self.members: list[_Segment] = []
 
 
-class MarkdownColumn(Vertical):
+class MarkdownColumn(UniformRows, Vertical):
     """A Markdown text as a column of pieces; ``streaming`` columns grow with :meth:`append`."""
 
     DEFAULT_CSS = """

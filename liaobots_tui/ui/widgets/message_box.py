@@ -36,6 +36,7 @@ from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.lazy_text import LAZY_CHARS, LazyText
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.sources import SourcesList
+from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 from liaobots_tui.usage_stats import ReplyCost
 
 #: Longest error line under a failed reply (the full text is in the toast and the log).
@@ -114,7 +115,7 @@ class MessageHeader(Static, can_focus=True):
             self.notify("This message cites no sources", severity="warning", timeout=3)
 
 
-class MessageBox(Vertical):
+class MessageBox(UniformRows, Vertical):
     """A message in the conversation. Focus its header (ctrl+g) to copy, edit or regenerate."""
 
     def __init__(
