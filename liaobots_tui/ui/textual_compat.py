@@ -19,6 +19,7 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from textual.geometry import Region
 from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -467,4 +468,123 @@ def strips_without_self_cycles() -> bool:
             return False
         if getattr(method, "__wrapped__", None) is None:
             setattr(Strip, name, wrap(method))
+    return True
+
+
+def _apart(regions: Iterable[Any]) -> list[Any]:
+    """``regions`` gathered into rectangles that each waste little room around what they hold.
+
+    Textual draws one rectangle around all the changed regions of a frame: a column's
+    write and another column's figures line make it the whole screen. Here a region joins
+    a rectangle it overlaps, or one whose union with it is not much bigger than the two.
+    """
+    boxes: list[Any] = []
+    for region in sorted(regions, key=lambda r: r.area, reverse=True):
+        for index, box in enumerate(boxes):
+            union = box.union(region)
+            if box.overlaps(region) or union.area <= (box.area + region.area) * 5 // 4:
+                boxes[index] = union
+                break
+        else:
+            boxes.append(region)
+    # Rectangles grown above may overlap now: join those (few rectangles, a few passes).
+    joined = True
+    while joined and len(boxes) > 1:
+        joined = False
+        for i, first in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                if first.overlaps(boxes[j]):
+                    boxes[i] = first.union(boxes.pop(j))
+                    joined = True
+                    break
+            if joined:
+                break
+    return boxes
+
+
+def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> list[dict[int, Strip | None]]:
+    """The line pieces (Textual's "chops") of the screen's changed lines, drawn crop by crop.
+
+    As Textual's ``Compositor._render_chops`` does for one rectangle, with two differences:
+    a widget is drawn for a crop when what it shows (its region within its clip) meets the
+    crop, not its clip (the whole row of columns, for each column's own children), and only
+    its rows within the crop's changed lines are asked for. Each crop keeps the pieces that
+    reach into it; the widgets on top come first and win, as in Textual.
+    """
+    cuts: list[list[int]] = compositor.cuts
+    joined: list[dict[int, Strip | None]] = [dict.fromkeys(line_cuts[:-1]) for line_cuts in cuts]
+    shown = [
+        (widget, region, region.intersection(clip))
+        for widget, (region, clip) in compositor.visible_widgets.items()
+    ]
+    for crop in crops:
+        rows = [y for y in crop.line_range if y in dirty_lines]
+        if not rows:
+            continue
+        top, bottom, left, right = rows[0], rows[-1] + 1, crop.x, crop.right
+        chops: dict[int, dict[int, Strip | None]] = {y: dict.fromkeys(cuts[y][:-1]) for y in rows}
+        for widget, region, visible in shown:
+            first_row, end_row = max(visible.y, top), min(visible.bottom, bottom)
+            if first_row >= end_row or visible.x >= right or visible.right <= left or not visible.width:
+                continue
+            asked = Region(visible.x - region.x, first_row - region.y, visible.width, end_row - first_row)
+            strips = widget.render_lines(asked)
+            first_cut, last_cut = visible.x, visible.right
+            for y, strip in zip(range(first_row, end_row), strips, strict=False):
+                line = chops.get(y)
+                if line is None:
+                    continue
+                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                pieces = strip.divide([cut - first_cut for cut in final_cuts[1:]])
+                for cut, piece in zip(final_cuts, pieces, strict=False):
+                    if line.get(cut) is None:
+                        line[cut] = piece
+        for y, line in chops.items():
+            line_cuts, target = cuts[y], joined[y]
+            for index, (cut, piece) in enumerate(line.items()):
+                # A piece that reaches into this crop was drawn by the widgets over it here.
+                if piece is not None and target[cut] is None and cut < right and line_cuts[index + 1] > left:
+                    target[cut] = piece
+    return joined
+
+
+def draw_changed_regions_apart(screen: Any) -> bool:
+    """Let ``screen`` draw each group of changed regions of a frame on its own, not the rectangle around all.
+
+    Textual's partial update renders every widget that overlaps the one rectangle
+    around all the changed regions of a frame (``render_partial_update``), then sends only
+    the changed lines' spans. Side by side columns (Compare) change far apart: the left
+    column's write and the right one's figures line made that rectangle the whole screen,
+    and the column between them was fetched and cut line by line for nothing. When a
+    frame's regions fall into groups apart (see _apart), each group is drawn on its own
+    (_draw_apart) and the pieces joined; what is sent is Textual's ``ChopsUpdate`` over the
+    same spans. There is no public hook: it wraps the screen's own compositor's method
+    (textual 8.x, checked against 8.2.8; the private names are checked first, and
+    elsewhere nothing changes). True when applied.
+    """
+    from textual._compositor import ChopsUpdate, Compositor
+
+    compositor = getattr(screen, "_compositor", None)
+    privates = ("_regions_to_spans", "cuts", "visible_widgets", "render_partial_update")
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not isinstance(compositor, Compositor)
+        or not isinstance(getattr(compositor, "_dirty_regions", None), set)
+        or not all(hasattr(compositor, name) for name in privates)
+    ):
+        return False
+    textual_partial = compositor.render_partial_update
+
+    def render_partial_update() -> ChopsUpdate | None:
+        screen_region = compositor.size.region
+        boxes = _apart(compositor._dirty_regions)
+        crops = [crop for crop in (box.intersection(screen_region) for box in boxes) if crop]
+        if len(crops) < 2:
+            return textual_partial()
+        spans = list(compositor._regions_to_spans(compositor._dirty_regions))
+        compositor._dirty_regions.clear()
+        joined = _draw_apart(compositor, crops, {y for y, _, _ in spans})
+        return ChopsUpdate(joined, spans, [line_cuts[1:] for line_cuts in compositor.cuts])
+
+    compositor.render_partial_update = render_partial_update  # type: ignore[method-assign]
     return True
