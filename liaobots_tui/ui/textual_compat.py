@@ -505,11 +505,13 @@ def _apart(regions: Iterable[Any]) -> list[Any]:
 def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> list[dict[int, Strip | None]]:
     """The line pieces (Textual's "chops") of the screen's changed lines, drawn crop by crop.
 
-    As Textual's ``Compositor._render_chops`` does for one rectangle, with two differences:
-    a widget is drawn for a crop when what it shows (its region within its clip) meets the
-    crop, not its clip (the whole row of columns, for each column's own children), and only
-    its rows within the crop's changed lines are asked for. Each crop keeps the pieces that
-    reach into it; the widgets on top come first and win, as in Textual.
+    As Textual's ``Compositor._render_chops`` does for one rectangle: widgets on top come
+    first and the first piece drawn at a cut wins. With three differences, each of which
+    draws less: a widget counts for a crop when what it shows (its region within its clip)
+    meets the crop, not its clip (a column's head and view are clipped by the whole row
+    of columns); only its rows where a piece is still open are asked for; and of each such
+    line only the open pieces are cut, so a container (whose children cover all of it but
+    its padding and border) costs its padding, not a line cut at every child's edge.
     """
     cuts: list[list[int]] = compositor.cuts
     joined: list[dict[int, Strip | None]] = [dict.fromkeys(line_cuts[:-1]) for line_cuts in cuts]
@@ -527,18 +529,33 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             first_row, end_row = max(visible.y, top), min(visible.bottom, bottom)
             if first_row >= end_row or visible.x >= right or visible.right <= left or not visible.width:
                 continue
-            asked = Region(visible.x - region.x, first_row - region.y, visible.width, end_row - first_row)
-            strips = widget.render_lines(asked)
             first_cut, last_cut = visible.x, visible.right
-            for y, strip in zip(range(first_row, end_row), strips, strict=False):
+            wanted: list[tuple[int, list[int]]] = []  # (row, its cuts within the widget)
+            for y in range(first_row, end_row):
                 line = chops.get(y)
                 if line is None:
                     continue
-                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
-                pieces = strip.divide([cut - first_cut for cut in final_cuts[1:]])
-                for cut, piece in zip(final_cuts, pieces, strict=False):
-                    if line.get(cut) is None:
-                        line[cut] = piece
+                widget_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                if any(line.get(cut, False) is None for cut in widget_cuts[:-1]):
+                    wanted.append((y, widget_cuts))
+            if not wanted:
+                continue  # covered wherever it is drawn here: not asked for its lines
+            asked_top = wanted[0][0]
+            asked = Region(
+                visible.x - region.x, asked_top - region.y, visible.width, wanted[-1][0] + 1 - asked_top
+            )
+            strips = widget.render_lines(asked)
+            for y, widget_cuts in wanted:
+                strip, line = strips[y - asked_top], chops[y]
+                open_cuts = [i for i, cut in enumerate(widget_cuts[:-1]) if line.get(cut) is None]
+                if len(open_cuts) * 2 >= len(widget_cuts):
+                    pieces = strip.divide([cut - first_cut for cut in widget_cuts[1:]])
+                    for index in open_cuts:
+                        line[widget_cuts[index]] = pieces[index]
+                else:
+                    for index in open_cuts:
+                        start, end = widget_cuts[index] - first_cut, widget_cuts[index + 1] - first_cut
+                        line[widget_cuts[index]] = strip.crop(start, end)
         for y, line in chops.items():
             line_cuts, target = cuts[y], joined[y]
             for index, (cut, piece) in enumerate(line.items()):
@@ -549,18 +566,19 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
 
 
 def draw_changed_regions_apart(screen: Any) -> bool:
-    """Let ``screen`` draw each group of changed regions of a frame on its own, not the rectangle around all.
+    """Let ``screen`` draw each group of a frame's changed regions on its own, and only what shows.
 
     Textual's partial update renders every widget that overlaps the one rectangle
     around all the changed regions of a frame (``render_partial_update``), then sends only
     the changed lines' spans. Side by side columns (Compare) change far apart: the left
     column's write and the right one's figures line made that rectangle the whole screen,
-    and the column between them was fetched and cut line by line for nothing. When a
-    frame's regions fall into groups apart (see _apart), each group is drawn on its own
-    (_draw_apart) and the pieces joined; what is sent is Textual's ``ChopsUpdate`` over the
-    same spans. There is no public hook: it wraps the screen's own compositor's method
-    (textual 8.x, checked against 8.2.8; the private names are checked first, and
-    elsewhere nothing changes). True when applied.
+    and the column between them was fetched and cut line by line for nothing. Here the
+    regions are gathered into groups (see _apart), each drawn on its own by _draw_apart,
+    which also skips what is covered (a column's containers under its blocks); what is
+    sent is Textual's ``ChopsUpdate`` over the same spans. A full update stays Textual's.
+    There is no public hook: it wraps the screen's own compositor's method (textual 8.x,
+    checked against 8.2.8; the private names are checked first, and elsewhere nothing
+    changes). True when applied.
     """
     from textual._compositor import ChopsUpdate, Compositor
 
@@ -579,7 +597,7 @@ def draw_changed_regions_apart(screen: Any) -> bool:
         screen_region = compositor.size.region
         boxes = _apart(compositor._dirty_regions)
         crops = [crop for crop in (box.intersection(screen_region) for box in boxes) if crop]
-        if len(crops) < 2:
+        if not crops:
             return textual_partial()
         spans = list(compositor._regions_to_spans(compositor._dirty_regions))
         compositor._dirty_regions.clear()
