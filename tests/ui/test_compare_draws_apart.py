@@ -7,6 +7,7 @@
   shows.
 - Three replies streamed into the compare screen, every update applied to a terminal of
   the test's own: at the end that terminal shows what a full render of the screen shows.
+  The lanes' containers drawn as blank rows (``BLANK``) look as Textual renders them.
 - Its grouping: regions of one column join, far apart ones stay apart, and the groups
   cover every region.
 """
@@ -28,7 +29,7 @@ from textual.widgets import Static
 
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.ui import textual_compat
-from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, CompareScreen
+from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, CompareScreen, LaneColumn, LaneRow, LaneView
 from liaobots_tui.ui.textual_compat import draw_changed_regions_apart
 from tests.ui.conftest import AppFactory, demo_settings
 from tests.ui.driving import settle, until
@@ -38,14 +39,19 @@ Cell = tuple[str, object, object, bool, bool]
 
 
 def cells(segments: list[Segment]) -> list[Cell]:
-    """A line's cells: the character and what it looks like (colours, bold, reverse)."""
+    """A line's cells as a terminal shows them: the character, colours, bold, reverse (a blank
+    cell's foreground colour shows nowhere, so it is left out)."""
     out: list[Cell] = []
     for segment in segments:
         style = segment.style
-        look = (style.color, style.bgcolor, bool(style.bold), bool(style.reverse)) if style else (None,) * 4
+        color, bgcolor = (style.color, style.bgcolor) if style else (None, None)
+        bold, reverse = (bool(style.bold), bool(style.reverse)) if style else (False, False)
         for char in segment.text:
-            out.append((char, *look))  # type: ignore[arg-type]
-            out.extend([("", *look)] * (cell_len(char) - 1))  # type: ignore[list-item]  # a wide character's second column
+            shown = None if char == " " and not reverse and not (style and style.underline) else color
+            out.append((char, shown, bgcolor, bold, reverse))
+            out.extend(
+                [("", shown, bgcolor, bold, reverse)] * (cell_len(char) - 1)
+            )  # a wide character's second column
     return out
 
 
@@ -153,7 +159,17 @@ async def test_three_streamed_replies_reach_the_terminal_as_a_full_render_shows_
         await settle(app, pilot)
         assert terminal.updates > 3
         assert drawn_apart  # frames that changed regions far apart were drawn apart
-        assert terminal.matches(screen._compositor.render_strips()) == []
+        strips = screen._compositor.render_strips()
+        assert terminal.matches(strips) == []
+        # The row of columns, each column and its view are drawn as blank rows (BLANK): the
+        # screen looks exactly as when Textual renders their rows.
+        blank = [w for w in screen.query("*") if isinstance(w, (LaneRow, LaneColumn, LaneView))]
+        assert len(blank) == 7 and all(w.BLANK for w in blank)
+        for widget in blank:
+            widget.BLANK = False  # type: ignore[misc]
+        assert [cells(list(s)) for s in screen._compositor.render_strips()] == [
+            cells(list(s)) for s in strips
+        ]
 
 
 def test_regions_of_one_column_join_and_far_apart_ones_stay_apart() -> None:
