@@ -600,8 +600,11 @@ def draw_changed_regions_apart(screen: Any) -> bool:
         if not crops:
             return textual_partial()
         spans = list(compositor._regions_to_spans(compositor._dirty_regions))
+        try:
+            joined = _draw_apart(compositor, crops, {y for y, _, _ in spans})
+        except Exception:  # a private API that changed within 8.x: Textual's own way, as before
+            return textual_partial()
         compositor._dirty_regions.clear()
-        joined = _draw_apart(compositor, crops, {y for y, _, _ in spans})
         return ChopsUpdate(joined, spans, [line_cuts[1:] for line_cuts in compositor.cuts])
 
     compositor.render_partial_update = render_partial_update  # type: ignore[method-assign]
