@@ -8,6 +8,8 @@
 - Three replies streamed into the compare screen, every update applied to a terminal of
   the test's own: at the end that terminal shows what a full render of the screen shows.
   The lanes' containers drawn as blank rows (``BLANK``) look as Textual renders them.
+- Drawing apart failing (a private API changed within textual 8.x) falls back to Textual's
+  own update: the terminal is still right.
 - Its grouping: regions of one column join, far apart ones stay apart, and the groups
   cover every region.
 """
@@ -182,3 +184,25 @@ def test_regions_of_one_column_join_and_far_apart_ones_stay_apart() -> None:
         assert any(box.contains_region(region) for box in boxes)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert textual_compat._apart([Region(0, 0, 10, 10), Region(5, 5, 10, 10)]) == [Region(0, 0, 15, 15)]
+
+
+@pytest.mark.ui
+async def test_a_failure_drawing_apart_falls_back_to_textuals_own_update(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object) -> None:
+        raise AttributeError("a private name that changed")
+
+    monkeypatch.setattr(textual_compat, "_draw_apart", broken)
+    app = Columns()
+    terminal = Terminal(90, 12)
+    watch_display(app, Screen, terminal)
+    async with app.run_test(size=(90, 12)) as pilot:
+        await pilot.pause()
+        before = terminal.updates
+        app.query_one("#left", Static).update("still drawn")
+        app.query_one("#right", Static).update("both sides")
+        await until(pilot, lambda: terminal.updates > before, "the frame with both changes")
+        await pilot.pause()
+        assert terminal.matches(app.screen._compositor.render_strips()) == []
+        assert "still drawn" in "".join(c[0] for c in terminal.rows[0])
