@@ -10,7 +10,8 @@ process) and, while it runs:
   and, for the longest stalls, prints the frames most samples were in;
 - breaks the compare screen's frames (screen updates) down: CPU per frame, of it
   layout and drawing, arrangements of the whole screen per layout (Textual's
-  stale full map made it two), widgets on screen, and the full garbage
+  stale full map made it two), widgets on screen, how many columns each frame
+  redraws something in (with CPU per such frame), and the full garbage
   collections (how long, and how many ran inside a frame).
 
     python bench/compare_stalls.py [--deltas 3000] [--pace 0] [--stalls 3]
@@ -104,13 +105,23 @@ class FrameBreakdown:
         self._wrap_time(Compositor, "reflow", "layout")
         self._wrap_time(Compositor, "render_update", "draw")
         self._wrap_count(Compositor, "_arrange_root", "arrangements")
+        self._screen: Any = None
+        draw = Compositor.render_update
+
+        def counted_draw(compositor: Compositor, *args: Any, **kwargs: Any) -> Any:
+            if self._frame is not None and self._screen is not None:
+                self._frame["columns"] = self._columns_changed(compositor)
+            return draw(compositor, *args, **kwargs)
+
+        self._patch(Compositor, "render_update", counted_draw)
         update = Screen._on_timer_update
 
         def timed_update(screen: Screen[Any]) -> None:
             if type(screen).__name__ != "CompareScreen":
                 update(screen)
                 return
-            self._frame = {"layout": 0.0, "draw": 0.0, "arrangements": 0.0}
+            self._frame = {"layout": 0.0, "draw": 0.0, "arrangements": 0.0, "columns": 0.0}
+            self._screen = screen
             start = time.process_time()
             try:
                 update(screen)
@@ -122,6 +133,12 @@ class FrameBreakdown:
 
         self._patch(Screen, "_on_timer_update", timed_update)
         gc.callbacks.append(self._on_gc)
+
+    def _columns_changed(self, compositor: Compositor) -> float:
+        """How many of the compare screen's columns this frame redraws something in."""
+        columns = [column.region for column in getattr(self._screen, "columns", [])]
+        dirty = list(compositor._dirty_regions)
+        return float(sum(1 for column in columns if any(column.overlaps(region) for region in dirty)))
 
     def _patch(self, owner: object, name: str, value: object) -> None:
         self._undo.append((owner, name, getattr(owner, name)))
@@ -177,6 +194,15 @@ class FrameBreakdown:
               f" layout {share:.0%} and drawing {drawn:.0%} of their CPU")  # fmt: skip
         print(f"  screen arrangements per layout frame: {per_layout:.2f};"
               f" widgets on screen: median {widgets[len(widgets) // 2]}, most {widgets[-1]}")  # fmt: skip
+        by_columns: dict[int, list[float]] = collections.defaultdict(list)
+        for frame in self.frames:
+            if frame["columns"]:
+                by_columns[int(frame["columns"])].append(frame["cpu"])
+        for count, times in sorted(by_columns.items()):
+            times.sort()
+            median, longest = times[len(times) // 2] * 1000, times[-1] * 1000
+            print(f"  frames redrawing {count} column(s): {len(times)},"
+                  f" CPU median {median:.0f} ms, longest {longest:.0f} ms")  # fmt: skip
         inside = [t for t, in_frame in self.full_passes if in_frame]
         longest = max((t for t, _ in self.full_passes), default=0.0)
         print(f"  full gc passes: {len(self.full_passes)} (longest {longest * 1000:.0f} ms CPU),"

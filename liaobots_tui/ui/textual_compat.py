@@ -19,6 +19,7 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from textual.geometry import Region
 from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -591,3 +592,143 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
             await super()._update_from_block(block)
 
     return {"bullet_list_open": GrowingBulletList, "ordered_list_open": GrowingOrderedList}
+
+
+def _apart(regions: Iterable[Any]) -> list[Any]:
+    """``regions`` gathered into rectangles that each waste little room around what they hold.
+
+    Textual draws one rectangle around all the changed regions of a frame: a column's
+    write and another column's figures line make it the whole screen. Here a region joins
+    a rectangle it overlaps, or one whose union with it is not much bigger than the two.
+    """
+    boxes: list[Any] = []
+    for region in sorted(regions, key=lambda r: r.area, reverse=True):
+        for index, box in enumerate(boxes):
+            union = box.union(region)
+            if box.overlaps(region) or union.area <= (box.area + region.area) * 5 // 4:
+                boxes[index] = union
+                break
+        else:
+            boxes.append(region)
+    # Rectangles grown above may overlap now: join those (few rectangles, a few passes).
+    joined = True
+    while joined and len(boxes) > 1:
+        joined = False
+        for i, first in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                if first.overlaps(boxes[j]):
+                    boxes[i] = first.union(boxes.pop(j))
+                    joined = True
+                    break
+            if joined:
+                break
+    return boxes
+
+
+def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> list[dict[int, Strip | None]]:
+    """The line pieces (Textual's "chops") of the screen's changed lines, drawn crop by crop.
+
+    As Textual's ``Compositor._render_chops`` does for one rectangle: widgets on top come
+    first and the first piece drawn at a cut wins. With three differences, each of which
+    draws less: a widget counts for a crop when what it shows (its region within its clip)
+    meets the crop, not its clip (a column's head and view are clipped by the whole row
+    of columns); only its rows where a piece is still open are asked for; and of each such
+    line only the open pieces are cut, so a container (whose children cover all of it but
+    its padding and border) costs its padding, not a line cut at every child's edge.
+    """
+    cuts: list[list[int]] = compositor.cuts
+    joined: list[dict[int, Strip | None]] = [dict.fromkeys(line_cuts[:-1]) for line_cuts in cuts]
+    shown = [
+        (widget, region, region.intersection(clip))
+        for widget, (region, clip) in compositor.visible_widgets.items()
+    ]
+    for crop in crops:
+        rows = [y for y in crop.line_range if y in dirty_lines]
+        if not rows:
+            continue
+        top, bottom, left, right = rows[0], rows[-1] + 1, crop.x, crop.right
+        chops: dict[int, dict[int, Strip | None]] = {y: dict.fromkeys(cuts[y][:-1]) for y in rows}
+        for widget, region, visible in shown:
+            first_row, end_row = max(visible.y, top), min(visible.bottom, bottom)
+            if first_row >= end_row or visible.x >= right or visible.right <= left or not visible.width:
+                continue
+            first_cut, last_cut = visible.x, visible.right
+            wanted: list[tuple[int, list[int]]] = []  # (row, its cuts within the widget)
+            for y in range(first_row, end_row):
+                line = chops.get(y)
+                if line is None:
+                    continue
+                widget_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                if any(line.get(cut, False) is None for cut in widget_cuts[:-1]):
+                    wanted.append((y, widget_cuts))
+            if not wanted:
+                continue  # covered wherever it is drawn here: not asked for its lines
+            asked_top = wanted[0][0]
+            asked = Region(
+                visible.x - region.x, asked_top - region.y, visible.width, wanted[-1][0] + 1 - asked_top
+            )
+            strips = widget.render_lines(asked)
+            for y, widget_cuts in wanted:
+                strip, line = strips[y - asked_top], chops[y]
+                open_cuts = [i for i, cut in enumerate(widget_cuts[:-1]) if line.get(cut) is None]
+                if len(open_cuts) * 2 >= len(widget_cuts):
+                    pieces = strip.divide([cut - first_cut for cut in widget_cuts[1:]])
+                    for index in open_cuts:
+                        line[widget_cuts[index]] = pieces[index]
+                else:
+                    for index in open_cuts:
+                        start, end = widget_cuts[index] - first_cut, widget_cuts[index + 1] - first_cut
+                        line[widget_cuts[index]] = strip.crop(start, end)
+        for y, line in chops.items():
+            line_cuts, target = cuts[y], joined[y]
+            for index, (cut, piece) in enumerate(line.items()):
+                # A piece that reaches into this crop was drawn by the widgets over it here.
+                if piece is not None and target[cut] is None and cut < right and line_cuts[index + 1] > left:
+                    target[cut] = piece
+    return joined
+
+
+def draw_changed_regions_apart(screen: Any) -> bool:
+    """Let ``screen`` draw each group of a frame's changed regions on its own, and only what shows.
+
+    Textual's partial update renders every widget that overlaps the one rectangle
+    around all the changed regions of a frame (``render_partial_update``), then sends only
+    the changed lines' spans. Side by side columns (Compare) change far apart: the left
+    column's write and the right one's figures line made that rectangle the whole screen,
+    and the column between them was fetched and cut line by line for nothing. Here the
+    regions are gathered into groups (see _apart), each drawn on its own by _draw_apart,
+    which also skips what is covered (a column's containers under its blocks); what is
+    sent is Textual's ``ChopsUpdate`` over the same spans. A full update stays Textual's.
+    There is no public hook: it wraps the screen's own compositor's method (textual 8.x,
+    checked against 8.2.8; the private names are checked first, and elsewhere nothing
+    changes). True when applied.
+    """
+    from textual._compositor import ChopsUpdate, Compositor
+
+    compositor = getattr(screen, "_compositor", None)
+    privates = ("_regions_to_spans", "cuts", "visible_widgets", "render_partial_update")
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not isinstance(compositor, Compositor)
+        or not isinstance(getattr(compositor, "_dirty_regions", None), set)
+        or not all(hasattr(compositor, name) for name in privates)
+    ):
+        return False
+    textual_partial = compositor.render_partial_update
+
+    def render_partial_update() -> ChopsUpdate | None:
+        screen_region = compositor.size.region
+        boxes = _apart(compositor._dirty_regions)
+        crops = [crop for crop in (box.intersection(screen_region) for box in boxes) if crop]
+        if not crops:
+            return textual_partial()
+        spans = list(compositor._regions_to_spans(compositor._dirty_regions))
+        try:
+            joined = _draw_apart(compositor, crops, {y for y, _, _ in spans})
+        except Exception:  # a private API that changed within 8.x: Textual's own way, as before
+            return textual_partial()
+        compositor._dirty_regions.clear()
+        return ChopsUpdate(joined, spans, [line_cuts[1:] for line_cuts in compositor.cuts])
+
+    compositor.render_partial_update = render_partial_update  # type: ignore[method-assign]
+    return True

@@ -55,7 +55,7 @@ from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
-from liaobots_tui.ui.textual_compat import keep_full_map_after_reflow
+from liaobots_tui.ui.textual_compat import draw_changed_regions_apart, keep_full_map_after_reflow
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
@@ -102,6 +102,20 @@ class LaneView(ConversationView):
     """
 
     PARK_MARGIN = 0.1
+    #: Its rows are drawn as blank lines (it has no border and no content of its own): see LaneRow.
+    BLANK = True
+
+
+class LaneRow(Horizontal):
+    """The columns side by side.
+
+    ``BLANK``: Textual draws the rows of a blank container as blank lines. A container
+    that is not blank renders its whole height afresh when its size changes (each column
+    of a streaming reply, every write) and again when its background is drawn over the
+    frame's region, all of it hidden under its children.
+    """
+
+    BLANK = True
 
 
 class LaneColumn(Vertical):
@@ -119,6 +133,8 @@ class LaneColumn(Vertical):
     LaneColumn > .lane-figures { color: $text-muted; padding: 0 1; }
     LaneColumn > ConversationView { height: 1fr; scrollbar-gutter: stable; }
     """
+
+    BLANK = True  # see LaneRow
 
     def __init__(self, lane: Lane, sharing: int = 1) -> None:
         super().__init__(id=f"lane-{lane.index}")
@@ -242,12 +258,13 @@ class CompareScreen(Screen[int | None]):
                     with TabPane(plain_line(column.lane.model, 30), id=f"tab-{column.lane.index}"):
                         yield column
         else:
-            with Horizontal(id="compare-columns"):
+            with LaneRow(id="compare-columns"):
                 yield from self.columns
         yield KeysFooter()
 
     def on_mount(self) -> None:
         keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
+        draw_changed_regions_apart(self)  # a column's changes do not redraw the columns beside it
         if self.comparison is None:
             return
         self.columns[0].view.focus()
