@@ -6,9 +6,10 @@ events the app renders). Either way the history must hold the prompt and the
 partial reply, marked failed with the reason the user was shown.
 
 Waits are never real: rate limits advertise ``Retry-After: 0`` and the session
-tests pass a recording ``sleep``. The only real timer is the stall tests' 0.5 s
-read timeout, which is the thing under test; every other test reads with a generous
-timeout, so a gateway thread slowed by a busy machine is never taken for a stall.
+tests pass a recording ``sleep``. The only real timer is the stall tests' read
+timeout (STALL_READ_TIMEOUT), which is the thing under test; every other test reads
+with a generous timeout, so a gateway thread slowed by a busy machine is never taken
+for a stall.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ FORMATS: list[tuple[str, Format]] = [
     ("gemini-3-pro-preview", "gemini"),
 ]
 FORMAT_IDS = [fmt for _, fmt in FORMATS]
+
+
+#: The read timeout of the stall tests: the gateway's first deltas must reach the client
+#: within it, which 0.5 s did not always allow on a machine running busy loops beside the suite.
+STALL_READ_TIMEOUT = 2.0
 
 
 @pytest.fixture
@@ -157,7 +163,7 @@ def test_cli_stall_mid_reply_keeps_partial_text(
     fmt: Format,
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text("read_timeout = 0.5\n")
+    config.write_text(f"read_timeout = {STALL_READ_TIMEOUT}\n")
     monkeypatch.setenv("LIAOBOTS_CONFIG_FILE", str(config))
     gw.faults.stall_after = 3
     gw.faults.stall_seconds = 30  # ended by the client's read timeout (and the gateway's stop)
@@ -165,8 +171,9 @@ def test_cli_stall_mid_reply_keeps_partial_text(
     assert r.code == 1
     text = partial(model, "tell me a story", 3)
     assert r.out == text + "\n"
-    assert r.err == "liaobots: Stream stalled: no data for 0.5 s\n"
-    assert_failed_turn(history(), "tell me a story", text, "Stream stalled: no data for 0.5 s")
+    assert r.err == f"liaobots: Stream stalled: no data for {STALL_READ_TIMEOUT:g} s\n"
+    stalled = f"Stream stalled: no data for {STALL_READ_TIMEOUT:g} s"
+    assert_failed_turn(history(), "tell me a story", text, stalled)
 
 
 @pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)
@@ -267,7 +274,7 @@ def test_cli_history_keeps_every_prompt_and_partial_reply_across_faults(
     for n, (prompt, change, code, text, _) in enumerate(steps):
         faults.reset()
         faults.update(change)
-        config.write_text(f"read_timeout = {0.5 if 'stall_after' in change else 60}\n")
+        config.write_text(f"read_timeout = {STALL_READ_TIMEOUT if 'stall_after' in change else 60}\n")
         args = ["ask", "-m", model, prompt] if n == 0 else ["ask", "-c", prompt]
         r = run_cli(capsys, *args)
         assert r.code == code, (prompt, r)
@@ -322,7 +329,8 @@ async def session(gw: FakeGateway, store: Store, sleeps: Sleeps) -> AsyncIterato
 @pytest.fixture
 async def stalling_session(gw: FakeGateway, store: Store, sleeps: Sleeps) -> AsyncIterator[ChatSession]:
     """A session whose read timeout is short: for the tests where a stall is what happens."""
-    async with GatewayClient(gw.urls, AUTH, timeouts=Timeouts(read=0.5), sleep=sleeps, jitter=0) as client:
+    timeouts = Timeouts(read=STALL_READ_TIMEOUT)
+    async with GatewayClient(gw.urls, AUTH, timeouts=timeouts, sleep=sleeps, jitter=0) as client:
         yield ChatSession(client, store)
 
 
@@ -384,7 +392,7 @@ async def test_session_stall_ends_with_partial_text(
     error = events[-2]
     assert isinstance(error, ErrorEvent) and error.title == "Stream stalled" and error.kind == "network"
     assert reply.text == partial(model, "a slow one", 2) and reply.text
-    assert (reply.status, reply.error) == ("failed", "Stream stalled: no data for 0.5 s")
+    assert (reply.status, reply.error) == ("failed", f"Stream stalled: no data for {STALL_READ_TIMEOUT:g} s")
 
 
 @pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)
