@@ -13,8 +13,8 @@ CPython collects nothing that is frozen (``gc.freeze()``), so:
   in a 3,000-delta reply, each inside a frame, each scanning all the reply had built
   (50-200 ms of CPU). Young passes (generations 0 and 1) run as usual and free what
   dies young. What survives them is bounded (:func:`between_frames`, from the
-  streams' tickers: past :data:`STREAM_YOUNG_MOST` objects one pass runs between
-  frames and its survivors are frozen);
+  streams' tickers: past :data:`STREAM_GROWTH_MOST` new memory blocks it is frozen as it is,
+  without a pass, and the release after the streams runs a full :func:`settle`);
 - a moment after each reply (:func:`collect_young`, from the memory release) one
   collection runs over what is not frozen, which is what the app made since the base:
   the reply's garbage (removed pieces, replaced blocks, footer keys) is freed at once,
@@ -38,35 +38,29 @@ is frozen and the collector runs again.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 _paused = 0
-#: Objects freeze_survivors froze since the first stream started.
-_survivors_frozen = 0
-#: Full passes (generation 2) counted when the bound was last looked at (:func:`between_frames`).
-_full_passes = 0
-#: Passes of generation 1 counted when the young heap was last measured (:func:`between_frames`).
-_middle_passes = 0
+#: between_frames froze the young heap, garbage among it, since the last settle.
+_held_back = False
+#: Memory blocks allocated when the streams began or between_frames last froze.
+_blocks_mark = 0
 #: The interpreter's gen-2 threshold in force when the first stream began (put back at the end).
 _threshold = 10
 #: A gen-2 threshold never reached: no automatic full pass while streams run.
 _NEVER = 1 << 30
 #: The gen-2 threshold is ours (streaming, or deferred to the reply's collection); _threshold is theirs.
 _holding = False
-#: Most objects freeze_survivors leaves frozen beyond those frozen at the start (a bound on
-#: the garbage it can hold back until the next settle).
-SURVIVORS_MOST = 400_000
 #: Most objects left unfrozen after a reply's collection (beyond, they join the frozen base).
 #: Every pass scans them again; measured at ~1 µs of CPU an object on the shared 2-core machine
 #: (load 15-20), so this is at most ~60 ms added to each pass while the next reply streams.
 YOUNG_MOST = 60_000
-#: Most objects the young heap may hold while streams run before one full pass runs between
-#: frames (its survivors then frozen): the bound on what holding full passes back can keep.
-#: A 3,000-delta reply builds ~100,000-200,000, three side by side ~400,000.
-STREAM_YOUNG_MOST = 600_000
-#: Generation-1 passes between two measures of the young heap (each measure lists it: ~1 ms).
-MEASURE_EVERY = 10
+#: Most memory blocks the streams may allocate before their young heap is frozen as it is
+#: (see between_frames): the bound on what a full pass would scan. A 3,000-delta reply
+#: grows by ~300,000, three side by side by ~450,000-630,000 (measured).
+STREAM_GROWTH_MOST = 500_000
 
 
 def stream_started() -> None:
@@ -78,11 +72,9 @@ def stream_started() -> None:
     1) run as usual and free what dies young; what survives them waits for the reply's
     end (:func:`collect_young`), bounded by :func:`between_frames`.
     """
-    global _paused, _survivors_frozen, _full_passes, _middle_passes
+    global _paused, _blocks_mark
     if _paused == 0:
-        _survivors_frozen = 0
-        stats = gc.get_stats()
-        _full_passes, _middle_passes = stats[2]["collections"], stats[1]["collections"]
+        _blocks_mark = sys.getallocatedblocks()
         _hold_full_passes(_NEVER)
     _paused += 1
 
@@ -106,48 +98,24 @@ def _release_full_passes() -> None:
 
 
 def between_frames() -> bool:
-    """While streams run, now and then (a ticker): one full pass when the young heap passed its bound.
+    """While streams run, now and then (a ticker): the young heap frozen when it grew past its bound.
 
-    Cheap when nothing is due (a look at the collector's counts; the heap is measured
-    every :data:`MEASURE_EVERY` young passes). Past :data:`STREAM_YOUNG_MOST` objects
-    one collection runs here, between frames, and what survives it is frozen
-    (:func:`freeze_survivors`) so that the bound is counted afresh. True when it ran.
+    Past :data:`STREAM_GROWTH_MOST` memory blocks allocated since the streams began (or
+    since the last freeze), what is young is frozen as it is, with no pass: a pass over
+    that many objects held the loop for 0.9 s of CPU (three long replies side by side in
+    Compare, 630,000 objects), and even counting them (``gc.get_objects``) took 0.15 s.
+    The interpreter's count of allocated blocks costs nothing and grew with the young
+    heap, block for object, in both the chat and Compare (measured). The garbage frozen
+    with it waits for the release after the streams, which then runs a full
+    :func:`settle` (:func:`collect_young`). True when it froze.
     """
-    global _middle_passes
-    if not _paused:
+    global _blocks_mark, _held_back
+    if not _paused or sys.getallocatedblocks() - _blocks_mark <= STREAM_GROWTH_MOST:
         return False
-    middle = gc.get_stats()[1]["collections"]
-    if middle - _middle_passes < MEASURE_EVERY:
-        return False
-    _middle_passes = middle
-    if young_count() <= STREAM_YOUNG_MOST:
-        return False
-    gc.collect()
-    freeze_survivors()
+    gc.freeze()
+    _held_back = True
+    _blocks_mark = sys.getallocatedblocks()
     return True
-
-
-def freeze_survivors() -> None:
-    """While streams run: what survived the last full collection is left out of the next ones.
-
-    Called after a full pass that ran while streams run (:func:`between_frames`), this
-    freezes its survivors, so the next one scans only what was built since. Garbage among
-    them is held back until the next :func:`settle`, at most :data:`SURVIVORS_MOST`
-    objects; past that, passes scan as before.
-    """
-    global _full_passes, _survivors_frozen
-    if not _paused:
-        return
-    passes = gc.get_stats()[2]["collections"]
-    if passes == _full_passes:
-        return
-    _full_passes = passes
-    if _survivors_frozen < SURVIVORS_MOST:
-        # Counted here, not with gc.get_freeze_count(): that walks every frozen object (the
-        # whole app, ~20-50 ms a call, measured as a stall of its own); this lists only what
-        # the full pass left in the oldest generation, the survivors about to be frozen.
-        _survivors_frozen += len(gc.get_objects(2))
-        gc.freeze()
 
 
 def stream_ended() -> None:
@@ -158,8 +126,7 @@ def stream_ended() -> None:
     reply built at the next young pass, inside the final render. Instead it is due as
     many young passes from now as usual, and the reply's own collection a moment later
     (:func:`collect_young`, the memory release) resets the count and puts it back.
-    Survivors frozen while streaming stay frozen with the base (unfreezing them would
-    make that collection scan the whole app); the next :func:`settle` collects them.
+    What between_frames froze while streaming stays frozen until that collection.
     """
     global _paused
     if _paused == 0:
@@ -184,10 +151,14 @@ def collect_young() -> int:
 
     One collection over what is not frozen (see the module's docstring), then, when the
     survivors are many, they are frozen with the base so that the next passes stay short.
-    Does nothing while a reply streams (its own end collects).
+    When streams froze their young heap (:func:`between_frames`), the garbage frozen with
+    it is freed by a full :func:`settle` instead. Does nothing while a reply streams (its
+    own end collects).
     """
     if _paused:
         return 0
+    if _held_back:
+        return settle()
     found = gc.collect()
     _release_full_passes()
     if young_count() > YOUNG_MOST:
@@ -195,14 +166,20 @@ def collect_young() -> int:
     return found
 
 
-def settle() -> None:
-    """A natural pause (another conversation opened): collect everything, freeze what survives."""
+def settle() -> int:
+    """A natural pause (another conversation opened): collect everything, freeze what survives.
+
+    How many objects were unreachable.
+    """
+    global _held_back
     if _paused or _held_at_start:
-        return  # held at start: nothing to collect yet (start_painted)
+        return 0  # held at start: nothing to collect yet (start_painted)
     gc.unfreeze()
-    gc.collect()
+    found = gc.collect()
+    _held_back = False
     _release_full_passes()
     gc.freeze()
+    return found
 
 
 #: The collector is off since the app began starting (held_for_start) and the first chat is not painted yet.

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import gc
 from functools import partial
 
 import pytest
@@ -19,7 +18,6 @@ from textual.content import Content
 from textual.widgets import Static
 
 from liaobots_tui.demo.gateway import FakeGateway
-from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.screens import compare
 from liaobots_tui.ui.screens.compare import (
     COLUMN_WIDTH,
@@ -111,22 +109,3 @@ async def test_lanes_show_current_figures_that_fit_and_park_close_to_the_view(
 
 def test_lanes_park_closer_than_the_chat() -> None:
     assert 0 < LaneView.PARK_MARGIN < ConversationView.PARK_MARGIN
-
-
-def test_survivors_are_frozen_up_to_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gc_pause, "SURVIVORS_MOST", 1_000)
-    gc_pause.stream_started()
-    try:
-        first = [[n] for n in range(2_000)]  # tracked objects a stream built, past the bound
-        gc.collect()
-        gc_pause.freeze_survivors()
-        frozen = gc.get_freeze_count()
-        assert frozen > 0
-        second = [[n] for n in range(2_000)]
-        gc.collect()
-        gc_pause.freeze_survivors()  # over the bound: these stay collectable
-        assert gc.get_freeze_count() == frozen
-        assert len(first) == len(second)
-    finally:
-        gc_pause.stream_ended()
-        gc.unfreeze()  # frozen survivors stay frozen after the streams (until a settle)

@@ -12,10 +12,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import time
-import weakref
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,6 @@ from liaobots_tui.api.messages import Message
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.demo.replies import reply_text
 from liaobots_tui.store import MessageRecord, Store
-from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, LANES_FLUSH_CHARS, CompareScreen
 from liaobots_tui.ui.widgets import markdown_pieces
 from liaobots_tui.ui.widgets.conversation import ConversationView
@@ -190,37 +187,3 @@ async def test_streamed_markdown_writes_never_hold_the_screen_batch_at_once(
         assert opened_by[0] is None and joined == []  # one write at a time
         assert first.source.startswith("# one") and second.source.startswith("# two")
         assert len(first.query("MarkdownTable")) == len(second.query("MarkdownTable")) == 1
-
-
-class _Cycle:
-    """Garbage only the cyclic collector can free."""
-
-    def __init__(self) -> None:
-        self.me = self
-
-
-def test_survivors_of_a_full_collection_are_frozen_while_streams_run_until_a_settle() -> None:
-    gc_pause.freeze_survivors()  # no stream: nothing happens
-    before = gc.get_freeze_count()
-    gc_pause.stream_started()
-    try:
-        at_start = gc.get_freeze_count()
-        gc_pause.freeze_survivors()  # no full pass since the start: nothing new to freeze
-        assert gc.get_freeze_count() == at_start
-        survivors = [[n] for n in range(1_000)]  # tracked objects a stream built
-        dies_later = _Cycle()
-        gone = weakref.ref(dies_later)
-        gc.collect()
-        gc_pause.freeze_survivors()
-        assert gc.get_freeze_count() >= at_start + len(survivors)
-        del dies_later
-    finally:
-        gc_pause.stream_ended()
-    # They stay frozen with the base (unfrozen, the reply's collection would scan the whole
-    # app); what died among them is freed at the next settle.
-    gc_pause.collect_young()
-    assert gone() is not None
-    gc_pause.settle()
-    assert gone() is None
-    if before == 0:
-        gc.unfreeze()

@@ -4,8 +4,9 @@
 - When the streams end, the held-back pass stays deferred (not started by the next young
   pass, inside the final render) until the reply's own collection, which puts the
   interpreter's threshold back.
-- Between frames a full pass runs only past the bound on the young heap; its survivors are
-  frozen, so the bound counts afresh.
+- Between frames the young heap is frozen, with no pass, only once the streams allocated
+  past their bound; the release after the streams then frees the garbage frozen with it
+  (a full settle).
 - The chat screen and the compare screen hold full passes while their replies stream, and
   the memory release after them collects and ends the hold.
 """
@@ -102,30 +103,43 @@ def test_a_second_stream_keeps_the_interpreter_s_threshold_aside() -> None:
     assert gc.get_threshold() == threshold
 
 
+class Cycle:
+    """Garbage only a collection frees (it refers to itself)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
 @pytest.mark.usefixtures("collector_as_found")
-def test_between_frames_a_full_pass_runs_only_past_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_between_frames_freezes_without_a_pass_past_the_bound_and_the_release_frees_its_garbage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import weakref
+
     assert not gc_pause.between_frames()  # no stream: nothing to bound
-    monkeypatch.setattr(gc_pause, "MEASURE_EVERY", 1)
     gc.collect()
     gc.freeze()  # the base
     gc_pause.stream_started()
     try:
-        monkeypatch.setattr(gc_pause, "STREAM_YOUNG_MOST", 10**9)
+        monkeypatch.setattr(gc_pause, "STREAM_GROWTH_MOST", 10**9)
         kept = young_passes_until(2)
-        before = full_passes()
         assert not gc_pause.between_frames()
-        assert full_passes() == before
-        frozen = gc.get_freeze_count()
-        monkeypatch.setattr(gc_pause, "STREAM_YOUNG_MOST", 1_000)
-        kept += young_passes_until(2)
+        garbage = Cycle()
+        dead = weakref.ref(garbage)
+        kept += young_passes_until(2)  # the cycle lives through young passes: now in the oldest generation
+        del garbage  # garbage there: only a full pass can free it
+        monkeypatch.setattr(gc_pause, "STREAM_GROWTH_MOST", 1_000)
+        before, frozen = full_passes(), gc.get_freeze_count()
         assert gc_pause.between_frames()
-        assert full_passes() == before + 1
-        assert gc.get_freeze_count() >= frozen + len(kept)  # the survivors: out of the next passes
+        assert full_passes() == before  # no pass: the young heap frozen as it is
+        assert gc.get_freeze_count() >= frozen + len(kept)
         assert gc_pause.young_count() < 1_000
-        assert not gc_pause.between_frames()  # not measured again before more young passes
+        assert not gc_pause.between_frames()  # counted afresh from the freeze
     finally:
         gc_pause.stream_ended()
-    assert gc.get_freeze_count() >= frozen + len(kept)  # they stay with the base until a settle
+    assert dead() is not None  # frozen with the young heap
+    gc_pause.collect_young()  # the release after the streams: a full settle
+    assert dead() is None
 
 
 @pytest.mark.usefixtures("collector_as_found")
