@@ -378,37 +378,38 @@ async def test_sidebars_remember_their_state_across_runs_and_still_fold_by_width
 # ---------------------------------------------------------------- chats list width and dates, prose width
 
 
-@pytest.mark.parametrize(("size", "list_width"), [((130, 36), 32), ((170, 40), 38), ((200, 50), 44)])
+#: Terminal sizes and the chats list's width at each (one app, resized: each size was its own boot).
+LIST_WIDTHS = [((130, 36), 32), ((170, 40), 38), ((200, 50), 44)]
+
+
 async def test_the_chats_list_adapts_its_width_and_dates_its_chats(
-    make_app: AppFactory, store: Store, size: tuple[int, int], list_width: int
+    make_app: AppFactory, store: Store
 ) -> None:
+    """At each of three widths, in one app resized between them; at the widest, prose is capped at a
+    readable width (was test_prose_is_capped_at_a_readable_width_on_a_wide_terminal, its own boot)."""
     title = "A rather long title about planning the summer holiday in the mountains"
     conversation_id = seed_conversation(store, 2, title=title)
     app, _session = scripted(make_app, store, [])
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=LIST_WIDTHS[0][0]) as pilot:
         await settle(app, pilot)
         chats = chat(app).chats
-        assert chats.outer_size.width == list_width
-        (row,) = [str(chats.option_list.get_option_at_index(0).prompt)]
-        first_line = row.splitlines()[0]
-        # Today's chat shows its time at the right end of the title line, and the line fits the row.
-        assert re.search(r" \d\d:\d\d$", first_line)
-        assert len(first_line) == list_width - 7
-        assert first_line.startswith(title[: list_width - 7 - 8])
-        assert chat(app).conversation_id == conversation_id
+        for size, list_width in LIST_WIDTHS:
+            if app.size != size:
+                await pilot.resize_terminal(*size)
+                await until(pilot, lambda w=list_width: chats.outer_size.width == w, f"the list at {size}")
+                await settle(app, pilot)
+            assert chats.outer_size.width == list_width, size
+            (row,) = [str(chats.option_list.get_option_at_index(0).prompt)]
+            first_line = row.splitlines()[0]
+            # Today's chat shows its time at the right end of the title line, and the line fits the row.
+            assert re.search(r" \d\d:\d\d$", first_line), size
+            assert len(first_line) == list_width - 7, size
+            assert first_line.startswith(title[: list_width - 7 - 8]), size
+            assert chat(app).conversation_id == conversation_id
 
-
-async def test_prose_is_capped_at_a_readable_width_on_a_wide_terminal(
-    make_app: AppFactory, store: Store
-) -> None:
-    conversation_id = store.create_conversation(title="wide")
-    store.add_message(conversation_id, Message("user", [TextPart("word " * 200)]))
-    store.add_message(conversation_id, Message("assistant", [TextPart("answer " * 200)], model="gpt-5.4"))
-    app, _session = scripted(make_app, store, [])
-    async with app.run_test(size=(200, 50)) as pilot:
-        await settle(app, pilot)
+        # 200 columns: the box spans the column; its prose does not.
         user, reply = chat(app).view.boxes()
-        assert reply.size.width > 110  # the box spans the column; its prose does not
+        assert reply.size.width > 110
         assert user.query_one(".user-text").size.width <= 104
         assert all(column.size.width <= 104 for column in reply.columns)
 
