@@ -103,8 +103,22 @@ async def test_chat_cost_equals_its_usage_records_across_versions_and_a_restart(
 async def test_each_reply_has_a_line_with_tokens_time_and_credits(
     gateway: FakeGateway, make_app: AppFactory, store: Store
 ) -> None:
-    app = make_app(demo_settings(gateway))
-    async with app.run_test(size=(100, 30)) as pilot:
+    """First, a low balance is said in words in the sidebar (was
+    test_low_balance_is_said_in_words_in_the_sidebar, its own boot)."""
+    gateway.balance = 3.2
+    app = make_app(demo_settings(gateway, low_balance=5.0))
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        panel = chat(app).credits
+        await until(pilot, lambda: panel.credits is not None, "the balance")
+        await settle(app, pilot)
+        low = panel.query_one("#credits-low")
+        assert low.display and str(low.render()) == "Low balance: 3.20 credits left"
+        assert [n.title for n in app._notifications].count("Low balance") == 1
+        gateway.balance = 50.0
+        panel.refresh_credits()
+        await settle(app, pilot)
+        assert not low.display
+
         await send(app, pilot, "hello")
         (box,) = replies(app)
         record = gateway.usage_records[0]
@@ -171,15 +185,12 @@ async def test_a_stalled_stream_says_so_before_the_read_timeout(make_app: AppFac
         await settle(app, pilot)
         assert screen.status.notice == "" and not reply.query_one(".notice").display
 
-
-async def test_a_retry_wait_counts_down(make_app: AppFactory, store: Store) -> None:
-    gate, clock = asyncio.Event(), FakeClock()
-    script = [RetryEvent(3.0, 2, "Rate limited"), TextDelta("ok")]
-    app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
-    async with app.run_test(size=SIZE) as pilot:
+        # A retry wait counts down (was test_a_retry_wait_counts_down, its own boot).
+        gate = session.gate = asyncio.Event()
+        session.reached_gate = asyncio.Event()
+        session.script = [RetryEvent(3.0, 2, "Rate limited"), TextDelta("ok")]
         await start_held(app, pilot, session, clock)
-        screen = chat(app)
-        notice = screen.view.boxes()[1].query_one(".notice")
+        notice = screen.view.boxes()[-1].query_one(".notice")
         assert str(notice.render()) == "Rate limited, retrying in 3 s (attempt 2)"
         clock.now += 1.2
         screen.turn.tick()
@@ -276,24 +287,6 @@ async def test_up_in_the_prompt_recalls_prompts_from_every_chat(make_app: AppFac
 
 
 # ---------------------------------------------------------------- low balance in words
-
-
-async def test_low_balance_is_said_in_words_in_the_sidebar(
-    gateway: FakeGateway, make_app: AppFactory
-) -> None:
-    gateway.balance = 3.2
-    app = make_app(demo_settings(gateway, low_balance=5.0))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        panel = chat(app).credits
-        await until(pilot, lambda: panel.credits is not None, "the balance")
-        await settle(app, pilot)
-        line = panel.query_one("#credits-low")
-        assert line.display and str(line.render()) == "Low balance: 3.20 credits left"
-        assert [n.title for n in app._notifications].count("Low balance") == 1
-        gateway.balance = 50.0
-        panel.refresh_credits()
-        await settle(app, pilot)
-        assert not line.display
 
 
 # ---------------------------------------------------------------- delete lands on the next chat
