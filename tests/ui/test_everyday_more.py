@@ -210,7 +210,7 @@ async def test_scrolling_up_during_a_stream_shows_new_output_below(
 ) -> None:
     seed_conversation(store, 20)
     gate, clock = asyncio.Event(), FakeClock()
-    script = [TextDelta("start\n\n"), *[TextDelta("line\n\n") for _ in range(40)]]
+    script = [TextDelta("start\n\n"), *[TextDelta("line\n\n") for _ in range(20)]]  # 40 rows below the view
     app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

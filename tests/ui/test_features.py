@@ -145,7 +145,7 @@ async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory,
     test_sending_jumps_back_to_the_latest), and a new chat starts following once it overflows
     (test_a_new_chat_starts_following_once_it_overflows)."""
     seed_conversation(store, 20)
-    more = [TextDelta("line\n\n") for _ in range(60)]
+    more = [TextDelta("line\n\n") for _ in range(20)]  # 40 rows: enough to grow below a held view
     app, session = scripted_app(make_app, store, [])
     gate = hold_next_reply(session, [TextDelta("start\n\n"), *more], 1)
     async with app.run_test(size=SIZE) as pilot:
@@ -179,7 +179,7 @@ async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory,
         # A new chat: short, top-aligned, nothing to follow; followed once it overflows.
         await pilot.press("ctrl+n")
         await settle(app, pilot)
-        script = [TextDelta("short\n\n"), *[TextDelta(f"paragraph {i}\n\n") for i in range(60)]]
+        script = [TextDelta("short\n\n"), *[TextDelta(f"paragraph {i}\n\n") for i in range(25)]]  # 50 rows
         gate = hold_next_reply(session, script, 1)
         chat(app).prompt.load_text("go")
         await pilot.press("enter")

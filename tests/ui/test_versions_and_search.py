@@ -9,6 +9,7 @@ from textual.widgets import Input
 from liaobots_tui.api.messages import Message, TextDelta, TextPart
 from liaobots_tui.store import FORKED_FROM, Store, Version
 from liaobots_tui.ui.screens.version_actions import FOUND
+from liaobots_tui.ui.widgets.conversation import ConversationView
 from tests.ui.conftest import SIZE, AppFactory
 from tests.ui.driving import chat, run_from_palette, send, settle, until
 from tests.ui.test_features import scripted_app
@@ -89,10 +90,13 @@ async def test_fork_from_a_selected_message(make_app: AppFactory, store: Store) 
 
 
 async def test_chats_search_opens_the_chat_at_the_matching_message(
-    make_app: AppFactory, store: Store
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Pages of 16 instead of 40 and 24 messages instead of 60: the same paths (the match lies above
+    # the page mounted first) on less to mount.
+    monkeypatch.setattr(ConversationView, "PAGE", 16)
     long_chat = store.create_conversation(title="Long")
-    for i in range(60):  # the match is above the page of messages mounted at first
+    for i in range(24):  # the match is above the page of messages mounted at first
         text = "the capybara question" if i == 2 else f"message {i}"
         store.add_message(long_chat, user(text) if i % 2 == 0 else reply(text))
     target = store.load_conversation(long_chat).messages[2].id
