@@ -14,10 +14,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -142,7 +142,7 @@ async def check_lane_figures_and_margins(
     the lane's view or its (small) margin, and the reply text is whole."""
     for column in screen.columns:
         figures = column.query_one(".lane-figures", Static)
-        await until(pilot, partial(figures_fit, figures), "figures line fits its text")
+        await until(pilot, functools.partial(figures_fit, figures), "figures line fits its text")
         assert str(figures.render()) == str(lane_figures(column.lane))  # the latest figures
     # Figures that take the rows they took: no layout of the screen.
     column = screen.columns[0]
