@@ -33,6 +33,20 @@ pytestmark = pytest.mark.ui
 IMAGE_MODEL = "gemini-3-pro-image-preview"
 
 
+@pytest.fixture(autouse=True)
+def small_generated_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake gateway draws each picture at an eighth of its real side (2K: 256 px, not 2,048).
+
+    The same paths run (a PNG sent inline, saved, decoded to a thumbnail and shown), but a 2K
+    picture cost ~0.2 s to draw and as much again to encode, send and decode: most of these tests'
+    CPU. No test here asserts a pixel size (tests/test_cli.py checks the real ones).
+    """
+    from liaobots_tui.demo import images
+
+    for size, side in list(images._LONG_SIDE.items()):
+        monkeypatch.setitem(images._LONG_SIDE, size, max(64, side // 8))
+
+
 def panel(app: LiaobotsApp) -> CreditsPanel:
     return chat(app).credits
 

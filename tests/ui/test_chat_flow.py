@@ -31,6 +31,8 @@ def boxes(app: LiaobotsApp) -> list[MessageBox]:
 async def test_send_message_streams_the_reply(
     gateway: FakeGateway, make_app: AppFactory, store: Store
 ) -> None:
+    """Then ctrl+r regenerates it in the same app (was test_regenerate_replaces_the_last_reply,
+    its own boot)."""
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"hello")
@@ -49,12 +51,27 @@ async def test_send_message_streams_the_reply(
         assert markdown.source == gateway.reply_text_for("gpt-5.4", "hello")
         assert chat(app).prompt.text == ""
         assert chat(app).status.streaming is False
+        conversation_id = store.latest_conversation_id()
+        assert conversation_id is not None
+        saved = store.load_conversation(conversation_id)
+        assert [m.role for m in saved.messages] == ["user", "assistant"]
+        assert saved.title == "hello"
 
-    conversation_id = store.latest_conversation_id()
-    assert conversation_id is not None
+        # Regenerate replaces the last reply.
+        first_box = reply
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        user, reply = boxes(app)
+        assert user.message.text == "hello"
+        assert reply.message.status == "complete"
+        assert reply is not first_box and not first_box.is_attached
+
+    assert store.latest_conversation_id() == conversation_id
     saved = store.load_conversation(conversation_id)
     assert [m.role for m in saved.messages] == ["user", "assistant"]
     assert saved.title == "hello"
+    assert len([r for r in gateway.requests if r.method == "POST"]) == 2
 
 
 async def test_switch_model_mid_conversation(
@@ -136,35 +153,22 @@ async def test_escape_cancels_and_keeps_the_partial_reply(
     assert saved.text == partial
 
 
-async def test_regenerate_replaces_the_last_reply(
-    gateway: FakeGateway, make_app: AppFactory, store: Store
-) -> None:
-    app = make_app(demo_settings(gateway))
-    async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "what is 2+2")
-        first_box = boxes(app)[1]
-        await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        user, reply = boxes(app)
-        assert user.message.text == "what is 2+2"
-        assert reply.message.status == "complete"
-        assert reply is not first_box and not first_box.is_attached
-
-    conversation_id = store.latest_conversation_id()
-    assert conversation_id is not None
-    saved = store.load_conversation(conversation_id).messages
-    assert [m.role for m in saved] == ["user", "assistant"]
-    assert len([r for r in gateway.requests if r.method == "POST"]) == 2
-
-
 async def test_edit_and_resend_continues_from_there(
     gateway: FakeGateway, make_app: AppFactory, store: Store
 ) -> None:
+    """Escape first leaves an edit and gives the draft back (was
+    test_escape_leaves_edit_mode_and_restores_the_draft, its own boot)."""
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "first")
         await send(app, pilot, "second")
+        chat(app).prompt.load_text("my draft")
+        await pilot.press("f4")  # edit the last prompt
+        assert chat(app).prompt.text == "second"
+        await pilot.press("escape")
+        assert chat(app).prompt.text == "my draft"
+        assert chat(app)._editing is None
+        chat(app).prompt.load_text("")
         await pilot.press("ctrl+g")  # the last message
         for _ in range(3):
             await pilot.press("up")
@@ -187,20 +191,6 @@ async def test_edit_and_resend_continues_from_there(
     assert conversation_id is not None
     assert [m.text for m in store.load_conversation(conversation_id).messages][0] == "edited"
     assert len(store.load_conversation(conversation_id).messages) == 2
-
-
-async def test_escape_leaves_edit_mode_and_restores_the_draft(
-    gateway: FakeGateway, make_app: AppFactory
-) -> None:
-    app = make_app(demo_settings(gateway))
-    async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "first")
-        chat(app).prompt.load_text("my draft")
-        await pilot.press("f4")
-        assert chat(app).prompt.text == "first"
-        await pilot.press("escape")
-        assert chat(app).prompt.text == "my draft"
-        assert chat(app)._editing is None
 
 
 async def test_conversation_survives_a_restart(gateway: FakeGateway, tmp_path: Path) -> None:
@@ -241,6 +231,14 @@ async def test_mid_stream_error_keeps_partial_text_and_restores_prompt(
         assert chat(app).prompt.text == "this will break"
         assert any(n.severity == "error" for n in app._notifications)
 
+        # Out of credits is said in place (was test_out_of_credits_is_shown_in_place, its own boot).
+        gateway.faults.mid_stream_error_after = None
+        gateway.faults.out_of_credit = True
+        await send(app, pilot, "hi")
+        reply = boxes(app)[-1]
+        assert reply.message.status == "failed"
+        assert reply.message.error is not None and reply.message.error.startswith("Out of credits")
+
 
 async def test_wrong_auth_code_shows_error_and_restores_prompt(
     gateway: FakeGateway, make_app: AppFactory
@@ -255,16 +253,6 @@ async def test_wrong_auth_code_shows_error_and_restores_prompt(
         assert chat(app).prompt.text == "hello?"
         titles = [n.title for n in app._notifications if n.severity == "error"]
         assert titles == ["Authentication failed"]
-
-
-async def test_out_of_credits_is_shown_in_place(gateway: FakeGateway, make_app: AppFactory) -> None:
-    gateway.faults.out_of_credit = True
-    app = make_app(demo_settings(gateway))
-    async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "hi")
-        reply = boxes(app)[1]
-        assert reply.message.status == "failed"
-        assert reply.message.error is not None and reply.message.error.startswith("Out of credits")
 
 
 async def test_unexpected_exception_opens_error_dialog(gateway: FakeGateway, make_app: AppFactory) -> None:

@@ -151,9 +151,13 @@ async def test_stop_one_then_all_then_close_gives_the_prompt_back(
     assert store.latest_conversation_id() is None  # and nothing was stored
 
 
-async def test_compare_needs_a_prompt_and_is_in_the_palette(
+async def test_alt_c_from_a_terminal_opens_compare_and_types_nothing(
     gateway: FakeGateway, make_app: AppFactory
 ) -> None:
+    """tmux and terminals send alt+c as ESC c, which Textual reports with the character "c".
+
+    First, with an empty prompt, compare asks for one and is in the palette (was
+    test_compare_needs_a_prompt_and_is_in_the_palette, its own boot)."""
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("alt+c")
@@ -163,13 +167,6 @@ async def test_compare_needs_a_prompt_and_is_in_the_palette(
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Compare models" in titles
 
-
-async def test_alt_c_from_a_terminal_opens_compare_and_types_nothing(
-    gateway: FakeGateway, make_app: AppFactory
-) -> None:
-    """tmux and terminals send alt+c as ESC c, which Textual reports with the character "c"."""
-    app = make_app(demo_settings(gateway))
-    async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         prompt = chat(app).prompt
         prompt.load_text("draft")

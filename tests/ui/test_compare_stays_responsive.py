@@ -2,28 +2,40 @@
 
 - Three long replies in the compare screen end with only the pieces near each column's view
   drawn; a column scrolled back shows its first piece from its text; "Keep this one" stores
-  the whole reply; each lane writes its Markdown less often, as three share the screen.
+  the whole reply; each lane writes its Markdown less often, as three share the screen. On the
+  same replies, test_compare_lanes.py's points: each lane's figures line is current and fits,
+  asking for a layout only when it wraps onto more rows, and lanes park within their margin.
 - A sealed piece reaches the view (which parks what is off screen) even while the column's own
   message queue is busy: it used to wait behind it, seconds late with three columns streaming.
 - Streamed Markdown writes take turns: two never hold Textual's batch (no screen updates) at once.
-- While streams run, the survivors of a full garbage collection are left out of the next ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.content import Content
+from textual.pilot import Pilot
+from textual.widgets import Static
 
 from liaobots_tui.api.messages import Message
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.demo.replies import reply_text
 from liaobots_tui.store import MessageRecord, Store
-from liaobots_tui.ui.screens.compare import COLUMN_WIDTH, LANES_FLUSH_CHARS, CompareScreen
+from liaobots_tui.ui.screens import compare
+from liaobots_tui.ui.screens.compare import (
+    COLUMN_WIDTH,
+    LANES_FLUSH_CHARS,
+    CompareScreen,
+    LaneView,
+    lane_figures,
+)
 from liaobots_tui.ui.widgets import markdown_pieces
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
@@ -43,20 +55,28 @@ SEAL_BLOCKS_HERE = 5
 async def test_long_replies_side_by_side_park_what_is_off_screen_and_keep_stores_the_whole_reply(
     gateway: FakeGateway, make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also the lanes' figures and parking margin (test_compare_lanes.py's
+    test_lanes_show_current_figures_that_fit_and_park_close_to_the_view, which streamed the same
+    three replies in an app of its own): see check_lane_figures_and_margins."""
     monkeypatch.setattr(markdown_pieces, "SEAL_BLOCKS", SEAL_BLOCKS_HERE)
+    layouts = count_figure_layouts(monkeypatch)
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=(3 * COLUMN_WIDTH + 6, 24)) as pilot:
         screen = await open_compare(app, pilot, MODELS, PROMPT)
         assert isinstance(screen, CompareScreen) and not screen.tabbed
         await until(pilot, lambda: all(c.box is not None for c in screen.columns), "columns mounted")
         for column in screen.columns:  # three replies share the screen's Markdown writes
+            assert isinstance(column.view, LaneView)
             assert column.box is not None
             assert [c.THROTTLE for c in column.box.columns] == [MarkdownColumn.THROTTLE * 3]
             assert [c.FLUSH_CHARS for c in column.box.columns] == [
                 min(MarkdownColumn.FLUSH_CHARS, LANES_FLUSH_CHARS) // 3
             ]
+            # A lane's write brings its share of what the screen gets per round of writes.
+            assert all(c.FLUSH_CHARS * 3 <= LANES_FLUSH_CHARS for c in column.box.columns)
         await until(pilot, lambda: all_ended(app), "all replies ended")
         await settle(app, pilot)
+        await check_lane_figures_and_margins(pilot, screen, gateway, layouts, monkeypatch)
         for column in screen.columns:
             box = column.box
             assert box is not None and box.message.status == "complete"
@@ -86,6 +106,74 @@ async def test_long_replies_side_by_side_park_what_is_off_screen_and_keep_stores
     stored = store.load_conversation(conversation_id).messages
     assert [m.role for m in stored] == ["user", "assistant"]
     assert stored[1].text == gateway.reply_text_for(MODELS[1], PROMPT)
+
+
+def figures_fit(figures: Static) -> bool:
+    size = figures.content_size
+    return bool(size.width) and figures.get_content_height(size, size, size.width) == size.height
+
+
+def count_figure_layouts(monkeypatch: pytest.MonkeyPatch) -> list[Static]:
+    """Every layout a lane's figures line asks for, from now on."""
+    layouts: list[Static] = []
+    refresh = Static.refresh
+
+    def counting_refresh(self: Static, *args: object, layout: bool = False, **kwargs: object) -> Static:
+        if layout and "lane-figures" in self.classes:
+            layouts.append(self)
+        return refresh(self, *args, layout=layout, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Static, "refresh", counting_refresh)
+    return layouts
+
+
+async def check_lane_figures_and_margins(
+    pilot: Pilot[None],
+    screen: CompareScreen,
+    gateway: FakeGateway,
+    layouts: list[Static],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The figures line updates without a layout of the screen while its text takes the same rows,
+    asks for one and grows when it wraps onto more; at the end every shown sealed piece is within
+    the lane's view or its (small) margin, and the reply text is whole."""
+    for column in screen.columns:
+        figures = column.query_one(".lane-figures", Static)
+        await until(pilot, functools.partial(figures_fit, figures), "figures line fits its text")
+        assert str(figures.render()) == str(lane_figures(column.lane))  # the latest figures
+    # Figures that take the rows they took: no layout of the screen.
+    column = screen.columns[0]
+    figures = column.query_one(".lane-figures", Static)
+    asked = len(layouts)
+    column.refresh_figures()
+    assert len(layouts) == asked
+    # Figures that wrap onto more rows: a layout, and the line grows to fit them.
+    rows = figures.size.height
+    longer = Content(str(lane_figures(column.lane)) + " · a much longer figures line" * 3)
+
+    def longer_figures(lane: object) -> Content:
+        return longer
+
+    monkeypatch.setattr(compare, "lane_figures", longer_figures)
+    column.refresh_figures()
+    assert len(layouts) == asked + 1
+    await until(pilot, lambda: figures.size.height > rows and figures_fit(figures), "line grew")
+    assert str(figures.render()) == str(longer)
+
+    for column in screen.columns:
+        box = column.box
+        assert box is not None
+        assert box.copy_text == gateway.reply_text_for(column.lane.model, PROMPT)
+        (markdown,) = box.columns
+        view = column.view.region
+        margin = round(view.height * LaneView.PARK_MARGIN)
+        top, bottom = view.y - margin, view.bottom + margin
+
+        def shown_near(m: MarkdownColumn = markdown, top: int = top, bottom: int = bottom) -> bool:
+            return all(p.region.bottom >= top and p.region.y <= bottom for p in m.pieces[:-1])
+
+        await until(pilot, shown_near, f"{column.lane.model}: only pieces near the view drawn")
+        assert markdown.parked_flags[0]
 
 
 class GrewCounter(ConversationView):

@@ -78,7 +78,7 @@ async def test_tab_in_the_attach_dialog_completes_the_path(
     Image.new("RGB", (2, 2), "blue").save(folder / "sunset.png")
     Image.new("RGB", (2, 2), "red").save(folder / "sunrise.png")
     app = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("ctrl+f")
         assert isinstance(app.screen, TextInputModal)
         field = app.screen.query_one(Input)
@@ -97,80 +97,17 @@ async def test_tab_in_the_attach_dialog_completes_the_path(
         await settle(app, pilot)
         assert [c.label for c in chat(app).query(AttachmentChip)] == ["sunset.png"]
 
-
-# ---------------------------------------------------------------- model picker
-
-
-async def test_enter_on_the_format_row_picks_that_format(make_app: AppFactory, store: Store) -> None:
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o")
-        picker = app.screen
-        assert isinstance(picker, ModelPickerModal)
-        await pilot.press(*"sonnet")
-        picker.query_one("#format-set").focus()
-        await pilot.press("right", "right")  # auto → openai → anthropic
-        await pilot.press("right")  # → responses
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        assert chat(app).model == "claude-sonnet-4-6"
-        assert chat(app).format == "responses"
-
-
-async def test_ctrl_o_again_closes_the_picker_and_leaves_the_prompt_alone(
-    make_app: AppFactory, store: Store
-) -> None:
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        chat(app).prompt.load_text("my draft")
-        before = chat(app).model
-        await pilot.press("ctrl+o")
-        assert isinstance(app.screen, ModelPickerModal)
-        await pilot.press(*"sonnet")
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        assert chat(app).prompt.text == "my draft"
-        assert chat(app).model == before
-        assert app.focused is chat(app).prompt
-
-
-async def test_the_model_count_follows_the_filter(make_app: AppFactory, store: Store) -> None:
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o")
-        picker = app.screen
-        assert isinstance(picker, ModelPickerModal)
-        count = picker.query_one("#model-source", Static)
-        total = len(picker.models)
-        assert str(count.render()).startswith(f"{total} models")
-        await pilot.press(*"claude")
-        shown = len(filter_models(picker.models, "claude"))
-        assert 0 < shown < total
-        await until(pilot, lambda: str(count.render()).startswith(f"{shown} of {total} models match"))
-
-
-# ---------------------------------------------------------------- attachment chips
-
-
-async def test_the_same_file_is_not_attached_twice(
-    make_app: AppFactory, store: Store, tmp_path: Path
-) -> None:
-    picture = tmp_path / "pic.png"
-    Image.new("RGB", (2, 2), "blue").save(picture)
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await chat(app).attach_path(picture)
-        await chat(app).attach_path(picture)
+        # The same file is not attached twice (was test_the_same_file_is_not_attached_twice).
+        await chat(app).attach_path(folder / "sunset.png")
         await settle(app, pilot)
-        assert [c.label for c in chat(app).query(AttachmentChip)] == ["pic.png"]
+        assert [c.label for c in chat(app).query(AttachmentChip)] == ["sunset.png"]
         assert [n.title for n in app._notifications] == ["Not attached twice"]
 
-
-async def test_chips_that_do_not_fit_in_a_row_stay_visible(
-    make_app: AppFactory, store: Store, tmp_path: Path
-) -> None:
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=(100, 30)) as pilot:
+        # Chips that do not fit in a row stay visible (was test_chips_that_do_not_fit_in_a_row_stay_visible).
+        chat(app).query_one(AttachmentChip).focus()
+        await pilot.press("delete")
+        await until(pilot, lambda: not chat(app).query(AttachmentChip), "the chip removed")
+        await pilot.resize_terminal(100, 30)
         for n in range(5):
             picture = tmp_path / f"a-rather-long-holiday-picture-name-{n}.png"
             Image.new("RGB", (2, 2 + n), "blue").save(picture)
@@ -185,6 +122,53 @@ async def test_chips_that_do_not_fit_in_a_row_stay_visible(
         for chip in chips:
             assert chip.region.right <= bar.region.right or chip.region.width == 0
         assert bar.virtual_size.height >= 5
+
+
+# ---------------------------------------------------------------- model picker
+
+
+async def test_enter_on_the_format_row_picks_that_format(make_app: AppFactory, store: Store) -> None:
+    """One app opens the picker three times (each was its own boot): the model count follows the
+    filter (was test_the_model_count_follows_the_filter), ctrl+o again closes it and leaves the
+    prompt alone (was test_ctrl_o_again_closes_the_picker_and_leaves_the_prompt_alone), then Enter on
+    the format row picks that format."""
+    app = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).prompt.load_text("my draft")
+        before = chat(app).model
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ModelPickerModal)
+        count = picker.query_one("#model-source", Static)
+        total = len(picker.models)
+        assert str(count.render()).startswith(f"{total} models")
+        await pilot.press(*"claude")
+        shown = len(filter_models(picker.models, "claude"))
+        assert 0 < shown < total
+        await until(pilot, lambda: str(count.render()).startswith(f"{shown} of {total} models match"))
+
+        # ctrl+o again closes the picker and leaves the prompt alone.
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert chat(app).prompt.text == "my draft"
+        assert chat(app).model == before
+        assert app.focused is chat(app).prompt
+
+        # Enter on the format row picks that format.
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ModelPickerModal)
+        await pilot.press(*"sonnet")
+        picker.query_one("#format-set").focus()
+        await pilot.press("right", "right")  # auto → openai → anthropic
+        await pilot.press("right")  # → responses
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert chat(app).model == "claude-sonnet-4-6"
+        assert chat(app).format == "responses"
+
+
+# ---------------------------------------------------------------- attachment chips
 
 
 # ---------------------------------------------------------------- help
@@ -235,8 +219,19 @@ async def test_screenshot_without_downloads_is_saved_in_the_data_dir_and_says_wh
 async def test_sidebars_fold_on_narrow_terminals_and_keep_the_users_choice(
     make_app: AppFactory, store: Store
 ) -> None:
+    """First, the image options fit at 100 columns (was test_image_options_fit_at_100_columns,
+    its own boot)."""
     app = scripted_app(make_app, store, [])
     async with app.run_test(size=(100, 30)) as pilot:
+        chat(app).select_model(IMAGE_MODEL)
+        bar = chat(app).query_one(ImageOptionsBar)
+        await until(pilot, lambda: bar.display and bar.size.width > 0)
+        await until(pilot, lambda: all(label.size.width > 0 for label in bar.query(Label)))
+        for label in bar.query(Label):
+            text = str(label.render())
+            assert label.size.width >= len(text), text
+            assert label.region.right <= bar.region.right
+
         screen = chat(app)
         assert not screen.chats.display and screen.sidebar.has_class("-visible")
         await pilot.resize_terminal(140, 40)
@@ -251,19 +246,6 @@ async def test_sidebars_fold_on_narrow_terminals_and_keep_the_users_choice(
         assert screen.chats.display
 
 
-async def test_image_options_fit_at_100_columns(make_app: AppFactory, store: Store) -> None:
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=(100, 30)) as pilot:
-        chat(app).select_model(IMAGE_MODEL)
-        bar = chat(app).query_one(ImageOptionsBar)
-        await until(pilot, lambda: bar.display and bar.size.width > 0)
-        await until(pilot, lambda: all(label.size.width > 0 for label in bar.query(Label)))
-        for label in bar.query(Label):
-            text = str(label.render())
-            assert label.size.width >= len(text), text
-            assert label.region.right <= bar.region.right
-
-
 # ---------------------------------------------------------------- delete
 
 
@@ -272,6 +254,11 @@ async def test_delete_names_the_chat_and_enter_cancels(make_app: AppFactory, sto
     store.add_message(conversation_id, Message("user", [TextPart("where to?")]))
     app = scripted_app(make_app, store, [])
     async with app.run_test(size=(140, 40)) as pilot:
+        # The title bar shows the chat's id for `ask --cid` (was
+        # test_the_title_bar_shows_the_chat_id_for_ask_cid, its own boot; ctrl+n below).
+        bar = chat(app).query_one("#title-bar", Static)
+        await until(pilot, lambda: "Holiday plans" in str(bar.render()))
+        assert f"chat {conversation_id}" in str(bar.render())
         await settle(app, pilot)
         await pilot.press("ctrl+l")
         await until(pilot, lambda: chat(app).chats.option_list.has_focus)
@@ -284,18 +271,6 @@ async def test_delete_names_the_chat_and_enter_cancels(make_app: AppFactory, sto
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
         assert store.latest_conversation_id() == conversation_id
 
-
-# ---------------------------------------------------------------- title bar
-
-
-async def test_the_title_bar_shows_the_chat_id_for_ask_cid(make_app: AppFactory, store: Store) -> None:
-    conversation_id = store.create_conversation(title="Holiday plans")
-    store.add_message(conversation_id, Message("user", [TextPart("where to?")]))
-    app = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        bar = chat(app).query_one("#title-bar", Static)
-        await until(pilot, lambda: "Holiday plans" in str(bar.render()))
-        assert f"chat {conversation_id}" in str(bar.render())
         await pilot.press("ctrl+n")
         await until(pilot, lambda: "New chat" in str(bar.render()))
         assert "· chat" not in str(bar.render())

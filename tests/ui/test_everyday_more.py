@@ -103,8 +103,22 @@ async def test_chat_cost_equals_its_usage_records_across_versions_and_a_restart(
 async def test_each_reply_has_a_line_with_tokens_time_and_credits(
     gateway: FakeGateway, make_app: AppFactory, store: Store
 ) -> None:
-    app = make_app(demo_settings(gateway))
-    async with app.run_test(size=(100, 30)) as pilot:
+    """First, a low balance is said in words in the sidebar (was
+    test_low_balance_is_said_in_words_in_the_sidebar, its own boot)."""
+    gateway.balance = 3.2
+    app = make_app(demo_settings(gateway, low_balance=5.0))
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        panel = chat(app).credits
+        await until(pilot, lambda: panel.credits is not None, "the balance")
+        await settle(app, pilot)
+        low = panel.query_one("#credits-low")
+        assert low.display and str(low.render()) == "Low balance: 3.20 credits left"
+        assert [n.title for n in app._notifications].count("Low balance") == 1
+        gateway.balance = 50.0
+        panel.refresh_credits()
+        await settle(app, pilot)
+        assert not low.display
+
         await send(app, pilot, "hello")
         (box,) = replies(app)
         record = gateway.usage_records[0]
@@ -171,15 +185,12 @@ async def test_a_stalled_stream_says_so_before_the_read_timeout(make_app: AppFac
         await settle(app, pilot)
         assert screen.status.notice == "" and not reply.query_one(".notice").display
 
-
-async def test_a_retry_wait_counts_down(make_app: AppFactory, store: Store) -> None:
-    gate, clock = asyncio.Event(), FakeClock()
-    script = [RetryEvent(3.0, 2, "Rate limited"), TextDelta("ok")]
-    app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
-    async with app.run_test(size=SIZE) as pilot:
+        # A retry wait counts down (was test_a_retry_wait_counts_down, its own boot).
+        gate = session.gate = asyncio.Event()
+        session.reached_gate = asyncio.Event()
+        session.script = [RetryEvent(3.0, 2, "Rate limited"), TextDelta("ok")]
         await start_held(app, pilot, session, clock)
-        screen = chat(app)
-        notice = screen.view.boxes()[1].query_one(".notice")
+        notice = screen.view.boxes()[-1].query_one(".notice")
         assert str(notice.render()) == "Rate limited, retrying in 3 s (attempt 2)"
         clock.now += 1.2
         screen.turn.tick()
@@ -199,7 +210,7 @@ async def test_scrolling_up_during_a_stream_shows_new_output_below(
 ) -> None:
     seed_conversation(store, 20)
     gate, clock = asyncio.Event(), FakeClock()
-    script = [TextDelta("start\n\n"), *[TextDelta("line\n\n") for _ in range(40)]]
+    script = [TextDelta("start\n\n"), *[TextDelta("line\n\n") for _ in range(20)]]  # 40 rows below the view
     app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -276,24 +287,6 @@ async def test_up_in_the_prompt_recalls_prompts_from_every_chat(make_app: AppFac
 
 
 # ---------------------------------------------------------------- low balance in words
-
-
-async def test_low_balance_is_said_in_words_in_the_sidebar(
-    gateway: FakeGateway, make_app: AppFactory
-) -> None:
-    gateway.balance = 3.2
-    app = make_app(demo_settings(gateway, low_balance=5.0))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        panel = chat(app).credits
-        await until(pilot, lambda: panel.credits is not None, "the balance")
-        await settle(app, pilot)
-        line = panel.query_one("#credits-low")
-        assert line.display and str(line.render()) == "Low balance: 3.20 credits left"
-        assert [n.title for n in app._notifications].count("Low balance") == 1
-        gateway.balance = 50.0
-        panel.refresh_credits()
-        await settle(app, pilot)
-        assert not line.display
 
 
 # ---------------------------------------------------------------- delete lands on the next chat
@@ -378,37 +371,38 @@ async def test_sidebars_remember_their_state_across_runs_and_still_fold_by_width
 # ---------------------------------------------------------------- chats list width and dates, prose width
 
 
-@pytest.mark.parametrize(("size", "list_width"), [((130, 36), 32), ((170, 40), 38), ((200, 50), 44)])
+#: Terminal sizes and the chats list's width at each (one app, resized: each size was its own boot).
+LIST_WIDTHS = [((130, 36), 32), ((170, 40), 38), ((200, 50), 44)]
+
+
 async def test_the_chats_list_adapts_its_width_and_dates_its_chats(
-    make_app: AppFactory, store: Store, size: tuple[int, int], list_width: int
+    make_app: AppFactory, store: Store
 ) -> None:
+    """At each of three widths, in one app resized between them; at the widest, prose is capped at a
+    readable width (was test_prose_is_capped_at_a_readable_width_on_a_wide_terminal, its own boot)."""
     title = "A rather long title about planning the summer holiday in the mountains"
     conversation_id = seed_conversation(store, 2, title=title)
     app, _session = scripted(make_app, store, [])
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=LIST_WIDTHS[0][0]) as pilot:
         await settle(app, pilot)
         chats = chat(app).chats
-        assert chats.outer_size.width == list_width
-        (row,) = [str(chats.option_list.get_option_at_index(0).prompt)]
-        first_line = row.splitlines()[0]
-        # Today's chat shows its time at the right end of the title line, and the line fits the row.
-        assert re.search(r" \d\d:\d\d$", first_line)
-        assert len(first_line) == list_width - 7
-        assert first_line.startswith(title[: list_width - 7 - 8])
-        assert chat(app).conversation_id == conversation_id
+        for size, list_width in LIST_WIDTHS:
+            if app.size != size:
+                await pilot.resize_terminal(*size)
+                await until(pilot, lambda w=list_width: chats.outer_size.width == w, f"the list at {size}")
+                await settle(app, pilot)
+            assert chats.outer_size.width == list_width, size
+            (row,) = [str(chats.option_list.get_option_at_index(0).prompt)]
+            first_line = row.splitlines()[0]
+            # Today's chat shows its time at the right end of the title line, and the line fits the row.
+            assert re.search(r" \d\d:\d\d$", first_line), size
+            assert len(first_line) == list_width - 7, size
+            assert first_line.startswith(title[: list_width - 7 - 8]), size
+            assert chat(app).conversation_id == conversation_id
 
-
-async def test_prose_is_capped_at_a_readable_width_on_a_wide_terminal(
-    make_app: AppFactory, store: Store
-) -> None:
-    conversation_id = store.create_conversation(title="wide")
-    store.add_message(conversation_id, Message("user", [TextPart("word " * 200)]))
-    store.add_message(conversation_id, Message("assistant", [TextPart("answer " * 200)], model="gpt-5.4"))
-    app, _session = scripted(make_app, store, [])
-    async with app.run_test(size=(200, 50)) as pilot:
-        await settle(app, pilot)
+        # 200 columns: the box spans the column; its prose does not.
         user, reply = chat(app).view.boxes()
-        assert reply.size.width > 110  # the box spans the column; its prose does not
+        assert reply.size.width > 110
         assert user.query_one(".user-text").size.width <= 104
         assert all(column.size.width <= 104 for column in reply.columns)
 

@@ -24,9 +24,9 @@ from liaobots_tui.ui.screens.chat_settings import ChatSettingsModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal, ListPickerModal, TextInputModal
 from liaobots_tui.ui.screens.help import HelpScreen
 from liaobots_tui.ui.themes import builtin_themes_dir
+from liaobots_tui.ui.widgets import markdown_pieces
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import ParkedRun
-from liaobots_tui.ui.widgets.markdown_pieces import SEAL_BLOCKS
 from liaobots_tui.ui.widgets.message_box import ThinkingBlock
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import (
@@ -69,43 +69,31 @@ def seed_conversation(store: Store, count: int, *, words: int = 30) -> int:
 # ---------------------------------------------------------------- streaming display
 
 
-async def test_thinking_streams_into_a_collapsed_block_above_the_answer(
+def hold_next_reply(session: ScriptedSession, script: list[Any], hold_after: int) -> asyncio.Event:
+    """Script the session's next reply to wait after ``hold_after`` events; returns the gate to release it."""
+    gate = asyncio.Event()
+    session.script, session.gate, session.hold_after = script, gate, hold_after
+    session.reached_gate = asyncio.Event()
+    return gate
+
+
+async def test_status_thinking_and_retry_notices_show_while_a_reply_streams(
     make_app: AppFactory, store: Store
 ) -> None:
-    gate = asyncio.Event()
-    script = [ReasoningDelta("Let me think"), ReasoningDelta(" harder."), TextDelta("The **answer**.")]
-    app, session = scripted_app(make_app, store, script, gate=gate, hold_after=2)
+    """One app, three held replies (each was its own boot): the status line's tokens while
+    streaming (was test_status_shows_tokens_and_elapsed_while_streaming), thinking in a collapsed
+    block above the answer (test_thinking_streams_into_a_collapsed_block_above_the_answer), and a
+    retry notice in place (test_retry_notice_is_shown_in_place)."""
+    app, session = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
-        chat(app).prompt.load_text("why?")
-        await pilot.press("enter")
-        await session.reached_gate.wait()
-        await pilot.pause()
-        reply = chat(app).view.boxes()[1]
-        thinking = reply.query_one(ThinkingBlock)
-        assert thinking.display and thinking.collapsed
-        assert thinking.title == "Thinking… (20 chars)"
-        assert chat(app).status.streaming
-        gate.set()
-        await settle(app, pilot)
-        assert thinking.title == "Thinking (20 chars)" and thinking.collapsed
-        assert thinking.text == "Let me think harder."
-        children = list(reply.children)
-        assert children.index(thinking) < children.index(reply.columns[-1])
-        assert reply.copy_text == "The **answer**."
-
-
-async def test_status_shows_tokens_and_elapsed_while_streaming(make_app: AppFactory, store: Store) -> None:
-    gate = asyncio.Event()
-    app, session = scripted_app(
-        make_app, store, [TextDelta("x" * 400), TextDelta("done")], gate=gate, hold_after=1
-    )
-    async with app.run_test(size=SIZE) as pilot:
+        # The status line: tokens estimated while streaming, gone once the reply ended.
         status = chat(app).status
         assert (status.model, status.format, status.domain) == (
             "gpt-5.4",
             "openai (auto)",
             "ai.liaobots.work",
         )
+        gate = hold_next_reply(session, [TextDelta("x" * 400), TextDelta("done")], 1)
         chat(app).prompt.load_text("go")
         await pilot.press("enter")
         await session.reached_gate.wait()
@@ -118,19 +106,34 @@ async def test_status_shows_tokens_and_elapsed_while_streaming(make_app: AppFact
         assert not status.streaming
         assert "tok" not in str(status.render())
 
+        # Thinking streams into a collapsed block above the answer.
+        script = [ReasoningDelta("Let me think"), ReasoningDelta(" harder."), TextDelta("The **answer**.")]
+        gate = hold_next_reply(session, script, 2)
+        chat(app).prompt.load_text("why?")
+        await pilot.press("enter")
+        await session.reached_gate.wait()
+        await pilot.pause()
+        reply = chat(app).view.boxes()[-1]
+        thinking = reply.query_one(ThinkingBlock)
+        assert thinking.display and thinking.collapsed
+        assert thinking.title == "Thinking… (20 chars)"
+        assert chat(app).status.streaming
+        gate.set()
+        await settle(app, pilot)
+        assert thinking.title == "Thinking (20 chars)" and thinking.collapsed
+        assert thinking.text == "Let me think harder."
+        children = list(reply.children)
+        assert children.index(thinking) < children.index(reply.columns[-1])
+        assert reply.copy_text == "The **answer**."
 
-async def test_retry_notice_is_shown_in_place(make_app: AppFactory, store: Store) -> None:
-    gate = asyncio.Event()
-    app, session = scripted_app(
-        make_app, store, [RetryEvent(2.0, 1, "Rate limited"), TextDelta("ok")], gate=gate, hold_after=1
-    )
-    async with app.run_test(size=SIZE) as pilot:
+        # A retry wait is said in place while it lasts.
         chat(app).turn.feedback.clock = lambda: 0.0  # the wait counts down: held still to read it
+        gate = hold_next_reply(session, [RetryEvent(2.0, 1, "Rate limited"), TextDelta("ok")], 1)
         chat(app).prompt.load_text("go")
         await pilot.press("enter")
         await session.reached_gate.wait()
         await pilot.pause()
-        reply = chat(app).view.boxes()[1]
+        reply = chat(app).view.boxes()[-1]
         assert str(reply.query_one(".notice").render()) == "Rate limited, retrying in 2 s (attempt 1)"
         gate.set()
         await settle(app, pilot)
@@ -138,10 +141,13 @@ async def test_retry_notice_is_shown_in_place(make_app: AppFactory, store: Store
 
 
 async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory, store: Store) -> None:
+    """Also, in the same app (each was its own boot): sending jumps back to the latest (was
+    test_sending_jumps_back_to_the_latest), and a new chat starts following once it overflows
+    (test_a_new_chat_starts_following_once_it_overflows)."""
     seed_conversation(store, 20)
-    gate = asyncio.Event()
-    more = [TextDelta("line\n\n") for _ in range(60)]
-    app, session = scripted_app(make_app, store, [TextDelta("start\n\n"), *more], gate=gate, hold_after=1)
+    more = [TextDelta("line\n\n") for _ in range(20)]  # 40 rows: enough to grow below a held view
+    app, session = scripted_app(make_app, store, [])
+    gate = hold_next_reply(session, [TextDelta("start\n\n"), *more], 1)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         view = chat(app).view
@@ -163,12 +169,18 @@ async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory,
         await pilot.pause()
         assert view.scroll_y == view.max_scroll_y
 
+        # Sending jumps back to the latest.
+        session.script, session.gate = [TextDelta("new reply")], None
+        await pilot.press("pageup", "pageup")
+        assert view.scroll_y < view.max_scroll_y
+        await send(app, pilot, "and now?")
+        assert view.scroll_y == view.max_scroll_y
 
-async def test_a_new_chat_starts_following_once_it_overflows(make_app: AppFactory, store: Store) -> None:
-    gate = asyncio.Event()
-    script = [TextDelta("short\n\n"), *[TextDelta(f"paragraph {i}\n\n") for i in range(60)]]
-    app, session = scripted_app(make_app, store, script, gate=gate, hold_after=1)
-    async with app.run_test(size=SIZE) as pilot:
+        # A new chat: short, top-aligned, nothing to follow; followed once it overflows.
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        script = [TextDelta("short\n\n"), *[TextDelta(f"paragraph {i}\n\n") for i in range(25)]]  # 50 rows
+        gate = hold_next_reply(session, script, 1)
         chat(app).prompt.load_text("go")
         await pilot.press("enter")
         await session.reached_gate.wait()
@@ -182,16 +194,20 @@ async def test_a_new_chat_starts_following_once_it_overflows(make_app: AppFactor
 
 #: Enough pieces for three to be parked above the view and one far below it after Home.
 PIECES = 6
+#: A piece seals after one part (4 blocks) here instead of SEAL_BLOCKS: the same cuts, parking and
+#: redraws on a quarter of the text (the test's cost was laying out 72 blocks, not what it proves).
+SEAL_BLOCKS_HERE = 4
 
 
 async def test_a_long_reply_streams_into_pieces_and_parks_those_off_screen(
-    make_app: AppFactory, store: Store
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from textual.widgets import Markdown
 
+    monkeypatch.setattr(markdown_pieces, "SEAL_BLOCKS", SEAL_BLOCKS_HERE)
     blocks = [
         f"## Part {i}\n\nSome text for part {i}.\n\n```python\nprint({i})\n```\n\n- a\n- b\n\n"
-        for i in range(PIECES * SEAL_BLOCKS // 4)  # 4 blocks per part
+        for i in range(PIECES * SEAL_BLOCKS_HERE // 4)  # 4 blocks per part
     ]
     text = "".join(blocks)
     script = [TextDelta(text[i : i + 9]) for i in range(0, len(text), 9)]
@@ -372,11 +388,20 @@ async def test_export_to_markdown(make_app: AppFactory, store: Store, tmp_path: 
 
 
 async def test_rename_and_delete_a_conversation(make_app: AppFactory, store: Store) -> None:
+    """Also, in the same app (each was its own boot): a delete can be cancelled (was
+    test_delete_can_be_cancelled), and a store failure is a toast, not a crash (was
+    test_a_store_failure_is_a_toast_not_a_crash)."""
     app, _ = scripted_app(make_app, store, [TextDelta("hi")])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await send(app, pilot, "first chat")
         conversation_id = chat(app).conversation_id
         assert conversation_id is not None
+        # A delete can be cancelled.
+        await pilot.press("ctrl+l", "d")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert store.count_conversations() == 1
+
         await pilot.press("f2")
         assert isinstance(app.screen, TextInputModal)
         app.screen.query_one(Input).value = "Renamed"
@@ -395,11 +420,10 @@ async def test_rename_and_delete_a_conversation(make_app: AppFactory, store: Sto
         assert chat(app).view.boxes() == []
         assert chat(app).chats.ids == []
 
-
-async def test_a_store_failure_is_a_toast_not_a_crash(make_app: AppFactory, store: Store) -> None:
-    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await send(app, pilot, "first chat")
+        # A store failure is a toast, not a crash.
+        chat(app).prompt.focus()
+        await send(app, pilot, "second chat")
+        assert chat(app).conversation_id is not None
         store.close()  # every store call now raises sqlite3.ProgrammingError
         await pilot.press("f2")
         app.screen.query_one(Input).value = "Renamed"
@@ -409,16 +433,6 @@ async def test_a_store_failure_is_a_toast_not_a_crash(make_app: AppFactory, stor
         assert isinstance(app.screen, ChatScreen)
         await pilot.press("ctrl+g", "question_mark")  # the app still answers keys
         assert isinstance(app.screen, HelpScreen)
-
-
-async def test_delete_can_be_cancelled(make_app: AppFactory, store: Store) -> None:
-    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
-    async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "keep me")
-        await pilot.press("ctrl+l", "d")
-        await pilot.press("escape")
-        await pilot.pause()
-        assert store.count_conversations() == 1
 
 
 async def test_search_open_and_new_chat(make_app: AppFactory, store: Store) -> None:
@@ -450,17 +464,6 @@ async def test_search_open_and_new_chat(make_app: AppFactory, store: Store) -> N
         assert screen.query_one("#welcome").display
 
 
-async def test_chats_palette_provider_opens_a_conversation(make_app: AppFactory, store: Store) -> None:
-    cid = store.create_conversation(title="Gardening tips")
-    store.add_message(cid, Message("user", [TextPart("tomatoes")]))
-    store.add_message(store.create_conversation(title="Other"), Message("user", [TextPart("x")]))
-    app, _ = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await run_from_palette(pilot, "Open chat: Garden", "Open chat: Gardening tips")
-        assert chat(app).conversation_id == cid
-
-
 # ---------------------------------------------------------------- settings
 
 
@@ -490,8 +493,10 @@ async def test_system_prompt_and_temperature_reach_the_gateway(
 
 
 async def test_reopened_chat_keeps_its_model_and_format_choice(make_app: AppFactory, store: Store) -> None:
+    """Also a hand-picked format going back to auto for an image model (was
+    test_a_hand_picked_format_goes_back_to_auto_for_an_image_model, its own boot)."""
     app, _ = scripted_app(make_app, store, [TextDelta("ok")])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await send(app, pilot, "auto format")
         auto_id = chat(app).conversation_id
         await pilot.press("ctrl+n")
@@ -507,28 +512,10 @@ async def test_reopened_chat_keeps_its_model_and_format_choice(make_app: AppFact
         assert (chat(app).model, chat(app).format) == ("claude-sonnet-4-6", "openai")
         assert chat(app).status.format == "openai"
 
-
-async def test_sending_jumps_back_to_the_latest(make_app: AppFactory, store: Store) -> None:
-    seed_conversation(store, 20)
-    app, _ = scripted_app(make_app, store, [TextDelta("new reply")])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        view = chat(app).view
-        await pilot.press("pageup", "pageup")
-        assert view.scroll_y < view.max_scroll_y
-        await send(app, pilot, "and now?")
-        assert view.scroll_y == view.max_scroll_y
-
-
-async def test_bad_temperature_is_refused(make_app: AppFactory, store: Store) -> None:
-    app, _ = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+t")
-        app.screen.query_one("#temperature", Input).value = "9"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, ChatSettingsModal)
-        assert str(app.screen.query_one("#settings-error").render()) == "Temperature must be from 0 to 2"
+        # An image model needs the Gemini format: the hand-picked one goes back to auto.
+        chat(app).select_model("gemini-3-pro-image-preview", "openai")  # the picker keeps the old choice
+        assert chat(app).format is None and chat(app).status.format == "gemini (auto)"
+        await until(pilot, lambda: any("back to auto" in n.message for n in app._notifications))
 
 
 async def test_domain_failover_shows_in_the_status(gateway: FakeGateway, make_app: AppFactory) -> None:
@@ -581,28 +568,17 @@ async def test_user_themes_load_and_bad_ones_warn(make_app: AppFactory, store: S
 
 
 async def test_every_action_is_in_the_palette_and_runs_from_it(make_app: AppFactory, store: Store) -> None:
-    app, _ = scripted_app(make_app, store, [TextDelta("hi")])
-    async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "hello")
-        titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {a.title for a in CHAT_ACTIONS} <= titles
-        assert "Quit" in titles
-        await run_from_palette(pilot, "New chat")
-        assert chat(app).conversation_id is None
-
-
-async def test_model_palette_provider(make_app: AppFactory, store: Store) -> None:
+    """Also, in the same app (each was its own boot): help lists every action (was
+    test_help_lists_every_action), the chats provider opens a chat (was
+    test_chats_palette_provider_opens_a_conversation) and the model provider picks a model (was
+    test_model_palette_provider)."""
+    cid = store.create_conversation(title="Gardening tips")
+    store.add_message(cid, Message("user", [TextPart("tomatoes")]))
+    store.add_message(store.create_conversation(title="Other"), Message("user", [TextPart("x")]))
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await run_from_palette(pilot, "Model: claude-opus")
-        assert chat(app).model == "claude-opus-4-6"
-        assert chat(app).status.format == "anthropic (auto)"
-
-
-async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> None:
-    app, _ = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
+        # Help lists every action.
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await until(pilot, lambda: bool(app.screen.query(".help-text")), "the help text")
@@ -612,8 +588,24 @@ async def test_help_lists_every_action(make_app: AppFactory, store: Store) -> No
         await pilot.press("escape")
         assert isinstance(app.screen, ChatScreen)
 
+        # The chats provider opens a conversation.
+        await run_from_palette(pilot, "Open chat: Garden", "Open chat: Gardening tips")
+        assert chat(app).conversation_id == cid
+
+        # The model provider picks a model and its format follows.
+        await run_from_palette(pilot, "Model: claude-opus")
+        assert chat(app).model == "claude-opus-4-6"
+        assert chat(app).status.format == "anthropic (auto)"
+
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {a.title for a in CHAT_ACTIONS} <= titles
+        assert "Quit" in titles
+        await run_from_palette(pilot, "New chat")
+        assert chat(app).conversation_id is None
+
 
 async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFactory, store: Store) -> None:
+    """Also a bad temperature refused in the dialog (was test_bad_temperature_is_refused, its own boot)."""
     from liaobots_tui.api.messages import Thinking
 
     app, _ = scripted_app(make_app, store, [TextDelta("ok")])
@@ -635,21 +627,16 @@ async def test_thinking_from_the_palette_and_the_settings_dialog(make_app: AppFa
         modal = app.screen
         assert app.screen is modal  # refused in place, with the reason
         field.value = "6000"
+        # A bad temperature is refused the same way (was test_bad_temperature_is_refused).
+        temperature = app.screen.query_one("#temperature", Input)
+        chosen, temperature.value = temperature.value, "9"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Temperature must be" in str(error.render()))
+        assert isinstance(app.screen, ChatSettingsModal)
+        assert str(error.render()) == "Temperature must be from 0 to 2"
+        temperature.value = chosen
         await pilot.press("ctrl+s")
         await until(pilot, lambda: chat(app).request_options().thinking == Thinking(budget=6000))
         await send(app, pilot, "think")
     cid = store.latest_conversation_id()
     assert cid is not None and store.conversation_settings(cid)["thinking"] == {"budget": 6000}
-
-
-async def test_a_hand_picked_format_goes_back_to_auto_for_an_image_model(
-    make_app: AppFactory, store: Store
-) -> None:
-    app, _ = scripted_app(make_app, store, [TextDelta("ok")])
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(app, pilot)
-        chat(app).select_model("claude-sonnet-4-6", "openai")
-        assert chat(app).status.format == "openai"
-        chat(app).select_model("gemini-3-pro-image-preview", "openai")  # the picker keeps the old choice
-        assert chat(app).format is None and chat(app).status.format == "gemini (auto)"
-        await until(pilot, lambda: any("back to auto" in n.message for n in app._notifications))

@@ -77,8 +77,17 @@ async def test_fewer_sources_arriving_keep_the_cursor_on_a_line() -> None:
 
 
 async def test_s_on_a_reply_goes_to_its_sources_and_the_palette_opens_and_copies_them(
-    make_app: AppFactory, store: Store
+    make_app: AppFactory, store: Store, tmp_path: Path
 ) -> None:
+    """First, in the same app, a reopened prompt shows its picture under the attached name (was
+    test_a_reopened_prompt_shows_its_picture_under_the_attached_name, its own boot)."""
+    from liaobots_tui.attachments import load_attachment
+
+    photo = tmp_path / "my holiday.png"
+    photo.write_bytes(Path(write_png(tmp_path / "src.png").path or "").read_bytes())
+    holiday = store.create_conversation(title="Holiday")
+    store.add_message(holiday, Message("user", [TextPart("what is this?"), load_attachment(photo)]))
+    store.add_message(holiday, Message("assistant", [TextPart("A picture.")], model="gpt-5.4"))
     cid = store.create_conversation(title="Foxes")
     store.add_message(cid, Message("user", [TextPart("where do foxes live?")]))
     answer = Message("assistant", [TextPart("Up north.")], model="gemini-3-pro-preview", sources=SOURCES)
@@ -88,8 +97,21 @@ async def test_s_on_a_reply_goes_to_its_sources_and_the_palette_opens_and_copies
     app.open_url = lambda url, *, new_tab=True: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
+        await app.screen.open_conversation(holiday)  # type: ignore[attr-defined]
+        await until(pilot, lambda: bool(app.screen.query(AttachmentThumbs)), "the thumbnail")
+        thumb = app.screen.query_one(AttachmentThumbs).previews[0]
+        await until(pilot, lambda: "·" in thumb.caption_text, "the caption")
+        assert thumb.caption_text.endswith("· my holiday.png")
+
         await app.screen.open_conversation(cid)  # type: ignore[attr-defined]
-        await until(pilot, lambda: len(app.screen.query(MessageBox)) == 2, "the chat")
+        await until(
+            pilot,
+            lambda: (
+                [b.message.text for b in app.screen.query(MessageBox)]
+                == ["where do foxes live?", "Up north."]
+            ),
+            "the chat",
+        )
         reply = app.screen.query(MessageBox).last()
         await until(pilot, lambda: bool(reply.query(SourcesList)), "sources")
         await pilot.press("ctrl+g")  # selects the last message: the reply
@@ -114,26 +136,6 @@ async def test_a_thumbnail_shows_the_name_the_user_attached_it_by(tmp_path: Path
         thumb = app.query_one(AttachmentThumbs).previews[0]
         assert thumb.caption_text == "640×480 · Fox photo.png"
         assert thumb.query_one(".caption").size.width >= len(thumb.caption_text)  # shown whole, one line
-
-
-async def test_a_reopened_prompt_shows_its_picture_under_the_attached_name(
-    make_app: AppFactory, store: Store, tmp_path: Path
-) -> None:
-    from liaobots_tui.attachments import load_attachment
-
-    photo = tmp_path / "my holiday.png"
-    photo.write_bytes(Path(write_png(tmp_path / "src.png").path or "").read_bytes())
-    cid = store.create_conversation(title="Holiday")
-    store.add_message(cid, Message("user", [TextPart("what is this?"), load_attachment(photo)]))
-    store.add_message(cid, Message("assistant", [TextPart("A picture.")], model="gpt-5.4"))
-    app, _ = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await app.screen.open_conversation(cid)  # type: ignore[attr-defined]
-        await until(pilot, lambda: bool(app.screen.query(AttachmentThumbs)), "the thumbnail")
-        thumb = app.screen.query_one(AttachmentThumbs).previews[0]
-        await until(pilot, lambda: "·" in thumb.caption_text, "the caption")
-        assert thumb.caption_text.endswith("· my holiday.png")
 
 
 # ---------------------------------------------------------------- export

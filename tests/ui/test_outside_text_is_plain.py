@@ -135,6 +135,8 @@ class HostileGateway:
 
 
 async def test_hostile_reply_thinking_and_error_are_shown_literally(make_app: AppFactory) -> None:
+    """Then, in the same app, the gateway's model ids in the picker, the status line and the palette
+    (was test_model_ids_from_the_gateway_are_listed_literally, its own boot on the same gateway)."""
     gateway = HostileGateway()
     app = make_app(offline_settings(), client_factory=gateway.client)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
@@ -163,12 +165,7 @@ async def test_hostile_reply_thinking_and_error_are_shown_literally(make_app: Ap
         assert_shown_literally(app, CLICK)  # in the toast and on the reply's error line
         no_click_actions(app)
 
-
-async def test_model_ids_from_the_gateway_are_listed_literally(make_app: AppFactory) -> None:
-    gateway = HostileGateway()
-    app = make_app(offline_settings(), client_factory=gateway.client)
-    async with app.run_test(size=WIDE) as pilot:
-        await settle(app, pilot)
+        # Model ids from the gateway are listed literally.
         assert MODEL_ID in app.models
         await pilot.press("ctrl+o")  # the model picker
         await settle(app, pilot)
@@ -189,10 +186,18 @@ async def test_model_ids_from_the_gateway_are_listed_literally(make_app: AppFact
 # ---------------------------------------------------------------- toasts
 
 
-async def test_toasts_are_plain_scrubbed_and_bounded(make_app: AppFactory) -> None:
-    app = make_app(offline_settings(auth_code="secret-code-123"), client_factory=offline_client)
+async def test_toasts_are_plain_scrubbed_and_bounded(make_app: AppFactory, hostile_store: Store) -> None:
+    """First, a stored reply from an older version is cleaned when shown (was
+    test_a_stored_reply_from_an_older_version_is_cleaned_when_shown, its own boot)."""
+    app = make_app(
+        offline_settings(auth_code="secret-code-123"), client_factory=offline_client, store=hostile_store
+    )
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await settle(app, pilot)
+        assert_shown_literally(app, "Stored reply [/] [b]bold?[/b]", "Title [/] [b]bold?[/b]")
+        no_click_actions(app)
+        assert app.return_code is None
+
         # Widget.notify passes markup=True by default: the app must not honour it.
         chat(app).notify(HOSTILE, title=f"title {HOSTILE}")
         app.notify("[/] and the code secret-code-123 " + "x" * 5000, markup=True)
@@ -331,17 +336,6 @@ def hostile_store(store: Store) -> Iterator[Store]:
         Message("assistant", [TextPart(f"Stored reply {HOSTILE}")], model=MARKUP),
     )
     yield store
-
-
-async def test_a_stored_reply_from_an_older_version_is_cleaned_when_shown(
-    make_app: AppFactory, hostile_store: Store
-) -> None:
-    app = make_app(offline_settings(), client_factory=offline_client, store=hostile_store)
-    async with app.run_test(size=WIDE) as pilot:
-        await settle(app, pilot)
-        assert_shown_literally(app, "Stored reply [/] [b]bold?[/b]", "Title [/] [b]bold?[/b]")
-        no_click_actions(app)
-        assert app.return_code is None
 
 
 def test_palette_helpers_keep_outside_text_literal() -> None:

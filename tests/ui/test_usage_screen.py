@@ -232,10 +232,16 @@ async def test_filters_totals_breakdown_and_sparkline() -> None:
         )
 
 
-async def test_bad_dates_get_a_clear_message_and_keep_the_filter() -> None:
-    screen = screen_for(Pages(make_records(24), size=50))
-    async with Host(screen).run_test(size=(120, 40)) as pilot:
+async def test_export_writes_the_filtered_records_as_the_cli_csv(tmp_path: Path) -> None:
+    """One screen (each part was its own boot): bad dates get a clear message and keep the filter
+    (was test_bad_dates_get_a_clear_message_and_keep_the_filter), then the export, then escape
+    closes the export prompt and then the screen (was
+    test_escape_closes_the_export_prompt_then_the_screen)."""
+    records = make_records(24)
+    screen = screen_for(Pages(records, size=50), tmp_path)
+    async with Host(screen).run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
+        # Bad dates: a clear message, and the filter stays as it was.
         await pilot.click("#usage-from")
         await driving.type_text(pilot, "2026-13-01")
         await pilot.pause()
@@ -249,13 +255,12 @@ async def test_bad_dates_get_a_clear_message_and_keep_the_filter() -> None:
         assert screen.set_date_filter("2026-02-03", "")
         assert screen.filter_error == ""
         assert screen.query_one("#usage-table", UsageTable).row_count == 4
+        assert screen.set_date_filter("", "")  # every date again, for the export below
+        await pilot.pause()
+        assert screen.query_one("#usage-table", UsageTable).row_count == 24
 
-
-async def test_export_writes_the_filtered_records_as_the_cli_csv(tmp_path: Path) -> None:
-    records = make_records(24)
-    screen = screen_for(Pages(records, size=50), tmp_path)
-    async with Host(screen).run_test(size=(120, 40), notifications=True) as pilot:
-        await settle(pilot)
+        # The export writes the filtered records as the CLI's CSV.
+        screen.query_one("#usage-table", UsageTable).focus()
         screen.query_one("#usage-model", Select).value = "claude-sonnet-4-6"
         await pilot.pause()
         await pilot.press("e")
@@ -287,11 +292,7 @@ async def test_export_writes_the_filtered_records_as_the_cli_csv(tmp_path: Path)
         assert list(pilot.app._notifications)[-1].message == f"Wrote 8 records to {target}"
         assert target.read_text(encoding="utf-8") == expected.getvalue()
 
-
-async def test_escape_closes_the_export_prompt_then_the_screen() -> None:
-    screen = screen_for(Pages(make_records(3), size=50))
-    async with Host(screen).run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        # Escape closes the export prompt, then the screen.
         await pilot.press("e")
         assert screen.query_one("#usage-export-path", Input).has_class("-open")
         await pilot.press("escape")

@@ -9,6 +9,7 @@ from textual.widgets import Input
 from liaobots_tui.api.messages import Message, TextDelta, TextPart
 from liaobots_tui.store import FORKED_FROM, Store, Version
 from liaobots_tui.ui.screens.version_actions import FOUND
+from liaobots_tui.ui.widgets.conversation import ConversationView
 from tests.ui.conftest import SIZE, AppFactory
 from tests.ui.driving import chat, run_from_palette, send, settle, until
 from tests.ui.test_features import scripted_app
@@ -35,8 +36,13 @@ def chat_with_two_replies(store: Store) -> tuple[int, int, int]:
 
 
 async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFactory, store: Store) -> None:
-    cid, first, second = chat_with_two_replies(store)
-    app, _ = scripted_app(make_app, store, [])
+    """Then, in the same app (each was its own boot): a regenerate shows the new version (was
+    test_regenerate_in_the_app_shows_the_new_version) and a fork from a selected message (was
+    test_fork_from_a_selected_message)."""
+    origin = store.create_conversation(title="Origin")
+    store.add_messages(origin, [user("q1"), reply("a1"), user("q2"), reply("a2")])
+    cid, first, second = chat_with_two_replies(store)  # the newest: opened at start
+    app, _ = scripted_app(make_app, store, [TextDelta("an answer")])
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         screen = chat(app)
@@ -56,12 +62,10 @@ async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFac
         await until(pilot, lambda: screen.view.boxes()[-1].message.id == first)
         assert [m.text for m in store.load_conversation(cid).messages] == ["question", "first answer"]
 
-
-async def test_regenerate_in_the_app_shows_the_new_version(make_app: AppFactory, store: Store) -> None:
-    app, _ = scripted_app(make_app, store, [TextDelta("an answer")])
-    async with app.run_test(size=SIZE) as pilot:
+        # A regenerate in the app shows the new version.
+        await pilot.press("ctrl+n")
         await settle(app, pilot)
-        screen = chat(app)
+        screen.prompt.focus()
         await send(app, pilot, "hello")
         assert screen.view.boxes()[-1].version is None
         await pilot.press("ctrl+r")
@@ -69,30 +73,28 @@ async def test_regenerate_in_the_app_shows_the_new_version(make_app: AppFactory,
         await until(pilot, lambda: screen.view.boxes()[-1].version == Version(2, 2))
         assert len(screen.view.boxes()) == 2
 
-
-async def test_fork_from_a_selected_message(make_app: AppFactory, store: Store) -> None:
-    cid = store.create_conversation(title="Origin")
-    store.add_messages(cid, [user("q1"), reply("a1"), user("q2"), reply("a2")])
-    app, _ = scripted_app(make_app, store, [])
-    async with app.run_test(size=SIZE) as pilot:
+        # A fork from a selected message.
+        await screen.open_conversation(origin)
         await settle(app, pilot)
-        screen = chat(app)
         await pilot.press("ctrl+g", "up", "up")  # the reply a1
         assert screen.focused_box() is not None and screen.focused_box().message.text == "a1"  # type: ignore[union-attr]
         await pilot.press("f")
-        await until(pilot, lambda: screen.conversation_id not in (None, cid))
+        await until(pilot, lambda: screen.conversation_id not in (None, origin))
         await settle(app, pilot)
         assert [b.message.text for b in screen.view.boxes()] == ["q1", "a1"]
         assert screen.conversation_title == "Fork of Origin"
-        assert store.conversation_settings(screen.conversation_id or 0)[FORKED_FROM]["conversation"] == cid
+        assert store.conversation_settings(screen.conversation_id or 0)[FORKED_FROM]["conversation"] == origin
         assert screen.chats.ids[0] == screen.conversation_id
 
 
 async def test_chats_search_opens_the_chat_at_the_matching_message(
-    make_app: AppFactory, store: Store
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Pages of 16 instead of 40 and 24 messages instead of 60: the same paths (the match lies above
+    # the page mounted first) on less to mount.
+    monkeypatch.setattr(ConversationView, "PAGE", 16)
     long_chat = store.create_conversation(title="Long")
-    for i in range(60):  # the match is above the page of messages mounted at first
+    for i in range(24):  # the match is above the page of messages mounted at first
         text = "the capybara question" if i == 2 else f"message {i}"
         store.add_message(long_chat, user(text) if i % 2 == 0 else reply(text))
     target = store.load_conversation(long_chat).messages[2].id
