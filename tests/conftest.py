@@ -6,6 +6,7 @@ single test module belong in that module.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -87,6 +88,39 @@ def _property_tests_never_time_themselves() -> None:
 
 
 _property_tests_never_time_themselves()
+
+# ---------------------------------------------------------------- garbage collection
+
+
+@pytest.fixture(autouse=True, scope="session")
+def worker_heap_frozen() -> Iterator[None]:
+    """The worker's heap (pytest, imports, test modules) is frozen once: see ``tests/worker_heap.py``."""
+    from tests.worker_heap import freeze_worker_heap
+
+    freeze_worker_heap()
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+def collections_scan_only_the_test(
+    worker_heap_frozen: None, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The app's full collections scan the test's objects, not the whole worker (``tests/worker_heap.py``).
+
+    A test module that imports ``gc`` (it checks what the app freezes) keeps the real collector,
+    and the worker heap is frozen again after it.
+    """
+    from liaobots_tui.ui import gc_pause
+    from tests.worker_heap import KEEPING_THE_WORKER_HEAP, looks_at_the_collector, refreeze_worker_heap
+
+    real = looks_at_the_collector(getattr(request, "module", None))
+    if not real:
+        monkeypatch.setattr(gc_pause, "gc", KEEPING_THE_WORKER_HEAP)
+    yield
+    if real:
+        refreeze_worker_heap()
+
 
 # ---------------------------------------------------------------- isolation
 

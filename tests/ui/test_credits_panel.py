@@ -117,12 +117,12 @@ async def test_loading_state_while_fetching() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.panel.status_text == "refreshing…"
-        assert app.panel.has_class("-loading")
+        assert app.panel.query_one("#credits-status").has_class("-loading")
         assert app.panel.balance_text == "—"
         assert account.gate is not None
         account.gate.set()
         await settle(pilot)
-        assert not app.panel.has_class("-loading")
+        assert not app.panel.query_one("#credits-status").has_class("-loading")
         assert app.panel.balance_text == "85.50 left"
 
 
@@ -140,14 +140,14 @@ async def test_failure_keeps_the_last_value_with_its_age_and_r_retries() -> None
             "couldn't refresh: Network error: connection refused by 127.0.0.1 · retry (r)\n"
             "last value updated 3 min ago"
         )
-        assert app.panel.has_class("-error")
+        assert app.panel.query_one("#credits-status").has_class("-error")
         assert app.panel.balance_text == "85.50 left"
         app.panel.focus()
         account.results = [Credits(80.0, 100.0)]
         await pilot.press("r")
         await settle(pilot)
         assert app.panel.status_text == "updated just now"
-        assert not app.panel.has_class("-error")
+        assert not app.panel.query_one("#credits-status").has_class("-error")
         assert app.panel.balance_text == "80.00 left"
 
 

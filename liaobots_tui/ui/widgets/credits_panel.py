@@ -98,8 +98,8 @@ class CreditsPanel(Vertical, can_focus=True):
     CreditsPanel > ProgressBar { width: 1fr; }
     CreditsPanel > ProgressBar Bar { width: 1fr; }
     CreditsPanel > #credits-status { color: $text-muted; }
-    CreditsPanel.-error > #credits-status { color: $error; }
-    CreditsPanel.-loading > #credits-status { color: $accent; }
+    CreditsPanel > #credits-status.-error { color: $error; }
+    CreditsPanel > #credits-status.-loading { color: $accent; }
     CreditsPanel > .cost { margin-top: 1; }
     """
 
@@ -142,9 +142,7 @@ class CreditsPanel(Vertical, can_focus=True):
         clock: Callable[[], float] = time.time,
         id: str | None = "credits-panel",  # noqa: A002
     ) -> None:
-        # Loading from the start: mounting fetches at once, and setting the class then
-        # restyled the whole panel again before the first paint.
-        super().__init__(id=id, classes="-loading")
+        super().__init__(id=id)
         self._fetch = fetch
         self._fetch_usage_page = fetch_usage_page
         self.low_balance = low_balance
@@ -176,7 +174,9 @@ class CreditsPanel(Vertical, can_focus=True):
         yield Static(Content(""), id="credits-low")
         yield Static(Content(""), id="credits-received")
         yield ProgressBar(total=None, show_eta=False, id="credits-left")
-        yield Static(Content(""), id="credits-status")
+        # Loading from the start: mounting fetches at once, and setting the class then
+        # restyled the line again before the first paint.
+        yield Static(Content(""), id="credits-status", classes="-loading")
         yield Static(Content("Last reply: —"), id="credits-last", classes="cost")
         yield Static(Content("This chat: —"), id="credits-chat")
 
@@ -381,8 +381,11 @@ class CreditsPanel(Vertical, can_focus=True):
     def _show_status(self) -> None:
         if not self.children:  # not composed yet
             return
-        self.set_class(self.fetching, "-loading")
-        self.set_class(self.error is not None and not self.fetching, "-error")
+        # On the status line, not the panel: a class changed on the panel restyles every widget
+        # in it (11), twice per refresh (every Pilot test's start and every reply paid it).
+        status = self.query_one("#credits-status", Static)
+        status.set_class(self.fetching, "-loading")
+        status.set_class(self.error is not None and not self.fetching, "-error")
         age = f"updated {age_text(self._clock() - self.updated_at)}" if self.updated_at is not None else ""
         if self.fetching:
             text = "refreshing…" + (f" ({age})" if age else "")
@@ -390,7 +393,7 @@ class CreditsPanel(Vertical, can_focus=True):
             text = f"couldn't refresh: {self.error} · retry (r)" + (f"\nlast value {age}" if age else "")
         else:
             text = age
-        self.query_one("#credits-status", Static).update(plain(text))  # the error quotes the gateway
+        status.update(plain(text))  # the error quotes the gateway
 
     def _show_costs(self) -> None:
         last = self.last_cost.label() if self.last_cost is not None else "—"

@@ -1,0 +1,31 @@
+"""The suite's frozen worker heap (``tests/worker_heap.py``): the app's collections in a test leave it frozen,
+and a test module that looks at the collector itself gets the real ``gc`` module."""
+
+from __future__ import annotations
+
+import types
+
+from liaobots_tui.ui import gc_pause
+from tests.worker_heap import KEEPING_THE_WORKER_HEAP, looks_at_the_collector
+
+
+def test_a_chat_shown_in_a_test_leaves_the_worker_heap_frozen() -> None:
+    # Imported here, not at the top: a module that imports gc gets the real collector (below).
+    import gc
+
+    assert gc_pause.gc is KEEPING_THE_WORKER_HEAP
+    frozen = gc.get_freeze_count()
+    assert frozen > 0  # the worker's heap, frozen once before the first test
+    gc_pause.settle()  # what showing a chat does: a full pass, then the survivors frozen
+    assert gc.get_freeze_count() == frozen
+    assert KEEPING_THE_WORKER_HEAP.get_stats is gc.get_stats  # the rest is the real module
+
+
+def test_a_module_that_imports_gc_looks_at_the_collector() -> None:
+    import gc
+
+    assert looks_at_the_collector(types.ModuleType("plain")) is False
+    watching = types.ModuleType("watching")
+    watching.gc = gc  # type: ignore[attr-defined]
+    assert looks_at_the_collector(watching) is True
+    assert looks_at_the_collector(None) is False
