@@ -136,6 +136,17 @@ def stream_ended() -> None:
         _hold_full_passes(gc.get_count()[2] + _threshold)
 
 
+def forget_streams() -> None:
+    """The app is gone (quit mid-reply, or before the release after its reply): nothing is held.
+
+    No stream is counted any more and the interpreter's gen-2 threshold is its own again,
+    as in a fresh process (for whatever runs next in this one: tests, embedding).
+    """
+    global _paused
+    _paused = 0
+    _release_full_passes()
+
+
 def streaming() -> bool:
     """Is a reply streaming now?"""
     return _paused > 0

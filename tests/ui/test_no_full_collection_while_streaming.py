@@ -210,3 +210,14 @@ async def test_compare_holds_full_passes_while_its_replies_stream_and_releases_a
         await until(pilot, lambda: releases == [True], "the release after the replies")
         assert not gc_pause.streaming()
         assert gc.get_threshold() == threshold
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_forgetting_the_streams_of_a_gone_app_holds_nothing() -> None:
+    threshold = gc.get_threshold()
+    gc_pause.stream_started()
+    gc_pause.stream_started()
+    gc_pause.stream_ended()  # one still open when the app quit
+    assert gc_pause.streaming() and gc.get_threshold() != threshold
+    gc_pause.forget_streams()
+    assert not gc_pause.streaming() and gc.get_threshold() == threshold
