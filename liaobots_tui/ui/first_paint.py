@@ -12,7 +12,8 @@ The wait lives inside the requests' workers, not in a callback scheduled for lat
 so anyone waiting for the app's workers to finish (tests, the snapshot harness)
 waits for these requests as before.
 
-The garbage collector, held while the app starts (ui/gc_pause.py), runs again then.
+The garbage collector, held while the app starts (ui/gc_pause.py), runs again then,
+and the syntax-highlighting lexers are built in a thread (ui/lexer_warmup.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from liaobots_tui.ui import gc_pause
+from liaobots_tui.ui import gc_pause, lexer_warmup
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,6 +45,7 @@ class FirstPaint:
         """
         self._painted.set()
         gc_pause.start_painted()
+        lexer_warmup.start()  # the first code block of a reply no longer builds its lexer mid-stream
 
     async def wait(self) -> None:
         """Return once the chat is painted (at once afterwards)."""

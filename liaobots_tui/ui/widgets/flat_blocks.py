@@ -116,9 +116,9 @@ def flat_blocks_of(markdown: Markdown) -> FlatBlocks | None:
     return None
 
 
-def fold_finished(markdown: Markdown) -> int:
-    """Draw the finished, laid-out blocks of ``markdown`` (all shown blocks but the last) into its
-    FlatBlocks and hide them. How many were folded.
+def fold_finished(markdown: Markdown, most: int | None = None) -> int:
+    """Draw the finished, laid-out blocks of ``markdown`` (all shown blocks but the last; the
+    first ``most`` of them if given) into its FlatBlocks and hide them. How many were folded.
 
     Only while no update or append of ``markdown`` is under way (the caller checks): the
     blocks above the last are then final.
@@ -131,7 +131,7 @@ def fold_finished(markdown: Markdown) -> int:
     if flat is not None and (flat.dropped or flat.drawn_for != (width, markdown.app.theme)):
         return 0  # stale: unfolded at its next draw (or now), folded again after
     shown = [child for child in markdown.children if isinstance(child, MarkdownBlock) and child.display]
-    finished = shown[:-1]
+    finished = shown[:-1][:most]
     if not finished:
         return 0
     # Blank rows and the cells beside a narrower block, as the Markdown widget draws them.
@@ -179,3 +179,28 @@ def unfold(markdown: Markdown) -> None:
     flat.blocks = []
     flat.dropped = True
     flat.remove()
+
+
+#: Blocks a sealed piece folds per look before it is flattened (see fold_a_step).
+FOLD_STEP = 4
+
+
+def fold_a_step(markdown: Markdown) -> bool:
+    """Fold up to :data:`FOLD_STEP` more finished blocks of a sealed ``markdown`` before it is
+    flattened; True while it is still folding (look again after the next layout).
+
+    Flattening renders the whole piece in one go: a piece whose blocks were mounted
+    afresh (a full update at its seal, or unfolded at another width) drew 12 blocks
+    and their children (list items, bullets, fences) in one iteration, the longest of
+    a paced stream (~60 ms CPU on a busy machine). Folded a few blocks a frame, its
+    flatten draws the FlatBlocks' lines and one block.
+    """
+    shown = [child for child in markdown.children if isinstance(child, MarkdownBlock) and child.display]
+    if len(shown) <= FOLD_STEP + 1:
+        return False  # cheap enough to flatten now
+    flat = flat_blocks_of(markdown)
+    current = flat is not None and flat.drawn_for == (markdown.content_region.width, markdown.app.theme)
+    if flat is not None and current and not flat.dropped and not flat.region.height:
+        return True  # the last step's lines are not laid out yet: the next step needs their place
+    folded = fold_finished(markdown, FOLD_STEP)
+    return folded > 0

@@ -41,7 +41,7 @@ from textual.widgets.markdown import MarkdownStream
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
-from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_finished, unfold
+from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
@@ -542,6 +542,8 @@ class MarkdownColumn(UniformRows, Vertical):
             elif not segment.pinned:
                 self._pin(segment, markdown)
                 changed = True  # flattened at the next look, once laid out at its pinned height
+            elif self._may_fold(markdown) and fold_a_step(markdown):
+                changed = True  # a few blocks a frame into lines drawn once: the flatten after draws few
             elif not markdown.flatten() and markdown.stale_height:
                 segment.pinned = False
                 markdown.styles.height = None
@@ -549,6 +551,11 @@ class MarkdownColumn(UniformRows, Vertical):
         if resync:
             self._sync_children()
         return changed
+
+    @staticmethod
+    def _may_fold(markdown: PieceMarkdown) -> bool:
+        """Its blocks are final and none is being written (see PieceMarkdown._fold)."""
+        return not (markdown.lock.is_locked or markdown.redrawing or not markdown.is_attached)
 
     @staticmethod
     def _pin(segment: _Segment, markdown: PieceMarkdown) -> None:
