@@ -37,7 +37,12 @@ from liaobots_tui.ui.commands import ChatCommands, ModelCommands, ThinkingComman
 from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
-from liaobots_tui.ui.textual_compat import light_strips, small_box_model_caches, strips_without_self_cycles
+from liaobots_tui.ui.textual_compat import (
+    light_strips,
+    memoized_background_tint,
+    small_box_model_caches,
+    strips_without_self_cycles,
+)
 from liaobots_tui.ui.theme_picker import theme_palette
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
 
@@ -89,6 +94,7 @@ class LiaobotsApp(App[int]):
         light_strips()  # every line drawn is a Strip: see textual_compat.light_strips
         strips_without_self_cycles()  # and a line that caches itself is garbage only gc frees
         small_box_model_caches()  # a box model per frame per widget while a reply streams: see there
+        memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()

@@ -732,3 +732,57 @@ def draw_changed_regions_apart(screen: Any) -> bool:
 
     compositor.render_partial_update = render_partial_update  # type: ignore[method-assign]
     return True
+
+
+#: Tinted styles remembered by memoized_background_tint (a screen shows a few hundred distinct styles).
+TINTS_KEPT = 4096
+
+
+def memoized_background_tint() -> bool:
+    """The screen under a dialog is tinted once per style, not once per segment; True when applied.
+
+    A dialog's screen renders the screen under it dimmed (``BackgroundScreen``): every
+    segment of that whole screen gets its style's colours blended with the tint, in Python,
+    at each full render of the dialog's screen, and Textual renders it afresh many times
+    while a dialog is open (measured: 325 renders for 13 dialogs in one test file, the
+    blending a quarter of that file's CPU). The blend is a pure function of the style and the
+    tint, so it is remembered per (style, tint): the same segments come out, for a dictionary
+    look-up each. Replaces the private classmethod ``BackgroundScreen.process_segments``
+    (textual 8.x, checked against 8.2.8); elsewhere nothing changes.
+    """
+    from functools import lru_cache
+
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.color import Color
+    from textual.renderables.background_screen import BackgroundScreen
+
+    original = BackgroundScreen.__dict__.get("process_segments")
+    if not isinstance(original, classmethod):
+        return False
+    if getattr(original.__func__, "_memoized", False):
+        return True
+    if not (8,) <= _version("textual") < (9,):
+        return False
+    null_style = Style()
+
+    @lru_cache(maxsize=TINTS_KEPT)
+    def tinted(style: Style | None, color: Color) -> Style:
+        # Textual's own arithmetic (process_segments), once per style and tint.
+        plain = null_style if style is None else style.clear_meta_and_links()
+        if color.a == 0:
+            return plain
+        return plain + Style.from_color(
+            (Color.from_rich_color(plain.color) + color).rich_color if plain.color is not None else None,
+            (Color.from_rich_color(plain.bgcolor) + color).rich_color if plain.bgcolor is not None else None,
+        )
+
+    def process_segments(cls: type, segments: Iterable[Segment], color: Color) -> Iterator[Segment]:
+        for segment in segments:
+            text, style, control = segment
+            yield segment if control else Segment(text, tinted(style, color), control)
+
+    process_segments._memoized = True  # type: ignore[attr-defined]
+    process_segments.__wrapped__ = original.__func__  # type: ignore[attr-defined]
+    BackgroundScreen.process_segments = classmethod(process_segments)  # type: ignore[assignment, method-assign]
+    return True
