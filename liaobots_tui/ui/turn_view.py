@@ -139,7 +139,7 @@ class TurnView:
     def tick(self) -> None:
         status = self.screen.status
         status.elapsed = time.monotonic() - self._started
-        gc_pause.between_frames()  # a full collection only past its bound (see gc_pause)
+        gc_pause.between_frames()  # the young heap frozen, with no pass, past its bound (see gc_pause)
         if self._ticker is not None:  # the last tick, at the reply's end, has nothing to warn about
             self._show_notice(self.feedback.notice())
             self.screen.view.check_output_below()

@@ -121,10 +121,13 @@ class PieceMarkdown(UniformRows, FlatMarkdown):
 
     def _fold(self) -> None:
         self._fold_scheduled = False
-        # Mid-append (or update) the blocks are in flux; that append's end schedules a fold again.
-        if self.lock.is_locked or self.is_flat or self.redrawing or not self.is_attached:
-            return
-        fold_finished(self)
+        if self.foldable() and not self.is_flat:
+            fold_finished(self)
+
+    def foldable(self) -> bool:
+        """Are its blocks final, none being written? (Mid-append or update they are in flux;
+        that append's end schedules a fold again.)"""
+        return not (self.lock.is_locked or self.redrawing or not self.is_attached)
 
     async def appended(self) -> None:
         """Wait until every append called so far is written (each waits for its turn first)."""
@@ -542,7 +545,7 @@ class MarkdownColumn(UniformRows, Vertical):
             elif not segment.pinned:
                 self._pin(segment, markdown)
                 changed = True  # flattened at the next look, once laid out at its pinned height
-            elif self._may_fold(markdown) and fold_a_step(markdown):
+            elif markdown.foldable() and fold_a_step(markdown):
                 changed = True  # a few blocks a frame into lines drawn once: the flatten after draws few
             elif not markdown.flatten() and markdown.stale_height:
                 segment.pinned = False
@@ -551,11 +554,6 @@ class MarkdownColumn(UniformRows, Vertical):
         if resync:
             self._sync_children()
         return changed
-
-    @staticmethod
-    def _may_fold(markdown: PieceMarkdown) -> bool:
-        """Its blocks are final and none is being written (see PieceMarkdown._fold)."""
-        return not (markdown.lock.is_locked or markdown.redrawing or not markdown.is_attached)
 
     @staticmethod
     def _pin(segment: _Segment, markdown: PieceMarkdown) -> None:
