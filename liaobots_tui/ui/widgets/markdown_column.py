@@ -43,6 +43,7 @@ from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
 from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
+from liaobots_tui.ui.widgets.height_free import HeightFree
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
     Piece,
@@ -59,7 +60,7 @@ from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 _TABLE_BLOCK = one_widget_table_block(TableLines)
 
 
-class PieceMarkdown(UniformRows, FlatMarkdown):
+class PieceMarkdown(HeightFree, UniformRows, FlatMarkdown):
     """One piece of a column. When a block was cut in two between this piece and a
     neighbour, its halves are drawn joined (no margin or padding between them).
 
@@ -225,7 +226,7 @@ class ParkedRun(Static):
         self.members: list[_Segment] = []
 
 
-class MarkdownColumn(UniformRows, Vertical):
+class MarkdownColumn(HeightFree, UniformRows, Vertical):
     """A Markdown text as a column of pieces; ``streaming`` columns grow with :meth:`append`."""
 
     DEFAULT_CSS = """
