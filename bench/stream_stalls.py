@@ -64,6 +64,9 @@ PARTS = (
     ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "park_offscreen", "parking"),
     ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "_sync_children", "  sync children"),
     ("liaobots_tui.ui.widgets.markdown_pieces", "", "next_cut", "next_cut"),
+    ("liaobots_tui.ui.widgets.flat_blocks", "", "fold_finished", "live piece's blocks folded"),
+    ("liaobots_tui.ui.widgets.flat_blocks", "", "fold_a_step", "sealed piece's blocks folded (a step)"),
+    ("liaobots_tui.ui.textual_compat", "", "render_subtree", "  blocks drawn into lines (fold)"),
 )
 
 #: The bench's ticker (``tui_stream.ui_run``) starts as the prompt is sent: before it, the app's start.

@@ -130,6 +130,11 @@ class PieceMarkdown(HeightFree, UniformRows, FlatMarkdown):
         that append's end schedules a fold again.)"""
         return not (self.lock.is_locked or self.redrawing or not self.is_attached)
 
+    @property
+    def writing(self) -> bool:
+        """Is an append called and not written yet (waiting for its turn or being mounted)?"""
+        return self._appends > 0
+
     async def appended(self) -> None:
         """Wait until every append called so far is written (each waits for its turn first)."""
         await self._appended.wait()
@@ -245,6 +250,13 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     THROTTLE = 0.1
     #: Most characters handed to the live piece per flush (a backlog drains over several).
     FLUSH_CHARS = 4000
+    #: Most characters one flush hands over when more is queued (a reply that keeps up brings
+    #: ~200 per flush): what one frame then lays out and draws for the first time. Text piles
+    #: up while a piece is sealed (its streams are stopped and a new piece mounted: ~0.3 s
+    #: on a busy machine) and was handed over in one flush, 1,000+ characters, 10+ new blocks
+    #: in one frame: the longest frames of a paced stream. A backlog is now drawn in slices
+    #: :attr:`DRAIN_PAUSE` apart. (A lower :attr:`FLUSH_CHARS`, as the Compare lanes set, wins.)
+    FRAME_CHARS = 600
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -343,20 +355,26 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     async def flush(self) -> None:
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
-        skipping = False
+        soon = False
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
+            live = self._segments[-1] if self._segments else None
+            if live is not None and live.markdown is not None and live.markdown.writing:
+                # The last slice is not written yet: what is written now would join it in one
+                # append (Textual's stream merges what waits), one frame drawing both.
+                await live.markdown.appended()
             if self.has_pending():
-                live = self._segments[-1]
+                assert live is not None
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
                     self._skip_ahead(live)
                     # Still far behind: draw nothing yet (what would be drawn now is parked
-                    # at the next turn anyway); go on skipping soon, not a throttle later.
-                    skipping = sum(map(len, live.pending)) > self.SKIP_CHARS
-                if not skipping:
-                    await self._flush_live(live)
+                    # at the next turn anyway); go on soon soon, not a throttle later.
+                    soon = sum(map(len, live.pending)) > self.SKIP_CHARS
+                if not soon:
+                    # A slice of a backlog: the rest soon, not a throttle later.
+                    soon = await self._flush_live(live)
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.DRAIN_PAUSE if skipping else self.THROTTLE, self.flush)
+            self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
 
     def _skip_ahead(self, live: _Segment) -> None:
         """A model outran the renderer: park the backlog's finished pieces without drawing them.
@@ -400,15 +418,17 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         await segment.stream.write(text)
         self.shown_chars += len(text)
 
-    async def _flush_live(self, live: _Segment) -> None:
+    async def _flush_live(self, live: _Segment) -> bool:
+        """Hand the live piece what is queued, at most a slice of it; True when some is left for later."""
         if not live.pending:
-            return
+            return False
         text = "".join(live.pending)
         live.pending.clear()
         take, rest = text, ""
-        if len(text) > self.FLUSH_CHARS:
+        most = min(self.FLUSH_CHARS, self.FRAME_CHARS)
+        if len(text) > most:
             # Cut after a newline where there is one, so a slice ends on a whole line.
-            cut_at = text.rfind("\n", 0, self.FLUSH_CHARS) + 1 or self.FLUSH_CHARS
+            cut_at = text.rfind("\n", 0, most) + 1 or most
             take, rest = text[:cut_at], text[cut_at:]
         streamed = live.text()
         cut = next_cut(Piece(streamed + take, live.lead), final=False)
@@ -416,8 +436,9 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             if rest:
                 live.pending.insert(0, rest)  # before any delta that arrives while we write
             await self._write(live, take)
-            return
+            return bool(rest)
         await self._seal(live, streamed, streamed + take, cut, rest)
+        return bool(rest)
 
     async def _seal(self, live: _Segment, streamed: str, whole: str, cut: Cut, rest: str) -> None:
         """The live piece ends at ``cut``: finish it and start the next piece with the rest."""
