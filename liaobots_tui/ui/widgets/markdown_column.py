@@ -10,8 +10,9 @@ stays small and a delta costs the same at the end of a 1 MB paragraph as at its
 start. When the live piece fills up, the rest of its text is streamed in (no
 remount), it is sealed and a new piece takes over; when the text ends the live
 piece gets one full render, so the finished text is what a reload shows. Per
-flush the work is bounded (:attr:`MarkdownColumn.FLUSH_CHARS`), so a model that
-outruns the renderer is drawn in slices, never in one freeze.
+flush the work is bounded (:attr:`MarkdownColumn.FRAME_CHARS`, each slice written
+before the next is handed over), so text that piled up (during a seal, or from a model
+that outruns the renderer) is drawn in slices a frame apart, never in one freeze.
 
 Within the live piece, the blocks above the growing one are final: after each append
 they are folded into lines rendered once (:mod:`~liaobots_tui.ui.widgets.flat_blocks`),
@@ -377,7 +378,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
                     self._skip_ahead(live)
                     # Still far behind: draw nothing yet (what would be drawn now is parked
-                    # at the next turn anyway); go on soon soon, not a throttle later.
+                    # at the next turn anyway); go on skipping soon, not a throttle later.
                     soon = sum(map(len, live.pending)) > self.SKIP_CHARS
                 if not soon:
                     # A slice of a backlog: the rest soon, not a throttle later.
