@@ -42,14 +42,7 @@ from textual.widgets.markdown import MarkdownStream
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
-from liaobots_tui.ui.widgets.flat_blocks import (
-    FOLD_STEP,
-    FlatBlocks,
-    flat_blocks_of,
-    fold_a_step,
-    fold_finished,
-    unfold,
-)
+from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.height_free import HeightFree
 from liaobots_tui.ui.widgets.markdown_pieces import (
@@ -130,10 +123,8 @@ class PieceMarkdown(HeightFree, UniformRows, FlatMarkdown):
 
     def _fold(self) -> None:
         self._fold_scheduled = False
-        # A few blocks per frame: each is drawn into lines as it folds, and a burst of text
-        # (a backlog unpaced) left a dozen to fold at once (~40 ms of drawing in one iteration).
-        if self.foldable() and not self.is_flat and fold_finished(self, FOLD_STEP) == FOLD_STEP:
-            self._schedule_fold()  # more may be waiting: after the next draw
+        if self.foldable() and not self.is_flat:
+            fold_finished(self)
 
     def foldable(self) -> bool:
         """Are its blocks final, none being written? (Mid-append or update they are in flux;
