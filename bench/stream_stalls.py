@@ -15,6 +15,13 @@ whatever else runs on it):
   (cumulative time per function, plumbing left out). Profiling slows everything
   about twice: read those iterations against each other.
 
+Only the iterations from the moment the prompt is sent count (the app's start, its
+first paint of the whole screen, is reported apart on one line). Besides the long
+iterations, the split of every frame's CPU over the whole stream is printed (totals
+and per-frame median and p90): a figure that moves little with the load, for comparing
+two checkouts (``PYTHONPATH=/work/main python bench/stream_stalls.py`` measures main's
+app with this script).
+
 With ``--no-gc`` the cyclic collector is off for the whole run (explicit collections
 still run): what is left in the longest iterations is the app's own work.
 
@@ -57,7 +64,13 @@ PARTS = (
     ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "park_offscreen", "parking"),
     ("liaobots_tui.ui.widgets.markdown_column", "MarkdownColumn", "_sync_children", "  sync children"),
     ("liaobots_tui.ui.widgets.markdown_pieces", "", "next_cut", "next_cut"),
+    ("liaobots_tui.ui.widgets.flat_blocks", "", "fold_finished", "live piece's blocks folded"),
+    ("liaobots_tui.ui.widgets.flat_blocks", "", "fold_a_step", "sealed piece's blocks folded (a step)"),
+    ("liaobots_tui.ui.textual_compat", "", "render_subtree", "  blocks drawn into lines (fold)"),
 )
+
+#: The bench's ticker (``tui_stream.ui_run``) starts as the prompt is sent: before it, the app's start.
+STREAM_MARK = "ui_run.<locals>.ticker"
 
 #: Stats lines from these files are plumbing (the loop, message dispatch): left out.
 PLUMBING = ("asyncio/", "_callback.py", "message_pump.py", "stream_stalls.py", "{built-in method", "<")
@@ -91,6 +104,9 @@ class LoopMeter:
         self.again_seconds = 0.0
         #: (layout passes, whole-screen arrangements) per iteration that laid out.
         self.layout_counts: list[tuple[int, int]] = []
+        #: CPU seconds of each iteration before the prompt was sent (the app's start).
+        self.boot: list[float] = []
+        self.streaming = False
 
     def start(self) -> None:
         loop_class = asyncio.base_events.BaseEventLoop
@@ -114,11 +130,15 @@ class LoopMeter:
                 if profiler is not None:
                     profiler.disable()
                 spent = time.thread_time() - before
-                if meter._handles:
+                if not meter.streaming:
+                    meter.streaming = any(STREAM_MARK in name for name, _ in meter._handles)
+                if not meter.streaming:
+                    meter.boot.append(spent)
+                elif meter._handles:
                     keep = profiler if profiler is not None and spent > 0.015 else None
                     meter.iterations.append((spent, meter._handles, keep, meter.gc_in_iteration))
                     meter.split.append(meter.parts)
-                if meter.layouts:
+                if meter.layouts and meter.streaming:
                     meter.layout_counts.append((meter.layouts, meter.arrangements))
 
         def timed_handle_run(handle: Any) -> None:
@@ -227,6 +247,8 @@ class LoopMeter:
             undo()
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if not self.streaming:
+            return  # the app's start: reported apart
         if phase == "start":
             if info["generation"] == 2:
                 self.gen2_objects.append(len(gc.get_objects()))
@@ -265,7 +287,19 @@ async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool) ->
           f"over 30 ms: {sum(1 for s in cpu if s > 0.03)}, "
           f"over 50 ms: {sum(1 for s in cpu if s > 0.05)}")  # fmt: skip
     print(f"  (the stall watch saw: longest {result['max_stall'] * 1000:.0f} ms wall, "
-          f"{result['cpu_max_stall'] * 1000:.0f} ms CPU)")  # fmt: skip
+          f"{result['cpu_max_stall'] * 1000:.0f} ms CPU; before the prompt was sent, the app's start: "
+          f"{len(meter.boot)} iterations, longest {max(meter.boot, default=0) * 1000:.1f} ms CPU, "
+          f"not counted above)")  # fmt: skip
+    frames = [parts for parts in meter.split if "screen refresh" in parts]
+    if frames:
+        print(f"every frame of the stream ({len(frames)} that refreshed the screen), CPU per part: "
+              f"total, per-frame median / p90 / longest")  # fmt: skip
+        for _, _, _, label in PARTS:
+            per_frame = sorted(parts.get(label, 0.0) * 1000 for parts in frames)
+            if per_frame[-1] > 0:
+                p90 = per_frame[min(len(per_frame) - 1, int(len(per_frame) * 0.9))]
+                print(f"  {sum(per_frame):8.0f} ms  {statistics.median(per_frame):5.1f} / {p90:5.1f} / "
+                      f"{per_frame[-1]:5.1f}  {label}")  # fmt: skip
     by_gen: dict[tuple[int, bool], list[float]] = {}
     for generation, seconds, frozen in meter.collections:
         by_gen.setdefault((generation, bool(frozen)), []).append(seconds)

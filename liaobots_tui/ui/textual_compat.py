@@ -527,6 +527,10 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
         MarkdownOrderedList,
     )
 
+    # The growing list is the block that changes in every frame: its rows are placed from
+    # one arrangement a frame (see height_free), not arranged again at each new height.
+    from liaobots_tui.ui.widgets.height_free import HeightFree
+
     lists = (MarkdownBulletList, MarkdownOrderedList)
     privates_there = all(callable(getattr(cls, "_update_from_block", None)) for cls in lists)
     if not (8,) <= _version("textual") < (9,) or not privates_there:
@@ -566,7 +570,7 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
         await shown.mount_all(new_rows)
         return True
 
-    class GrowingBulletList(MarkdownBulletList):
+    class GrowingBulletList(HeightFree, MarkdownBulletList):
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
@@ -574,7 +578,7 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
                     return
             await super()._update_from_block(block)
 
-    class GrowingOrderedList(MarkdownOrderedList):
+    class GrowingOrderedList(HeightFree, MarkdownOrderedList):
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]

@@ -10,8 +10,9 @@ stays small and a delta costs the same at the end of a 1 MB paragraph as at its
 start. When the live piece fills up, the rest of its text is streamed in (no
 remount), it is sealed and a new piece takes over; when the text ends the live
 piece gets one full render, so the finished text is what a reload shows. Per
-flush the work is bounded (:attr:`MarkdownColumn.FLUSH_CHARS`), so a model that
-outruns the renderer is drawn in slices, never in one freeze.
+flush the work is bounded (:attr:`MarkdownColumn.FRAME_CHARS`, each slice written
+before the next is handed over), so text that piled up (during a seal, or from a model
+that outruns the renderer) is drawn in slices a frame apart, never in one freeze.
 
 Within the live piece, the blocks above the growing one are final: after each append
 they are folded into lines rendered once (:mod:`~liaobots_tui.ui.widgets.flat_blocks`),
@@ -43,6 +44,7 @@ from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
 from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
+from liaobots_tui.ui.widgets.height_free import HeightFree
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
     Piece,
@@ -59,7 +61,7 @@ from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 _TABLE_BLOCK = one_widget_table_block(TableLines)
 
 
-class PieceMarkdown(UniformRows, FlatMarkdown):
+class PieceMarkdown(HeightFree, UniformRows, FlatMarkdown):
     """One piece of a column. When a block was cut in two between this piece and a
     neighbour, its halves are drawn joined (no margin or padding between them).
 
@@ -128,6 +130,11 @@ class PieceMarkdown(UniformRows, FlatMarkdown):
         """Are its blocks final, none being written? (Mid-append or update they are in flux;
         that append's end schedules a fold again.)"""
         return not (self.lock.is_locked or self.redrawing or not self.is_attached)
+
+    @property
+    def writing(self) -> bool:
+        """Is an append called and not written yet (waiting for its turn or being mounted)?"""
+        return self._appends > 0
 
     async def appended(self) -> None:
         """Wait until every append called so far is written (each waits for its turn first)."""
@@ -225,7 +232,7 @@ class ParkedRun(Static):
         self.members: list[_Segment] = []
 
 
-class MarkdownColumn(UniformRows, Vertical):
+class MarkdownColumn(HeightFree, UniformRows, Vertical):
     """A Markdown text as a column of pieces; ``streaming`` columns grow with :meth:`append`."""
 
     DEFAULT_CSS = """
@@ -244,6 +251,13 @@ class MarkdownColumn(UniformRows, Vertical):
     THROTTLE = 0.1
     #: Most characters handed to the live piece per flush (a backlog drains over several).
     FLUSH_CHARS = 4000
+    #: Most characters one flush hands over when more is queued (a reply that keeps up brings
+    #: ~200 per flush): what one frame then lays out and draws for the first time. Text piles
+    #: up while a piece is sealed (its streams are stopped and a new piece mounted: ~0.3 s
+    #: on a busy machine) and was handed over in one flush, 1,000+ characters, 10+ new blocks
+    #: in one frame: the longest frames of a paced stream. A backlog is now drawn in slices
+    #: :attr:`DRAIN_PAUSE` apart. (A lower :attr:`FLUSH_CHARS`, as the Compare lanes set, wins.)
+    FRAME_CHARS = 600
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -342,20 +356,26 @@ class MarkdownColumn(UniformRows, Vertical):
     async def flush(self) -> None:
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
-        skipping = False
+        soon = False
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
+            live = self._segments[-1] if self._segments else None
+            if live is not None and live.markdown is not None and live.markdown.writing:
+                # The last slice is not written yet: what is written now would join it in one
+                # append (Textual's stream merges what waits), one frame drawing both.
+                await live.markdown.appended()
             if self.has_pending():
-                live = self._segments[-1]
+                assert live is not None
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
                     self._skip_ahead(live)
                     # Still far behind: draw nothing yet (what would be drawn now is parked
                     # at the next turn anyway); go on skipping soon, not a throttle later.
-                    skipping = sum(map(len, live.pending)) > self.SKIP_CHARS
-                if not skipping:
-                    await self._flush_live(live)
+                    soon = sum(map(len, live.pending)) > self.SKIP_CHARS
+                if not soon:
+                    # A slice of a backlog: the rest soon, not a throttle later.
+                    soon = await self._flush_live(live)
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.DRAIN_PAUSE if skipping else self.THROTTLE, self.flush)
+            self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
 
     def _skip_ahead(self, live: _Segment) -> None:
         """A model outran the renderer: park the backlog's finished pieces without drawing them.
@@ -399,15 +419,17 @@ class MarkdownColumn(UniformRows, Vertical):
         await segment.stream.write(text)
         self.shown_chars += len(text)
 
-    async def _flush_live(self, live: _Segment) -> None:
+    async def _flush_live(self, live: _Segment) -> bool:
+        """Hand the live piece what is queued, at most a slice of it; True when some is left for later."""
         if not live.pending:
-            return
+            return False
         text = "".join(live.pending)
         live.pending.clear()
         take, rest = text, ""
-        if len(text) > self.FLUSH_CHARS:
+        most = min(self.FLUSH_CHARS, self.FRAME_CHARS)
+        if len(text) > most:
             # Cut after a newline where there is one, so a slice ends on a whole line.
-            cut_at = text.rfind("\n", 0, self.FLUSH_CHARS) + 1 or self.FLUSH_CHARS
+            cut_at = text.rfind("\n", 0, most) + 1 or most
             take, rest = text[:cut_at], text[cut_at:]
         streamed = live.text()
         cut = next_cut(Piece(streamed + take, live.lead), final=False)
@@ -415,8 +437,9 @@ class MarkdownColumn(UniformRows, Vertical):
             if rest:
                 live.pending.insert(0, rest)  # before any delta that arrives while we write
             await self._write(live, take)
-            return
+            return bool(rest)
         await self._seal(live, streamed, streamed + take, cut, rest)
+        return bool(rest)
 
     async def _seal(self, live: _Segment, streamed: str, whole: str, cut: Cut, rest: str) -> None:
         """The live piece ends at ``cut``: finish it and start the next piece with the rest."""

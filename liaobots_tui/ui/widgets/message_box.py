@@ -32,6 +32,7 @@ from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.store.big_text import unread_text
 from liaobots_tui.ui.plain import plain, plain_line
 from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
+from liaobots_tui.ui.widgets.height_free import HeightFree
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.lazy_text import LAZY_CHARS, LazyText
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
@@ -115,7 +116,7 @@ class MessageHeader(Static, can_focus=True):
             self.notify("This message cites no sources", severity="warning", timeout=3)
 
 
-class MessageBox(UniformRows, Vertical):
+class MessageBox(HeightFree, UniformRows, Vertical):
     """A message in the conversation. Focus its header (ctrl+g) to copy, edit or regenerate."""
 
     def __init__(
