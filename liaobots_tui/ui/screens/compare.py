@@ -109,6 +109,12 @@ class LaneView(ConversationView):
     #: Its rows are drawn as blank lines (it has no border and no content of its own): see LaneRow.
     BLANK = True
 
+    # The chat's welcome lines are not for a lane: shown until the reply's box mounted, they were
+    # laid out and drawn three times in the screen's first frame, and hidden again in the next.
+    DEFAULT_CSS = """
+    LaneView > #welcome { display: none; }
+    """
+
 
 class LaneRow(Horizontal):
     """The columns side by side.
