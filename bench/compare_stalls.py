@@ -14,7 +14,11 @@ process) and, while it runs:
   redraws something in (with CPU per such frame), and the full garbage
   collections (how long, and how many ran inside a frame).
 
-    python bench/compare_stalls.py [--deltas 3000] [--pace 0] [--stalls 3]
+    python bench/compare_stalls.py [--deltas 3000] [--pace 0] [--stalls 3] [--trace]
+
+``--trace`` replaces the stack sampler by ``bench/loop_trace.py``: every loop callback over
+10 ms of CPU with what it was (a frame, a timer's callback, a widget's message), per stall
+and per kind, and the stalls before the first delta (the screen opening) apart.
 
 The sampler holds the GIL briefly each look, so this run is slower than
 ``compare_stream.py``: read its stall lengths only against each other.
@@ -36,6 +40,7 @@ from typing import Any
 
 from app_harness import GatewayProcess, StallWatch, load
 from compare_stream import in_app
+from loop_trace import LoopTrace
 from textual._compositor import Compositor
 from textual.screen import Screen
 from textual.widget import Widget
@@ -106,11 +111,15 @@ class FrameBreakdown:
         self._wrap_time(Compositor, "render_update", "draw")
         self._wrap_count(Compositor, "_arrange_root", "arrangements")
         self._screen: Any = None
+        #: Per frame (by id): the classes of the widgets that asked for its layout.
+        self._asked: dict[int, list[str]] = {}
         draw = Compositor.render_update
 
         def counted_draw(compositor: Compositor, *args: Any, **kwargs: Any) -> Any:
             if self._frame is not None and self._screen is not None:
                 self._frame["columns"] = self._columns_changed(compositor)
+                for index, rows in enumerate(self._rows_changed(compositor)):
+                    self._frame[f"rows{index}"] = rows
             return draw(compositor, *args, **kwargs)
 
         self._patch(Compositor, "render_update", counted_draw)
@@ -122,6 +131,12 @@ class FrameBreakdown:
                 return
             self._frame = {"layout": 0.0, "draw": 0.0, "arrangements": 0.0, "columns": 0.0}
             self._screen = screen
+            # Which lanes asked for a layout since the last frame (a widget's Layout names it).
+            asked = screen._layout_widgets
+            for index in self._lanes_of([*asked, *(w for ws in asked.values() for w in ws)]):
+                self._frame[f"laid{index}"] = 1.0
+            self._asked[id(self._frame)] = sorted({type(w).__name__ for ws in asked.values() for w in ws})
+            self._frame["start"] = time.perf_counter()
             start = time.process_time()
             try:
                 update(screen)
@@ -133,6 +148,45 @@ class FrameBreakdown:
 
         self._patch(Screen, "_on_timer_update", timed_update)
         gc.callbacks.append(self._on_gc)
+
+    def _lanes_of(self, widgets: list[Any]) -> set[int]:
+        lanes: set[int] = set()
+        for widget in widgets:
+            node = widget
+            while node is not None and type(node).__name__ != "LaneColumn":
+                node = node._parent
+            if node is not None:
+                lanes.add(node.lane.index)
+        return lanes
+
+    def _rows_changed(self, compositor: Compositor) -> list[float]:
+        """Rows each column redraws this frame (its changed cells / its width)."""
+        rows: list[float] = []
+        for column in getattr(self._screen, "columns", []):
+            region = column.region
+            cells = sum(region.intersection(dirty).area for dirty in compositor._dirty_regions)
+            rows.append(cells / max(region.width, 1))
+        return rows
+
+    def longest(self, count: int) -> None:
+        """The ``count`` longest frames: CPU, layout, drawing, lanes laid out, rows redrawn per column."""
+        print(f"the {count} longest compare frames (lanes laid out; rows redrawn per column):")
+        for frame in sorted(self.frames, key=lambda f: f["cpu"], reverse=True)[:count]:
+            laid = [i for i in range(4) if frame.get(f"laid{i}")]
+            rows = [f"{frame.get(f'rows{i}', 0):.0f}" for i in range(4) if f"rows{i}" in frame]
+            print(f"  {frame['cpu'] * 1000:4.0f} ms (layout {frame['layout'] * 1000:3.0f}, drawing"
+                  f" {frame['draw'] * 1000:3.0f}) widgets {frame['widgets']:.0f}; laid out {laid};"
+                  f" rows {'/'.join(rows)}; asked by {','.join(self._asked.get(id(frame), []))}")  # fmt: skip
+
+    def by_lanes_laid(self) -> None:
+        """Frames by how many lanes they laid out: count, CPU median and longest."""
+        groups: dict[int, list[float]] = collections.defaultdict(list)
+        for frame in self.frames:
+            groups[sum(1 for i in range(4) if frame.get(f"laid{i}"))].append(frame["cpu"])
+        for count, times in sorted(groups.items()):
+            times.sort()
+            print(f"  frames laying out {count} lane(s): {len(times)}, CPU median"
+                  f" {times[len(times) // 2] * 1000:.0f} ms, longest {times[-1] * 1000:.0f} ms")  # fmt: skip
 
     def _columns_changed(self, compositor: Compositor) -> float:
         """How many of the compare screen's columns this frame redraws something in."""
@@ -189,7 +243,8 @@ class FrameBreakdown:
         drawn = sum(f["draw"] for f in self.frames) / max(sum(cpu), 1e-9)
         widgets = sorted(f["widgets"] for f in self.frames)
         per_layout = sum(f["arrangements"] for f in laid) / max(len(laid), 1)
-        print(f"compare frames: {len(cpu)}, CPU median {cpu[len(cpu) // 2] * 1000:.0f} ms,"
+        print(f"compare frames: {len(cpu)}, {sum(cpu):.2f} s CPU in all,"
+              f" median {cpu[len(cpu) // 2] * 1000:.0f} ms,"
               f" p90 {cpu[int(len(cpu) * 0.9)] * 1000:.0f} ms, longest {cpu[-1] * 1000:.0f} ms;"
               f" layout {share:.0%} and drawing {drawn:.0%} of their CPU")  # fmt: skip
         print(f"  screen arrangements per layout frame: {per_layout:.2f};"
@@ -226,7 +281,7 @@ class TimedStallWatch(StallWatch):
             self.spans.append((after - before - 0.005, before, after))
 
 
-async def run(deltas: int, pace: float, stalls: int) -> None:
+async def run(deltas: int, pace: float, stalls: int, trace: bool = False) -> None:
     import compare_stream
 
     watches: list[TimedStallWatch] = []
@@ -252,13 +307,17 @@ async def run(deltas: int, pace: float, stalls: int) -> None:
     Screen.set_focus = counting_set_focus  # type: ignore[method-assign,assignment]
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)
     breakdown = FrameBreakdown()
-    sampler = StackSampler(threading.get_ident())
+    tracer = LoopTrace() if trace else None
+    sampler = None if trace else StackSampler(threading.get_ident())
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
             result = await in_app(gateway.url, f"[[deltas={deltas}]] compare a long answer", Path(tmpdir),
                                   compare=True)  # fmt: skip
     finally:
-        sampler.stop()
+        if sampler is not None:
+            sampler.stop()
+        if tracer is not None:
+            tracer.stop()
         breakdown.stop()
         gateway.close()
         Screen.set_focus = set_focus  # type: ignore[method-assign]
@@ -267,14 +326,30 @@ async def run(deltas: int, pace: float, stalls: int) -> None:
     print(f"compare, 3 models x {deltas:,} deltas, {how}: {result['total']:.2f} s, "
           f"longest stall {longest:.0f} ms ({cpu:.0f} ms CPU)")  # fmt: skip
     breakdown.report()
+    breakdown.by_lanes_laid()
+    breakdown.longest(stalls)
     print(f"focus changes: {len(focus_moves)}")
     for screen_name, move, caller in focus_moves:
         print(f"  {screen_name}: {move}  (from {caller})")
-    for length, start, end in sorted(watches[0].spans, reverse=True)[:stalls]:
+    spans = watches[0].spans
+    for length, start, end in sorted(spans, reverse=True)[:stalls]:
+        if tracer is not None:
+            when = start - spans[0][1]
+            print(f"stall of {length * 1000:.0f} ms at {when:.2f} s; callbacks over 10 ms CPU in it:")
+            for turn in tracer.within(start, end):
+                split = f"layout {turn.layout * 1000:.0f}, drawing {turn.draw * 1000:.0f}"
+                split += f", gc {turn.gc * 1000:.0f}"
+                print(f"  {turn.cpu * 1000:5.0f} ms CPU  {turn.what}  ({split}) {' '.join(turn.notes)}")
+            continue
+        assert sampler is not None
         count, hot = sampler.hot_frames(start, end)
         print(f"stall of {length * 1000:.0f} ms, {count} samples; frames most were in:")
         for n, (filename, line, name) in hot:
             print(f"  {n:4d}  {filename}:{line} {name}")
+    if tracer is not None:
+        print("long callbacks by kind (count, total CPU, longest):")
+        for what, count, total, longest in tracer.kinds()[:14]:
+            print(f"  {count:4d} {total * 1000:7.0f} ms {longest * 1000:5.0f} ms  {what}")
     print(f"{load()} at the end of the run")
 
 
@@ -283,8 +358,9 @@ def main() -> None:
     parser.add_argument("--deltas", type=int, default=3000)
     parser.add_argument("--pace", type=float, default=0.0, help="deltas/s per model (0: unpaced)")
     parser.add_argument("--stalls", type=int, default=3, help="how many of the longest stalls to break down")
+    parser.add_argument("--trace", action="store_true", help="what each long loop callback was (no sampler)")
     args = parser.parse_args()
-    asyncio.run(run(args.deltas, args.pace, args.stalls))
+    asyncio.run(run(args.deltas, args.pace, args.stalls, args.trace))
 
 
 if __name__ == "__main__":

@@ -790,3 +790,58 @@ def memoized_background_tint() -> bool:
     process_segments.__wrapped__ = original.__func__  # type: ignore[attr-defined]
     BackgroundScreen.process_segments = classmethod(process_segments)  # type: ignore[assignment, method-assign]
     return True
+
+
+#: Screens laying out now whose layout pass sets virtual sizes without asking for another (see below).
+_quiet_layouts = 0
+
+
+def _size_updated_quietly(original: Any) -> Any:
+    def _size_updated(self: Any, size: Any, virtual_size: Any, container: Any, layout: bool = True) -> bool:
+        return bool(original(self, size, virtual_size, container, layout=layout and not _quiet_layouts))
+
+    _size_updated.__wrapped__ = original  # type: ignore[attr-defined]
+    _size_updated._quiet = True  # type: ignore[attr-defined]
+    return _size_updated
+
+
+def layout_once_per_change(screen: Any) -> bool:
+    """Let ``screen``'s layout pass set the virtual sizes it measured without asking for another pass.
+
+    After arranging the screen, Textual hands each widget its new size (``_size_updated``),
+    which sets the widget's ``virtual_size``, a reactive that asks for a layout when it
+    changes. So every widget that a pass resized (each block a streamed write mounted or
+    grew, and its containers) asked for another layout of its column: every write was laid
+    out twice, in two frames, and in Compare the second pass of one column's write fell into
+    the frame of the next column's (measured: a third of the frames laid out two or three
+    columns). The second pass finds what the first found: the arrangement is the first's
+    (the compositor measured those sizes), and scrollbars shown or hidden by the new
+    virtual size ask for their own layout (``show_vertical_scrollbar`` is a layout reactive).
+    Here, during ``screen``'s own layout pass, the virtual size is set as Textual sets it for
+    the widgets it only exposes (``layout=False``: no watcher, no layout asked). Wraps the
+    private ``Widget._size_updated`` (once, app-wide, a no-op outside an opted-in screen's
+    layout) and the screen's ``_refresh_layout`` (textual 8.x, checked against 8.2.8; the
+    names are checked first, and elsewhere nothing changes). True when applied.
+    """
+    original_size_updated = Widget.__dict__.get("_size_updated")
+    refresh_layout = getattr(screen, "_refresh_layout", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not callable(original_size_updated)
+        or refresh_layout is None
+        or "layout" not in original_size_updated.__code__.co_varnames
+    ):
+        return False
+    if not getattr(original_size_updated, "_quiet", False):
+        Widget._size_updated = _size_updated_quietly(original_size_updated)  # type: ignore[method-assign]
+
+    def quiet_refresh_layout(*args: Any, **kwargs: Any) -> Any:
+        global _quiet_layouts
+        _quiet_layouts += 1
+        try:
+            return refresh_layout(*args, **kwargs)
+        finally:
+            _quiet_layouts -= 1
+
+    screen._refresh_layout = quiet_refresh_layout
+    return True

@@ -55,7 +55,11 @@ from liaobots_tui.ui import gc_pause, memory_release
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
-from liaobots_tui.ui.textual_compat import draw_changed_regions_apart, keep_full_map_after_reflow
+from liaobots_tui.ui.textual_compat import (
+    draw_changed_regions_apart,
+    keep_full_map_after_reflow,
+    layout_once_per_change,
+)
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.keys_footer import KeysFooter
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
@@ -104,6 +108,12 @@ class LaneView(ConversationView):
     PARK_MARGIN = 0.1
     #: Its rows are drawn as blank lines (it has no border and no content of its own): see LaneRow.
     BLANK = True
+
+    # The chat's welcome lines are not for a lane: shown until the reply's box mounted, they were
+    # laid out and drawn three times in the screen's first frame, and hidden again in the next.
+    DEFAULT_CSS = """
+    LaneView > #welcome { display: none; }
+    """
 
 
 class LaneRow(Horizontal):
@@ -265,6 +275,7 @@ class CompareScreen(Screen[int | None]):
     def on_mount(self) -> None:
         keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         draw_changed_regions_apart(self)  # a column's changes do not redraw the columns beside it
+        layout_once_per_change(self)  # a write is laid out in one frame, not echoed into the next
         if self.comparison is None:
             return
         self.columns[0].view.focus()
