@@ -856,7 +856,44 @@ def removed_widgets_free_at_once() -> bool:
 
     message_loop_exit._frees_at_once = True  # type: ignore[attr-defined]
     Widget._message_loop_exit = message_loop_exit  # type: ignore[method-assign]
+    _parses_dropped_at_once()
     return True
+
+
+def _parses_dropped_at_once() -> None:
+    """A streamed Markdown's re-parsed last block, once its content was copied, is freed at once.
+
+    At each append Textual parses the last block again and hands the new block (never
+    mounted) to the shown one's ``_update_from_block``, which copies its content (or
+    mounts it in its place) and drops it: a cycle through its styles, with its parsed
+    rows and cells, at every append. Each class's own ``_update_from_block`` (Textual's
+    and ours, subclasses of ``MarkdownBlock`` defined by now) is wrapped: when the
+    given block is still not mounted afterwards, it was dropped.
+    """
+    import functools
+
+    from textual.widgets.markdown import MarkdownBlock
+
+    classes: list[type] = [MarkdownBlock]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        original = cls.__dict__.get("_update_from_block")
+        if original is None or getattr(original, "_drops_parse", False):
+            continue
+
+        def wrap(original: Any) -> Any:
+            @functools.wraps(original)
+            async def update_from_block(self: MarkdownBlock, block: MarkdownBlock) -> None:
+                await original(self, block)
+                if block.parent is None and not block.is_mounted:
+                    for dropped in (block, *_never_mounted_blocks(block)):
+                        _drop_styles_node(dropped)
+
+            update_from_block._drops_parse = True  # type: ignore[attr-defined]
+            return update_from_block
+
+        cls._update_from_block = wrap(original)  # type: ignore[attr-defined]
 
 
 def _drop_styles_node(node: object) -> None:
