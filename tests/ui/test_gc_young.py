@@ -81,6 +81,7 @@ def test_a_stream_freezes_nothing_at_its_start() -> None:
 def test_many_survivors_join_the_frozen_base(monkeypatch: pytest.MonkeyPatch) -> None:
     gc.unfreeze()
     kept = [[n] for n in range(2_000)]  # tracked objects a reply keeps alive
+    monkeypatch.setattr(gc_pause, "YOUNG_SCAN_MOST", 10**9)  # this test's heap: a pass
     monkeypatch.setattr(gc_pause, "YOUNG_MOST", len(kept) // 2)
     gc_pause.collect_young()
     assert gc_pause.young_count() == 0  # frozen: the next passes do not scan them again
@@ -164,3 +165,26 @@ async def test_parked_pieces_are_freed_once_the_reply_has_ended(
         # No collection forced here: the release's own freed every piece parked during the reply.
         left = [ref() for ref in made if ref() is not None and id(ref()) not in shown]
         assert left == []
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_a_big_young_heap_is_frozen_without_a_pass_and_its_cycles_wait_for_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gc.collect()
+    gc.disable()
+    gc.freeze()  # the base
+    base = gc.get_freeze_count()
+    monkeypatch.setattr(gc_pause, "_frozen_at_settle", base)
+    kept = [[n] for n in range(3_000)]  # what a first reply keeps (and the modules it imported)
+    dead = weakref.ref(_Cycle())  # a cycle among it: only a pass could free it
+    monkeypatch.setattr(gc_pause, "YOUNG_SCAN_MOST", len(kept) // 2)
+    passes = gc.get_stats()[2]["collections"]
+    assert gc_pause.collect_young() == 0
+    assert gc.get_stats()[2]["collections"] == passes  # no pass: frozen as it is
+    assert gc_pause.unfrozen_count() < len(kept) // 2
+    assert gc.get_freeze_count() >= base + len(kept)
+    assert dead() is not None  # waits, under the bound on the frozen heap's growth ...
+    monkeypatch.setattr(gc_pause, "FROZEN_GROWTH_MOST", len(kept) // 2)
+    gc_pause.collect_young()  # ... past it: a full settle
+    assert dead() is None
