@@ -291,9 +291,12 @@ def report_ab(args: argparse.Namespace) -> None:
             growth = ", ".join(f"{b['settled'] - a['settled']:+.1f}" for a, b in pairs)
             stream_gc = max(row["gc_stream_cpu"] for row in rows)
             after_gc = max(row["gc_after_cpu"] for row in rows)
+            cpus = [cpu * 1000 for _, cpu in result.get("releases", [])]
+            release = f"; the release {min(cpus):.0f}-{max(cpus):.0f} ms CPU" if cpus else ""
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
-                  f"{after_gc:.0f} ms; {rows[-1]['objects']:,.0f} objects at the end, garbage not reached "
+                  f"{after_gc:.0f} ms{release}; {rows[-1]['objects']:,.0f} objects at the end, "
+                  f"garbage not reached "
                   f"{rows[-1].get('left_garbage', 0):,} ({rows[-1].get('after_full', 0):.0f} MB once "
                   f"collected); {load()}")  # fmt: skip
 

@@ -1,7 +1,8 @@
 """What the young (not frozen) heap is made of while a chat reply streams and just after (a census).
 
-The fake gateway (a child process) streams one reply of N deltas at ``--pace`` deltas/s
-into the chat app (headless, 120x40). At ``--samples`` points while it streams, just
+The fake gateway (a child process) streams ``--replies`` replies (the census looks at the
+last: the first fills caches and imports modules) of N deltas at ``--pace`` deltas/s into
+the chat app (headless, 120x40). At ``--samples`` points while the last streams, just
 after it ended (before the memory release) and once the release has run, printed:
 objects the collector tracks outside the frozen set (what a full pass scans), grouped
 by type, and how many of them are garbage (a collection with ``gc.DEBUG_SAVEALL``
@@ -13,7 +14,7 @@ their owner (a Strip's list of Segments, a widget's render cache, a FIFOCache).
 A census changes what it measures (its collections free garbage early): read the
 shares, not the totals over time.
 
-    python bench/young_heap.py [--deltas 3000] [--pace 400] [--samples 3] [--top 18]
+    python bench/young_heap.py [--deltas 3000] [--pace 400] [--samples 3] [--top 18] [--replies 1]
 """
 
 from __future__ import annotations
@@ -109,36 +110,43 @@ def census(label: str, top: int, sample: int = 400) -> dict[str, Any]:
     return {"young": total, "garbage": found}
 
 
-async def run(deltas: int, pace: float, samples: int, top: int) -> None:
+async def run(deltas: int, pace: float, samples: int, top: int, replies: int = 1) -> None:
     from liaobots_tui.ui import gc_pause, memory_release
 
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)
     released = asyncio.Event()
     real_release = memory_release.release
+    counted = {"reply": 0}
 
     def release_with_census(app: Any) -> bool:
-        census("reply ended, before the release", top)
+        if counted["reply"] < replies:  # earlier replies: released as the app does, unseen
+            released.set()
+            return real_release(app)
+        census(f"reply {replies} ended, before the release", top)
         done = real_release(app)
         census("after the release", top)
         released.set()
         return done
 
     memory_release.release = release_with_census  # type: ignore[assignment]
-    print(f"young heap census: {deltas:,} deltas at {pace:,.0f}/s; {load()}")
+    print(f"young heap census: {deltas:,} deltas at {pace:,.0f}/s, reply {replies}; {load()}")
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
             async with chat_app(gateway.url, Path(tmpdir), SIZE) as (app, pilot):
                 screen: Any = app.screen
-                census("idle, before the reply", top)
+                census("idle, before the first reply", top)
                 gc_pause.settle()  # the base frozen, as the app does when a chat is shown
-                screen.prompt.load_text(f"[[deltas={deltas}]] stream a long answer")
-                await pilot.press("enter")
-                seconds = deltas / pace if pace else 5.0
-                for number in range(1, samples + 1):
-                    await asyncio.sleep(seconds / (samples + 1))
-                    census(f"streaming, sample {number}", top)
-                await app.workers.wait_for_complete()
-                await asyncio.wait_for(released.wait(), 30)
+                for number in range(1, replies + 1):
+                    counted["reply"] = number
+                    released.clear()
+                    screen.prompt.load_text(f"[[deltas={deltas}]] stream a long answer {number}")
+                    await pilot.press("enter")
+                    seconds = deltas / pace if pace else 5.0
+                    for sample in range(1, samples + 1 if number == replies else 1):
+                        await asyncio.sleep(seconds / (samples + 1))
+                        census(f"reply {number} streaming, sample {sample}", top)
+                    await app.workers.wait_for_complete()
+                    await asyncio.wait_for(released.wait(), 60)
     finally:
         gateway.close()
 
@@ -149,9 +157,10 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=400.0)
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--top", type=int, default=18)
+    parser.add_argument("--replies", type=int, default=1, help="the census looks at the last one")
     args = parser.parse_args()
     sys.setrecursionlimit(10_000)
-    asyncio.run(run(args.deltas, args.pace, args.samples, args.top))
+    asyncio.run(run(args.deltas, args.pace, args.samples, args.top, args.replies))
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.textual_compat import (
+    arrangements_without_cycles,
     light_strips,
     memoized_background_tint,
+    removed_widgets_free_at_once,
     small_box_model_caches,
     strips_without_self_cycles,
 )
@@ -94,6 +96,8 @@ class LiaobotsApp(App[int]):
         light_strips()  # every line drawn is a Strip: see textual_compat.light_strips
         strips_without_self_cycles()  # and a line that caches itself is garbage only gc frees
         small_box_model_caches()  # a box model per frame per widget while a reply streams: see there
+        removed_widgets_free_at_once()  # a removed widget is a cycle through its styles: see there
+        arrangements_without_cycles()  # and each layout pass's map a cycle holding every widget: see there
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
         self.settings = settings
         self.store = store

@@ -14,19 +14,24 @@ CPython collects nothing that is frozen (``gc.freeze()``), so:
   (50-200 ms of CPU). Young passes (generations 0 and 1) run as usual and free what
   dies young. What survives them is bounded (:func:`between_frames`, from the
   streams' tickers: past :data:`STREAM_GROWTH_MOST` new memory blocks it is frozen as it is,
-  without a pass, and the release after the streams runs a full :func:`settle`);
+  without a pass: see below);
 - a moment after each reply (:func:`collect_young`, from the memory release) one
-  collection runs over what is not frozen, which is what the app made since the base:
-  the reply's garbage (removed pieces, replaced blocks, footer keys) is freed at once,
-  so resident memory stays flat, for the cost of scanning what the replies since the
-  last settle keep alive (bounded: parked pieces keep their text, not their widgets).
-  When that grows past :data:`YOUNG_MOST` objects it joins the base (frozen), so a
-  pass stays short in any chat; what later dies among it waits for the next settle.
-  Until then the full pass held back stays deferred (:func:`stream_ended`).
+  collection runs over what is not frozen, which is what the app made since the base
+  and still holds: a reply's garbage is freed by reference counting as it goes (removed
+  widgets, their styles, old layout maps: see ``textual_compat.removed_widgets_free_at_once``
+  and ``arrangements_without_cycles``), so this pass finds little and costs the scan of
+  the survivors; they join the base (frozen) when they pass :data:`YOUNG_MOST`, so the
+  next pass scans only the next reply's. Past :data:`YOUNG_SCAN_MOST` (the first
+  reply's, with the modules it imported) they are frozen with no pass at all. What
+  streams froze as it was (:func:`between_frames`) stays frozen too: the cyclic garbage
+  among it is a few dozen objects now, and it is freed at the next :func:`settle`, or at
+  a release once the frozen heap grew past :data:`FROZEN_GROWTH_MOST` since the last
+  settle (a full pass then, the bound on what waits). Until then the full pass held back
+  stays deferred (:func:`stream_ended`).
 
-Nothing is frozen when a reply starts: what was frozen then and died during the
-reply (the previous reply's widgets, parked as the new one scrolls them away) could
-only be freed by a full pass over everything, the stall this module avoids.
+Nothing is frozen when a reply starts. What was frozen and dies later (the previous
+reply's widgets, parked as the new one scrolls them away) is freed by its refcount,
+frozen or not; only a cycle among it would wait for a full pass.
 
 At start-up the collector is held (:func:`held_for_start`) until the first chat is
 painted: importing the app and building its first screen ran ~200 collections
@@ -55,8 +60,18 @@ _NEVER = 1 << 30
 _holding = False
 #: Most objects left unfrozen after a reply's collection (beyond, they join the frozen base).
 #: Every pass scans them again; measured at ~1 µs of CPU an object on the shared 2-core machine
-#: (load 15-20), so this is at most ~60 ms added to each pass while the next reply streams.
-YOUNG_MOST = 60_000
+#: (load 15-20), so this is at most ~10 ms added to each pass. Frozen, what later dies is freed
+#: by its refcount all the same (only cycles wait for a settle, and replies make next to none).
+YOUNG_MOST = 10_000
+#: Most objects the collection after a reply scans (about 1 µs each under load: ~30 ms). A
+#: reply's garbage is freed by reference counting as it streams (measured after 160 kB
+#: replies: 13-260 objects in cycles a reply), so more are frozen without a pass (collect_young).
+YOUNG_SCAN_MOST = 30_000
+#: Objects the frozen heap may grow by since the last settle before a reply's release runs a
+#: full settle (a 3,000-delta reply's survivors are ~20,000-50,000 objects).
+FROZEN_GROWTH_MOST = 300_000
+#: gc.get_freeze_count() after the last settle (or the start-up freeze).
+_frozen_at_settle = 0
 #: Most memory blocks the streams may allocate before their young heap is frozen as it is
 #: (see between_frames): the bound on what a full pass would scan. A 3,000-delta reply
 #: grows by ~300,000, three side by side by ~450,000-630,000 (measured).
@@ -106,8 +121,9 @@ def between_frames() -> bool:
     Compare, 630,000 objects), and even counting them (``gc.get_objects``) took 0.15 s.
     The interpreter's count of allocated blocks costs nothing and grew with the young
     heap, block for object, in both the chat and Compare (measured). The garbage frozen
-    with it waits for the release after the streams, which then runs a full
-    :func:`settle` (:func:`collect_young`). True when it froze.
+    with it (cycles only: the rest is freed by its refcount, frozen or not) waits for the
+    next settle, bounded by :data:`FROZEN_GROWTH_MOST` (:func:`collect_young`). True when
+    it froze.
     """
     global _blocks_mark, _held_back
     if not _paused or sys.getallocatedblocks() - _blocks_mark <= STREAM_GROWTH_MOST:
@@ -126,7 +142,7 @@ def stream_ended() -> None:
     reply built at the next young pass, inside the final render. Instead it is due as
     many young passes from now as usual, and the reply's own collection a moment later
     (:func:`collect_young`, the memory release) resets the count and puts it back.
-    What between_frames froze while streaming stays frozen until that collection.
+    What between_frames froze while streaming stays frozen (see collect_young).
     """
     global _paused
     if _paused == 0:
@@ -157,19 +173,34 @@ def young_count() -> int:
     return len(gc.get_objects(generation=2))
 
 
+def unfrozen_count() -> int:
+    """Objects a collection now would scan: every generation but the frozen one."""
+    return sum(len(gc.get_objects(generation=generation)) for generation in range(3))
+
+
 def collect_young() -> int:
     """A reply has ended and the screen is quiet: free its garbage; how many objects were unreachable.
 
     One collection over what is not frozen (see the module's docstring), then, when the
     survivors are many, they are frozen with the base so that the next passes stay short.
-    When streams froze their young heap (:func:`between_frames`), the garbage frozen with
-    it is freed by a full :func:`settle` instead. Does nothing while a reply streams (its
-    own end collects).
+    What streams froze (:func:`between_frames`) waits for the next settle, unless the frozen
+    heap grew past :data:`FROZEN_GROWTH_MOST` since the last one: then a full :func:`settle`.
+    When more than :data:`YOUNG_SCAN_MOST` objects are not frozen (the first reply's, which
+    imported the Markdown and highlighting modules), they are frozen as they are, with no
+    pass: what is garbage among them is a few dozen cycles, left with the rest of the
+    frozen heap's under the same bound. Does nothing while a reply streams (its own end
+    collects).
     """
+    global _held_back
     if _paused:
         return 0
-    if _held_back:
+    if _held_back and gc.get_freeze_count() - _frozen_at_settle > FROZEN_GROWTH_MOST:
         return settle()
+    if unfrozen_count() > YOUNG_SCAN_MOST:
+        gc.freeze()
+        _held_back = True
+        _release_full_passes()
+        return 0
     found = gc.collect()
     _release_full_passes()
     if young_count() > YOUNG_MOST:
@@ -182,7 +213,7 @@ def settle() -> int:
 
     How many objects were unreachable.
     """
-    global _held_back
+    global _held_back, _frozen_at_settle
     if _paused or _held_at_start:
         return 0  # held at start: nothing to collect yet (start_painted)
     gc.unfreeze()
@@ -190,6 +221,7 @@ def settle() -> int:
     _held_back = False
     _release_full_passes()
     gc.freeze()
+    _frozen_at_settle = gc.get_freeze_count()
     return found
 
 
@@ -227,9 +259,10 @@ def start_painted() -> None:
     chat opened), which unfreezes and collects everything. A no-op unless the collector
     is held (held_for_start), so tests building the app directly are not affected.
     """
-    global _held_at_start
+    global _held_at_start, _frozen_at_settle
     if not _held_at_start:
         return
     _held_at_start = False
     gc.freeze()  # start-up's objects are the first base (see settle)
+    _frozen_at_settle = gc.get_freeze_count()
     gc.enable()

@@ -570,15 +570,40 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
         await shown.mount_all(new_rows)
         return True
 
+    def free_items(items: list[MarkdownBlock]) -> None:
+        # A list's items are never mounted (their blocks are, in its rows): once composed, nothing
+        # holds them but their own styles' cycles (see removed_widgets_free_at_once).
+        for item in items:
+            if item.parent is None and not item.is_mounted:
+                _drop_styles_node(item)
+
+    async def grown(shown: MarkdownBlock, parsed: MarkdownBlock, symbols: list[str]) -> bool:
+        if not await grow(shown, parsed, symbols):
+            return False
+        # The parsed list is dropped now (its new rows' blocks were mounted): free it at once.
+        for block in (parsed, *_never_mounted_blocks(parsed)):
+            _drop_styles_node(block)
+        return True
+
     class GrowingBulletList(HeightFree, MarkdownBulletList):
+        def compose(self) -> Iterator[Widget]:
+            items = list(self._blocks)
+            yield from super().compose()
+            free_items(items)
+
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
-                if await grow(self, block, [item.bullet for item in items]):
+                if await grown(self, block, [item.bullet for item in items]):
                     return
             await super()._update_from_block(block)
 
     class GrowingOrderedList(HeightFree, MarkdownOrderedList):
+        def compose(self) -> Iterator[Widget]:
+            items = list(self._blocks)
+            yield from super().compose()
+            free_items(items)
+
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
@@ -591,7 +616,7 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
                         pass
                 numbers = [f"{number}. " for number in range(start, start + len(items))]
                 width = max(map(len, numbers), default=0) + 1
-                if await grow(self, block, [number.rjust(width) for number in numbers]):
+                if await grown(self, block, [number.rjust(width) for number in numbers]):
                     return
             await super()._update_from_block(block)
 
@@ -844,4 +869,165 @@ def layout_once_per_change(screen: Any) -> bool:
             _quiet_layouts -= 1
 
     screen._refresh_layout = quiet_refresh_layout
+    return True
+
+
+def removed_widgets_free_at_once() -> bool:
+    """A widget whose removal is complete is freed by reference counting, not left for the
+    cyclic collector; True when applied (or already).
+
+    Every DOM node holds its own ``Styles`` (CSS and inline), and each ``Styles`` holds the
+    node back (``Styles.node``); the virtual node Textual makes per component class (and
+    keeps in the widget's ``_component_styles``) does the same. So a removed widget, with
+    all it holds (node list, bindings, signals, caches, rendered lines), is a cycle only a
+    collection frees: measured at ~70 objects a widget, ~1,000 widgets and as many virtual
+    nodes per long streamed reply, 60-70% of what the collection after a reply scans.
+    Once Textual has finished a widget's removal (``Widget._message_loop_exit``: its
+    message loop is over, it left its parent, its children went first) nothing uses its
+    styles' back references again (Textual's own code checks ``Styles.node`` for None), so
+    they are cleared there. Wraps that private method on textual 8.x (checked against
+    8.2.8); elsewhere nothing changes.
+    """
+    import functools
+
+    original = Widget.__dict__.get("_message_loop_exit")
+    if original is None:
+        return False
+    if getattr(original, "_frees_at_once", False):
+        return True
+    if not (8,) <= _version("textual") < (9,):
+        return False
+
+    @functools.wraps(original)
+    async def message_loop_exit(self: Widget) -> None:
+        # Taken before Textual clears the dict: the virtual nodes, each a cycle through its styles.
+        virtual = [styles.node for styles in getattr(self, "_component_styles", {}).values()]
+        _unlink_lru_caches(self)  # before Textual empties its query cache (dropping the ring whole)
+        await original(self)
+        _unlink_lru_caches(self)
+        for node in (self, *virtual):
+            if node is not None:
+                _drop_styles_node(node)
+        # A Markdown table keeps the blocks it was parsed from (rows, cells: never mounted, so
+        # never through here), each a cycle of its own.
+        for block in _never_mounted_blocks(self):
+            _drop_styles_node(block)
+
+    message_loop_exit._frees_at_once = True  # type: ignore[attr-defined]
+    Widget._message_loop_exit = message_loop_exit  # type: ignore[method-assign]
+    _parses_dropped_at_once()
+    return True
+
+
+def _parses_dropped_at_once() -> None:
+    """A streamed Markdown's re-parsed last block, once its content was copied, is freed at once.
+
+    At each append Textual parses the last block again and hands the new block (never
+    mounted) to the shown one's ``_update_from_block``, which copies its content (or
+    mounts it in its place) and drops it: a cycle through its styles, with its parsed
+    rows and cells, at every append. Each class's own ``_update_from_block`` (Textual's
+    and ours, subclasses of ``MarkdownBlock`` defined by now) is wrapped: when the
+    given block is still not mounted afterwards, it was dropped.
+    """
+    import functools
+
+    from textual.widgets.markdown import MarkdownBlock
+
+    classes: list[type] = [MarkdownBlock]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        original = cls.__dict__.get("_update_from_block")
+        if original is None or getattr(original, "_drops_parse", False):
+            continue
+
+        def wrap(original: Any) -> Any:
+            @functools.wraps(original)
+            async def update_from_block(self: MarkdownBlock, block: MarkdownBlock) -> None:
+                await original(self, block)
+                if block.parent is None and not block.is_mounted:
+                    for dropped in (block, *_never_mounted_blocks(block)):
+                        _drop_styles_node(dropped)
+
+            update_from_block._drops_parse = True  # type: ignore[attr-defined]
+            return update_from_block
+
+        cls._update_from_block = wrap(original)  # type: ignore[attr-defined]
+
+
+def _drop_styles_node(node: object) -> None:
+    """Clear the back reference from ``node``'s own styles to it (see removed_widgets_free_at_once)."""
+    for name in ("_css_styles", "_inline_styles"):
+        styles = getattr(node, name, None)
+        if getattr(styles, "node", None) is node:
+            styles.node = None  # type: ignore[union-attr]
+
+
+def _unlink_lru_caches(node: object) -> None:
+    """Empty ``node``'s own LRU caches link by link.
+
+    Textual's ``LRUCache`` keeps its entries in a ring of ``[prev, next, key, value]`` lists:
+    a cycle, which its ``clear`` drops whole, and which outlives the cache when the cache is
+    dropped (a widget's box models: ~20 objects an entry, a quarter of what was left for the
+    collector after a reply once removed widgets were freed at once). Cleared link by link,
+    the ring is freed by reference counting.
+    """
+    from textual.cache import LRUCache
+
+    for value in list(getattr(node, "__dict__", {}).values()):
+        if isinstance(value, LRUCache):
+            for link in list(getattr(value, "_cache", {}).values()):
+                if isinstance(link, list):
+                    link.clear()
+            value.clear()
+
+
+def _never_mounted_blocks(widget: Widget) -> Iterator[Widget]:
+    """The parsed Markdown blocks under ``widget`` (its private ``_blocks``, recursively) never mounted."""
+    pending = list(getattr(widget, "_blocks", ()))
+    while pending:
+        block = pending.pop()
+        if isinstance(block, Widget) and block.parent is None and not block.is_mounted:
+            yield block
+            pending.extend(getattr(block, "_blocks", ()))
+
+
+def arrangements_without_cycles() -> bool:
+    """A screen's old layout maps are freed when replaced, not left for the cyclic collector;
+    True when applied (or already).
+
+    ``Compositor._arrange_root`` places widgets through a local function that calls itself
+    (a closure holding its own cell: a reference cycle), and that closure holds the map
+    and the set of widgets it builds, which are what it returns. So every layout pass (one
+    a frame while a reply streams) leaves its whole map (a geometry per widget on the
+    screen) in a cycle, and with it every widget it placed: a block widget removed since
+    stays alive until a collection finds the cycle, and meanwhile moves to the old
+    generation, which only the collection after a reply scans (measured: most removed
+    block widgets still alive after a reply were held so). Here the caller gets copies,
+    and the closure's own map and set are emptied, so the cycle holds nothing (a copy of
+    a map of a few hundred entries costs microseconds). The private method is wrapped on
+    textual 8.x (checked against 8.2.8); elsewhere nothing changes.
+    """
+    import functools
+
+    from textual._compositor import Compositor
+
+    original = Compositor.__dict__.get("_arrange_root")
+    if original is None:
+        return False
+    if getattr(original, "_without_cycles", False):
+        return True
+    if not (8,) <= _version("textual") < (9,):
+        return False
+
+    @functools.wraps(original)
+    def arrange_root(self: Any, root: Widget, size: Any, visible_only: bool = True) -> Any:
+        placed, widgets = original(self, root, size, visible_only)
+        kept = dict(placed), set(widgets)
+        placed.clear()  # the closure's own: the cycle it is in now holds no widget
+        widgets.clear()
+        return kept
+
+    arrange_root._without_cycles = True  # type: ignore[attr-defined]
+    Compositor._arrange_root = arrange_root  # type: ignore[method-assign]
     return True

@@ -30,8 +30,13 @@ class _Cycle:
 
 
 @pytest.fixture
-def collector_as_found() -> Iterator[None]:
-    """Leave the collector as the test found it: on, nothing frozen, no stream open."""
+def collector_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Leave the collector as the test found it: on, nothing frozen, no stream open.
+
+    The release's collection is a pass, however big this worker's heap (past YOUNG_SCAN_MOST
+    it freezes instead: a test below sets it for that).
+    """
+    monkeypatch.setattr(gc_pause, "YOUNG_SCAN_MOST", 10**9)
     enabled = gc.isenabled()
     yield
     while gc_pause.streaming():
@@ -164,3 +169,26 @@ async def test_parked_pieces_are_freed_once_the_reply_has_ended(
         # No collection forced here: the release's own freed every piece parked during the reply.
         left = [ref() for ref in made if ref() is not None and id(ref()) not in shown]
         assert left == []
+
+
+@pytest.mark.usefixtures("collector_as_found")
+def test_a_big_young_heap_is_frozen_without_a_pass_and_its_cycles_wait_for_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gc.collect()
+    gc.disable()
+    gc.freeze()  # the base
+    base = gc.get_freeze_count()
+    monkeypatch.setattr(gc_pause, "_frozen_at_settle", base)
+    kept = [[n] for n in range(3_000)]  # what a first reply keeps (and the modules it imported)
+    dead = weakref.ref(_Cycle())  # a cycle among it: only a pass could free it
+    monkeypatch.setattr(gc_pause, "YOUNG_SCAN_MOST", len(kept) // 2)
+    passes = gc.get_stats()[2]["collections"]
+    assert gc_pause.collect_young() == 0
+    assert gc.get_stats()[2]["collections"] == passes  # no pass: frozen as it is
+    assert gc_pause.unfrozen_count() < len(kept) // 2
+    assert gc.get_freeze_count() >= base + len(kept)
+    assert dead() is not None  # waits, under the bound on the frozen heap's growth ...
+    monkeypatch.setattr(gc_pause, "FROZEN_GROWTH_MOST", len(kept) // 2)
+    gc_pause.collect_young()  # ... past it: a full settle
+    assert dead() is None

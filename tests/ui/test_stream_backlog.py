@@ -113,5 +113,10 @@ async def test_sealed_pieces_on_screen_keep_their_height_until_the_width_changes
         pinned = [p.region.height for p in pieces]
         # Measured afresh, unpinned, they take what they were pinned at: no height is stale.
         column.unpin()
-        await pilot.pause()
+        # A flat piece is mounted afresh from its source (in the background): wait for it.
+        await until(
+            pilot,
+            lambda: not any(p.redrawing for p in pieces) and all(p.region.height for p in pieces),
+            "redrawn and laid out",
+        )
         assert [p.region.height for p in pieces] == pinned

@@ -48,13 +48,13 @@ from liaobots_tui.ui.widgets.height_free import HeightFree
 from liaobots_tui.ui.widgets.markdown_pieces import (
     Cut,
     Piece,
-    chat_parser,
     cut_ahead,
     estimate_rows,
     next_cut,
     split_pieces,
 )
 from liaobots_tui.ui.widgets.markdown_table import TableLines
+from liaobots_tui.ui.widgets.thread_parser import thread_chat_parser
 from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 
 #: Tables drawn as one widget each (see markdown_table), where this Textual allows it.
@@ -81,7 +81,7 @@ class PieceMarkdown(HeightFree, UniformRows, FlatMarkdown):
         self, text: str = "", *, classes: str = "body", cut: bool = False, continued: bool = False
     ) -> None:
         # open_links=False: a click must never launch a browser from inside a chat.
-        super().__init__(text, classes=classes, open_links=False, parser_factory=chat_parser)
+        super().__init__(text, classes=classes, open_links=False, parser_factory=thread_chat_parser)
         #: Ends inside a block the next piece continues.
         self.cut = cut
         #: Starts inside a block the previous piece began.
