@@ -3,7 +3,7 @@
 In a headless run Textual still does all the work of a frame: the screen's update (or layout)
 asks the compositor for ``render_update`` (every changed widget's ``render_lines``, its strips
 cut and chopped along the screen's cuts), then ``App._display`` throws the result away because
-the driver is headless. That drawing was ~30-40% of a Pilot test's CPU, for frames nobody sees.
+the driver is headless. Skipping it took ``tests/ui`` (-n 2) from 213 to 168 s of CPU (0.79x).
 
 While a test runs under :func:`frames_laid_out_not_drawn`:
 
