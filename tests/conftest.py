@@ -71,6 +71,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = spread(items, [item.nodeid for item in items], workers)
 
 
+# ---------------------------------------------------------------- headless frames
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "draws_frames: a Pilot test that reads what its frames drew (tests/headless_frames.py)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def frames_laid_out_not_drawn(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Headless apps lay frames out, but draw only their last screen, at the end (tests/headless_frames.py).
+
+    A test marked ``draws_frames`` (it reads what frames drew) has every frame drawn, as Textual does.
+    """
+    from tests.headless_frames import DRAWS_FRAMES
+    from tests.headless_frames import frames_laid_out_not_drawn as laid_out
+
+    if request.node.get_closest_marker(DRAWS_FRAMES) is not None:
+        yield
+        return
+
+    with laid_out():
+        yield
+
+
 # ---------------------------------------------------------------- property tests
 
 

@@ -21,6 +21,9 @@ from tests.ui.conftest import AppFactory, demo_settings
 from tests.ui.driving import chat, send, settle
 from tests.ui.test_compare_draws_apart import Terminal, watch_display
 
+# These tests watch what every frame draws (tests/headless_frames.py).
+pytestmark = pytest.mark.draws_frames
+
 
 @pytest.mark.ui
 async def test_a_streamed_reply_reaches_the_terminal_as_a_full_render_shows_it(

@@ -40,6 +40,10 @@ from tests.ui.test_compare_screen import all_ended, open_compare
 Cell = tuple[str, object, object, bool, bool]
 
 
+# These tests watch what every frame draws (tests/headless_frames.py).
+pytestmark = pytest.mark.draws_frames
+
+
 def cells(segments: list[Segment]) -> list[Cell]:
     """A line's cells as a terminal shows them: the character, colours, bold, reverse (a blank
     cell's foreground colour shows nowhere, so it is left out)."""

@@ -116,6 +116,7 @@ async def test_a_selection_in_a_flat_piece_gives_the_drawn_text() -> None:
         assert selected[0] == "First line here.\n Second line there"
 
 
+@pytest.mark.draws_frames  # the lines are drawn afresh when a frame draws them (tests/headless_frames.py)
 @pytest.mark.ui
 async def test_a_width_or_theme_change_draws_flat_pieces_afresh() -> None:
     app = Pane()

@@ -133,6 +133,7 @@ async def test_a_selection_in_the_folded_lines_gives_the_drawn_text() -> None:
         assert "A title" in flat.text.split("\n")[0]
 
 
+@pytest.mark.draws_frames  # the lines are drawn afresh when a frame draws them (tests/headless_frames.py)
 @pytest.mark.ui
 async def test_a_width_or_theme_change_draws_the_blocks_afresh() -> None:
     app = Pane()

@@ -153,6 +153,7 @@ class HeldApp(App[None]):
             self.holding = False
 
 
+@pytest.mark.draws_frames  # counts the frames rendered (tests/headless_frames.py)
 async def test_a_held_screen_renders_nothing_and_paints_everything_once_released(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -178,6 +179,7 @@ async def test_a_held_screen_renders_nothing_and_paints_everything_once_released
         assert bool(app.query_one("#first").region)
 
 
+@pytest.mark.draws_frames  # counts the frames rendered (tests/headless_frames.py)
 async def test_the_chat_screen_is_never_rendered_without_its_messages(
     make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
