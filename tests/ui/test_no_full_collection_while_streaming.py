@@ -176,7 +176,7 @@ async def test_a_chat_reply_streams_without_a_full_pass_and_its_release_ends_the
     monkeypatch.setattr(memory_release, "release", release)
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "[[deltas=1000]] a long answer")
+        await send(app, pilot, "[[deltas=3000]] a long answer")
         await until(pilot, lambda: releases == [True], "the release after the reply")
     (_, at_start, held, middle_at_start), (_, at_end, _, middle_at_end), (_, collected, after, _) = seen
     assert held > 1_000_000  # never reached
