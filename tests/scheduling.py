@@ -31,7 +31,6 @@ LONGEST: tuple[str, ...] = (
     "tests/ui/test_long_history_opens_lazily.py::test_a_huge_reply_opens_at_its_end",
     "tests/ui/test_compare_counts_app.py::test_kept_reply_shows_its_versions",
     "tests/ui/test_chat_flow.py::test_edit_and_resend_continues_from_there",
-    "tests/ui/test_everyday_more.py::test_scrolling_up_during_a_stream_shows_new_output_below",
     "tests/ui/test_features.py::test_a_long_reply_streams_into_pieces_and_parks_those_off_screen",
     "tests/ui/test_features.py::test_long_history_mounts_the_last_page_first",
     "tests/ui/test_chat_flow.py::test_conversation_survives_a_restart",

@@ -52,8 +52,15 @@ def cells(segments: list[Segment]) -> list[Cell]:
         style = segment.style
         color, bgcolor = (style.color, style.bgcolor) if style else (None, None)
         bold, reverse = (bool(style.bold), bool(style.reverse)) if style else (False, False)
-        for char in segment.text:
-            shown = None if char == " " and not reverse and not (style and style.underline) else color
+        blank_shown = color if reverse or (style and style.underline) else None
+        text = segment.text
+        if text.isascii():  # one column per character: the style worked out once per segment
+            out.extend(
+                [(char, blank_shown if char == " " else color, bgcolor, bold, reverse) for char in text]
+            )
+            continue
+        for char in text:
+            shown = blank_shown if char == " " else color
             out.append((char, shown, bgcolor, bold, reverse))
             out.extend(
                 [("", shown, bgcolor, bold, reverse)] * (cell_len(char) - 1)
@@ -81,10 +88,13 @@ class Terminal:
                 continue
             if segment.text == "\n":
                 continue
-            for cell in cells([segment]):
-                if 0 <= y < len(self.rows) and 0 <= x < len(self.rows[y]):
-                    self.rows[y][x] = cell
-                x += 1
+            drawn = cells([segment])
+            if 0 <= y < len(self.rows):
+                row = self.rows[y]
+                start, end = max(x, 0), min(x + len(drawn), len(row))
+                if start < end:  # the cells that fall on the screen, as one slice
+                    row[start:end] = drawn[start - x : end - x]
+            x += len(drawn)
 
     def matches(self, strips: list[Strip]) -> list[int]:
         """The rows where this terminal differs from ``strips`` (a full render)."""

@@ -14,7 +14,7 @@ from liaobots_tui.ui.screens.compare import CompareScreen, LaneColumn
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
-from tests.ui.driving import HANG_GUARD, chat, settle, until
+from tests.ui.driving import HANG_GUARD, chat, settle, type_text, until
 
 pytestmark = pytest.mark.ui
 
@@ -63,7 +63,8 @@ async def test_pick_models_see_them_side_by_side_and_keep_one(
         assert isinstance(picker, ComparePickerModal) and picker.chosen == ["gpt-5.4"]
         await pilot.press("enter")  # one model is not a comparison
         assert isinstance(app.screen, ComparePickerModal)
-        await pilot.press(*"sonnet-4-6", "down", "space")
+        await type_text(pilot, "sonnet-4-6")  # one filter pass, not one per key
+        await pilot.press("down", "space")
         assert picker.chosen == ["gpt-5.4", "claude-sonnet-4-6"]
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, CompareScreen))

@@ -23,7 +23,7 @@ from liaobots_tui.ui.screens.model_picker import ModelPickerModal, filter_models
 from liaobots_tui.ui.widgets.image_options import ImageOptionsBar
 from liaobots_tui.ui.widgets.prompt_input import AttachmentChip
 from tests.ui.conftest import SIZE, AppFactory, ScriptedSession, offline_client, offline_settings
-from tests.ui.driving import chat, settle, until
+from tests.ui.driving import chat, settle, type_text, until
 
 pytestmark = pytest.mark.ui
 
@@ -142,7 +142,7 @@ async def test_enter_on_the_format_row_picks_that_format(make_app: AppFactory, s
         count = picker.query_one("#model-source", Static)
         total = len(picker.models)
         assert str(count.render()).startswith(f"{total} models")
-        await pilot.press(*"claude")
+        await type_text(pilot, "claude")  # one filter pass; key by key redrew the list per key
         shown = len(filter_models(picker.models, "claude"))
         assert 0 < shown < total
         await until(pilot, lambda: str(count.render()).startswith(f"{shown} of {total} models match"))
@@ -158,7 +158,7 @@ async def test_enter_on_the_format_row_picks_that_format(make_app: AppFactory, s
         await pilot.press("ctrl+o")
         picker = app.screen
         assert isinstance(picker, ModelPickerModal)
-        await pilot.press(*"sonnet")
+        await type_text(pilot, "sonnet")
         picker.query_one("#format-set").focus()
         await pilot.press("right", "right")  # auto → openai → anthropic
         await pilot.press("right")  # → responses

@@ -205,43 +205,6 @@ async def test_a_stalled_stream_says_so_before_the_read_timeout(make_app: AppFac
         await settle(app, pilot)
 
 
-async def test_scrolling_up_during_a_stream_shows_new_output_below(
-    make_app: AppFactory, store: Store
-) -> None:
-    seed_conversation(store, 20)
-    gate, clock = asyncio.Event(), FakeClock()
-    script = [TextDelta("start\n\n"), *[TextDelta("line\n\n") for _ in range(20)]]  # 40 rows below the view
-    app, session = scripted(make_app, store, script, gate=gate, hold_after=1)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await start_held(app, pilot, session, clock)
-        screen, view = chat(app), chat(app).view
-        screen.turn.tick()
-        assert not view.output_below_shown  # following: nothing to point at
-        await pilot.press("pageup")
-        await pilot.pause()
-        screen.turn.tick()
-        hint = view.query_one("#output-below")
-        assert view.output_below_shown and "new output below · F3" in str(hint.render())
-        await pilot.press("f3")
-        await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
-        await pilot.press("pageup")
-        await pilot.pause()
-        screen.turn.tick()
-        assert view.output_below_shown
-        view.scroll_end(animate=False, immediate=True)  # scrolling back down by hand does it too
-        await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
-        gate.set()
-        await settle(app, pilot)
-        await pilot.press("pageup")
-        await pilot.pause()
-        view.check_output_below()
-        assert view.output_below_shown
-        await screen.action_new_chat()  # another chat: nothing new below there
-        await settle(app, pilot)
-        assert not view.output_below_shown
-
-
 # ---------------------------------------------------------------- ↑ walks every chat's prompts
 
 

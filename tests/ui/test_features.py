@@ -141,23 +141,48 @@ async def test_status_thinking_and_retry_notices_show_while_a_reply_streams(
 
 
 async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory, store: Store) -> None:
-    """Also, in the same app (each was its own boot): sending jumps back to the latest (was
+    """Also, in the same app (each was its own boot): the "new output below" hint while scrolled
+    up during a stream (was test_everyday_more.py's test_scrolling_up_during_a_stream_shows_new_
+    output_below, the same seeded chat and held reply), sending jumps back to the latest (was
     test_sending_jumps_back_to_the_latest), and a new chat starts following once it overflows
     (test_a_new_chat_starts_following_once_it_overflows)."""
+    from tests.ui.test_everyday_more import FakeClock
+
     seed_conversation(store, 20)
     more = [TextDelta("line\n\n") for _ in range(20)]  # 40 rows: enough to grow below a held view
     app, session = scripted_app(make_app, store, [])
     gate = hold_next_reply(session, [TextDelta("start\n\n"), *more], 1)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        view = chat(app).view
+        screen, view = chat(app), chat(app).view
         assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
-        chat(app).prompt.load_text("go")
+        screen.turn.feedback.clock = FakeClock()  # the stall notice stays out of the way
+        screen.prompt.load_text("go")
         await pilot.press("enter")
         await session.reached_gate.wait()
         await pilot.pause()
         assert view.scroll_y == view.max_scroll_y  # following
+        screen.turn.tick()
+        assert not view.output_below_shown  # following: nothing to point at
+
+        # Scrolled up while it streams: a hint says new output is below; F3 goes there.
         await pilot.press("pageup")  # from the prompt: scrolls the conversation
+        await pilot.pause()
+        screen.turn.tick()
+        hint = view.query_one("#output-below")
+        assert view.output_below_shown and "new output below · F3" in str(hint.render())
+        await pilot.press("f3")
+        await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
+        assert view.scroll_y == view.max_scroll_y
+        await pilot.press("pageup")
+        await pilot.pause()
+        screen.turn.tick()
+        assert view.output_below_shown
+        view.scroll_end(animate=False, immediate=True)  # scrolling back down by hand does it too
+        await until(pilot, lambda: not view.output_below_shown, "the hint to go at the bottom")
+
+        # Held up there, the view is not dragged down by new output.
+        await pilot.press("pageup")
         await pilot.pause()
         held = view.scroll_y
         assert held < view.max_scroll_y
@@ -165,6 +190,8 @@ async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory,
         await settle(app, pilot)
         assert view.scroll_y == held  # not dragged down by new output
         assert view.max_scroll_y > held
+        view.check_output_below()
+        assert view.output_below_shown
         await pilot.press("f3")
         await pilot.pause()
         assert view.scroll_y == view.max_scroll_y
@@ -176,9 +203,15 @@ async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory,
         await send(app, pilot, "and now?")
         assert view.scroll_y == view.max_scroll_y
 
+        # Another chat: nothing new below there.
+        await pilot.press("pageup")
+        await pilot.pause()
+        view.check_output_below()
+        assert view.output_below_shown
         # A new chat: short, top-aligned, nothing to follow; followed once it overflows.
         await pilot.press("ctrl+n")
         await settle(app, pilot)
+        assert not view.output_below_shown
         script = [TextDelta("short\n\n"), *[TextDelta(f"paragraph {i}\n\n") for i in range(25)]]  # 50 rows
         gate = hold_next_reply(session, script, 1)
         chat(app).prompt.load_text("go")
