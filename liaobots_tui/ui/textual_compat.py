@@ -570,12 +570,15 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
         await shown.mount_all(new_rows)
         return True
 
-    def free_items(items: list[MarkdownBlock]) -> None:
-        # A list's items are never mounted (their blocks are, in its rows): once composed, nothing
-        # holds them but their own styles' cycles (see removed_widgets_free_at_once).
-        for item in items:
-            if item.parent is None and not item.is_mounted:
-                _drop_styles_node(item)
+    class ItemsFreed(HeightFree):
+        def compose(self) -> Iterator[Widget]:
+            items = list(self._blocks)  # type: ignore[attr-defined]
+            yield from super().compose()
+            # A list's items are never mounted (their blocks are, in its rows): once composed,
+            # nothing holds them but their own styles' cycles (see removed_widgets_free_at_once).
+            for item in items:
+                if item.parent is None and not item.is_mounted:
+                    _drop_styles_node(item)
 
     async def grown(shown: MarkdownBlock, parsed: MarkdownBlock, symbols: list[str]) -> bool:
         if not await grow(shown, parsed, symbols):
@@ -585,12 +588,7 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
             _drop_styles_node(block)
         return True
 
-    class GrowingBulletList(HeightFree, MarkdownBulletList):
-        def compose(self) -> Iterator[Widget]:
-            items = list(self._blocks)
-            yield from super().compose()
-            free_items(items)
-
+    class GrowingBulletList(ItemsFreed, MarkdownBulletList):
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
@@ -598,12 +596,7 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
                     return
             await super()._update_from_block(block)
 
-    class GrowingOrderedList(HeightFree, MarkdownOrderedList):
-        def compose(self) -> Iterator[Widget]:
-            items = list(self._blocks)
-            yield from super().compose()
-            free_items(items)
-
+    class GrowingOrderedList(ItemsFreed, MarkdownOrderedList):
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
