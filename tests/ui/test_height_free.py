@@ -7,14 +7,10 @@ now both passes share one arrangement, and the picture and the places are the sa
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual._arrange import arrange as textual_arrange
-from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -25,8 +21,8 @@ from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.height_free import HeightFree, places_ignore_height
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.driving import until
+from tests.ui.pictures import ConversationPane, picture
 
-APP_CSS = Path(__file__).parents[2] / "liaobots_tui" / "ui" / "app.tcss"
 FINISHED = (
     "# Earlier\n\nA finished reply.\n\n- one\n- two\n\n```\ncode\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
 )
@@ -37,24 +33,12 @@ STREAMED = (
 )
 
 
-class Pane(App[None]):
-    CSS_PATH = APP_CSS
-
-    def compose(self) -> ComposeResult:
-        yield ConversationView()
-
-
-def picture(app: App[None]) -> list[list[tuple[str, str]]]:
-    strips: list[Strip] = app.screen._compositor.render_strips()
-    return [[(char, str(seg.style or "")) for seg in strip for char in seg.text] for strip in strips]
-
-
 def places(widget: Widget, size: Size) -> list[tuple[Widget, object]]:
     arrangement = textual_arrange(widget, widget._nodes, size, widget.screen.size)
     return [(placement.widget, placement.region) for placement in arrangement.placements]
 
 
-async def conversation(app: Pane) -> tuple[MessageBox, MessageBox]:
+async def conversation(app: ConversationPane) -> tuple[MessageBox, MessageBox]:
     view = app.query_one(ConversationView)
     done = Message("assistant", [TextPart(FINISHED)], model="m", format="openai")
     finished = await view.add_message(MessageRecord(done, id=1, status="complete"))
@@ -66,7 +50,7 @@ async def conversation(app: Pane) -> tuple[MessageBox, MessageBox]:
 
 @pytest.mark.ui
 async def test_columns_are_placed_as_textual_would_place_them() -> None:
-    app = Pane()
+    app = ConversationPane()
     async with app.run_test(size=(70, 40)) as pilot:
         finished, box = await conversation(app)
         await until(pilot, lambda: box.columns[0].text == STREAMED and box.region.height > 20, "drawn")
@@ -84,7 +68,7 @@ async def test_columns_are_placed_as_textual_would_place_them() -> None:
 
 @pytest.mark.ui
 async def test_a_frame_measures_and_places_a_column_with_one_arrangement() -> None:
-    app = Pane()
+    app = ConversationPane()
     async with app.run_test(size=(70, 40)) as pilot:
         _, box = await conversation(app)
         await until(pilot, lambda: box.columns[0].text == STREAMED and box.region.height > 20, "drawn")
@@ -101,7 +85,7 @@ async def test_a_frame_measures_and_places_a_column_with_one_arrangement() -> No
 async def test_the_picture_is_what_textual_arranging_each_height_drew(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = Pane()
+    app = ConversationPane()
     async with app.run_test(size=(70, 40)) as pilot:
         _, box = await conversation(app)
         await until(pilot, lambda: box.columns[0].text == STREAMED and box.region.height > 20, "drawn")
@@ -120,7 +104,7 @@ async def test_a_column_whose_children_depend_on_its_height_is_arranged_as_textu
     class Column(HeightFree, Vertical):
         pass
 
-    app = Pane()
+    app = ConversationPane()
     async with app.run_test(size=(40, 20)):
         plain, filling, docked, hidden_filler = Column(), Column(), Column(), Column()
         await app.screen.mount_all([plain, filling, docked, hidden_filler])

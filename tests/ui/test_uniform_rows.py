@@ -6,38 +6,22 @@ frame, and Textual drew every row of each afresh; now one row is rendered and re
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from textual.app import App, ComposeResult
 from textual.containers import Vertical
-from textual.strip import Strip
 
 from liaobots_tui.api.messages import Message
 from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.uniform_rows import UniformRows, rows_alike
 from tests.ui.driving import until
+from tests.ui.pictures import ConversationPane, picture
 
-APP_CSS = Path(__file__).parents[2] / "liaobots_tui" / "ui" / "app.tcss"
 TEXT = "# Title\n\nSome words.\n\n- a\n- b\n\n```\ncode\n```\n\n> quote\n\nThe end is still coming"
-
-
-class Pane(App[None]):
-    CSS_PATH = APP_CSS
-
-    def compose(self) -> ComposeResult:
-        yield ConversationView()
-
-
-def picture(app: App[None]) -> list[list[tuple[str, str]]]:
-    strips: list[Strip] = app.screen._compositor.render_strips()
-    return [[(char, str(seg.style or "")) for seg in strip for char in seg.text] for strip in strips]
 
 
 @pytest.mark.ui
 async def test_a_streaming_reply_looks_the_same_drawn_from_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = Pane()
+    app = ConversationPane()
     async with app.run_test(size=(80, 40)) as pilot:
         view = app.query_one(ConversationView)
         user = MessageRecord(Message("user", model="m", format="openai"), id=1, status="complete")
@@ -61,7 +45,7 @@ async def test_rows_differ_with_a_top_or_bottom_edge() -> None:
     class Boxed(UniformRows, Vertical):
         pass
 
-    app = Pane()
+    app = ConversationPane()
     async with app.run_test(size=(40, 10)):
         plain, padded, bordered = Boxed(), Boxed(), Boxed()
         padded.styles.padding = (1, 0, 0, 0)
