@@ -29,6 +29,10 @@ from typing import Any
 
 import pytest
 
+#: Seconds after which a warm-up that has not ended is given up (a helper killed mid-file): a hang
+#: guard far above the few seconds a cold warm-up takes on a loaded machine, never a pace.
+HANG_GUARD = 600.0
+
 #: What pytest rewrites besides the files named like tests (its ``_should_rewrite``).
 _ALWAYS_REWRITTEN = "conftest.py"
 
@@ -51,7 +55,7 @@ def _header_matches(source: Path, pyc: Path) -> bool:
 
 
 class Rewriting:
-    """pytest's assert rewriting, reached through its private functions (or None when they moved)."""
+    """pytest's assert rewriting through its private functions (constructing it raises if they moved)."""
 
     def __init__(self, config: pytest.Config) -> None:
         from _pytest.assertion import rewrite
@@ -141,7 +145,10 @@ def warm_up(config: pytest.Config, folders: Iterable[Path], helpers: int | None 
         else:
             # Forked: each helper inherits the config pytest's rewriting reads; only paths are pickled.
             with multiprocessing.get_context("fork").Pool(helpers) as pool:
-                pool.map(_compile_one, stale, chunksize=1)
+                try:
+                    pool.map_async(_compile_one, stale, chunksize=1).get(timeout=HANG_GUARD)
+                except multiprocessing.TimeoutError:
+                    pass  # a helper died with its file: whatever is left, the workers compile
     finally:
         _rewriting_in_this_process = None
     return len(stale)
