@@ -77,6 +77,7 @@ class Census:
             "cpu_at_plugin_load": _CPU_AT_LOAD,
         }
         self.tests: list[dict[str, Any]] = []
+        self.failed: list[str] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self) -> None:
@@ -108,6 +109,10 @@ class Census:
             }
         )
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.failed.append(f"{report.nodeid} ({report.when})")
+
     def pytest_sessionfinish(self) -> None:
         folder = os.environ.get("SUITE_CENSUS_DIR")
         if not folder:
@@ -116,7 +121,7 @@ class Census:
         self.process["cpu_at_finish"] = _cpu()
         self.process["children_cpu_at_finish"] = _children_cpu()
         path = Path(folder) / f"{self.process['name']}.json"
-        path.write_text(json.dumps({"process": self.process, "tests": self.tests}))
+        path.write_text(json.dumps({"process": self.process, "tests": self.tests, "failed": self.failed}))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -136,6 +141,9 @@ def report(folder: Path, top: int) -> None:
     controller = runs.pop("controller", None)
     tests = [dict(test, worker=name) for name, run in runs.items() for test in run["tests"]]
     print(f"{len(tests)} tests on {len(runs)} workers")
+    for name, run in runs.items():
+        for failed in run.get("failed", []):
+            print(f"FAILED in {name}: {failed}")
     print(f"\nThe {top} tests waiting longest (wall - cpu - children - run queue, seconds):")
     print(f"{'wait':>6} {'wall':>6} {'cpu':>6} {'child':>6} {'queue':>6}  test")
     for test in sorted(tests, key=_waiting, reverse=True)[:top]:
