@@ -79,6 +79,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "draws_frames: a Pilot test that reads what its frames drew (tests/headless_frames.py)",
     )
+    _compile_once_before_the_workers(config)
+
+
+def _compile_once_before_the_workers(config: pytest.Config) -> None:
+    """In xdist's controller: compile the package and rewrite the test modules once
+    (``tests/bytecode_warmup.py``), not once in every worker: a fresh clone's first run no longer
+    pays it four times over."""
+    from tests.bytecode_warmup import starts_workers, warm_up
+
+    if starts_workers(config):
+        root = Path(__file__).resolve().parent.parent
+        warm_up(config, [root / "liaobots_tui", root / "tests"])
 
 
 @pytest.fixture(autouse=True)

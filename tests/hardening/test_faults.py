@@ -14,6 +14,7 @@ for a stall.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -326,14 +327,6 @@ async def session(gw: FakeGateway, store: Store, sleeps: Sleeps) -> AsyncIterato
         yield ChatSession(client, store)
 
 
-@pytest.fixture
-async def stalling_session(gw: FakeGateway, store: Store, sleeps: Sleeps) -> AsyncIterator[ChatSession]:
-    """A session whose read timeout is short: for the tests where a stall is what happens."""
-    timeouts = Timeouts(read=STALL_READ_TIMEOUT)
-    async with GatewayClient(gw.urls, AUTH, timeouts=timeouts, sleep=sleeps, jitter=0) as client:
-        yield ChatSession(client, store)
-
-
 async def turn(session: ChatSession, prompt: str, model: str, fmt: Format) -> tuple[list[ChatEvent], Message]:
     """Run one turn; return its events and the reply as reloaded from the store."""
     stream = session.send(None, Message("user", [TextPart(prompt)]), RequestOptions(model), format=fmt)
@@ -382,17 +375,32 @@ async def test_session_html_502_everywhere(session: ChatSession, gw: FakeGateway
     assert reply.status == "failed"
 
 
-@pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)
-async def test_session_stall_ends_with_partial_text(
-    stalling_session: ChatSession, gw: FakeGateway, model: str, fmt: Format
-) -> None:
+async def stalled_turn(
+    gw: FakeGateway, folder: Path, model: str, fmt: Format
+) -> tuple[list[ChatEvent], Message]:
+    """One turn through a session of its own (store, client) with the stall tests' short read timeout."""
+    timeouts = Timeouts(read=STALL_READ_TIMEOUT)
+    with Store(folder / f"{fmt}.sqlite3", folder / f"{fmt}-images") as own_store:
+        async with GatewayClient(gw.urls, AUTH, timeouts=timeouts, sleep=Sleeps(), jitter=0) as client:
+            return await turn(ChatSession(client, own_store), "a slow one", model, fmt)
+
+
+async def test_session_stall_ends_with_partial_text_in_every_format(gw: FakeGateway, tmp_path: Path) -> None:
+    """The four formats stall at the same time, so their read timeouts run out together: one wait, not four.
+
+    Was ``test_session_stall_ends_with_partial_text[openai|anthropic|responses|gemini]``, one
+    STALL_READ_TIMEOUT each; every assertion is kept, per format.
+    """
     gw.faults.stall_after = 2
     gw.faults.stall_seconds = 30
-    events, reply = await turn(stalling_session, "a slow one", model, fmt)
-    error = events[-2]
-    assert isinstance(error, ErrorEvent) and error.title == "Stream stalled" and error.kind == "network"
-    assert reply.text == partial(model, "a slow one", 2) and reply.text
-    assert (reply.status, reply.error) == ("failed", f"Stream stalled: no data for {STALL_READ_TIMEOUT:g} s")
+    turns = await asyncio.gather(*(stalled_turn(gw, tmp_path, model, fmt) for model, fmt in FORMATS))
+    for (model, fmt), (events, reply) in zip(FORMATS, turns, strict=True):
+        error = events[-2]
+        assert isinstance(error, ErrorEvent), fmt
+        assert (error.title, error.kind) == ("Stream stalled", "network"), fmt
+        assert reply.text == partial(model, "a slow one", 2) and reply.text, fmt
+        stalled = f"Stream stalled: no data for {STALL_READ_TIMEOUT:g} s"
+        assert (reply.status, reply.error) == ("failed", stalled), fmt
 
 
 @pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)
