@@ -53,6 +53,7 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     next_cut,
     split_pieces,
 )
+from liaobots_tui.ui.widgets.markdown_slices import widgets_cut
 from liaobots_tui.ui.widgets.markdown_table import TableLines
 from liaobots_tui.ui.widgets.thread_parser import thread_chat_parser
 from liaobots_tui.ui.widgets.uniform_rows import UniformRows
@@ -258,6 +259,11 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     #: in one frame: the longest frames of a paced stream. A backlog is now drawn in slices
     #: :attr:`DRAIN_PAUSE` apart. (A lower :attr:`FLUSH_CHARS`, as the Compare lanes set, wins.)
     FRAME_CHARS = 600
+    #: Most widgets (estimated from its lines: see markdown_slices) one flush adds to the live
+    #: piece; what would add more waits for the next slice, :attr:`DRAIN_PAUSE` later. The
+    #: longest frames of a paced stream mounted 15-25 widgets (a dozen lines of list items,
+    #: four widgets each) at about a millisecond each.
+    FRAME_WIDGETS = 8
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -278,6 +284,8 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         self._piece_classes = classes
         self._segments: list[_Segment] = []
         self._timer: Timer | None = None
+        #: The next slice of a backlog waits for the screen to draw the last one (see flush).
+        self._drain_after_refresh = False
         self._flush_lock = asyncio.Lock()
         #: Characters handed to the Markdown widgets (or parked unread) so far (benchmarks watch it).
         self.shown_chars = 0
@@ -347,7 +355,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         if not text or not self._segments:
             return
         self._segments[-1].pending.append(text)
-        if self._timer is None:
+        if self._timer is None and not self._drain_after_refresh:
             self._timer = self.set_timer(self.THROTTLE, self.flush)
 
     def has_pending(self) -> bool:
@@ -357,6 +365,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
         soon = False
+        written: PieceMarkdown | None = None
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
             live = self._segments[-1] if self._segments else None
@@ -373,9 +382,23 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                     soon = sum(map(len, live.pending)) > self.SKIP_CHARS
                 if not soon:
                     # A slice of a backlog: the rest soon, not a throttle later.
+                    written = live.markdown
                     soon = await self._flush_live(live)
+        if self.has_pending() and self._timer is None and not self._drain_after_refresh:
+            if soon and written is not None:
+                # The next slice once this one is drawn: on a timer alone, two slices often
+                # landed in one frame (a busy loop draws late), which is what slicing avoids.
+                self._drain_after_refresh = True
+                await written.appended()  # mounted: the next refresh draws it
+                self._drain_after_refresh = self.call_after_refresh(self._drain_next)
+            if not self._drain_after_refresh:
+                self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
+
+    def _drain_next(self) -> None:
+        """The screen drew the last slice: the next one a moment later (input gets a turn first)."""
+        self._drain_after_refresh = False
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
+            self._timer = self.set_timer(self.DRAIN_PAUSE, self.flush)
 
     def _skip_ahead(self, live: _Segment) -> None:
         """A model outran the renderer: park the backlog's finished pieces without drawing them.
@@ -432,6 +455,10 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             cut_at = text.rfind("\n", 0, most) + 1 or most
             take, rest = text[:cut_at], text[cut_at:]
         streamed = live.text()
+        if take.count("\n") >= 2:
+            # Many short lines (list items) mount many widgets in one frame: the rest a frame later.
+            cut_at = widgets_cut(take, after=live.lead + streamed, most=self.FRAME_WIDGETS)
+            take, rest = take[:cut_at], take[cut_at:] + rest
         cut = next_cut(Piece(streamed + take, live.lead), final=False)
         if cut is None or cut.at <= 0:
             if rest:
