@@ -321,7 +321,8 @@ class LoopMeter:
             note(f"event: mounted {type(widget).__name__}", 1)
             post_mount(widget, app)
 
-        pin, step, flatten = MarkdownColumn.__dict__["_pin"], markdown_column.fold_a_step, PieceMarkdown.flatten
+        pin, step = MarkdownColumn.__dict__["_pin"], markdown_column.fold_a_step
+        flatten = PieceMarkdown.flatten
         sync = MarkdownColumn._sync_children
 
         def noted_pin(segment: Any, markdown: Any) -> None:

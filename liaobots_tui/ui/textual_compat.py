@@ -1068,3 +1068,20 @@ def _paragraphs_updated_in_place(row: Widget, item: MarkdownBlock) -> bool:
         old.set_content(new._content)
         old._copy_context(new)
     return True
+
+
+def stream_holds_text(stream: MarkdownStream) -> bool:
+    """Has ``stream`` text queued that its task has not handed to its Markdown widget yet?
+
+    ``MarkdownStream.write`` queues the text and yields once; the stream's task takes the
+    queue at its next step, which may come after the writer's next step, so two writes
+    a moment apart were merged into one append (one frame drawing both slices of a
+    backlog). The queue is the private ``_pending`` and the task ``_task`` (textual 4-8,
+    checked against 8.2.8). False when they are not there, or the task is gone (nothing
+    will take the queue: waiting on it would never end).
+    """
+    if not _stream_privates():
+        return False
+    pending = getattr(stream, "_pending", None)
+    task = getattr(stream, "_task", None)
+    return bool(pending) and isinstance(task, asyncio.Task) and not task.done()

@@ -41,7 +41,12 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
-from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
+from liaobots_tui.ui.textual_compat import (
+    growing_list_blocks,
+    one_widget_table_block,
+    stop_stream,
+    stream_holds_text,
+)
 from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.height_free import HeightFree
@@ -191,6 +196,23 @@ async def _stop(stream: MarkdownStream) -> None:
     widget = stream.markdown_widget
     if isinstance(widget, PieceMarkdown):
         await widget.appended()
+
+
+async def _written(segment: _Segment) -> None:
+    """Wait until what was written to ``segment``'s stream is mounted in its widget.
+
+    Its stream hands queued text to the widget at the stream task's next step: until
+    then the widget is not writing yet, and text written meanwhile would be merged with
+    it into one append.
+    """
+    while True:
+        markdown, stream = segment.markdown, segment.stream
+        if markdown is not None and markdown.writing:
+            await markdown.appended()
+        elif stream is not None and stream_holds_text(stream):
+            await asyncio.sleep(0)  # the stream's task takes its queue at its next step
+        else:
+            return
 
 
 class _Segment:
@@ -365,14 +387,14 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
         soon = False
-        written: PieceMarkdown | None = None
+        written: _Segment | None = None
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
             live = self._segments[-1] if self._segments else None
-            if live is not None and live.markdown is not None and live.markdown.writing:
+            if live is not None:
                 # The last slice is not written yet: what is written now would join it in one
                 # append (Textual's stream merges what waits), one frame drawing both.
-                await live.markdown.appended()
+                await _written(live)
             if self.has_pending():
                 assert live is not None
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
@@ -382,14 +404,14 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                     soon = sum(map(len, live.pending)) > self.SKIP_CHARS
                 if not soon:
                     # A slice of a backlog: the rest soon, not a throttle later.
-                    written = live.markdown
+                    written = live
                     soon = await self._flush_live(live)
         if self.has_pending() and self._timer is None and not self._drain_after_refresh:
             if soon and written is not None:
                 # The next slice once this one is drawn: on a timer alone, two slices often
                 # landed in one frame (a busy loop draws late), which is what slicing avoids.
                 self._drain_after_refresh = True
-                await written.appended()  # mounted: the next refresh draws it
+                await _written(written)  # mounted: the next refresh draws it
                 self._drain_after_refresh = self.call_after_refresh(self._drain_next)
             if not self._drain_after_refresh:
                 self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)

@@ -46,7 +46,8 @@ def in_fence(text: str) -> bool:
 
 def widgets_cut(text: str, *, after: str, most: int) -> int:
     """Where a slice of ``text`` ends so that it adds about ``most`` widgets at most:
-    ``len(text)`` when it all fits, else a position just after a newline (never 0).
+    ``len(text)`` when it all fits, else a position just after a newline (never 0: the
+    first line is taken whatever it costs).
 
     ``after`` is what was written before ``text`` (its end says whether the first line
     continues one, and whether a fence is open).
@@ -59,8 +60,7 @@ def widgets_cut(text: str, *, after: str, most: int) -> int:
     added = 0
     at = 0
     for line in text.splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break  # the unfinished last line goes with the slice (its widget is counted when whole)
+        # An unfinished last line is drawn as it stands (its widget too): counted like the others.
         body = line.rstrip("\r\n")
         table_row = False
         if continues:
