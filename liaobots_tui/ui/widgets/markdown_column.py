@@ -282,10 +282,12 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     #: :attr:`DRAIN_PAUSE` apart. (A lower :attr:`FLUSH_CHARS`, as the Compare lanes set, wins.)
     FRAME_CHARS = 600
     #: Most widgets (estimated from its lines: see markdown_slices) one flush adds to the live
-    #: piece; what would add more waits for the next slice, :attr:`DRAIN_PAUSE` later. The
-    #: longest frames of a paced stream mounted 15-25 widgets (a dozen lines of list items,
-    #: four widgets each) at about a millisecond each.
-    FRAME_WIDGETS = 8
+    #: piece; what would add more waits until the screen has laid out this slice, then
+    #: :attr:`DRAIN_PAUSE`. The longest frames of a paced stream mounted 15-25 widgets (a
+    #: dozen lines of list items, four widgets each) at about a millisecond each. Measured
+    #: (paced chat, alternated, load 7-9): a budget of 12 gave 41-48 ms longest CPU stalls,
+    #: 8 gave 34-41, 5 gave 22-39 (p99 19-22 against 24-33 for 8), the run's CPU alike.
+    FRAME_WIDGETS = 5
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
