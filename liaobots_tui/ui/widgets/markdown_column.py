@@ -287,7 +287,8 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     #: dozen lines of list items, four widgets each) at about a millisecond each. Measured
     #: (paced chat, alternated, load 7-9): a budget of 12 gave 41-48 ms longest CPU stalls,
     #: 8 gave 34-41, 5 gave 22-39 (p99 19-22 against 24-33 for 8), the run's CPU alike.
-    FRAME_WIDGETS = 5
+    #: None: no widget budget, and a backlog's next slice follows on a timer alone.
+    FRAME_WIDGETS: int | None = 5
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -409,7 +410,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                     written = live
                     soon = await self._flush_live(live)
         if self.has_pending() and self._timer is None and not self._drain_after_refresh:
-            if soon and written is not None:
+            if soon and written is not None and self.FRAME_WIDGETS is not None:
                 # The next slice once this one is drawn: on a timer alone, two slices often
                 # landed in one frame (a busy loop draws late), which is what slicing avoids.
                 self._drain_after_refresh = True
@@ -479,7 +480,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             cut_at = text.rfind("\n", 0, most) + 1 or most
             take, rest = text[:cut_at], text[cut_at:]
         streamed = live.text()
-        if take.count("\n") >= 2:
+        if self.FRAME_WIDGETS is not None and take.count("\n") >= 2:
             # Many short lines (list items) mount many widgets in one frame: the rest a frame later.
             cut_at = widgets_cut(take, after=live.lead + streamed, most=self.FRAME_WIDGETS)
             take, rest = take[:cut_at], take[cut_at:] + rest
