@@ -394,10 +394,14 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
             live = self._segments[-1] if self._segments else None
-            if live is not None:
+            if live is not None and live.markdown is not None:
                 # The last slice is not written yet: what is written now would join it in one
-                # append (Textual's stream merges what waits), one frame drawing both.
-                await _written(live)
+                # append (Textual's stream merges what waits), one frame drawing both. With no
+                # widget budget (Compare's lanes) text still queued in the stream may join it.
+                if self.FRAME_WIDGETS is not None:
+                    await _written(live)
+                elif live.markdown.writing:
+                    await live.markdown.appended()
             if self.has_pending():
                 assert live is not None
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
