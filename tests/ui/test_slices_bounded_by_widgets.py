@@ -15,7 +15,10 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.screen import Screen
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownStream
 
+from liaobots_tui.ui.textual_compat import stop_stream, stream_holds_text
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import split_pieces
 from liaobots_tui.ui.widgets.markdown_slices import LIST_ITEM_WIDGETS, in_fence, widgets_cut
@@ -112,3 +115,24 @@ async def test_a_burst_of_list_items_is_drawn_a_few_a_frame(monkeypatch: pytest.
     # Each slice was laid out before the next was handed over.
     passes = [before for _, before in appended]
     assert all(later > earlier for earlier, later in itertools.pairwise(passes)), passes
+
+
+class Doc(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Markdown()
+
+
+@pytest.mark.ui
+async def test_a_stream_holds_text_only_while_its_task_can_take_it() -> None:
+    app = Doc()
+    async with app.run_test(size=(40, 10)):
+        markdown = app.query_one(Markdown)
+        idle = MarkdownStream(markdown)  # never started: no task will take its queue
+        idle._pending.append("queued")
+        assert not stream_holds_text(idle)  # waiting on it would never end
+        running = Markdown.get_stream(markdown)
+        assert not stream_holds_text(running)
+        running._pending.append("queued")  # as write() leaves it until the task's next step
+        assert stream_holds_text(running)
+        running._pending.clear()
+        await stop_stream(running)  # its task may not have run a step yet (see stop_stream)
