@@ -386,6 +386,13 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     def has_pending(self) -> bool:
         return bool(self._segments and self._segments[-1].pending)
 
+    @property
+    def written_out(self) -> bool:
+        """Is all the text received written to the pieces (none queued, no slice or append under way)?"""
+        if self.has_pending() or self._flush_lock.locked() or self._drain_after_refresh:
+            return False
+        return not any(s.markdown is not None and s.markdown.writing for s in self._segments)
+
     async def flush(self) -> None:
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
