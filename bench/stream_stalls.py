@@ -25,7 +25,15 @@ app with this script).
 With ``--no-gc`` the cyclic collector is off for the whole run (explicit collections
 still run): what is left in the longest iterations is the app's own work.
 
-    python bench/stream_stalls.py [--deltas 4000] [--pace 400] [--top 5] [--profile] [--no-gc]
+With ``--widgets`` each of the longest iterations also lists which widgets it measured
+(``get_content_height``) and rendered afresh, by class and height, with their CPU (an
+outer call's time includes its children's), and what happened since the frame before:
+characters written to the live piece, pieces sealed, pinned, flattened, blocks folded,
+widgets mounted (by class) and widgets that asked for a layout. Measured so: the longest
+frames were those that mounted 15-25 widgets at once (a dozen lines of list items, a
+fence and a table in one slice), about a millisecond of CPU each.
+
+    python bench/stream_stalls.py [--deltas 4000] [--pace 400] [--top 5] [--profile] [--no-gc] [--widgets]
 """
 
 from __future__ import annotations
@@ -79,8 +87,16 @@ PLUMBING = ("asyncio/", "_callback.py", "message_pump.py", "stream_stalls.py", "
 class LoopMeter:
     """CPU time per loop iteration and per callback, and per garbage collection."""
 
-    def __init__(self, *, profile: bool) -> None:
+    def __init__(self, *, profile: bool, widgets: bool = False) -> None:
         self.profile = profile
+        self.widgets = widgets
+        #: Per iteration (parallel to ``iterations``), with ``--widgets``: what each widget cost.
+        self.widget_costs: list[dict[str, list[float]]] = []
+        #: The current iteration's widget costs: "what widget" -> [CPU seconds, calls].
+        self.costs: dict[str, list[float]] = {}
+        #: What the column did since the last screen refresh (``--widgets``): moved into the costs
+        #: of the iteration that refreshes the screen next.
+        self.events: dict[str, list[float]] = {}
         #: (CPU seconds, [(callback, CPU seconds)], profile or None, gc seconds) per iteration.
         self.iterations: list[tuple[float, list[tuple[str, float]], cProfile.Profile | None, float]] = []
         #: (generation, CPU seconds, objects frozen at the time) per collection.
@@ -118,6 +134,7 @@ class LoopMeter:
         def timed_run_once(loop: Any) -> None:
             meter._handles = []
             meter.parts = {}
+            meter.costs = {}
             meter.gc_in_iteration = 0.0
             meter.layouts = meter.arrangements = 0
             profiler = cProfile.Profile(time.thread_time) if meter.profile else None
@@ -138,6 +155,10 @@ class LoopMeter:
                     keep = profiler if profiler is not None and spent > 0.015 else None
                     meter.iterations.append((spent, meter._handles, keep, meter.gc_in_iteration))
                     meter.split.append(meter.parts)
+                    if "screen refresh" in meter.parts:
+                        meter.costs.update(meter.events)
+                        meter.events = {}
+                    meter.widget_costs.append(meter.costs)
                 if meter.layouts and meter.streaming:
                     meter.layout_counts.append((meter.layouts, meter.arrangements))
 
@@ -160,6 +181,8 @@ class LoopMeter:
         for module_name, class_name, attribute, label in PARTS:
             self._wrap(module_name, class_name, attribute, label)
         self._count_arrangements()
+        if self.widgets:
+            self._watch_widgets()
         self._restore += [
             lambda: setattr(loop_class, "_run_once", run_once),
             lambda: setattr(handle_class, "_run", handle_run),
@@ -242,6 +265,122 @@ class LoopMeter:
             lambda: setattr(Compositor, "_arrange_root", arrange_root),
         ]
 
+    def _watch_widgets(self) -> None:
+        """Which widgets a frame measures, renders afresh, mounts or lays out (class, rows, CPU)."""
+        from textual.widget import Widget
+
+        meter = self
+        depth = [0]
+
+        def watch(attribute: str, what: str) -> None:
+            original = Widget.__dict__[attribute]
+
+            def watched(widget: Any, *args: Any, **kwargs: Any) -> Any:
+                before = time.thread_time()
+                depth[0] += 1
+                try:
+                    return original(widget, *args, **kwargs)
+                finally:
+                    depth[0] -= 1
+                    spent = time.thread_time() - before
+                    # Nested calls of the same kind are in their outer call's time: count the outer only.
+                    key = f"{what} {type(widget).__name__} h{widget.size.height}"
+                    entry = meter.costs.setdefault(key, [0.0, 0])
+                    entry[0] += spent
+                    entry[1] += 1
+
+            setattr(Widget, attribute, watched)
+            self._restore.append(lambda: setattr(Widget, attribute, original))
+
+        watch("_render_content", "content")
+        watch("get_content_height", "height")
+        self._note_events()
+
+    def _note_events(self) -> None:
+        """What the column did in an iteration: characters written, pieces sealed, blocks folded, mounted."""
+        from textual.widget import Widget
+
+        from liaobots_tui.ui.widgets import markdown_column
+        from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
+
+        meter = self
+
+        def note(key: str, amount: float) -> None:
+            entry = meter.events.setdefault(key, [0.0, 0])
+            entry[1] += amount
+
+        write, seal, fold = MarkdownColumn._write, MarkdownColumn._seal, markdown_column.fold_finished
+        post_mount = Widget._post_register
+
+        async def noted_write(column: Any, segment: Any, text: str) -> None:
+            note("event: characters written", len(text))
+            await write(column, segment, text)
+
+        async def noted_seal(column: Any, *args: Any) -> None:
+            note("event: piece sealed", 1)
+            await seal(column, *args)
+
+        def noted_fold(markdown: Any, most: Any = None) -> int:
+            folded = fold(markdown, most)
+            note("event: blocks folded", folded)
+            return folded
+
+        def noted_post_mount(widget: Any, app: Any) -> None:
+            note(f"event: mounted {type(widget).__name__}", 1)
+            post_mount(widget, app)
+
+        pin, step = MarkdownColumn.__dict__["_pin"], markdown_column.fold_a_step
+        flatten = PieceMarkdown.flatten
+        sync = MarkdownColumn._sync_children
+
+        def noted_pin(segment: Any, markdown: Any) -> None:
+            note("event: piece pinned", 1)
+            pin.__func__(segment, markdown)
+
+        def noted_step(markdown: Any) -> bool:
+            stepped = step(markdown)
+            note("event: sealed piece folded a step", stepped)
+            return stepped
+
+        def noted_flatten(markdown: Any) -> bool:
+            flat = flatten(markdown)
+            note("event: piece flattened", flat)
+            return flat
+
+        def noted_sync(column: Any) -> None:
+            note("event: parked runs synced", 1)
+            sync(column)
+
+        MarkdownColumn._pin = staticmethod(noted_pin)  # type: ignore[method-assign,assignment]
+        markdown_column.fold_a_step = noted_step  # type: ignore[assignment]
+        PieceMarkdown.flatten = noted_flatten  # type: ignore[method-assign]
+        MarkdownColumn._sync_children = noted_sync  # type: ignore[method-assign]
+        self._restore += [
+            lambda: setattr(MarkdownColumn, "_pin", pin),
+            lambda: setattr(markdown_column, "fold_a_step", step),
+            lambda: setattr(PieceMarkdown, "flatten", flatten),
+            lambda: setattr(MarkdownColumn, "_sync_children", sync),
+        ]
+        refresh = Widget.refresh
+
+        def noted_refresh(widget: Any, *regions: Any, **kwargs: Any) -> Any:
+            if kwargs.get("layout"):
+                note(f"event: layout asked by {type(widget).__name__}", 1)
+            return refresh(widget, *regions, **kwargs)
+
+        Widget.refresh = noted_refresh  # type: ignore[method-assign]
+        self._restore.append(lambda: setattr(Widget, "refresh", refresh))
+        MarkdownColumn._write = noted_write  # type: ignore[method-assign]
+        MarkdownColumn._seal = noted_seal  # type: ignore[method-assign]
+        markdown_column.fold_finished = noted_fold  # type: ignore[assignment]
+        Widget._post_register = noted_post_mount  # type: ignore[method-assign]
+        self._restore += [
+            lambda: setattr(MarkdownColumn, "_write", write),
+            lambda: setattr(MarkdownColumn, "_seal", seal),
+            lambda: setattr(markdown_column, "fold_finished", fold),
+            lambda: setattr(Widget, "_post_register", post_mount),
+        ]
+
     def stop(self) -> None:
         for undo in self._restore:
             undo()
@@ -259,13 +398,13 @@ class LoopMeter:
             self.collections.append((info["generation"], spent, gc.get_freeze_count()))
 
 
-async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool) -> None:
+async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool, widgets: bool = False) -> None:
     import tui_stream
 
     if no_gc:
         gc.disable()
 
-    meter = LoopMeter(profile=profile)
+    meter = LoopMeter(profile=profile, widgets=widgets)
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)
     original_ui_run = tui_stream.ui_run
     try:
@@ -347,6 +486,14 @@ async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool) ->
         )
         print("    split: " + ", ".join(f"{label.strip()} {seconds * 1000:.1f}"
                                       for label, seconds in meter.split[index].items()))  # fmt: skip
+        if meter.widgets:
+            costs = sorted(meter.widget_costs[index].items(), key=lambda x: x[1][0], reverse=True)
+            events = [(key[7:], n) for key, (_, n) in costs if key.startswith("event: ")]
+            costs = [(key, cost) for key, cost in costs if not key.startswith("event: ")]
+            print("    widgets: " + ", ".join(f"{key} x{int(n)} {seconds * 1000:.1f}"
+                                          for key, (seconds, n) in costs[:14]))  # fmt: skip
+            done = ", ".join(f"{key} {int(n)}" for key, n in events) or "nothing"
+            print(f"    since the frame before: {done}")
         if profiler is not None:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
@@ -366,8 +513,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=5, help="how many of the longest iterations to show")
     parser.add_argument("--profile", action="store_true", help="cProfile each iteration (slower)")
     parser.add_argument("--no-gc", action="store_true", help="the cyclic collector off for the whole run")
+    parser.add_argument("--widgets", action="store_true",
+                        help="per long iteration: widgets measured, rendered afresh, mounted")  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(run(args.deltas, args.pace, args.top, args.profile, args.no_gc))
+    asyncio.run(run(args.deltas, args.pace, args.top, args.profile, args.no_gc, args.widgets))
 
 
 if __name__ == "__main__":

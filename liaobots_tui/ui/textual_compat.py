@@ -562,12 +562,22 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
             or len(list(shown.children)) != len(rows)
         ):
             return False
-        new_rows = rows_of(parsed, symbols, kept)
+        items = [block for block in parsed._blocks if isinstance(block, MarkdownListItem)]
+        # The last shown item still growing as paragraphs: its row takes the new text in place
+        # (no row, bullet, column and paragraph mounted afresh in every frame of a long item).
+        in_place = (
+            len(items) == len(symbols)
+            and bullets[-1].symbol == symbols[kept]  # type: ignore[union-attr]
+            and _paragraphs_updated_in_place(rows[-1], items[kept])
+        )
+        new_rows = rows_of(parsed, symbols, kept + 1 if in_place else kept)
         if new_rows is None:
             return False
         shown._token = parsed._token
-        await rows[-1].remove()
-        await shown.mount_all(new_rows)
+        if not in_place:
+            await rows[-1].remove()
+        if new_rows:
+            await shown.mount_all(new_rows)
         return True
 
     class ItemsFreed(HeightFree):
@@ -1024,3 +1034,54 @@ def arrangements_without_cycles() -> bool:
     arrange_root._without_cycles = True  # type: ignore[attr-defined]
     Compositor._arrange_root = arrange_root  # type: ignore[method-assign]
     return True
+
+
+def _paragraphs_updated_in_place(row: Widget, item: MarkdownBlock) -> bool:
+    """Show a list ``item``'s parsed blocks in the shown ``row`` (``Horizontal(bullet, Vertical(*blocks))``)
+    by giving each shown paragraph its new text, when both are the same paragraphs; False (nothing
+    changed) otherwise.
+
+    Used by ``growing_list_blocks``: the last item of a streamed list is parsed again at every
+    append, and replacing its row mounted, styled, laid out and drew four widgets afresh in each
+    frame (measured on a paced stream: most of the widgets mounted per frame while a list grew).
+    A paragraph takes new text as Textual's own append does for a paragraph that is the last
+    block (``MarkdownParagraph._update_from_block``: ``set_content`` and the token). The private
+    ``_blocks``, ``_content`` and ``_copy_context`` exist in textual 8 (checked against 8.2.8;
+    ``growing_list_blocks`` is only used there).
+    """
+    from textual.containers import Vertical
+    from textual.widgets._markdown import MarkdownParagraph
+
+    parts = list(row.children)
+    if len(parts) != 2 or not isinstance(parts[1], Vertical):
+        return False
+    shown = list(parts[1].children)
+    parsed = list(getattr(item, "_blocks", ()))
+    if not shown or len(shown) != len(parsed):
+        return False
+    for old, new in zip(shown, parsed, strict=True):
+        if type(old) is not type(new) or not isinstance(old, MarkdownParagraph):
+            return False
+    for old, new in zip(shown, parsed, strict=True):
+        assert isinstance(old, MarkdownParagraph) and isinstance(new, MarkdownParagraph)
+        old.source_range = new.source_range
+        old.set_content(new._content)
+        old._copy_context(new)
+    return True
+
+
+def stream_holds_text(stream: MarkdownStream) -> bool:
+    """Has ``stream`` text queued that its task has not handed to its Markdown widget yet?
+
+    ``MarkdownStream.write`` queues the text and yields once; the stream's task takes the
+    queue at its next step, which may come after the writer's next step, so two writes
+    a moment apart were merged into one append (one frame drawing both slices of a
+    backlog). The queue is the private ``_pending`` and the task ``_task`` (textual 4-8,
+    checked against 8.2.8). False when they are not there, or the task is gone (nothing
+    will take the queue: waiting on it would never end).
+    """
+    if not _stream_privates():
+        return False
+    pending = getattr(stream, "_pending", None)
+    task = getattr(stream, "_task", None)
+    return bool(pending) and isinstance(task, asyncio.Task) and not task.done()

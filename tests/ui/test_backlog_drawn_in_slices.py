@@ -79,6 +79,8 @@ async def test_a_reply_that_keeps_up_is_written_whole_at_each_flush(monkeypatch:
         return textual_append(self, markdown)
 
     monkeypatch.setattr(PieceMarkdown, "append", append)
+    # Under the widget budget too (its slicing: test_slices_bounded_by_widgets).
+    monkeypatch.setattr(MarkdownColumn, "FRAME_WIDGETS", 1_000)
     column = MarkdownColumn(streaming=True)
     async with ColumnApp(column).run_test(size=(80, 30)) as pilot:
         small = TEXT[:200]

@@ -212,7 +212,8 @@ async def test_a_sealed_piece_reaches_the_view_while_the_column_queue_is_busy() 
             text = reply_text("gpt-5.4", "[[deltas=2000]] a long answer")
             for start in range(0, len(text), 2_000):
                 column.append(text[start : start + 2_000])
-                await column.flush()  # as its timer would; the piece is sealed here
+                while column.has_pending() and not column.sealed_count:
+                    await column.flush()  # as its timers would (in slices); the piece is sealed here
                 if column.sealed_count:
                     break
             assert column.sealed_count >= 1

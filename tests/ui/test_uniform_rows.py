@@ -29,7 +29,11 @@ async def test_a_streaming_reply_looks_the_same_drawn_from_one_row(monkeypatch: 
         record = MessageRecord(Message("assistant", model="m", format="openai"), id=2, status="streaming")
         box = await view.add_message(record, streaming=True)
         box.append_text(TEXT)
-        await until(pilot, lambda: box.columns[0].text == TEXT and box.region.height > 12, "drawn")
+        await until(
+            pilot,
+            lambda: box.columns[0].text == TEXT and box.columns[0].written_out and box.region.height > 12,
+            "drawn",
+        )
         await pilot.pause()
         assert isinstance(box, UniformRows) and box.uniform_rows()
         drawn_from_one_row = picture(app)

@@ -186,6 +186,9 @@ class LaneColumn(Vertical):
             if column.streaming:
                 column.THROTTLE = MarkdownColumn.THROTTLE * self.sharing
                 column.FLUSH_CHARS = min(MarkdownColumn.FLUSH_CHARS, LANES_FLUSH_CHARS) // self.sharing
+                # Not sliced by widgets too: three lanes' slices a frame apart each were ~2x the
+                # frames and CPU, and the lanes fell behind (measured, 3 x 3,000 deltas).
+                column.FRAME_WIDGETS = None
 
     def on_descendant_focus(self) -> None:
         # On the one-line head only: a pseudo-class on the column would restyle every block below it.

@@ -41,7 +41,12 @@ from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
-from liaobots_tui.ui.textual_compat import growing_list_blocks, one_widget_table_block, stop_stream
+from liaobots_tui.ui.textual_compat import (
+    growing_list_blocks,
+    one_widget_table_block,
+    stop_stream,
+    stream_holds_text,
+)
 from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
 from liaobots_tui.ui.widgets.height_free import HeightFree
@@ -53,6 +58,7 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     next_cut,
     split_pieces,
 )
+from liaobots_tui.ui.widgets.markdown_slices import widgets_cut
 from liaobots_tui.ui.widgets.markdown_table import TableLines
 from liaobots_tui.ui.widgets.thread_parser import thread_chat_parser
 from liaobots_tui.ui.widgets.uniform_rows import UniformRows
@@ -192,6 +198,23 @@ async def _stop(stream: MarkdownStream) -> None:
         await widget.appended()
 
 
+async def _written(segment: _Segment) -> None:
+    """Wait until what was written to ``segment``'s stream is mounted in its widget.
+
+    Its stream hands queued text to the widget at the stream task's next step: until
+    then the widget is not writing yet, and text written meanwhile would be merged with
+    it into one append.
+    """
+    while True:
+        markdown, stream = segment.markdown, segment.stream
+        if markdown is not None and markdown.writing:
+            await markdown.appended()
+        elif stream is not None and stream_holds_text(stream):
+            await asyncio.sleep(0)  # the stream's task takes its queue at its next step
+        else:
+            return
+
+
 class _Segment:
     """A piece of the column: its widget (None while parked), stream and the text written so far."""
 
@@ -258,6 +281,14 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     #: in one frame: the longest frames of a paced stream. A backlog is now drawn in slices
     #: :attr:`DRAIN_PAUSE` apart. (A lower :attr:`FLUSH_CHARS`, as the Compare lanes set, wins.)
     FRAME_CHARS = 600
+    #: Most widgets (estimated from its lines: see markdown_slices) one flush adds to the live
+    #: piece; what would add more waits until the screen has laid out this slice, then
+    #: :attr:`DRAIN_PAUSE`. The longest frames of a paced stream mounted 15-25 widgets (a
+    #: dozen lines of list items, four widgets each) at about a millisecond each. Measured
+    #: (paced chat, alternated, load 7-9): a budget of 12 gave 41-48 ms longest CPU stalls,
+    #: 8 gave 34-41, 5 gave 22-39 (p99 19-22 against 24-33 for 8), the run's CPU alike.
+    #: None: no widget budget, and a backlog's next slice follows on a timer alone.
+    FRAME_WIDGETS: int | None = 5
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -278,6 +309,8 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         self._piece_classes = classes
         self._segments: list[_Segment] = []
         self._timer: Timer | None = None
+        #: The next slice of a backlog waits for the screen to draw the last one (see flush).
+        self._drain_after_refresh = False
         self._flush_lock = asyncio.Lock()
         #: Characters handed to the Markdown widgets (or parked unread) so far (benchmarks watch it).
         self.shown_chars = 0
@@ -347,23 +380,35 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         if not text or not self._segments:
             return
         self._segments[-1].pending.append(text)
-        if self._timer is None:
+        if self._timer is None and not self._drain_after_refresh:
             self._timer = self.set_timer(self.THROTTLE, self.flush)
 
     def has_pending(self) -> bool:
         return bool(self._segments and self._segments[-1].pending)
 
+    @property
+    def written_out(self) -> bool:
+        """Is all the text received written to the pieces (none queued, no slice or append under way)?"""
+        if self.has_pending() or self._flush_lock.locked() or self._drain_after_refresh:
+            return False
+        return not any(s.markdown is not None and s.markdown.writing for s in self._segments)
+
     async def flush(self) -> None:
         """Hand queued text to the live piece: a bounded amount of work, the rest on the next tick."""
         self._timer = None
         soon = False
+        written: _Segment | None = None
         # One flush at a time: the timer and finish() both flush, and a flush awaits.
         async with self._flush_lock:
             live = self._segments[-1] if self._segments else None
-            if live is not None and live.markdown is not None and live.markdown.writing:
+            if live is not None and live.markdown is not None:
                 # The last slice is not written yet: what is written now would join it in one
-                # append (Textual's stream merges what waits), one frame drawing both.
-                await live.markdown.appended()
+                # append (Textual's stream merges what waits), one frame drawing both. With no
+                # widget budget (Compare's lanes) text still queued in the stream may join it.
+                if self.FRAME_WIDGETS is not None:
+                    await _written(live)
+                elif live.markdown.writing:
+                    await live.markdown.appended()
             if self.has_pending():
                 assert live is not None
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
@@ -373,9 +418,23 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                     soon = sum(map(len, live.pending)) > self.SKIP_CHARS
                 if not soon:
                     # A slice of a backlog: the rest soon, not a throttle later.
+                    written = live
                     soon = await self._flush_live(live)
+        if self.has_pending() and self._timer is None and not self._drain_after_refresh:
+            if soon and written is not None and self.FRAME_WIDGETS is not None:
+                # The next slice once this one is drawn: on a timer alone, two slices often
+                # landed in one frame (a busy loop draws late), which is what slicing avoids.
+                self._drain_after_refresh = True
+                await _written(written)  # mounted: the next refresh draws it
+                self._drain_after_refresh = self.call_after_refresh(self._drain_next)
+            if not self._drain_after_refresh:
+                self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
+
+    def _drain_next(self) -> None:
+        """The screen drew the last slice: the next one a moment later (input gets a turn first)."""
+        self._drain_after_refresh = False
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
+            self._timer = self.set_timer(self.DRAIN_PAUSE, self.flush)
 
     def _skip_ahead(self, live: _Segment) -> None:
         """A model outran the renderer: park the backlog's finished pieces without drawing them.
@@ -432,6 +491,10 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             cut_at = text.rfind("\n", 0, most) + 1 or most
             take, rest = text[:cut_at], text[cut_at:]
         streamed = live.text()
+        if self.FRAME_WIDGETS is not None and take.count("\n") >= 2:
+            # Many short lines (list items) mount many widgets in one frame: the rest a frame later.
+            cut_at = widgets_cut(take, after=live.lead + streamed, most=self.FRAME_WIDGETS)
+            take, rest = take[:cut_at], take[cut_at:] + rest
         cut = next_cut(Piece(streamed + take, live.lead), final=False)
         if cut is None or cut.at <= 0:
             if rest:
