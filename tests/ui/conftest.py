@@ -52,13 +52,16 @@ def screen_waits_end_at_the_hang_guard() -> Iterator[None]:
     On a loaded machine three streaming Compare columns took longer than that to drain, and the
     test failed while the app was merely slow. Every wait of a screen is bounded by HANG_GUARD
     instead, the bound every other wait of the suite uses to tell a stuck app from a slow one.
+    The wait posts its callback only to the widgets that are not parked (``tests/ui/screen_waits.py``).
     """
     from textual.pilot import Pilot
+
+    from tests.ui.screen_waits import wait_for_screen as lean_wait
 
     original = Pilot._wait_for_screen
 
     async def wait_for_screen(self: Pilot[Any], timeout: float = HANG_GUARD) -> bool:
-        return await original(self, max(timeout, HANG_GUARD))
+        return await lean_wait(self, max(timeout, HANG_GUARD))
 
     Pilot._wait_for_screen = wait_for_screen  # type: ignore[method-assign]
     yield
