@@ -1155,13 +1155,14 @@ def memoized_style_matching() -> bool:
     Textual styles a node (``Stylesheet.apply``: on mount, on a class or focus change, for
     each component class of a widget through a virtual node) by testing every candidate rule's
     selectors against the node's path from the app down, then picking the most specific value
-    of each rule: ~0.6 ms a node, a quarter of a Pilot test's CPU and of mounting a long chat.
+    of each rule: ~0.6 ms a node (measured: ~a fifth of Pilot tests' CPU, and of a boot's).
     Its own cache lives for one batch of nodes. The outcome is a pure function of the rule
     list and, for each node on the path, of what a selector can test: its CSS type names, id,
     classes and the pseudo classes those candidate rules name (evaluated here as the selectors
     would). So it is remembered under exactly that key, for the stylesheet's current rule
     list; the node's rules are still replaced and its component classes processed as Textual
-    does. A re-parse (new CSS, another theme's variables) is another rule list, hence other
+    does (measured: styling ~25% cheaper; what is left is mostly setting the rules on the
+    node). A re-parse (new CSS, another theme's variables) is another rule list, hence other
     entries. Bounded: STYLESHEETS_KEPT lists, STYLE_MATCHES_KEPT matches each. Replaces the
     private ``Stylesheet.apply`` on textual 8.x (checked against 8.2.8); elsewhere nothing
     changes.
