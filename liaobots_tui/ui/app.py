@@ -41,6 +41,7 @@ from liaobots_tui.ui.textual_compat import (
     arrangements_without_cycles,
     light_strips,
     memoized_background_tint,
+    memoized_style_matching,
     removed_widgets_free_at_once,
     small_box_model_caches,
     strips_without_self_cycles,
@@ -99,6 +100,7 @@ class LiaobotsApp(App[int]):
         removed_widgets_free_at_once()  # a removed widget is a cycle through its styles: see there
         arrangements_without_cycles()  # and each layout pass's map a cycle holding every widget: see there
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
+        memoized_style_matching()  # a node's CSS rules matched once per path and stylesheet: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()

@@ -52,13 +52,16 @@ def screen_waits_end_at_the_hang_guard() -> Iterator[None]:
     On a loaded machine three streaming Compare columns took longer than that to drain, and the
     test failed while the app was merely slow. Every wait of a screen is bounded by HANG_GUARD
     instead, the bound every other wait of the suite uses to tell a stuck app from a slow one.
+    The wait posts its callback only to the widgets that are not parked (``tests/ui/screen_waits.py``).
     """
     from textual.pilot import Pilot
+
+    from tests.ui.screen_waits import wait_for_screen as lean_wait
 
     original = Pilot._wait_for_screen
 
     async def wait_for_screen(self: Pilot[Any], timeout: float = HANG_GUARD) -> bool:
-        return await original(self, max(timeout, HANG_GUARD))
+        return await lean_wait(self, max(timeout, HANG_GUARD))
 
     Pilot._wait_for_screen = wait_for_screen  # type: ignore[method-assign]
     yield
@@ -81,14 +84,24 @@ def css_parsed_once_per_worker() -> Iterator[None]:
     original = Stylesheet._parse_rules
     parsed: dict[tuple[Any, ...], Any] = {}
 
+    def variables_key(self: Stylesheet) -> tuple[tuple[str, str], ...]:
+        # Sorting ~200 theme variables at each of a boot's ~20 parses was half their cost. A
+        # stylesheet's variables are replaced, never changed in place (Textual keeps their
+        # tokens on the same terms), so the key is made once per variables dict.
+        variables = getattr(self, "_variables", {})
+        made = self.__dict__.get("_variables_key_made")
+        if made is None or made[0] is not variables:
+            made = self._variables_key_made = (variables, tuple(sorted(variables.items())))  # type: ignore[attr-defined]
+        return made[1]
+
     def parse_rules_once(self: Stylesheet, css: str, read_from: Any, *args: Any, **kwargs: Any) -> Any:
-        variables = tuple(sorted(getattr(self, "_variables", {}).items()))
-        key = (css, read_from, args, tuple(sorted(kwargs.items())), variables)
+        key = (css, read_from, args, tuple(sorted(kwargs.items())), variables_key(self))
         rules = parsed.get(key)
         if rules is None:
             rules = parsed[key] = original(self, css, read_from, *args, **kwargs)
         return rules
 
+    parse_rules_once.__wrapped__ = original  # type: ignore[attr-defined]  # the leak test parses afresh with it
     Stylesheet._parse_rules = parse_rules_once  # type: ignore[method-assign]
     yield
     Stylesheet._parse_rules = original  # type: ignore[method-assign]
