@@ -39,6 +39,7 @@ from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.textual_compat import (
     arrangements_without_cycles,
+    dirty_lines_only_cached,
     light_strips,
     memoized_background_tint,
     removed_widgets_free_at_once,
@@ -99,6 +100,7 @@ class LiaobotsApp(App[int]):
         removed_widgets_free_at_once()  # a removed widget is a cycle through its styles: see there
         arrangements_without_cycles()  # and each layout pass's map a cycle holding every widget: see there
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
+        dirty_lines_only_cached()  # a tall widget kept a dirty mark per row of its height: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()
