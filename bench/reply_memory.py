@@ -173,6 +173,9 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                 "peak": peak_rss_mb(),
                 "settled": rss_mb(),
                 "objects": len(gc.get_objects()),
+                # Python's memory blocks in use (frozen or not, tracked or not: strings, ints too):
+                # beside RSS, what grows in the Python heap and what is the allocator's.
+                "memory_blocks": sys.getallocatedblocks(),
                 "blocks": len(app.screen.query("MarkdownBlock")),
             }
             if trace:
@@ -289,12 +292,14 @@ def report_ab(args: argparse.Namespace) -> None:
             settled = "/".join(f"{row['settled']:.0f}" for row in rows)
             pairs = zip(rows, rows[1:], strict=False)
             growth = ", ".join(f"{b['settled'] - a['settled']:+.1f}" for a, b in pairs)
+            memory_blocks = "/".join(f"{row.get('memory_blocks', 0) / 1000:.0f}" for row in rows)
             stream_gc = max(row["gc_stream_cpu"] for row in rows)
             after_gc = max(row["gc_after_cpu"] for row in rows)
             cpus = [cpu * 1000 for _, cpu in result.get("releases", [])]
             release = f"; the release {min(cpus):.0f}-{max(cpus):.0f} ms CPU" if cpus else ""
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
-                  f"{growth}); longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
+                  f"{growth}); Python memory blocks {memory_blocks} thousand; "
+                  f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
                   f"{after_gc:.0f} ms{release}; {rows[-1]['objects']:,.0f} objects at the end, "
                   f"garbage not reached "
                   f"{rows[-1].get('left_garbage', 0):,} ({rows[-1].get('after_full', 0):.0f} MB once "

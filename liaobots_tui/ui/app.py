@@ -39,6 +39,7 @@ from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.textual_compat import (
     arrangements_without_cycles,
+    dirty_lines_only_cached,
     light_strips,
     memoized_background_tint,
     memoized_style_matching,
@@ -101,6 +102,7 @@ class LiaobotsApp(App[int]):
         arrangements_without_cycles()  # and each layout pass's map a cycle holding every widget: see there
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
         memoized_style_matching()  # a node's CSS rules matched once per path and stylesheet: see there
+        dirty_lines_only_cached()  # a tall widget kept a dirty mark per row of its height: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()

@@ -17,6 +17,13 @@ back. Textual's cache of two styles per widget (up to 1,024 widgets, removed one
 with their rendered lines) is emptied too
 (:func:`~liaobots_tui.ui.textual_compat.forget_removed_widgets_styles`).
 
+Textual's geometry methods (``Region.intersection``, ``shrink``, ``union``, ``grow``, ...)
+memoize their results in bounded caches of up to 4,096 entries each: a tall chat's rows
+are new keys in every frame, so they filled by ~2,800 entries a reply (a key tuple, a
+Region, a link each: ~0.7 MB a reply until full, measured after each of four 160 kB
+replies). They are emptied at each release (:func:`forget_geometry_caches`): pure
+functions of their arguments, they fill again with what the screen now shows.
+
 Then the reply's garbage is collected (:func:`~liaobots_tui.ui.gc_pause.collect_young`):
 one pass over what is not frozen, that is what the app built since the base was frozen
 (the shown chat, at the last settle) and still holds, not over the whole app. Most of a
@@ -39,6 +46,7 @@ from functools import cache
 
 from textual.app import App
 from textual.dom import DOMNode
+from textual.geometry import Offset, Region, Size, Spacing
 
 from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles, prune_closed_watchers
@@ -106,6 +114,18 @@ def trim_heap() -> bool:
     return True
 
 
+def forget_geometry_caches() -> int:
+    """Empty the memo caches of Textual's geometry methods (see the module); how many entries went."""
+    dropped = 0
+    for kind in (Region, Offset, Size, Spacing):
+        for method in vars(kind).values():
+            cache_info = getattr(method, "cache_info", None)
+            if cache_info is not None:
+                dropped += cache_info().currsize
+                method.cache_clear()
+    return dropped
+
+
 def live_nodes(app: App[object]) -> Iterator[DOMNode]:
     """The app and every node of the screens on its stack."""
     yield app
@@ -120,6 +140,7 @@ def release(app: App[object]) -> bool:
         return False
     prune_closed_watchers(live_nodes(app))
     forget_removed_widgets_styles()
+    forget_geometry_caches()
     gc_pause.collect_young()
     trim_heap()
     return True

@@ -157,3 +157,14 @@ async def test_memory_is_released_once_a_reply_has_ended(
         reply = chat(app).view.boxes()[-1]
         assert reply.message.status == "complete"
         assert reply.copy_text == gateway.reply_text_for("gpt-5.4", "[[deltas=400]] a longer answer")
+
+
+def test_the_release_empties_the_geometry_caches_and_geometry_stays_right() -> None:
+    from textual.geometry import Region
+
+    first, second = Region(0, 0, 10, 10), Region(5, 5, 10, 10)
+    assert first.intersection(second) == Region(5, 5, 5, 5)
+    assert Region.intersection.cache_info().currsize > 0  # type: ignore[attr-defined]
+    assert memory_release.forget_geometry_caches() > 0
+    assert Region.intersection.cache_info().currsize == 0  # type: ignore[attr-defined]
+    assert first.intersection(second) == Region(5, 5, 5, 5)  # computed afresh, the same
