@@ -10,6 +10,8 @@ right; copy, export and the next request see the exact whole text.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.app import ComposeResult
 
@@ -176,3 +178,41 @@ async def test_an_end_read_first_that_the_whole_does_not_end_with_is_cut_again(
         view = chat(app).view
         view.scroll_home(animate=False, immediate=True)
         await until(pilot, lambda: FIRST_WORDS in drawn_text(lazy), "the start drawn after Home")
+
+
+async def test_end_pressed_before_the_view_is_kept_in_place_stays_at_the_end(
+    make_app: AppFactory, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End (F3) pressed after Home, before the sections Home drew were laid out, wins.
+
+    Home draws the first sections and, once the layout takes them, keeps the one it jumped to
+    at its row. On a loaded machine End could come in between: the late keep-in-place then
+    scrolled the view back up, away from the end it had just followed.
+    """
+    reply = huge_reply(read_from_the_end_scaled_down(monkeypatch))
+    store_reply(store, reply)
+    built = note_composed(monkeypatch)
+    monkeypatch.setattr(LazyText, "_start_head", lambda self: None)
+    pressed_end: list[bool] = []
+    keep_in_place = LazyText._keep_in_place
+
+    def end_first(self: LazyText, *args: Any, **kwargs: Any) -> None:
+        if not pressed_end:
+            pressed_end.append(True)
+            chat(app).view.scroll_to_latest()  # as F3 does
+        keep_in_place(self, *args, **kwargs)
+
+    app = make_app(offline_settings(), client_factory=offline_client)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(built), "the long reply composed")
+        lazy = built[0]
+        await until(pilot, lambda: LAST_WORDS in drawn_text(lazy), "the end drawn")
+        await settle(app, pilot)
+        monkeypatch.setattr(LazyText, "_keep_in_place", end_first)
+        view = chat(app).view
+        view.scroll_home(animate=False, immediate=True)
+        await until(pilot, lambda: bool(pressed_end), "a keep-in-place after Home")
+        await until(pilot, lambda: LAST_WORDS in drawn_text(lazy), "the end drawn after End")
+        await settle(app, pilot)
+        assert view.scroll_y == view.max_scroll_y
+        assert LAST_WORDS in drawn_text(lazy)

@@ -343,16 +343,23 @@ class LazyText(Vertical):
             self._first = first
             self._update_blanks()
         if scroller is not None and not following:
-            self.call_after_refresh(self._keep_in_place, scroller, anchor, anchor_row)
+            self.call_after_refresh(self._keep_in_place, scroller, anchor, anchor_row, scroller.scroll_y)
 
-    def _keep_in_place(self, scroller: ScrollableContainer, anchor: int, row: int, tries: int = 0) -> None:
-        """Scroll so that section ``anchor`` is back at ``row`` (blanks and heights changed above it)."""
+    def _keep_in_place(
+        self, scroller: ScrollableContainer, anchor: int, row: int, scrolled_to: float, tries: int = 0
+    ) -> None:
+        """Scroll so that section ``anchor`` is back at ``row`` (blanks and heights changed above it).
+
+        ``scrolled_to`` is where the view was when the change was made: if it moved since (End,
+        a key, the wheel, all of which can come before a loaded machine lays the change out),
+        the user's move wins and nothing is kept.
+        """
         widget = self._shown.get(anchor)
-        if widget is None:
+        if widget is None or scroller.scroll_y != scrolled_to:
             return
         if not self._laid_out():
             if tries < self.LAYOUT_TRIES:
-                self.call_after_refresh(self._keep_in_place, scroller, anchor, row, tries + 1)
+                self.call_after_refresh(self._keep_in_place, scroller, anchor, row, scrolled_to, tries + 1)
             return
         delta = (widget.region.y - self.region.y) - row
         if delta:
@@ -455,7 +462,7 @@ class LazyText(Vertical):
                 self._first = first
                 self._update_blanks()
         if scroller is not None and not following and row is not None:
-            self.call_after_refresh(self._keep_in_place, scroller, self._first, row)
+            self.call_after_refresh(self._keep_in_place, scroller, self._first, row, scroller.scroll_y)
 
     @property
     def shown_sections(self) -> list[int]:
