@@ -13,6 +13,7 @@ Checked against: textual 8.2.8; textual-image 0.12.0 (Python 3.11) and 0.14.2
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -670,6 +671,9 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             continue
         top, bottom, left, right = rows[0], rows[-1] + 1, crop.x, crop.right
         chops: dict[int, dict[int, Strip | None]] = {y: dict.fromkeys(cuts[y][:-1]) for y in rows}
+        # Per row, its cuts with no piece yet, in order: whether a widget is wanted on a row is
+        # two bisections, not a scan of its cuts (covered containers were most of a frame's drawing).
+        still_open: dict[int, list[int]] = {y: cuts[y][:-1] for y in rows}
         for widget, region, visible in shown:
             first_row, end_row = max(visible.y, top), min(visible.bottom, bottom)
             if first_row >= end_row or visible.x >= right or visible.right <= left or not visible.width:
@@ -677,12 +681,17 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             first_cut, last_cut = visible.x, visible.right
             wanted: list[tuple[int, list[int]]] = []  # (row, its cuts within the widget)
             for y in range(first_row, end_row):
-                line = chops.get(y)
-                if line is None:
+                open_cuts_of_row = still_open.get(y)
+                if not open_cuts_of_row:
                     continue
-                widget_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
-                if any(line.get(cut, False) is None for cut in widget_cuts[:-1]):
-                    wanted.append((y, widget_cuts))
+                line_cuts = cuts[y]
+                end = bisect_right(line_cuts, last_cut)
+                start = bisect_left(line_cuts, first_cut)
+                if end - start < 2:
+                    continue  # no span of this row within the widget
+                at = bisect_left(open_cuts_of_row, first_cut)
+                if at < len(open_cuts_of_row) and open_cuts_of_row[at] < line_cuts[end - 1]:
+                    wanted.append((y, line_cuts[start:end]))
             if not wanted:
                 continue  # covered wherever it is drawn here: not asked for its lines
             asked_top = wanted[0][0]
@@ -692,15 +701,20 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             strips = widget.render_lines(asked)
             for y, widget_cuts in wanted:
                 strip, line = strips[y - asked_top], chops[y]
-                open_cuts = [i for i, cut in enumerate(widget_cuts[:-1]) if line.get(cut) is None]
-                if len(open_cuts) * 2 >= len(widget_cuts):
+                open_cuts_of_row = still_open[y]
+                first_open = bisect_left(open_cuts_of_row, first_cut)
+                end_open = bisect_left(open_cuts_of_row, widget_cuts[-1], first_open)
+                filled = open_cuts_of_row[first_open:end_open]
+                del open_cuts_of_row[first_open:end_open]
+                if len(filled) * 2 >= len(widget_cuts):
                     pieces = strip.divide([cut - first_cut for cut in widget_cuts[1:]])
-                    for index in open_cuts:
-                        line[widget_cuts[index]] = pieces[index]
+                    index_of = {cut: index for index, cut in enumerate(widget_cuts)}
+                    for cut in filled:
+                        line[cut] = pieces[index_of[cut]]
                 else:
-                    for index in open_cuts:
-                        start, end = widget_cuts[index] - first_cut, widget_cuts[index + 1] - first_cut
-                        line[widget_cuts[index]] = strip.crop(start, end)
+                    for cut in filled:
+                        index = bisect_left(widget_cuts, cut)
+                        line[cut] = strip.crop(cut - first_cut, widget_cuts[index + 1] - first_cut)
         for y, line in chops.items():
             line_cuts, target = cuts[y], joined[y]
             for index, (cut, piece) in enumerate(line.items()):
