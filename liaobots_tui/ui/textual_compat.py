@@ -1038,3 +1038,54 @@ def arrangements_without_cycles() -> bool:
     arrange_root._without_cycles = True  # type: ignore[attr-defined]
     Compositor._arrange_root = arrange_root  # type: ignore[method-assign]
     return True
+
+
+#: Seconds an "after refresh" batch waits before it starts, and between its slices (see below).
+AFTER_FRAME_PAUSE = 0.001
+#: Longest a slice of an "after refresh" batch runs before the loop gets a turn (seconds, wall).
+AFTER_FRAME_SLICE = 0.008
+
+
+def after_refresh_work_apart(screen: Any) -> bool:
+    """Let ``screen`` run its "after refresh" callbacks in loop turns of their own; True when applied.
+
+    After each frame Textual runs every callback queued by ``call_after_refresh`` in one go
+    (``Screen._invoke_and_clear_callbacks``), in the loop turn right after the frame's. In
+    Compare that batch is each lane's fold of the blocks its write finished and its parking
+    pass (measured: 10-30 ms of CPU), run back to back with the frame (40-50 ms): the loop
+    was held for both, a key or a timer waiting behind them (the longest stalls, 65-95 ms,
+    were each such a pair). Here the batch starts after a short timer, so the loop turns
+    over between the frame and its after-work, and it gives the loop a turn again whenever
+    it ran :data:`AFTER_FRAME_SLICE`. The callbacks still run in the order queued, each once,
+    after the refresh they were queued for. Wraps the screen's own private method (textual
+    8.x, checked against 8.2.8; the private names are checked first, and elsewhere nothing
+    changes).
+    """
+    import time
+
+    from textual._callback import invoke
+
+    callbacks = getattr(screen, "_callbacks", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not isinstance(callbacks, list)
+        or not callable(getattr(screen, "_invoke_and_clear_callbacks", None))
+    ):
+        return False
+
+    async def invoke_apart() -> None:
+        if not screen._callbacks:
+            return
+        await asyncio.sleep(AFTER_FRAME_PAUSE)  # the frame's loop turn is over before its after-work
+        queued = screen._callbacks[:]
+        screen._callbacks.clear()
+        turn_began = time.perf_counter()
+        for callback, message_pump in queued:
+            if time.perf_counter() - turn_began > AFTER_FRAME_SLICE:
+                await asyncio.sleep(AFTER_FRAME_PAUSE)
+                turn_began = time.perf_counter()
+            with message_pump._context():
+                await invoke(callback)
+
+    screen._invoke_and_clear_callbacks = invoke_apart
+    return True

@@ -56,6 +56,7 @@ from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.textual_compat import (
+    after_refresh_work_apart,
     draw_changed_regions_apart,
     keep_full_map_after_reflow,
     layout_once_per_change,
@@ -276,6 +277,7 @@ class CompareScreen(Screen[int | None]):
         keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         draw_changed_regions_apart(self)  # a column's changes do not redraw the columns beside it
         layout_once_per_change(self)  # a write is laid out in one frame, not echoed into the next
+        after_refresh_work_apart(self)  # a frame's after-work (folds, parking) in loop turns of its own
         if self.comparison is None:
             return
         self.columns[0].view.focus()
