@@ -1080,9 +1080,13 @@ def after_refresh_work_apart(screen: Any) -> bool:
         queued = screen._callbacks[:]
         screen._callbacks.clear()
         turn_began = time.perf_counter()
-        for callback, message_pump in queued:
+        for index, (callback, message_pump) in enumerate(queued):
             if time.perf_counter() - turn_began > AFTER_FRAME_SLICE:
-                await asyncio.sleep(AFTER_FRAME_PAUSE)
+                try:
+                    await asyncio.sleep(AFTER_FRAME_PAUSE)
+                except asyncio.CancelledError:
+                    screen._callbacks[:0] = queued[index:]  # not run yet: as Textual would keep them
+                    raise
                 turn_began = time.perf_counter()
             with message_pump._context():
                 await invoke(callback)

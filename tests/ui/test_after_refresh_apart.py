@@ -3,6 +3,8 @@
 - The callbacks queued for after a refresh still run once each, in the order queued, and
   with the slice set to nothing the loop turns over before each of them (a key or a timer
   gets its turn between them, not only after the whole batch).
+- A batch cancelled between two slices (its screen closing) keeps the callbacks it had not
+  run, first in the screen's queue, as Textual keeps what it has not run.
 - The compare screen applies it (its frames' after-work, the lanes' folds and parking, was
   run back to back with the frame: the longest stalls).
 """
@@ -13,6 +15,7 @@ import asyncio
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.message_pump import MessagePump
 from textual.widgets import Static
 
 from liaobots_tui.demo.gateway import FakeGateway
@@ -59,6 +62,45 @@ async def test_after_refresh_callbacks_run_once_in_order_with_the_loop_turning_b
         assert [name for name, _ in ran] == ["first", "second", "third"]
         seen = [turn for _, turn in ran]
         assert seen[0] < seen[1] < seen[2]  # the loop turned over before each of the later two
+
+
+class QueueOnly:
+    """What after_refresh_work_apart reads of a screen: its queue of callbacks and the method it wraps."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[tuple[object, MessagePump]] = []
+
+    async def _invoke_and_clear_callbacks(self) -> None:
+        raise AssertionError("replaced")
+
+
+async def test_a_batch_cancelled_between_slices_keeps_what_it_had_not_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(textual_compat, "AFTER_FRAME_SLICE", 0.0)
+    screen = QueueOnly()
+    assert after_refresh_work_apart(screen)
+    pump = MessagePump()
+    ran: list[str] = []
+    first_ran = asyncio.Event()
+
+    def first() -> None:
+        ran.append("first")
+        first_ran.set()
+
+    def later(name: str) -> None:
+        ran.append(name)
+
+    second, third = (lambda: later("second")), (lambda: later("third"))
+    screen._callbacks[:] = [(first, pump), (second, pump), (third, pump)]
+    batch = asyncio.create_task(screen._invoke_and_clear_callbacks())
+    await first_ran.wait()  # it now waits for its next slice
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    assert ran == ["first"]
+    screen._callbacks.append((third, pump))  # queued after the cancel: stays behind the kept ones
+    assert screen._callbacks == [(second, pump), (third, pump), (third, pump)]
 
 
 @pytest.mark.ui
