@@ -1044,6 +1044,8 @@ def arrangements_without_cycles() -> bool:
 AFTER_FRAME_PAUSE = 0.001
 #: Longest a slice of an "after refresh" batch runs before the loop gets a turn (seconds, wall).
 AFTER_FRAME_SLICE = 0.008
+#: Seconds between the slices of an "after refresh" batch: a frame's period (Textual draws 60 a second).
+AFTER_FRAME_WAIT = 0.02
 
 
 def after_refresh_work_apart(screen: Any) -> bool:
@@ -1056,8 +1058,10 @@ def after_refresh_work_apart(screen: Any) -> bool:
     was held for both, a key or a timer waiting behind them (the longest stalls, 65-95 ms,
     were each such a pair). Here the batch starts after a short timer, so the loop turns
     over between the frame and its after-work, and it gives the loop a turn again whenever
-    it ran :data:`AFTER_FRAME_SLICE`. The callbacks still run in the order queued, each once,
-    after the refresh they were queued for. Wraps the screen's own private method (textual
+    it ran :data:`AFTER_FRAME_SLICE`, for a frame's period (:data:`AFTER_FRAME_WAIT`): three
+    lanes' folds and parking, each asking for a layout of its lane, were laid out in one frame
+    after the batch (up to 110 ms of CPU, with parking behind). The callbacks run in the order
+    queued, each once, after the refresh they were queued for. Wraps the screen's own private method (textual
     8.x, checked against 8.2.8; the private names are checked first, and elsewhere nothing
     changes).
     """
@@ -1081,9 +1085,11 @@ def after_refresh_work_apart(screen: Any) -> bool:
         screen._callbacks.clear()
         turn_began = time.perf_counter()
         for index, (callback, message_pump) in enumerate(queued):
-            if time.perf_counter() - turn_began > AFTER_FRAME_SLICE:
+            if index and time.perf_counter() - turn_began > AFTER_FRAME_SLICE:
                 try:
-                    await asyncio.sleep(AFTER_FRAME_PAUSE)
+                    # A frame's period: what the slice changed (a lane's fold or parking) is laid
+                    # out in the next frame before the next slice (another lane's) adds to it.
+                    await asyncio.sleep(AFTER_FRAME_WAIT)
                 except asyncio.CancelledError:
                     screen._callbacks[:0] = queued[index:]  # not run yet: as Textual would keep them
                     raise

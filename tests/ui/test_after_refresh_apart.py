@@ -3,6 +3,8 @@
 - The callbacks queued for after a refresh still run once each, in the order queued, and
   with the slice set to nothing the loop turns over before each of them (a key or a timer
   gets its turn between them, not only after the whole batch).
+- The batch starts after a short pause (the frame's loop turn is over), and its slices are
+  a frame's period apart (another lane's after-work lands in the next frame, not the same).
 - A batch cancelled between two slices (its screen closing) keeps the callbacks it had not
   run, first in the screen's queue, as Textual keeps what it has not run.
 - The compare screen applies it (its frames' after-work, the lanes' folds and parking, was
@@ -62,6 +64,37 @@ async def test_after_refresh_callbacks_run_once_in_order_with_the_loop_turning_b
         assert [name for name, _ in ran] == ["first", "second", "third"]
         seen = [turn for _, turn in ran]
         assert seen[0] < seen[1] < seen[2]  # the loop turned over before each of the later two
+
+
+@pytest.mark.ui
+async def test_the_batch_starts_after_a_pause_and_its_slices_are_a_frames_period_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(textual_compat, "AFTER_FRAME_SLICE", 0.0)
+    # Values no other sleep of the app uses: the pauses are told apart by them.
+    monkeypatch.setattr(textual_compat, "AFTER_FRAME_PAUSE", 0.00123)
+    monkeypatch.setattr(textual_compat, "AFTER_FRAME_WAIT", 0.0234)
+    events: list[str] = []
+    sleep = asyncio.sleep
+
+    async def noted_sleep(delay: float, *args: object) -> object:
+        if delay in (0.00123, 0.0234):
+            events.append("wait" if delay == 0.0234 else "pause")
+        return await sleep(delay, *args)
+
+    app = OneLine()
+    async with app.run_test(size=(30, 5)) as pilot:
+        await settle(app, pilot)
+        line = app.query_one(Static)
+
+        for name in ("first", "second", "third"):
+            line.call_after_refresh(lambda name=name: events.append(name))
+        monkeypatch.setattr(asyncio, "sleep", noted_sleep)
+        line.update("a changed line")
+        await until(pilot, lambda: "third" in events, "the three callbacks")
+        monkeypatch.setattr(asyncio, "sleep", sleep)
+        await settle(app, pilot)
+    assert events == ["pause", "first", "wait", "second", "wait", "third"]
 
 
 class QueueOnly:
