@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from textual.screen import Screen
 
@@ -26,12 +24,12 @@ async def test_the_first_frame_paints_the_columns_and_the_boxes_come_after_lane_
 ) -> None:
     frames: list[int] = []  # per compare frame: how many reply boxes were mounted
     mounted: list[tuple[int, int]] = []  # (lane, compare frames drawn before its box mounted)
-    refresh = Screen._compositor_refresh
 
-    def counted_refresh(screen: Screen[Any]) -> None:
-        if isinstance(screen, CompareScreen):
-            frames.append(sum(1 for column in screen.columns if column.box is not None))
-        refresh(screen)
+    def counted_refresh(screen: CompareScreen) -> None:
+        frames.append(sum(1 for column in screen.columns if column.box is not None))
+        # Looked up at each call: the suite's frame hook (tests/headless_frames.py) replaces
+        # Screen's around each test, and a reference kept here would outlive it.
+        Screen._compositor_refresh(screen)
 
     mount_box = LaneColumn._mount_box
 
@@ -39,7 +37,8 @@ async def test_the_first_frame_paints_the_columns_and_the_boxes_come_after_lane_
         mounted.append((column.lane.index, len(frames)))
         await mount_box(column)
 
-    monkeypatch.setattr(Screen, "_compositor_refresh", counted_refresh)
+    # On the compare screen's class only (undone by deleting it): Screen's own stays the suite's.
+    monkeypatch.setattr(CompareScreen, "_compositor_refresh", counted_refresh, raising=False)
     monkeypatch.setattr(LaneColumn, "_mount_box", recorded_mount)
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=(140, 30)) as pilot:
