@@ -42,6 +42,7 @@ from app_harness import GatewayProcess, StallWatch, load
 from compare_stream import in_app
 from loop_trace import LoopTrace
 from textual._compositor import Compositor
+from textual._styles_cache import StylesCache
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -57,6 +58,8 @@ PLUMBING = (
 )
 
 Frame = tuple[str, int, str]
+#: Per compare frame: CPU of layout and drawing, and counts of what it did (see FrameBreakdown).
+FRAME_KEYS = ("layout", "draw", "arrangements", "columns", "boxes", "measured", "afresh", "drawn", "lines")
 
 
 class StackSampler:
@@ -110,6 +113,20 @@ class FrameBreakdown:
         self._wrap_time(Compositor, "reflow", "layout")
         self._wrap_time(Compositor, "render_update", "draw")
         self._wrap_count(Compositor, "_arrange_root", "arrangements")
+        # What a frame lays out and draws: box models resolved, widgets measured (content height), drawn
+        # (and their lines), and rendered afresh (content not cached).
+        self._wrap_count(Widget, "_get_box_model", "boxes")
+        self._wrap_count(Widget, "get_content_height", "measured")
+        self._wrap_count(Widget, "_render_content", "afresh")
+        render_widget = StylesCache.render_widget
+
+        def counted_render(cache: StylesCache, widget: Widget, crop: Any) -> Any:
+            if self._frame is not None:
+                self._frame["drawn"] += 1
+                self._frame["lines"] += crop.height
+            return render_widget(cache, widget, crop)
+
+        self._patch(StylesCache, "render_widget", counted_render)
         self._screen: Any = None
         #: Per frame (by id): the classes of the widgets that asked for its layout.
         self._asked: dict[int, list[str]] = {}
@@ -129,7 +146,7 @@ class FrameBreakdown:
             if type(screen).__name__ != "CompareScreen":
                 update(screen)
                 return
-            self._frame = {"layout": 0.0, "draw": 0.0, "arrangements": 0.0, "columns": 0.0}
+            self._frame = dict.fromkeys(FRAME_KEYS, 0.0)
             self._screen = screen
             # Which lanes asked for a layout since the last frame (a widget's Layout names it).
             asked = screen._layout_widgets
@@ -168,6 +185,19 @@ class FrameBreakdown:
             rows.append(cells / max(region.width, 1))
         return rows
 
+    def at(self, start: float, end: float) -> dict[str, float] | None:
+        """The frame that began between ``start`` and ``end`` (perf_counter), if any."""
+        return next((f for f in self.frames if start <= f["start"] <= end), None)
+
+    @staticmethod
+    def work(frame: dict[str, float]) -> str:
+        """What a frame laid out and drew: lanes, widgets placed/measured, drawn (lines), afresh."""
+        laid = [i for i in range(4) if frame.get(f"laid{i}")]
+        counts = {key: f"{frame[key]:.0f}" for key in FRAME_KEYS}
+        return (f"lanes laid out {laid}; widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
+                f" measured {counts['measured']}, drawn {counts['drawn']} ({counts['lines']} lines),"
+                f" rendered afresh {counts['afresh']}")  # fmt: skip
+
     def longest(self, count: int) -> None:
         """The ``count`` longest frames: CPU, layout, drawing, lanes laid out, rows redrawn per column."""
         print(f"the {count} longest compare frames (lanes laid out; rows redrawn per column):")
@@ -177,6 +207,7 @@ class FrameBreakdown:
             print(f"  {frame['cpu'] * 1000:4.0f} ms (layout {frame['layout'] * 1000:3.0f}, drawing"
                   f" {frame['draw'] * 1000:3.0f}) widgets {frame['widgets']:.0f}; laid out {laid};"
                   f" rows {'/'.join(rows)}; asked by {','.join(self._asked.get(id(frame), []))}")  # fmt: skip
+            print(f"         {self.work(frame)}")
 
     def by_lanes_laid(self) -> None:
         """Frames by how many lanes they laid out: count, CPU median and longest."""
@@ -268,17 +299,18 @@ class TimedStallWatch(StallWatch):
     """The harness's stall watch, also keeping when each stall began and ended."""
 
     def __init__(self) -> None:
-        self.spans: list[tuple[float, float, float]] = []
+        #: (wall stall, start, end, CPU) per tick.
+        self.spans: list[tuple[float, float, float, float]] = []
         super().__init__()
 
     async def _tick(self) -> None:
         while self._running:
             before, cpu_before = time.perf_counter(), time.process_time()
             await asyncio.sleep(0.005)
-            after = time.perf_counter()
+            after, cpu = time.perf_counter(), time.process_time() - cpu_before
             self.stalls.append(after - before - 0.005)
-            self.cpu.append(time.process_time() - cpu_before)
-            self.spans.append((after - before - 0.005, before, after))
+            self.cpu.append(cpu)
+            self.spans.append((after - before - 0.005, before, after, cpu))
 
 
 async def run(deltas: int, pace: float, stalls: int, trace: bool = False) -> None:
@@ -307,7 +339,8 @@ async def run(deltas: int, pace: float, stalls: int, trace: bool = False) -> Non
     Screen.set_focus = counting_set_focus  # type: ignore[method-assign,assignment]
     gateway = GatewayProcess(1.0 / pace if pace else 0.0)
     breakdown = FrameBreakdown()
-    tracer = LoopTrace() if trace else None
+    # 3 ms: a stall's smaller callbacks (an after-refresh batch, a delta's handling) show too.
+    tracer = LoopTrace(threshold=0.003) if trace else None
     sampler = None if trace else StackSampler(threading.get_ident())
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
@@ -332,14 +365,20 @@ async def run(deltas: int, pace: float, stalls: int, trace: bool = False) -> Non
     for screen_name, move, caller in focus_moves:
         print(f"  {screen_name}: {move}  (from {caller})")
     spans = watches[0].spans
-    for length, start, end in sorted(spans, reverse=True)[:stalls]:
+    # Traced: the stalls longest in CPU (what an idle machine would see; wall time carries the load).
+    ranked = sorted(spans, key=lambda span: span[3] if tracer is not None else span[0], reverse=True)
+    for length, start, end, cpu_spent in ranked[:stalls]:
         if tracer is not None:
             when = start - spans[0][1]
-            print(f"stall of {length * 1000:.0f} ms at {when:.2f} s; callbacks over 10 ms CPU in it:")
+            print(f"stall of {cpu_spent * 1000:.0f} ms CPU ({length * 1000:.0f} ms wall) at {when:.2f} s;"
+                  f" callbacks over {tracer.threshold * 1000:.0f} ms CPU in it:")  # fmt: skip
             for turn in tracer.within(start, end):
                 split = f"layout {turn.layout * 1000:.0f}, drawing {turn.draw * 1000:.0f}"
                 split += f", gc {turn.gc * 1000:.0f}"
                 print(f"  {turn.cpu * 1000:5.0f} ms CPU  {turn.what}  ({split}) {' '.join(turn.notes)}")
+                frame = breakdown.at(turn.start, turn.end)
+                if frame is not None and (turn.layout or turn.draw):
+                    print(f"           {breakdown.work(frame)}")
             continue
         assert sampler is not None
         count, hot = sampler.hot_frames(start, end)

@@ -13,6 +13,7 @@ Checked against: textual 8.2.8; textual-image 0.12.0 (Python 3.11) and 0.14.2
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -680,6 +681,9 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             continue
         top, bottom, left, right = rows[0], rows[-1] + 1, crop.x, crop.right
         chops: dict[int, dict[int, Strip | None]] = {y: dict.fromkeys(cuts[y][:-1]) for y in rows}
+        # Per row, its cuts with no piece yet, in order: whether a widget is wanted on a row is
+        # two bisections, not a scan of its cuts (covered containers were most of a frame's drawing).
+        still_open: dict[int, list[int]] = {y: cuts[y][:-1] for y in rows}
         for widget, region, visible in shown:
             first_row, end_row = max(visible.y, top), min(visible.bottom, bottom)
             if first_row >= end_row or visible.x >= right or visible.right <= left or not visible.width:
@@ -687,12 +691,17 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             first_cut, last_cut = visible.x, visible.right
             wanted: list[tuple[int, list[int]]] = []  # (row, its cuts within the widget)
             for y in range(first_row, end_row):
-                line = chops.get(y)
-                if line is None:
+                open_cuts_of_row = still_open.get(y)
+                if not open_cuts_of_row:
                     continue
-                widget_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
-                if any(line.get(cut, False) is None for cut in widget_cuts[:-1]):
-                    wanted.append((y, widget_cuts))
+                line_cuts = cuts[y]
+                end = bisect_right(line_cuts, last_cut)
+                start = bisect_left(line_cuts, first_cut)
+                if end - start < 2:
+                    continue  # no span of this row within the widget
+                at = bisect_left(open_cuts_of_row, first_cut)
+                if at < len(open_cuts_of_row) and open_cuts_of_row[at] < line_cuts[end - 1]:
+                    wanted.append((y, line_cuts[start:end]))
             if not wanted:
                 continue  # covered wherever it is drawn here: not asked for its lines
             asked_top = wanted[0][0]
@@ -702,15 +711,20 @@ def _draw_apart(compositor: Any, crops: list[Any], dirty_lines: set[int]) -> lis
             strips = widget.render_lines(asked)
             for y, widget_cuts in wanted:
                 strip, line = strips[y - asked_top], chops[y]
-                open_cuts = [i for i, cut in enumerate(widget_cuts[:-1]) if line.get(cut) is None]
-                if len(open_cuts) * 2 >= len(widget_cuts):
+                open_cuts_of_row = still_open[y]
+                first_open = bisect_left(open_cuts_of_row, first_cut)
+                end_open = bisect_left(open_cuts_of_row, widget_cuts[-1], first_open)
+                filled = open_cuts_of_row[first_open:end_open]
+                del open_cuts_of_row[first_open:end_open]
+                if len(filled) * 2 >= len(widget_cuts):
                     pieces = strip.divide([cut - first_cut for cut in widget_cuts[1:]])
-                    for index in open_cuts:
-                        line[widget_cuts[index]] = pieces[index]
+                    index_of = {cut: index for index, cut in enumerate(widget_cuts)}
+                    for cut in filled:
+                        line[cut] = pieces[index_of[cut]]
                 else:
-                    for index in open_cuts:
-                        start, end = widget_cuts[index] - first_cut, widget_cuts[index + 1] - first_cut
-                        line[widget_cuts[index]] = strip.crop(start, end)
+                    for cut in filled:
+                        index = bisect_left(widget_cuts, cut)
+                        line[cut] = strip.crop(cut - first_cut, widget_cuts[index + 1] - first_cut)
         for y, line in chops.items():
             line_cuts, target = cuts[y], joined[y]
             for index, (cut, piece) in enumerate(line.items()):
@@ -1332,4 +1346,65 @@ def dirty_lines_only_cached() -> bool:
     if "_dirty_lines" not in original.__code__.co_names or "_cache" not in render.__code__.co_names:
         return False
     StylesCache.set_dirty = _set_dirty_cached_only(original)  # type: ignore[method-assign]
+    return True
+
+
+#: Seconds an "after refresh" batch waits before it starts, and between its slices (see below).
+AFTER_FRAME_PAUSE = 0.001
+#: Longest a slice of an "after refresh" batch runs before the loop gets a turn (seconds, wall).
+AFTER_FRAME_SLICE = 0.008
+#: Seconds between the slices of an "after refresh" batch: a frame's period (Textual draws 60 a second).
+AFTER_FRAME_WAIT = 0.02
+
+
+def after_refresh_work_apart(screen: Any) -> bool:
+    """Let ``screen`` run its "after refresh" callbacks in loop turns of their own; True when applied.
+
+    After each frame Textual runs every callback queued by ``call_after_refresh`` in one go
+    (``Screen._invoke_and_clear_callbacks``), in the loop turn right after the frame's. In
+    Compare that batch is each lane's fold of the blocks its write finished and its parking
+    pass (measured: 10-30 ms of CPU), run back to back with the frame (40-50 ms): the loop
+    was held for both, a key or a timer waiting behind them (the longest stalls, 65-95 ms,
+    were each such a pair). Here the batch starts after a short timer, so the loop turns
+    over between the frame and its after-work, and it gives the loop a turn again whenever
+    it ran :data:`AFTER_FRAME_SLICE`, for a frame's period (:data:`AFTER_FRAME_WAIT`): three
+    lanes' folds and parking, each asking for a layout of its lane, were laid out in one frame
+    after the batch (up to 110 ms of CPU, with parking behind). The callbacks run in the order
+    queued, each once, after the refresh they were queued for. Wraps the screen's own private method (textual
+    8.x, checked against 8.2.8; the private names are checked first, and elsewhere nothing
+    changes).
+    """
+    import time
+
+    from textual._callback import invoke
+
+    callbacks = getattr(screen, "_callbacks", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not isinstance(callbacks, list)
+        or not callable(getattr(screen, "_invoke_and_clear_callbacks", None))
+    ):
+        return False
+
+    async def invoke_apart() -> None:
+        if not screen._callbacks:
+            return
+        await asyncio.sleep(AFTER_FRAME_PAUSE)  # the frame's loop turn is over before its after-work
+        queued = screen._callbacks[:]
+        screen._callbacks.clear()
+        turn_began = time.perf_counter()
+        for index, (callback, message_pump) in enumerate(queued):
+            if index and time.perf_counter() - turn_began > AFTER_FRAME_SLICE:
+                try:
+                    # A frame's period: what the slice changed (a lane's fold or parking) is laid
+                    # out in the next frame before the next slice (another lane's) adds to it.
+                    await asyncio.sleep(AFTER_FRAME_WAIT)
+                except asyncio.CancelledError:
+                    screen._callbacks[:0] = queued[index:]  # not run yet: as Textual would keep them
+                    raise
+                turn_began = time.perf_counter()
+            with message_pump._context():
+                await invoke(callback)
+
+    screen._invoke_and_clear_callbacks = invoke_apart
     return True

@@ -207,12 +207,22 @@ async def test_compare_holds_full_passes_while_its_replies_stream_and_releases_a
         return releases[-1]
 
     monkeypatch.setattr(memory_release, "release", release)
+    # What the hold set, seen when it was set: polled afterwards, a pause on a loaded machine
+    # (it waits for the process to look idle) could outlast the replies and see it released.
+    held: list[int] = []
+    real_started = gc_pause.stream_started
+
+    def started() -> None:
+        real_started()
+        held.append(gc.get_threshold()[2] if gc_pause.streaming() else 0)
+
+    monkeypatch.setattr(gc_pause, "stream_started", started)
     gateway.faults.delta_delay = 0.002  # replies that are still arriving when the screen is up
     app = make_app(demo_settings(gateway))
     async with app.run_test() as pilot:
         await open_compare(app, pilot, ["gpt-5.4", "claude-sonnet-4-6"], "[[deltas=400]] hi")
-        await until(pilot, gc_pause.streaming, "full passes held")
-        assert gc.get_threshold()[2] > 1_000_000
+        await until(pilot, lambda: bool(held), "full passes held")
+        assert held[0] > 1_000_000
         await until(pilot, lambda: all_ended(app), "all replies ended")
         # Not only when the screen closes: once all ended, as a chat reply's.
         await until(pilot, lambda: releases == [True], "the release after the replies")
