@@ -117,6 +117,34 @@ async def test_a_burst_of_list_items_is_drawn_a_few_a_frame(monkeypatch: pytest.
     assert all(later > earlier for earlier, later in itertools.pairwise(passes)), passes
 
 
+@pytest.mark.ui
+async def test_a_backlog_past_the_budget_is_drained_in_character_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream far ahead of the screen (unpaced) is drawn a character slice at a time, not a few
+    widgets at a time: budgeted, such a reply took twice as long. Once what is left is under
+    BUDGET_CHARS, the budget holds again."""
+    text = TEXT * 3
+    assert MarkdownColumn.BUDGET_CHARS < len(text) < MarkdownColumn.SKIP_CHARS
+    appended: list[str] = []
+    textual_append = PieceMarkdown.append
+
+    def append(self: PieceMarkdown, markdown: str) -> AwaitComplete:
+        appended.append(markdown)
+        return textual_append(self, markdown)
+
+    monkeypatch.setattr(PieceMarkdown, "append", append)
+    column = MarkdownColumn(streaming=True)
+    async with ColumnApp(column).run_test(size=(80, 30)) as pilot:
+        column.append(text)
+        await until(pilot, lambda: column.shown_chars >= len(text) and not column.has_pending(), "all shown")
+        await column.finish()
+        await pilot.pause()
+        assert column.text == text
+        assert column.piece_sources == [piece.source for piece in split_pieces(text)]
+    items = [markdown.count("\n- ") + markdown.startswith("- ") for markdown in appended]
+    assert items[0] > 2  # a character slice: FRAME_CHARS, many list items
+    assert items[-1] <= 2  # the last of the backlog, under the budget's bound again
+
+
 class Doc(App[None]):
     def compose(self) -> ComposeResult:
         yield Markdown()
