@@ -118,20 +118,21 @@ async def test_a_burst_of_list_items_is_drawn_a_few_a_frame(monkeypatch: pytest.
 
 
 @pytest.mark.ui
-async def test_a_backlog_past_the_budget_is_drained_in_character_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stream far ahead of the screen (unpaced) is drawn a character slice at a time, not a few
-    widgets at a time: budgeted, such a reply took twice as long. Once what is left is under
-    BUDGET_CHARS, the budget holds again."""
+async def test_a_backlog_past_the_budget_is_drained_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream far ahead of the screen (unpaced) is drained in character slices, on the timer
+    alone: budgeted too, such a reply took twice as long. Under BUDGET_CHARS the budget holds
+    again, and nothing of the backlog is lost either way."""
     text = TEXT * 3
     assert MarkdownColumn.BUDGET_CHARS < len(text) < MarkdownColumn.SKIP_CHARS
-    appended: list[str] = []
-    textual_append = PieceMarkdown.append
+    decided: list[tuple[int, bool]] = []  # (characters queued, budgeted) at each slice
+    budgeted = MarkdownColumn._budgeted
 
-    def append(self: PieceMarkdown, markdown: str) -> AwaitComplete:
-        appended.append(markdown)
-        return textual_append(self, markdown)
+    def noted(self: MarkdownColumn) -> bool:
+        answer = budgeted(self)
+        decided.append((sum(map(len, self._segments[-1].pending)), answer))
+        return answer
 
-    monkeypatch.setattr(PieceMarkdown, "append", append)
+    monkeypatch.setattr(MarkdownColumn, "_budgeted", noted)
     column = MarkdownColumn(streaming=True)
     async with ColumnApp(column).run_test(size=(80, 30)) as pilot:
         column.append(text)
@@ -140,9 +141,10 @@ async def test_a_backlog_past_the_budget_is_drained_in_character_slices(monkeypa
         await pilot.pause()
         assert column.text == text
         assert column.piece_sources == [piece.source for piece in split_pieces(text)]
-    items = [markdown.count("\n- ") + markdown.startswith("- ") for markdown in appended]
-    assert items[0] > 2  # a character slice: FRAME_CHARS, many list items
-    assert items[-1] <= 2  # the last of the backlog, under the budget's bound again
+    queued = [(chars, answer) for chars, answer in decided if chars]
+    assert queued[0] == (len(text), False)  # far ahead: no widget budget
+    assert any(answer for _, answer in queued)  # the backlog's last BUDGET_CHARS: budgeted again
+    assert all(answer == (chars <= MarkdownColumn.BUDGET_CHARS) for chars, answer in queued)
 
 
 class Doc(App[None]):
