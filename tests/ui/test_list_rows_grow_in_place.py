@@ -9,56 +9,12 @@ way the picture is what one parse of the whole text draws.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from textual.app import App, ComposeResult
-from textual.containers import Horizontal
 from textual.strip import Strip
-from textual.widgets._markdown import MarkdownList
 
-from liaobots_tui.api.messages import Message
-from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui.textual_compat import render_subtree
-from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import PieceMarkdown
-from liaobots_tui.ui.widgets.message_box import MessageBox
-from tests.ui.driving import until
-
-APP_CSS = Path(__file__).parents[2] / "liaobots_tui" / "ui" / "app.tcss"
-
-
-class Pane(App[None]):
-    CSS_PATH = APP_CSS
-
-    def compose(self) -> ComposeResult:
-        yield ConversationView()
-
-
-async def box_in(app: Pane, number: int) -> MessageBox:
-    record = MessageRecord(Message("assistant", model="m", format="openai"), id=number, status="streaming")
-    return await app.query_one(ConversationView).add_message(record, streaming=True)
-
-
-async def stream(pilot: object, box: MessageBox, parts: list[str]) -> PieceMarkdown:
-    """Each part written in an append of its own (each waits until the previous is drawn)."""
-    written = box.columns[0].text
-    for part in parts:
-        box.append_text(part)
-        written += part
-        piece = box.columns[0].pieces[-1]
-        assert isinstance(piece, PieceMarkdown)
-
-        def drawn(piece: PieceMarkdown = piece, written: str = written) -> bool:
-            return piece.source == written and not piece.lock.is_locked and piece.region.height > 0
-
-        await until(pilot, drawn, f"{written!r} drawn")
-    return piece
-
-
-def rows(piece: PieceMarkdown) -> list[Horizontal]:
-    lists = [child for child in piece.children if isinstance(child, MarkdownList) and child.display]
-    return list(lists[-1].query_children(Horizontal))
+from tests.ui.test_streamed_list_grows import Pane, box_in, rows, stream
 
 
 def cells(piece: PieceMarkdown) -> list[list[tuple[str, str]]]:

@@ -23,6 +23,7 @@ from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdow
 from liaobots_tui.ui.widgets.markdown_pieces import split_pieces
 from liaobots_tui.ui.widgets.markdown_slices import LIST_ITEM_WIDGETS, in_fence, widgets_cut
 from tests.ui.driving import until
+from tests.ui.test_backlog_drawn_in_slices import ColumnApp
 
 ITEMS = "".join(f"- item {n}\n" for n in range(6))
 
@@ -62,15 +63,6 @@ def test_a_table_costs_its_first_line_then_a_little_a_row() -> None:
     table = "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n"
     assert widgets_cut(table, after="", most=7) == len(table)
     assert widgets_cut(table, after="", most=5) == len("| a | b |\n|---|---|\n")
-
-
-class ColumnApp(App[None]):
-    def __init__(self, column: MarkdownColumn) -> None:
-        super().__init__()
-        self.column = column
-
-    def compose(self) -> ComposeResult:
-        yield self.column
 
 
 #: Lists, paragraphs and a fence: ~1,200 characters, under FRAME_CHARS only a few times.
