@@ -59,8 +59,8 @@ async def test_after_refresh_callbacks_run_once_in_order_with_the_loop_turning_b
             line.call_after_refresh(lambda name=name: ran.append((name, turns)))
         line.update("a changed line")
         await until(pilot, lambda: len(ran) >= 3, "the three callbacks")
+        counter.cancel()  # before settling: a task spinning on the loop keeps it from ever looking idle
         await settle(app, pilot)
-        counter.cancel()
         assert [name for name, _ in ran] == ["first", "second", "third"]
         seen = [turn for _, turn in ran]
         assert seen[0] < seen[1] < seen[2]  # the loop turned over before each of the later two
