@@ -114,7 +114,8 @@ async def test_a_backlog_past_the_budget_is_drained_without_it(monkeypatch: pyte
     """A stream far ahead of the screen (unpaced) is drained in character slices, on the timer
     alone: budgeted too, such a reply took twice as long. Under BUDGET_CHARS the budget holds
     again, and nothing of the backlog is lost either way."""
-    text = TEXT * 3
+    # Paragraphs (a widget each), so the budgeted end of the backlog drains in a few slices too.
+    text = "".join(f"Paragraph {n} of a reply far ahead of the screen, {'word ' * 12}\n\n" for n in range(40))
     assert MarkdownColumn.BUDGET_CHARS < len(text) < MarkdownColumn.SKIP_CHARS
     decided: list[tuple[int, bool]] = []  # (characters queued, budgeted) at each slice
     budgeted = MarkdownColumn._budgeted
