@@ -10,11 +10,10 @@ the rest follows soon after; the text and its pieces are what a reload shows.
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
-from textual.await_complete import AwaitComplete
 
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.markdown_pieces import split_pieces
+from tests.ui.column_app import ColumnApp, appends_recorded
 
 #: Paragraphs, lists and fences: ~3,800 characters, under the column's skip-ahead backlog.
 TEXT = "".join(
@@ -24,26 +23,10 @@ TEXT = "".join(
 )
 
 
-class ColumnApp(App[None]):
-    def __init__(self, column: MarkdownColumn) -> None:
-        super().__init__()
-        self.column = column
-
-    def compose(self) -> ComposeResult:
-        yield self.column
-
-
 @pytest.mark.ui
 async def test_a_backlog_is_written_in_slices_one_append_each(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(TEXT) < MarkdownColumn.SKIP_CHARS  # drawn, not parked unread
-    appended: list[str] = []
-    textual_append = PieceMarkdown.append
-
-    def append(self: PieceMarkdown, markdown: str) -> AwaitComplete:
-        appended.append(markdown)
-        return textual_append(self, markdown)
-
-    monkeypatch.setattr(PieceMarkdown, "append", append)
+    appended = appends_recorded(monkeypatch)
     handed: list[int] = []  # characters handed to the widgets by each flush
     flush_live = MarkdownColumn._flush_live
 
@@ -71,14 +54,7 @@ async def test_a_backlog_is_written_in_slices_one_append_each(monkeypatch: pytes
 
 @pytest.mark.ui
 async def test_a_reply_that_keeps_up_is_written_whole_at_each_flush(monkeypatch: pytest.MonkeyPatch) -> None:
-    appended: list[str] = []
-    textual_append = PieceMarkdown.append
-
-    def append(self: PieceMarkdown, markdown: str) -> AwaitComplete:
-        appended.append(markdown)
-        return textual_append(self, markdown)
-
-    monkeypatch.setattr(PieceMarkdown, "append", append)
+    appended = appends_recorded(monkeypatch)
     # Under the widget budget too (its slicing: test_slices_bounded_by_widgets).
     monkeypatch.setattr(MarkdownColumn, "FRAME_WIDGETS", 1_000)
     column = MarkdownColumn(streaming=True)

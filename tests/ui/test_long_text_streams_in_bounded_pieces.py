@@ -12,7 +12,6 @@ import random
 from typing import Any
 
 import pytest
-from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
@@ -22,6 +21,7 @@ from liaobots_tui.ui.widgets.markdown_pieces import (
     chat_parser,
     split_pieces,
 )
+from tests.ui.column_app import ColumnApp
 
 WORDS = "lorem ipsum dolor sit amet, consectetur adipiscing elit. sed do eiusmod tempor".split()
 
@@ -118,15 +118,6 @@ def test_a_single_huge_line_is_cut_anyway() -> None:
 
 
 # ---------------------------------------------------------------- streaming into the widget
-
-
-class ColumnApp(App[None]):
-    def __init__(self, column: MarkdownColumn) -> None:
-        super().__init__()
-        self.column = column
-
-    def compose(self) -> ComposeResult:
-        yield self.column
 
 
 async def stream(text: str, pilot: Any, column: MarkdownColumn) -> int:

@@ -22,8 +22,8 @@ from liaobots_tui.ui.textual_compat import stop_stream, stream_holds_text
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import split_pieces
 from liaobots_tui.ui.widgets.markdown_slices import LIST_ITEM_WIDGETS, in_fence, widgets_cut
+from tests.ui.column_app import ColumnApp
 from tests.ui.driving import until
-from tests.ui.test_backlog_drawn_in_slices import ColumnApp
 
 ITEMS = "".join(f"- item {n}\n" for n in range(6))
 
