@@ -23,12 +23,13 @@ def test_the_budget_grows_with_the_backlog_in_steps() -> None:
     column = MarkdownColumn(streaming=True)
     base, step = MarkdownColumn.FRAME_WIDGETS, MarkdownColumn.RAMP_CHARS
     assert base is not None
-    assert column._widget_budget(0) == column._widget_budget(step - 1) == base
-    assert column._widget_budget(step) == 2 * base
-    assert column._widget_budget(4 * step) == 5 * base
-    # Past BUDGET_CHARS it goes on growing from where it was: no jump to an unbounded slice.
     edge = MarkdownColumn.BUDGET_CHARS
+    # Up to BUDGET_CHARS the budget is FRAME_WIDGETS (what it was measured best at, under load).
+    assert column._widget_budget(0) == column._widget_budget(edge - 1) == base
+    # Past it, it goes on growing from there in steps: no jump to an unbounded slice.
     assert column._widget_budget(edge + 1) - column._widget_budget(edge - 1) <= base
+    assert column._widget_budget(4 * step) == 4 * base
+    assert column._widget_budget(MarkdownColumn.SKIP_CHARS) == MarkdownColumn.SKIP_CHARS // step * base
 
 
 @pytest.mark.ui

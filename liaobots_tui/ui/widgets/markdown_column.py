@@ -281,13 +281,13 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     #: frames too, an unpaced 20,000-delta reply took twice as long (11.2x the stream
     #: without a UI against 5.8x).
     BUDGET_CHARS = 1_500
-    #: The widget budget grows by :attr:`FRAME_WIDGETS` for each this many characters queued
-    #: (see :meth:`_widget_budget`): a fixed budget fell behind a model's pace in a run of
-    #: list items (four widgets each: one or two a slice, ~20 slices a second, against ~30
-    #: items a second arriving), so the backlog passed :attr:`BUDGET_CHARS`, the budget was
-    #: dropped, and a 600-character slice mounted 20-25 widgets in one frame: the longest
-    #: frames of a paced stream (traced: 35-42 ms against 22-33 for budgeted slices, load 9).
-    RAMP_CHARS = 500
+    #: Past :attr:`BUDGET_CHARS` the widget budget is not dropped but grows: :attr:`FRAME_WIDGETS`
+    #: for each this many characters queued (see :meth:`_widget_budget`). Dropped, a fixed
+    #: budget that fell behind a model's pace in a run of list items (four widgets each: one a
+    #: slice) let the backlog pass BUDGET_CHARS, and then one 600-character slice mounted
+    #: 20-25 widgets in a frame: the longest frames of a paced stream (traced at load 9:
+    #: 35-42 ms CPU against 22-33 for budgeted slices).
+    RAMP_CHARS = 750
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -427,9 +427,9 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
 
     def _widget_budget(self, queued: int) -> int:
         """Most widgets (estimated) a slice adds with ``queued`` characters waiting (this slice's
-        included): :attr:`FRAME_WIDGETS`, more the further behind (see :attr:`RAMP_CHARS`), so
-        the slices keep up with a model and a backlog never builds up to one huge frame."""
-        return (self.FRAME_WIDGETS or 0) * (1 + queued // self.RAMP_CHARS)
+        included): :attr:`FRAME_WIDGETS` up to :attr:`BUDGET_CHARS`, then more the further
+        behind (see :attr:`RAMP_CHARS`): the slices catch up, and never in one huge frame."""
+        return (self.FRAME_WIDGETS or 0) * max(1, queued // self.RAMP_CHARS)
 
     def _budgeted(self) -> bool:
         """Does the next slice wait for the last one to be drawn (see :attr:`BUDGET_CHARS`)?"""
