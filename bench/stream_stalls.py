@@ -28,8 +28,9 @@ still run): what is left in the longest iterations is the app's own work.
 With ``--widgets`` each of the longest iterations also lists which widgets it measured
 (``get_content_height``) and rendered afresh, by class and height, with their CPU (an
 outer call's time includes its children's), and what happened since the frame before:
-characters written to the live piece, pieces sealed, pinned, flattened, blocks folded,
-widgets mounted (by class) and widgets that asked for a layout. Measured so: the longest
+characters written to the live piece (and the largest backlog a slice was cut from),
+pieces sealed, pinned, flattened, blocks folded, widgets mounted (by class) and widgets
+that asked for a layout. Measured so: the longest
 frames were those that mounted 15-25 widgets at once (a dozen lines of list items, a
 fence and a table in one slice), about a millisecond of CPU each.
 
@@ -316,6 +317,16 @@ class LoopMeter:
             note("event: characters written", len(text))
             await write(column, segment, text)
 
+        flush_live = MarkdownColumn._flush_live
+
+        async def noted_flush_live(column: Any, live: Any) -> bool:
+            # The backlog a slice was cut from: past BUDGET_CHARS a slice is bigger (see RAMP_CHARS).
+            queued = sum(map(len, live.pending))
+            if queued:
+                entry = meter.events.setdefault("event: largest backlog sliced (chars)", [0.0, 0])
+                entry[1] = max(entry[1], queued)
+            return bool(await flush_live(column, live))
+
         async def noted_seal(column: Any, *args: Any) -> None:
             note("event: piece sealed", 1)
             await seal(column, *args)
@@ -371,11 +382,13 @@ class LoopMeter:
         Widget.refresh = noted_refresh  # type: ignore[method-assign]
         self._restore.append(lambda: setattr(Widget, "refresh", refresh))
         MarkdownColumn._write = noted_write  # type: ignore[method-assign]
+        MarkdownColumn._flush_live = noted_flush_live  # type: ignore[method-assign]
         MarkdownColumn._seal = noted_seal  # type: ignore[method-assign]
         markdown_column.fold_finished = noted_fold  # type: ignore[assignment]
         Widget._post_register = noted_post_mount  # type: ignore[method-assign]
         self._restore += [
             lambda: setattr(MarkdownColumn, "_write", write),
+            lambda: setattr(MarkdownColumn, "_flush_live", flush_live),
             lambda: setattr(MarkdownColumn, "_seal", seal),
             lambda: setattr(markdown_column, "fold_finished", fold),
             lambda: setattr(Widget, "_post_register", post_mount),

@@ -24,7 +24,7 @@ from textual.geometry import Region
 from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets.markdown import MarkdownBlock, MarkdownStream
+from textual.widgets.markdown import MarkdownBlock
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -45,38 +45,6 @@ def _version(package: str) -> tuple[int, ...]:
         digits = "".join(ch for ch in piece if ch.isdigit())
         numbers.append(int(digits) if digits else 0)
     return tuple(numbers)
-
-
-def _stream_privates() -> bool:
-    """MarkdownStream keeps its queue in ``_pending`` and its state in ``_stopped`` (textual 4-8)."""
-    return _version("textual") < (9,)
-
-
-async def stop_stream(stream: MarkdownStream) -> None:
-    """``stream.stop()``, tolerating Textual's stop of a stream task that never ran.
-
-    ``MarkdownStream.stop`` cancels its task and awaits it: cancelling a task before
-    its first step makes that ``await`` raise CancelledError in *our* task, and the
-    queued text is dropped. There is no public way to take the queued text back, so
-    it is read from the private queue and appended here; only a cancel aimed at the
-    caller itself propagates. On a Textual whose privates differ the queued text is
-    lost from this widget only: callers re-render a piece from its full text when a
-    reply ends.
-    """
-    try:
-        await stream.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-        pending = getattr(stream, "_pending", None) if _stream_privates() else None
-        if not isinstance(pending, list):
-            return
-        text = "".join(x for x in pending if isinstance(x, str))
-        pending.clear()
-        stream._stopped = True
-        if text:
-            await stream.markdown_widget.append(text)
 
 
 def anchor_released(widget: Widget) -> bool:
@@ -1083,22 +1051,6 @@ def _paragraphs_updated_in_place(row: Widget, item: MarkdownBlock) -> bool:
         old._copy_context(new)
     return True
 
-
-def stream_holds_text(stream: MarkdownStream) -> bool:
-    """Has ``stream`` text queued that its task has not handed to its Markdown widget yet?
-
-    ``MarkdownStream.write`` queues the text and yields once; the stream's task takes the
-    queue at its next step, which may come after the writer's next step, so two writes
-    a moment apart were merged into one append (one frame drawing both slices of a
-    backlog). The queue is the private ``_pending`` and the task ``_task`` (textual 4-8,
-    checked against 8.2.8). False when they are not there, or the task is gone (nothing
-    will take the queue: waiting on it would never end).
-    """
-    if not _stream_privates():
-        return False
-    pending = getattr(stream, "_pending", None)
-    task = getattr(stream, "_task", None)
-    return bool(pending) and isinstance(task, asyncio.Task) and not task.done()
 
 #: Rule lists (stylesheets' contents) whose matches memoized_style_matching keeps, newest last.
 STYLESHEETS_KEPT = 64

@@ -19,7 +19,6 @@ from liaobots_tui.store import MessageRecord
 from liaobots_tui.ui.widgets import height_free
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.height_free import HeightFree, places_ignore_height
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.driving import until
 from tests.ui.pictures import ConversationPane, picture
@@ -86,10 +85,6 @@ async def test_a_frame_measures_and_places_a_column_with_one_arrangement() -> No
 async def test_the_picture_is_what_textual_arranging_each_height_drew(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The reply in one slice, as before widget budgets: written in several, the title mounted
-    # before the view's scrollbar appeared kept its centring for the wider view (one cell off),
-    # with or without HeightFree (Textual's own arranging too): not what this test is about.
-    monkeypatch.setattr(MarkdownColumn, "FRAME_WIDGETS", None)
     app = ConversationPane()
     async with app.run_test(size=(70, 40)) as pilot:
         _, box = await conversation(app)

@@ -12,13 +12,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from textual.app import App, ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.screen import Screen
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
 
-from liaobots_tui.ui.textual_compat import stop_stream, stream_holds_text
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdown
 from liaobots_tui.ui.widgets.markdown_pieces import split_pieces
 from liaobots_tui.ui.widgets.markdown_slices import LIST_ITEM_WIDGETS, in_fence, widgets_cut
@@ -100,7 +96,8 @@ async def test_a_burst_of_list_items_is_drawn_a_few_a_frame(monkeypatch: pytest.
         await pilot.pause()
         assert column.text == TEXT
         assert column.piece_sources == [piece.source for piece in split_pieces(TEXT)]
-    # No append brought more than two new list items.
+    # No append brought more than two new list items (the budget under BUDGET_CHARS).
+    assert len(TEXT) <= MarkdownColumn.BUDGET_CHARS
     for markdown, _ in appended:
         assert markdown.count("\n- ") + markdown.startswith("- ") <= 2, markdown
     assert len(appended) >= TEXT.count("\n- ") // 2
@@ -111,13 +108,13 @@ async def test_a_burst_of_list_items_is_drawn_a_few_a_frame(monkeypatch: pytest.
 
 @pytest.mark.ui
 async def test_a_backlog_past_the_budget_is_drained_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stream far ahead of the screen (unpaced) is drained in character slices, on the timer
-    alone: budgeted too, such a reply took twice as long. Under BUDGET_CHARS the budget holds
-    again, and nothing of the backlog is lost either way."""
+    """A stream far ahead of the screen (unpaced) is drained on the timer alone, not a slice per
+    frame: paced by frames too, such a reply took twice as long. Under BUDGET_CHARS each slice
+    waits for the last one to be drawn again, and nothing of the backlog is lost either way."""
     # Paragraphs (a widget each), so the budgeted end of the backlog drains in a few slices too.
     text = "".join(f"Paragraph {n} of a reply far ahead of the screen, {'word ' * 12}\n\n" for n in range(40))
     assert MarkdownColumn.BUDGET_CHARS < len(text) < MarkdownColumn.SKIP_CHARS
-    decided: list[tuple[int, bool]] = []  # (characters queued, budgeted) at each slice
+    decided: list[tuple[int, bool]] = []  # (characters queued, paced by frames) after each slice
     budgeted = MarkdownColumn._budgeted
 
     def noted(self: MarkdownColumn) -> bool:
@@ -135,27 +132,6 @@ async def test_a_backlog_past_the_budget_is_drained_without_it(monkeypatch: pyte
         assert column.text == text
         assert column.piece_sources == [piece.source for piece in split_pieces(text)]
     queued = [(chars, answer) for chars, answer in decided if chars]
-    assert queued[0] == (len(text), False)  # far ahead: no widget budget
+    assert queued[0][0] > MarkdownColumn.BUDGET_CHARS and not queued[0][1]  # far ahead: on the timer
     assert any(answer for _, answer in queued)  # the backlog's last BUDGET_CHARS: budgeted again
     assert all(answer == (chars <= MarkdownColumn.BUDGET_CHARS) for chars, answer in queued)
-
-
-class Doc(App[None]):
-    def compose(self) -> ComposeResult:
-        yield Markdown()
-
-
-@pytest.mark.ui
-async def test_a_stream_holds_text_only_while_its_task_can_take_it() -> None:
-    app = Doc()
-    async with app.run_test(size=(40, 10)):
-        markdown = app.query_one(Markdown)
-        idle = MarkdownStream(markdown)  # never started: no task will take its queue
-        idle._pending.append("queued")
-        assert not stream_holds_text(idle)  # waiting on it would never end
-        running = Markdown.get_stream(markdown)
-        assert not stream_holds_text(running)
-        running._pending.append("queued")  # as write() leaves it until the task's next step
-        assert stream_holds_text(running)
-        running._pending.clear()
-        await stop_stream(running)  # its task may not have run a step yet (see stop_stream)

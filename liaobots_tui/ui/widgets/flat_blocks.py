@@ -85,6 +85,15 @@ class FlatBlocks(Widget):
             self.styles.margin = (self.styles.margin.top, 0, bottom, 0)
         self.refresh(layout=True)
 
+    def on_resize(self) -> None:
+        # A width change the view does not see (its scrollbar appearing narrows its content, not
+        # the view): the lines are stale now, whether or not this widget is drawn (a frame laid
+        # out but not drawn, or scrolled away, never asks render_line). The blocks restyle
+        # themselves at the new width; the next fold draws them again.
+        parent = self.parent
+        if self.lines and self.stale and not self.dropped and isinstance(parent, Markdown):
+            unfold(parent)
+
     def render_line(self, y: int) -> Strip:
         if self.stale:
             # Resized or re-themed: the lines are stale. The blocks are shown again (they restyle

@@ -123,6 +123,12 @@ class FlatMarkdown(Markdown):
         line = flat[y] if 0 <= y < len(flat) else Strip.blank(self.size.width)
         return with_selection(self, y, line)
 
+    def on_resize(self) -> None:
+        # A width change the view does not see (its scrollbar appearing narrows its content):
+        # drawn afresh now, not only when a frame next draws this widget.
+        if self._flat is not None and self.region.width and self.region.width != self._flat_key[0]:
+            self.unflatten()
+
     def _drop_stale_lines(self) -> None:
         if self._flat is not None:
             self.unflatten()  # runs on its own (a task): see render_line

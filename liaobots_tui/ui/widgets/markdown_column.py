@@ -1,9 +1,10 @@
 """MarkdownColumn: a Markdown text shown (and streamed) as a column of bounded pieces.
 
-A streaming text grows through Textual's Markdown streaming API: deltas are
-buffered and written to a :class:`~textual.widgets.markdown.MarkdownStream` at
-most every :attr:`MarkdownColumn.THROTTLE` seconds, so each write re-parses only
-the last block. The text is a column of Markdown *pieces* cut where
+A streaming text grows through ``Markdown.append``: deltas are buffered and
+appended at most every :attr:`MarkdownColumn.THROTTLE` seconds, so each write
+re-parses only the last block; a write is started at once and the next waits until
+it is drawn (see :meth:`PieceMarkdown.appended`). The text is a column of Markdown
+*pieces* cut where
 :mod:`~liaobots_tui.ui.widgets.markdown_pieces` says (after a number of top-level
 blocks, or inside a paragraph or code fence that grew long), so the live piece
 stays small and a delta costs the same at the end of a 1 MB paragraph as at its
@@ -37,15 +38,12 @@ from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import (
     growing_list_blocks,
     one_widget_table_block,
-    stop_stream,
-    stream_holds_text,
 )
 from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks, flat_blocks_of, fold_a_step, fold_finished, unfold
 from liaobots_tui.ui.widgets.flat_markdown import FlatMarkdown
@@ -190,37 +188,25 @@ class PieceMarkdown(HeightFree, UniformRows, FlatMarkdown):
                 self._joined[name] = block
 
 
-async def _stop(stream: MarkdownStream) -> None:
-    """Stop a piece's stream and wait until what it was given is written (appends take turns)."""
-    await stop_stream(stream)
-    widget = stream.markdown_widget
-    if isinstance(widget, PieceMarkdown):
-        await widget.appended()
-
-
 async def _written(segment: _Segment) -> None:
-    """Wait until what was written to ``segment``'s stream is mounted in its widget.
+    """Wait until what was written to ``segment`` is mounted in its widget and drawn.
 
-    Its stream hands queued text to the widget at the stream task's next step: until
-    then the widget is not writing yet, and text written meanwhile would be merged with
-    it into one append.
+    Each write is an append called at once (see MarkdownColumn._write), so the widget
+    says it is writing from that moment: one event to wait on. (Written through Textual's
+    MarkdownStream, the text waited in the stream's queue for its task's next step, and the
+    column spun on loop turns until the task took it.)
     """
-    while True:
-        markdown, stream = segment.markdown, segment.stream
-        if markdown is not None and markdown.writing:
-            await markdown.appended()
-        elif stream is not None and stream_holds_text(stream):
-            await asyncio.sleep(0)  # the stream's task takes its queue at its next step
-        else:
-            return
+    if segment.markdown is not None:
+        await segment.markdown.appended()
 
 
 class _Segment:
-    """A piece of the column: its widget (None while parked), stream and the text written so far."""
+    """A piece of the column: its widget (None while parked) and the text written so far."""
 
     def __init__(self, markdown: PieceMarkdown | None, lead: str = "", *, continued: bool = False) -> None:
         self.markdown = markdown
-        self.stream: MarkdownStream | None = None
+        #: Its widget shows what was appended to it (the lead and chunks so far), not a full render.
+        self.streamed = False
         #: Message text written to the widget (the lead and close are not part of it).
         self.chunks: list[str] = []
         self.pending: list[str] = []
@@ -269,7 +255,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     MarkdownColumn MarkdownFence.-joined-above > Label { padding-top: 0; }
     """
 
-    #: Minimum seconds between writes to a Markdown stream (a write re-parses the last
+    #: Minimum seconds between writes to the live piece (a write re-parses the last
     #: block; 100-250 ms keeps a fast model from using a whole core).
     THROTTLE = 0.1
     #: Most characters handed to the live piece per flush (a backlog drains over several).
@@ -289,11 +275,19 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     #: 8 gave 34-41, 5 gave 22-39 (p99 19-22 against 24-33 for 8), the run's CPU alike.
     #: None: no widget budget, and a backlog's next slice follows on a timer alone.
     FRAME_WIDGETS: int | None = 5
-    #: The widget budget holds while the backlog is at most this many characters: a stream at
-    #: a model's pace (the backlog a sealed piece leaves is up to ~1,200). A stream further
-    #: ahead than that is drained in character slices alone: budgeted, an unpaced 20,000-delta
-    #: reply took twice as long (11.2x the stream without a UI against 5.8x).
+    #: A slice waits for the last one to be drawn while the backlog is at most this many
+    #: characters: a stream at a model's pace (the backlog a sealed piece leaves is up to
+    #: ~1,200). A stream further ahead than that is drained on the timer alone: paced by
+    #: frames too, an unpaced 20,000-delta reply took twice as long (11.2x the stream
+    #: without a UI against 5.8x).
     BUDGET_CHARS = 1_500
+    #: Past :attr:`BUDGET_CHARS` the widget budget is not dropped but grows: :attr:`FRAME_WIDGETS`
+    #: for each this many characters queued (see :meth:`_widget_budget`). Dropped, a fixed
+    #: budget that fell behind a model's pace in a run of list items (four widgets each: one a
+    #: slice) let the backlog pass BUDGET_CHARS, and then one 600-character slice mounted
+    #: 20-25 widgets in a frame: the longest frames of a paced stream (traced at load 9:
+    #: 35-42 ms CPU against 22-33 for budgeted slices).
+    RAMP_CHARS = 750
     #: Seconds between slices when a finished text's backlog is drained.
     DRAIN_PAUSE = 0.02
     #: A backlog longer than this (characters queued for an empty live piece) is cut into
@@ -407,13 +401,9 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         async with self._flush_lock:
             live = self._segments[-1] if self._segments else None
             if live is not None and live.markdown is not None:
-                # The last slice is not written yet: what is written now would join it in one
-                # append (Textual's stream merges what waits), one frame drawing both. With no
-                # widget budget (Compare's lanes) text still queued in the stream may join it.
-                if self.FRAME_WIDGETS is not None:
-                    await _written(live)
-                elif live.markdown.writing:
-                    await live.markdown.appended()
+                # The last slice is not drawn yet: what is written now would be drawn in the
+                # same frame.
+                await _written(live)
             if self.has_pending():
                 assert live is not None
                 if not live.chunks and sum(map(len, live.pending)) > self.SKIP_CHARS:
@@ -435,8 +425,14 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             if not self._drain_after_refresh:
                 self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
 
+    def _widget_budget(self, queued: int) -> int:
+        """Most widgets (estimated) a slice adds with ``queued`` characters waiting (this slice's
+        included): :attr:`FRAME_WIDGETS` up to :attr:`BUDGET_CHARS`, then more the further
+        behind (see :attr:`RAMP_CHARS`): the slices catch up, and never in one huge frame."""
+        return (self.FRAME_WIDGETS or 0) * max(1, queued // self.RAMP_CHARS)
+
     def _budgeted(self) -> bool:
-        """Does the widget budget bound the next slice (see :attr:`BUDGET_CHARS`)?"""
+        """Does the next slice wait for the last one to be drawn (see :attr:`BUDGET_CHARS`)?"""
         if self.FRAME_WIDGETS is None or not self._segments:
             return False
         return sum(map(len, self._segments[-1].pending)) <= self.BUDGET_CHARS
@@ -480,20 +476,19 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
 
     async def _write(self, segment: _Segment, text: str) -> None:
         segment.chunks.append(text)
-        if segment.stream is None:
-            assert segment.markdown is not None
-            segment.stream = Markdown.get_stream(segment.markdown)
         if not segment.lead_written:
             segment.lead_written = True
             text = segment.lead + text
-        await segment.stream.write(text)
+        assert segment.markdown is not None
+        # Started now, not awaited: the next write (or the seal, or finish) waits for it.
+        segment.markdown.append(text)
+        segment.streamed = True
         self.shown_chars += len(text)
 
     async def _flush_live(self, live: _Segment) -> bool:
         """Hand the live piece what is queued, at most a slice of it; True when some is left for later."""
         if not live.pending:
             return False
-        budgeted = self._budgeted()
         text = "".join(live.pending)
         live.pending.clear()
         take, rest = text, ""
@@ -503,9 +498,9 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             cut_at = text.rfind("\n", 0, most) + 1 or most
             take, rest = text[:cut_at], text[cut_at:]
         streamed = live.text()
-        if budgeted and self.FRAME_WIDGETS is not None and take.count("\n") >= 2:
+        if self.FRAME_WIDGETS is not None and take.count("\n") >= 2:
             # Many short lines (list items) mount many widgets in one frame: the rest a frame later.
-            cut_at = widgets_cut(take, after=live.lead + streamed, most=self.FRAME_WIDGETS)
+            cut_at = widgets_cut(take, after=live.lead + streamed, most=self._widget_budget(len(text)))
             take, rest = take[:cut_at], take[cut_at:] + rest
         cut = next_cut(Piece(streamed + take, live.lead), final=False)
         if cut is None or cut.at <= 0:
@@ -523,20 +518,18 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         assert markdown is not None
         live.cut = markdown.cut = cut.inside  # before the last writes: they join the edge
         live.close = cut.close
-        if live.stream is not None and head.startswith(streamed):
-            # The piece's blocks are what a full parse gives: stream the rest of its last
+        if live.streamed and head.startswith(streamed):
+            # The piece's blocks are what a full parse gives: append the rest of its last
             # blocks (and a closing fence) rather than remount all of them, which re-laid
             # and re-drew the whole piece in one long frame.
             if len(head) > len(streamed) or cut.close:
-                await live.stream.write(head[len(streamed) :] + cut.close)
-            await _stop(live.stream)
-            live.stream = None
+                markdown.append(head[len(streamed) :] + cut.close)
+            await markdown.appended()
         else:
-            if live.stream is not None:
-                await _stop(live.stream)
-                live.stream = None
+            await markdown.appended()
             # One full render of the finished blocks: exactly what a reload shows.
             await markdown.update(live.lead + head + cut.close)
+        live.streamed = False
         self.shown_chars += len(head) - len(streamed)
         live.chunks = [head]
         live.sealed = True
@@ -555,8 +548,8 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         target.post_message(self.Grew())
 
     async def finish(self) -> None:
-        """End the stream: drain the backlog, stop the streams (a full render of the live piece
-        only if its stream lost text)."""
+        """End the stream: drain the backlog, wait for the last writes (a full render of the live
+        piece only if an append lost text)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -568,9 +561,9 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                 self._timer = None
             await asyncio.sleep(self.DRAIN_PAUSE)  # input and screen updates get a turn between slices
         for segment in self._segments:
-            if segment.stream is not None:
-                await _stop(segment.stream)
-                segment.stream = None
+            if segment.markdown is not None:
+                await segment.markdown.appended()
+            segment.streamed = False
         self.streaming = False
         live = self._segments[-1] if self._segments else None
         if (
@@ -580,8 +573,8 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             and live.markdown is not None
             and live.markdown.source != live.source()
         ):
-            # The stream lost text (see stop_stream): one full render of the piece, so the
-            # finished text is exactly what a reload shows. Otherwise the streamed blocks are
+            # An append lost text (its piece was detached meanwhile): one full render of the
+            # piece, so the finished text is exactly what a reload shows. Otherwise the streamed blocks are
             # what a full parse gives (as when a piece is sealed) and re-mounting them all
             # would only cost the longest frame of the reply.
             await live.markdown.update(live.source())
