@@ -79,6 +79,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "draws_frames: a Pilot test that reads what its frames drew (tests/headless_frames.py)",
     )
     _compile_once_before_the_workers(config)
+    from tests.bytecode_warmup import starts_workers
+
+    if not starts_workers(config):  # the processes that run tests; xdist's controller runs none
+        _property_tests_never_time_themselves()
 
 
 def _compile_once_before_the_workers(config: pytest.Config) -> None:
@@ -117,15 +121,15 @@ def _property_tests_never_time_themselves() -> None:
 
     Those are timing assertions: on a loaded machine a 40 ms example took 419 ms and failed the
     run (``FlakyFailure``). Every property test runs without a deadline or the too-slow health
-    check; a test's own ``@settings`` still set its number of examples.
+    check; a test's own ``@settings`` still set its number of examples. Loaded in each process
+    that runs tests, before it imports them: importing Hypothesis (~0.3 s of CPU) in xdist's
+    controller delayed the start of every worker.
     """
     from hypothesis import HealthCheck, settings
 
     settings.register_profile("liaobots-suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile("liaobots-suite")
 
-
-_property_tests_never_time_themselves()
 
 # ---------------------------------------------------------------- garbage collection
 
