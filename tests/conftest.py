@@ -6,7 +6,6 @@ single test module belong in that module.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -80,6 +79,38 @@ def pytest_configure(config: pytest.Config) -> None:
         "draws_frames: a Pilot test that reads what its frames drew (tests/headless_frames.py)",
     )
     _compile_once_before_the_workers(config)
+    _temporary_files_in_memory(config)
+    from tests.bytecode_warmup import starts_workers
+
+    if not starts_workers(config):  # the processes that run tests; xdist's controller runs none
+        _property_tests_never_time_themselves()
+
+
+#: Where the tests' temporary directories go when the user chose no place: a memory file system.
+MEMORY_TEMP_ROOT = Path("/dev/shm")
+#: Free space it must have (bytes): the largest tests write replies of tens of megabytes and images.
+MEMORY_TEMP_FREE = 2 << 30
+
+
+def _temporary_files_in_memory(config: pytest.Config) -> None:
+    """The tests' temporary directories (``tmp_path``, the XDG dirs) on ``/dev/shm`` when it is there.
+
+    Every test writes a history database, and SQLite syncs it to disk when it is made, when WAL
+    is switched on and when it is closed: ~35 ms of waiting a store on this machine's disk,
+    ~4 ms in memory (and half the CPU), in each of the ~1,000 tests that make one (every Pilot
+    test). Nothing a test checks depends on the disk: a killed process leaves the same bytes in
+    memory as on a disk. A place the user chose (``--basetemp``, ``PYTEST_DEBUG_TEMPROOT``,
+    ``TMPDIR``) is kept, and so is the default when ``/dev/shm`` is missing, not writable or
+    short of space. Set in the controller before any directory is made: xdist's workers make
+    theirs under the controller's.
+    """
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT") or os.environ.get("TMPDIR"):
+        return
+    if hasattr(config, "workerinput") or not os.access(MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+        return
+    usage = os.statvfs(MEMORY_TEMP_ROOT)
+    if usage.f_bavail * usage.f_frsize >= MEMORY_TEMP_FREE:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP_ROOT)
 
 
 def _compile_once_before_the_workers(config: pytest.Config) -> None:
@@ -118,7 +149,9 @@ def _property_tests_never_time_themselves() -> None:
 
     Those are timing assertions: on a loaded machine a 40 ms example took 419 ms and failed the
     run (``FlakyFailure``). Every property test runs without a deadline or the too-slow health
-    check; a test's own ``@settings`` still set its number of examples.
+    check; a test's own ``@settings`` still set its number of examples. Loaded in each process
+    that runs tests, before it imports them: importing Hypothesis (~0.3 s of CPU) in xdist's
+    controller delayed the start of every worker.
     """
     from hypothesis import HealthCheck, settings
 
@@ -126,19 +159,22 @@ def _property_tests_never_time_themselves() -> None:
     settings.load_profile("liaobots-suite")
 
 
-_property_tests_never_time_themselves()
-
 # ---------------------------------------------------------------- garbage collection
 
 
 @pytest.fixture(autouse=True, scope="session")
 def worker_heap_frozen() -> Iterator[None]:
-    """The worker's heap (pytest, imports, test modules) is frozen once: see ``tests/worker_heap.py``."""
+    """The worker's heap (pytest, imports, test modules) is frozen once: see ``tests/worker_heap.py``.
+
+    It stays frozen to the end: pytest's last look for unraisable exceptions collects five times
+    over (``gc_collect_harder``), which over an unfrozen worker heap cost ~0.8 s of CPU at the end
+    of every worker, the run's tail. What is frozen survived a full collection (then and at each
+    refreeze), so those passes still find the tests' garbage.
+    """
     from tests.worker_heap import freeze_worker_heap
 
     freeze_worker_heap()
     yield
-    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,7 @@ from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.textual_compat import (
     arrangements_without_cycles,
+    cached_handler_lookup,
     dirty_lines_only_cached,
     light_strips,
     memoized_background_tint,
@@ -46,6 +47,7 @@ from liaobots_tui.ui.textual_compat import (
     removed_widgets_free_at_once,
     small_box_model_caches,
     strips_without_self_cycles,
+    themes_found_without_copies,
 )
 from liaobots_tui.ui.theme_picker import theme_palette
 from liaobots_tui.ui.themes import DEFAULT_THEME, builtin_themes_dir, load_themes
@@ -103,6 +105,8 @@ class LiaobotsApp(App[int]):
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
         memoized_style_matching()  # a node's CSS rules matched once per path and stylesheet: see there
         dirty_lines_only_cached()  # a tall widget kept a dirty mark per row of its height: see there
+        cached_handler_lookup()  # a message's handlers found once per pair of classes, not per message
+        themes_found_without_copies()  # every node styled looks its theme up: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()

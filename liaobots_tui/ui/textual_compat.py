@@ -1360,3 +1360,180 @@ def after_refresh_work_apart(screen: Any) -> bool:
 
     screen._invoke_and_clear_callbacks = invoke_apart
     return True
+
+
+#: The most (pump class, message class, handler name) plans cached_handler_lookup keeps; past
+#: it they are all forgotten and made again (classes made per test or per call stay bounded).
+HANDLER_PLANS_KEPT = 4096
+
+
+def _class_handlers(cls: type, message_mro: list[type], method_name: str) -> tuple[tuple[Any, ...], Any]:
+    """One class's share of ``MessagePump._get_dispatch_methods``'s walk: its ``@on`` handlers
+    for the message's classes (each with its selectors) and its handler named by convention."""
+    decorated_handlers = cls.__dict__.get("_decorated_handlers")
+    decorated = (
+        tuple(
+            (method, selectors)
+            for message_class in message_mro
+            for method, selectors in decorated_handlers.get(message_class, [])
+        )
+        if decorated_handlers
+        else ()
+    )
+    method = cls.__dict__.get(f"_{method_name}") or cls.__dict__.get(method_name)
+    return decorated, (method if method is not None and not getattr(method, "_textual_on", None) else None)
+
+
+def _handler_plan(pump_type: type, message_type: type, method_name: str) -> tuple[Any, ...]:
+    """What ``MessagePump._get_dispatch_methods`` finds walking ``pump_type``'s MRO for a message.
+
+    Per class with anything to offer, in MRO order: (class, its ``@on`` handlers, its handler
+    by name, None). A plain mixin (a class outside Textual's metaclass, whose changes
+    cached_handler_lookup cannot see) is kept as (class, (), None, the message's MRO): its
+    handlers are looked up at each message, as Textual does.
+    """
+    from typing import Generic
+
+    from textual.message import Message
+    from textual.message_pump import _MessagePumpMeta
+
+    message_mro = [kind for kind in message_type.__mro__ if issubclass(kind, Message)]
+    plan: list[tuple[type, tuple[tuple[Any, Any], ...], Any, list[type] | None]] = []
+    for cls in pump_type.__mro__:
+        if not isinstance(cls, _MessagePumpMeta):
+            if cls not in (object, Generic):
+                plan.append((cls, (), None, message_mro))
+            continue
+        decorated, by_name = _class_handlers(cls, message_mro, method_name)
+        if decorated or by_name is not None:
+            plan.append((cls, decorated, by_name, None))
+    return tuple(plan)
+
+
+def cached_handler_lookup() -> bool:
+    """Find a message's handlers once per (widget class, message class), not at every message; True when on.
+
+    Textual's ``MessagePump._get_dispatch_methods`` walks the receiver's whole MRO (a widget's is
+    10-20 classes) for every message and event it handles, with three dictionary looks a class
+    and the message's MRO filtered again each time: ~5% of a Pilot test's CPU, and of the app's
+    while a reply streams (every Update, Idle, Resize and Key). What the walk finds depends only
+    on the two classes and the handler name (the classes' ``_decorated_handlers`` and methods),
+    so it is planned once per triple; what depends on the message is still checked per message
+    exactly as Textual does, in the same order: ``prevent_default()`` stops at the next class,
+    ``@on`` selectors are matched against the message's sender, a method reached twice runs
+    once. Replacing or deleting a class attribute of any message pump class (a theme, a test's
+    monkeypatch) forgets every plan, through Textual's metaclass. Replaces the private method
+    on textual 8.x (checked against 8.2.8); elsewhere nothing changes.
+    """
+    import functools
+
+    from textual._on import OnNoWidget
+    from textual.css.match import match
+    from textual.message_pump import MessagePump, _MessagePumpMeta
+
+    original = MessagePump.__dict__.get("_get_dispatch_methods")
+    if original is None:
+        return False
+    if getattr(original, "_planned", False):
+        return True
+    if not (8,) <= _version("textual") < (9,) or "_decorated_handlers" not in original.__code__.co_consts:
+        return False
+    plans: dict[tuple[type, type, str], tuple[Any, ...]] = {}
+
+    @functools.wraps(original)
+    def get_dispatch_methods(self: Any, method_name: str, message: Any) -> Iterator[tuple[type, Any]]:
+        key = (self.__class__, message.__class__, method_name)
+        try:
+            plan = plans[key]
+        except KeyError:
+            if len(plans) >= HANDLER_PLANS_KEPT:
+                plans.clear()
+            plan = plans[key] = _handler_plan(*key)
+        dispatched: set[Any] = set()
+        for cls, decorated, by_name, live in plan:
+            if message._no_default_action:
+                break
+            if live is not None:
+                decorated, by_name = _class_handlers(cls, live, method_name)
+            for method, selectors in decorated:
+                if method in dispatched:
+                    continue
+                if selectors:
+                    if not message._sender:
+                        continue
+                    for attribute, selector in selectors.items():
+                        node = getattr(message, attribute)
+                        if node is None:
+                            break
+                        if not isinstance(node, Widget):
+                            raise OnNoWidget(
+                                f"on decorator can't match against {attribute!r} as it is not a widget."
+                            )
+                        if not match(selector, node):
+                            break
+                    else:
+                        yield cls, method.__get__(self, cls)
+                        dispatched.add(method)
+                else:
+                    yield cls, method.__get__(self, cls)
+                    dispatched.add(method)
+            if by_name is not None:
+                yield cls, by_name.__get__(self, cls)
+
+    def forget_plans(setter: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(setter)
+        def forgetting(cls: type, name: str, *value: Any) -> None:
+            # Only a handler's name can change a plan (Textual counts widgets in a class attribute).
+            if name.startswith(("on_", "_on_", "_decorated_handlers")):
+                plans.clear()
+            setter(cls, name, *value)
+
+        return forgetting
+
+    get_dispatch_methods._planned = True  # type: ignore[attr-defined]
+    get_dispatch_methods.plans = plans  # type: ignore[attr-defined]  # read by its test
+    _MessagePumpMeta.__setattr__ = forget_plans(type.__setattr__)  # type: ignore[method-assign]
+    _MessagePumpMeta.__delattr__ = forget_plans(type.__delattr__)  # type: ignore[method-assign]
+    MessagePump._get_dispatch_methods = get_dispatch_methods  # type: ignore[method-assign]
+    return True
+
+
+
+def themes_found_without_copies() -> bool:
+    """Look a theme up by name without copying every registered theme twice; True when on.
+
+    ``App.get_theme`` reads ``available_themes``, a property that copies the dict of registered
+    themes, twice a name, and ``current_theme`` calls it at every use: each node styled asks
+    for its ``dark``/``light`` pseudo class through it (~500 lookups a boot of the chat screen
+    with its ~30 themes, ~3% of the boot's CPU). The same names give the same themes read from
+    the registered dict itself. An app class that overrides ``available_themes`` (public API)
+    keeps Textual's lookup. Replaces ``App.get_theme`` on textual 8.x (checked against 8.2.8,
+    whose property is a copy of ``_registered_themes``); elsewhere nothing changes.
+    """
+    import functools
+
+    from textual.app import App
+
+    original = App.__dict__.get("get_theme")
+    available = App.__dict__.get("available_themes")
+    if original is None or not isinstance(available, property) or available.fget is None:
+        return False
+    if getattr(original, "_without_copies", False):
+        return True
+    if not (8,) <= _version("textual") < (9,) or "_registered_themes" not in available.fget.__code__.co_names:
+        return False
+
+    @functools.wraps(original)
+    def get_theme(self: Any, theme_name: str) -> Any:
+        if type(self).available_themes is not available:
+            return original(self, theme_name)
+        registered = self._registered_themes
+        for name in theme_name.split(","):
+            theme = registered.get(name.strip())
+            if theme is not None:
+                return theme
+        return None
+
+    get_theme._without_copies = True  # type: ignore[attr-defined]
+    App.get_theme = get_theme  # type: ignore[method-assign]
+    return True

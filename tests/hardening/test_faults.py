@@ -15,12 +15,16 @@ for a stall.
 from __future__ import annotations
 
 import asyncio
+import io
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from liaobots_tui import paths
+from liaobots_tui import cli, paths
+from liaobots_tui.api import lean_httpx
 from liaobots_tui.api.messages import (
     DomainEvent,
     ErrorEvent,
@@ -154,27 +158,86 @@ def test_cli_html_502_on_primary_fails_over(gw: FakeGateway, capsys: pytest.Capt
     assert history()[-1].status == "complete"
 
 
-@pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)
-def test_cli_stall_mid_reply_keeps_partial_text(
-    gw: FakeGateway,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    model: str,
-    fmt: Format,
+class ThreadsOwnOutput(io.TextIOBase):
+    """Standard output or error shared by CLI runs on several threads: each thread's writes kept apart.
+
+    ``cli.main`` writes to ``sys.stdout``/``sys.stderr`` (wrapped in its TerminalGuard, which
+    wraps a stream once), so runs on threads of one process write through this one object.
+    A thread that is not a run's (the fake gateway's) gets a list of its own, checked empty.
+    """
+
+    def __init__(self, runs: dict[int, str]) -> None:
+        super().__init__()
+        self.runs = runs
+        self.written: dict[str, list[str]] = {}
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            self.written.setdefault(self.runs.get(threading.get_ident(), "other"), []).append(text)
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+    def text_of(self, run: str) -> str:
+        return "".join(self.written.get(run, []))
+
+
+def test_cli_stalls_mid_reply_keep_partial_text_in_every_format(
+    gw: FakeGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Was ``test_cli_stall_mid_reply_keeps_partial_text[openai|anthropic|responses|gemini]``, one
+    ``liaobots ask`` per format, each waiting out the read timeout (STALL_READ_TIMEOUT) in turn:
+    the four runs now wait it out at once, on threads of this process, each with its own output
+    and its own chat in the shared history. Each run's exit code, stdout, stderr and saved turn
+    are checked as before."""
     config = tmp_path / "config.toml"
     config.write_text(f"read_timeout = {STALL_READ_TIMEOUT}\n")
     monkeypatch.setenv("LIAOBOTS_CONFIG_FILE", str(config))
     gw.faults.stall_after = 3
     gw.faults.stall_seconds = 30  # ended by the client's read timeout (and the gateway's stop)
-    r = run_cli(capsys, "ask", "-m", model, "-f", fmt, "tell me a story")
-    assert r.code == 1
-    text = partial(model, "tell me a story", 3)
-    assert r.out == text + "\n"
-    assert r.err == f"liaobots: Stream stalled: no data for {STALL_READ_TIMEOUT:g} s\n"
+    runs: dict[int, str] = {}
+    out, err = ThreadsOwnOutput(runs), ThreadsOwnOutput(runs)
+    codes: dict[str, int] = {}
+    failures: list[BaseException] = []
+    started = threading.Barrier(len(FORMATS))
+
+    def ask(model: str, fmt: Format) -> None:
+        runs[threading.get_ident()] = fmt
+        started.wait()  # every run is known to the outputs before any writes
+        try:
+            codes[fmt] = cli.main(["ask", "-m", model, "-f", fmt, "tell me a story"])
+        except BaseException as error:  # noqa: BLE001 - raised in the test below
+            failures.append(error)
+
+    # httpx is imported on its first use (api/lean_httpx.py), by one thread: the CLI has no other.
+    assert lean_httpx.httpx.AsyncClient is not None
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    threads = [threading.Thread(target=ask, args=(model, fmt)) for model, fmt in FORMATS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.setattr(sys, "stdout", sys.__stdout__)  # the guard cli.main put around ours goes too
+    monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+    if failures:
+        raise failures[0]
+    assert out.text_of("other") == err.text_of("other") == ""
     stalled = f"Stream stalled: no data for {STALL_READ_TIMEOUT:g} s"
-    assert_failed_turn(history(), "tell me a story", text, stalled)
+    with Store(paths.db_file(), paths.images_dir()) as store:
+        chats = {summary.format: summary.id for summary in store.list_conversations()}
+        assert len(chats) == len(FORMATS)
+        for model, fmt in FORMATS:
+            r = Result(codes[fmt], out.text_of(fmt), err.text_of(fmt))
+            assert r.code == 1, r
+            text = partial(model, "tell me a story", 3)
+            assert r.out == text + "\n"
+            assert r.err == f"liaobots: {stalled}\n"
+            messages = store.load_conversation(chats[fmt]).messages
+            assert (messages[-1].model, messages[-1].format) == (model, fmt)
+            assert_failed_turn(messages, "tell me a story", text, stalled)
 
 
 @pytest.mark.parametrize(("model", "fmt"), FORMATS, ids=FORMAT_IDS)

@@ -107,6 +107,17 @@ def css_parsed_once_per_worker() -> Iterator[None]:
     Stylesheet._parse_rules = original  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def handlers_and_themes_looked_up_as_the_app_does() -> None:
+    """Every Pilot app of the worker, not only those after its first LiaobotsApp, finds a message's
+    handlers and a theme as the app does (``textual_compat.cached_handler_lookup``,
+    ``themes_found_without_copies``): a test's outcome does not depend on the tests before it."""
+    from liaobots_tui.ui.textual_compat import cached_handler_lookup, themes_found_without_copies
+
+    cached_handler_lookup()
+    themes_found_without_copies()
+
+
 @pytest.fixture(autouse=True)
 def styles_of_ended_apps_are_freed() -> Iterator[None]:
     """After each test, drop Textual's cache that keeps removed widgets' render caches alive.

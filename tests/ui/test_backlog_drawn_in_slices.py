@@ -15,11 +15,11 @@ from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.markdown_pieces import split_pieces
 from tests.ui.column_app import ColumnApp, appends_recorded
 
-#: Paragraphs, lists and fences: ~3,800 characters, under the column's skip-ahead backlog.
+#: Paragraphs, lists and fences: ~1,900 characters (a few FRAME_CHARS), under the column's skip-ahead backlog.
 TEXT = "".join(
     f"Paragraph {n} says a few words about item {n}, enough to wrap once or twice on a line.\n\n"
     f"- point {n}a\n- point {n}b\n\n```\ncode {n}\n```\n\n"
-    for n in range(30)
+    for n in range(15)
 )
 
 
@@ -38,6 +38,8 @@ async def test_a_backlog_is_written_in_slices_one_append_each(monkeypatch: pytes
             handed.append(self.shown_chars - before)
 
     monkeypatch.setattr(MarkdownColumn, "_flush_live", one_flush)
+    # Sliced by characters alone: the widget budget's slicing is test_slices_bounded_by_widgets's.
+    monkeypatch.setattr(MarkdownColumn, "FRAME_WIDGETS", 1_000)
     column = MarkdownColumn(streaming=True)
     async with ColumnApp(column).run_test(size=(80, 30)) as pilot:
         column.append(TEXT)  # all at once: a backlog, as after a slow seal

@@ -21,7 +21,7 @@ from tests.ui.driving import chat, send, settle
 
 pytestmark = pytest.mark.ui
 
-PROMPT = "[[deltas=1500]] a long answer"
+PROMPT = "[[deltas=500]] a long answer"
 
 
 class ArrangementCount:
