@@ -152,7 +152,7 @@ class FrameBreakdown:
             asked = screen._layout_widgets
             for index in self._lanes_of([*asked, *(w for ws in asked.values() for w in ws)]):
                 self._frame[f"laid{index}"] = 1.0
-            self._asked[id(self._frame)] = sorted({type(w).__name__ for ws in asked.values() for w in ws})
+            self._asked[id(self._frame)] = self._askers_by_lane([w for ws in asked.values() for w in ws])
             self._frame["start"] = time.perf_counter()
             start = time.process_time()
             try:
@@ -175,6 +175,14 @@ class FrameBreakdown:
             if node is not None:
                 lanes.add(node.lane.index)
         return lanes
+
+    def _askers_by_lane(self, widgets: list[Any]) -> list[str]:
+        """``lane N: Class,Class`` per lane whose widgets asked for this frame's layout (``other``: none)."""
+        by_lane: dict[str, set[str]] = collections.defaultdict(set)
+        for widget in widgets:
+            lanes = self._lanes_of([widget])
+            by_lane[f"lane {min(lanes)}" if lanes else "other"].add(type(widget).__name__)
+        return [f"{lane}: {','.join(sorted(names))}" for lane, names in sorted(by_lane.items())]
 
     def _rows_changed(self, compositor: Compositor) -> list[float]:
         """Rows each column redraws this frame (its changed cells / its width)."""
@@ -204,9 +212,10 @@ class FrameBreakdown:
         for frame in sorted(self.frames, key=lambda f: f["cpu"], reverse=True)[:count]:
             laid = [i for i in range(4) if frame.get(f"laid{i}")]
             rows = [f"{frame.get(f'rows{i}', 0):.0f}" for i in range(4) if f"rows{i}" in frame]
+            asked = "; ".join(self._asked.get(id(frame), []))
             print(f"  {frame['cpu'] * 1000:4.0f} ms (layout {frame['layout'] * 1000:3.0f}, drawing"
                   f" {frame['draw'] * 1000:3.0f}) widgets {frame['widgets']:.0f}; laid out {laid};"
-                  f" rows {'/'.join(rows)}; asked by {','.join(self._asked.get(id(frame), []))}")  # fmt: skip
+                  f" rows {'/'.join(rows)}; asked by {asked}")  # fmt: skip
             print(f"         {self.work(frame)}")
 
     def by_lanes_laid(self) -> None:
