@@ -127,6 +127,18 @@ class FrameBreakdown:
             return render_widget(cache, widget, crop)
 
         self._patch(StylesCache, "render_widget", counted_render)
+        import textual.widget as widget_module
+
+        arrange = widget_module.arrange
+
+        def counted_arrange(widget: Any, *args: Any, **kwargs: Any) -> Any:
+            # An arrangement worked out (not found in the widget's cache): which lane's.
+            if self._frame is not None:
+                for index in self._lanes_of([widget]):
+                    self._frame[f"arranged{index}"] = self._frame.get(f"arranged{index}", 0.0) + 1
+            return arrange(widget, *args, **kwargs)
+
+        self._patch(widget_module, "arrange", counted_arrange)
         self._screen: Any = None
         #: Per frame (by id): the classes of the widgets that asked for its layout.
         self._asked: dict[int, list[str]] = {}
@@ -201,8 +213,9 @@ class FrameBreakdown:
     def work(frame: dict[str, float]) -> str:
         """What a frame laid out and drew: lanes, widgets placed/measured, drawn (lines), afresh."""
         laid = [i for i in range(4) if frame.get(f"laid{i}")]
+        arranged = [f"{i}:{frame[f'arranged{i}']:.0f}" for i in range(4) if frame.get(f"arranged{i}")]
         counts = {key: f"{frame[key]:.0f}" for key in FRAME_KEYS}
-        return (f"lanes laid out {laid}; widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
+        return (f"lanes laid out {laid} (arrangements per lane {' '.join(arranged)}); widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
                 f" measured {counts['measured']}, drawn {counts['drawn']} ({counts['lines']} lines),"
                 f" rendered afresh {counts['afresh']}")  # fmt: skip
 
@@ -221,12 +234,15 @@ class FrameBreakdown:
     def by_lanes_laid(self) -> None:
         """Frames by how many lanes they laid out: count, CPU median and longest."""
         groups: dict[int, list[float]] = collections.defaultdict(list)
+        arranging: dict[int, list[float]] = collections.defaultdict(list)
         for frame in self.frames:
             groups[sum(1 for i in range(4) if frame.get(f"laid{i}"))].append(frame["cpu"])
-        for count, times in sorted(groups.items()):
-            times.sort()
-            print(f"  frames laying out {count} lane(s): {len(times)}, CPU median"
-                  f" {times[len(times) // 2] * 1000:.0f} ms, longest {times[-1] * 1000:.0f} ms")  # fmt: skip
+            arranging[sum(1 for i in range(4) if frame.get(f"arranged{i}"))].append(frame["cpu"])
+        for what, by_count in (("laying out (asked by)", groups), ("arranging", arranging)):
+            for count, times in sorted(by_count.items()):
+                times.sort()
+                print(f"  frames {what} {count} lane(s): {len(times)}, CPU median"
+                      f" {times[len(times) // 2] * 1000:.0f} ms, longest {times[-1] * 1000:.0f} ms")  # fmt: skip
 
     def _columns_changed(self, compositor: Compositor) -> float:
         """How many of the compare screen's columns this frame redraws something in."""
