@@ -215,7 +215,8 @@ class FrameBreakdown:
         laid = [i for i in range(4) if frame.get(f"laid{i}")]
         arranged = [f"{i}:{frame[f'arranged{i}']:.0f}" for i in range(4) if frame.get(f"arranged{i}")]
         counts = {key: f"{frame[key]:.0f}" for key in FRAME_KEYS}
-        return (f"lanes laid out {laid} (arrangements per lane {' '.join(arranged)}); widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
+        return (f"lanes laid out {laid} (arrangements per lane {' '.join(arranged)});"
+                f" widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
                 f" measured {counts['measured']}, drawn {counts['drawn']} ({counts['lines']} lines),"
                 f" rendered afresh {counts['afresh']}")  # fmt: skip
 
@@ -241,8 +242,9 @@ class FrameBreakdown:
         for what, by_count in (("laying out (asked by)", groups), ("arranging", arranging)):
             for count, times in sorted(by_count.items()):
                 times.sort()
-                print(f"  frames {what} {count} lane(s): {len(times)}, CPU median"
-                      f" {times[len(times) // 2] * 1000:.0f} ms, longest {times[-1] * 1000:.0f} ms")  # fmt: skip
+                median, longest = times[len(times) // 2] * 1000, times[-1] * 1000
+                print(f"  frames {what} {count} lane(s): {len(times)}, CPU median {median:.0f} ms,"
+                      f" longest {longest:.0f} ms")  # fmt: skip
 
     def _columns_changed(self, compositor: Compositor) -> float:
         """How many of the compare screen's columns this frame redraws something in."""
