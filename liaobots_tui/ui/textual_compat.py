@@ -1506,7 +1506,10 @@ def layout_one_group_per_frame(screen: Any, group_of: Callable[[Widget], object 
     widget's layout request (``_check_refresh``, which posts it to the screen) is held while
     another group is admitted for the coming frame; after each layout pass the group that
     waited longest is admitted and its widgets asked again. Meanwhile the held widgets are
-    repainted in their last layout, and a frame's layout costs one lane's changes.
+    repainted in their last layout. What is held is a change of size: a widget mounted into or
+    removed from a held group is still placed in the coming frame (Textual re-arranges a
+    container whose children changed), which costs the lanes' chains of containers a few
+    arrangements, not the growing blocks' measuring.
     Wraps the private ``Widget._check_refresh`` (once, app-wide: outside an opted-in screen
     it only walks to the screen, and only for widgets that ask for a layout) and the screen's
     ``_refresh_layout`` (textual 8.x, checked against 8.2.8; the names are checked first, and

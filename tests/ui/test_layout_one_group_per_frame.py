@@ -1,6 +1,6 @@
 """A screen that opts in (``textual_compat.layout_one_group_per_frame``) lays out one group's changes a pass.
 
-- Widgets mounted into three groups (lanes) in one go are laid out one group a layout pass,
+- Widgets of three groups (lanes) that grow in one go are laid out one group a layout pass,
   every group in the end; a widget outside the groups is laid out in the first pass.
 - The groups take turns: a group that was laid out waits while another group waits already.
 - A held group is not held for good: with another screen on top (no layout passes), and after
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -43,40 +43,47 @@ def group_of(widget: Widget) -> int | None:
 
 
 class Lanes(Screen[None]):
-    """Three lanes and a line outside them; records which new widgets each layout pass placed."""
+    """Three lanes of one line each and a line outside them; records what each layout pass placed."""
 
     def __init__(self) -> None:
         super().__init__()
-        #: Per layout pass: the names of the watched widgets laid out so far.
+        #: Per layout pass: the names of the watched lines laid out at their new height so far.
         self.passes: list[set[str]] = []
         self.watched: list[Static] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("title", id="title")
-        with Vertical(id="row"):
+        # Side by side, as Compare's columns: a line growing in one never resizes the others.
+        with Horizontal(id="row"):
             for index in range(3):
-                yield Lane(index)
+                with Lane(index):
+                    yield Static(f"lane {index}", name=f"lane-{index}")
+            with Vertical(id="aside"):
+                yield Static("outside", name="outside")
 
     def on_mount(self) -> None:
         layout_one_group_per_frame(self, group_of)
         self.screen_layout_refresh_signal.subscribe(self, self._laid_out, immediate=True)
+        self.watched = [*self.query(Static)]
 
     def on_unmount(self) -> None:
         layout_groups_ended(self)
 
     def _laid_out(self, _screen: Screen[None]) -> None:
-        if self.watched:
-            self.passes.append({w.name or "" for w in self.watched if w.region.height})
+        self.passes.append({w.name or "" for w in self.watched if w.region.height == GROWN})
 
-    def grow_all(self) -> list[Static]:
-        """A widget into each lane and one outside them, in one go (no await between)."""
+    def grow(self, widgets: list[Static]) -> None:
+        """Each of ``widgets`` grows to GROWN lines, in one go (no await between)."""
         self.passes.clear()
-        self.watched = [Static(f"lane {i} text", name=f"lane-{i}") for i in range(3)]
-        self.watched.append(Static("outside", name="outside"))
-        for index, widget in enumerate(self.watched[:3]):
-            self.query_one(f"#lane-{index}", Lane).mount(widget)
-        self.mount(self.watched[3], after="#title")
-        return self.watched
+        for widget in widgets:
+            widget.update("\n".join(["more"] * GROWN))  # a new height: a layout request
+
+
+#: Lines each watched widget grows to.
+GROWN = 3
+
+
+def grown(widgets: list[Static]) -> bool:
+    return all(widget.region.height == GROWN for widget in widgets)
 
 
 class LanesApp(App[None]):
@@ -94,14 +101,14 @@ async def test_widgets_of_three_lanes_are_laid_out_one_lane_a_pass() -> None:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, Lanes)
-        widgets = screen.grow_all()
-        await until(pilot, lambda: all(w.region.height for w in widgets), "every new widget laid out")
+        screen.grow(screen.watched)
+        await until(pilot, lambda: grown(screen.watched), "every line laid out at its new height")
         passes = lanes_in(screen.passes)
         # Each pass adds one lane at most, and all three come, each in a pass of its own.
         added = [now - before for before, now in zip([set[str](), *passes], passes, strict=False)]
         assert all(len(new) <= 1 for new in added), passes
         assert sum(1 for new in added if new) == 3, passes
-        # Outside the lanes nothing waits: the line is in the first pass.
+        # Outside the lanes nothing waits: that line grew in the first pass.
         assert "outside" in screen.passes[0], screen.passes
 
 
@@ -111,20 +118,14 @@ async def test_a_lane_laid_out_waits_while_another_lane_waits() -> None:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, Lanes)
-        widgets = screen.grow_all()
-        first = widgets[:3]
-
-        def one_laid() -> bool:
-            return any(w.region.height for w in first)
-
-        await until(pilot, one_laid, "a lane laid out")
-        leader = next(w for w in first if w.region.height)
-        assert leader.parent is not None
-        # The leader's lane asks again at once: the two lanes still waiting go first.
-        again = Static("more", name="again")
-        await leader.parent.mount(again)
-        await until(pilot, lambda: bool(again.region.height), "the leader's second widget laid out")
-        assert all(w.region.height for w in first), [w.name for w in first if not w.region.height]
+        lanes = screen.watched[1:]
+        screen.grow(lanes)
+        await until(pilot, lambda: any(w.region.height == GROWN for w in lanes), "a lane laid out")
+        leader = next(w for w in lanes if w.region.height == GROWN)
+        # The leader's lane asks again at once: the two lanes waiting already go first.
+        leader.update("\n".join(["again"] * (GROWN + 1)))
+        await until(pilot, lambda: leader.region.height == GROWN + 1, "the leader laid out again")
+        assert all(w.region.height >= GROWN for w in lanes), [w.name for w in lanes]
 
 
 class OnTop(ModalScreen[None]):
@@ -138,11 +139,11 @@ async def test_lanes_held_under_another_screen_are_laid_out_once_it_goes() -> No
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, Lanes)
-        widgets = screen.grow_all()
+        screen.grow(screen.watched)
         await app.push_screen(OnTop())
         await settle(app, pilot)
         app.pop_screen()
-        await until(pilot, lambda: all(w.region.height for w in widgets), "every new widget laid out")
+        await until(pilot, lambda: grown(screen.watched), "every line laid out at its new height")
 
 
 async def test_the_gate_goes_with_its_screen() -> None:
