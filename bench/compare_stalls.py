@@ -12,7 +12,10 @@ process) and, while it runs:
   layout and drawing, arrangements of the whole screen per layout (Textual's
   stale full map made it two), widgets on screen, how many columns each frame
   redraws something in (with CPU per such frame), and the full garbage
-  collections (how long, and how many ran inside a frame).
+  collections (how long, and how many ran inside a frame);
+- per frame, the lanes whose widgets asked for its layout (and which widgets, per lane)
+  and the lanes it arranged containers of (a lane's mounts are arranged in the next
+  frame whoever asked): frames are grouped by both counts, with their CPU.
 
     python bench/compare_stalls.py [--deltas 3000] [--pace 0] [--stalls 3] [--trace]
 
