@@ -1410,8 +1410,8 @@ def after_refresh_work_apart(screen: Any) -> bool:
     return True
 
 
-#: Longest wait (seconds) of a group's deferred layout for a frame that lays out another group:
-#: a screen that stops updating (another screen on top) never holds a group's layout back for good.
+#: Seconds a group's held layout waits, with no layout pass on its way, before the next group is
+#: admitted anyway: a screen that stops updating (another screen on top) never holds a group for good.
 GROUP_LAYOUT_WAIT = 0.25
 
 
@@ -1459,7 +1459,11 @@ class _LayoutGate:
 
     def _waited_too_long(self) -> None:
         self._timer = None
-        self.laid_out()
+        screen = self.screen
+        # A layout pass on its way (a loaded machine draws late) admits the next group itself:
+        # released early, two groups' requests went into that one pass.
+        if not (screen.is_current and (screen._layout_required or screen._layout_widgets)):
+            self.laid_out()
         if self.waiting and self._timer is None:
             self._timer = self.screen.set_timer(GROUP_LAYOUT_WAIT, self._waited_too_long)
 
