@@ -14,6 +14,7 @@ from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.screens.compare import CompareScreen, LaneColumn, lane_of
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
+from liaobots_tui.ui.widgets.markdown_column import PieceMarkdown
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import HANG_GUARD, chat, settle, type_text, until
 
@@ -81,6 +82,9 @@ async def test_pick_models_see_them_side_by_side_and_keep_one(
         assert textual_compat._layout_gates[id(screen)].screen is screen
         assert [lane_of(column.box) for column in screen.columns] == [0, 1]
         assert lane_of(screen.query_one("#compare-title")) is None
+        # Parking and folding (whole pieces) are never held: they take widgets off the screen.
+        pieces = [piece for column in screen.columns for piece in column.box.query(PieceMarkdown)]
+        assert pieces and all(lane_of(piece) is None for piece in pieces)
         screen.action_move(1)  # the focus moves at once: a "k" already queued acts on that model
         assert screen.current_index() == 1
         screen.action_move(-1)

@@ -66,8 +66,9 @@ from liaobots_tui.ui.textual_compat import (
     layout_one_group_per_frame,
 )
 from liaobots_tui.ui.widgets.conversation import ConversationView
+from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks
 from liaobots_tui.ui.widgets.keys_footer import KeysFooter
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, ParkedRun, PieceMarkdown
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 if TYPE_CHECKING:
@@ -226,8 +227,20 @@ class LaneColumn(Vertical):
             figures.refresh(layout=True)
 
 
+#: Widgets whose layout never waits for their lane's turn (see lane_of): parking and folding.
+UNHELD = (ParkedRun, PieceMarkdown, FlatBlocks)
+
+
 def lane_of(widget: Widget) -> int | None:
-    """The index of the lane ``widget`` is in (None outside the lanes: title, footer, tabs)."""
+    """The index of the lane ``widget`` is in, for the screen's one-lane-a-frame layout (None:
+    never held; outside the lanes: title, footer, tabs).
+
+    A piece pinned at its height, parked behind a blank or its finished blocks folded into
+    lines takes widgets off the screen; held for its lane's turn at each of those steps, the
+    parking fell behind on a loaded machine (up to 200 widgets on screen, frames of 90-107 ms).
+    """
+    if isinstance(widget, UNHELD):
+        return None
     node: DOMNode | None = widget
     while node is not None:
         if isinstance(node, LaneColumn):
