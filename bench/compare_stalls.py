@@ -12,7 +12,10 @@ process) and, while it runs:
   layout and drawing, arrangements of the whole screen per layout (Textual's
   stale full map made it two), widgets on screen, how many columns each frame
   redraws something in (with CPU per such frame), and the full garbage
-  collections (how long, and how many ran inside a frame).
+  collections (how long, and how many ran inside a frame);
+- per frame, the lanes whose widgets asked for its layout (and which widgets, per lane)
+  and the lanes it arranged containers of (a lane's mounts are arranged in the next
+  frame whoever asked): frames are grouped by both counts, with their CPU.
 
     python bench/compare_stalls.py [--deltas 3000] [--pace 0] [--stalls 3] [--trace]
 
@@ -127,6 +130,18 @@ class FrameBreakdown:
             return render_widget(cache, widget, crop)
 
         self._patch(StylesCache, "render_widget", counted_render)
+        import textual.widget as widget_module
+
+        arrange = widget_module.arrange
+
+        def counted_arrange(widget: Any, *args: Any, **kwargs: Any) -> Any:
+            # An arrangement worked out (not found in the widget's cache): which lane's.
+            if self._frame is not None:
+                for index in self._lanes_of([widget]):
+                    self._frame[f"arranged{index}"] = self._frame.get(f"arranged{index}", 0.0) + 1
+            return arrange(widget, *args, **kwargs)
+
+        self._patch(widget_module, "arrange", counted_arrange)
         self._screen: Any = None
         #: Per frame (by id): the classes of the widgets that asked for its layout.
         self._asked: dict[int, list[str]] = {}
@@ -152,7 +167,7 @@ class FrameBreakdown:
             asked = screen._layout_widgets
             for index in self._lanes_of([*asked, *(w for ws in asked.values() for w in ws)]):
                 self._frame[f"laid{index}"] = 1.0
-            self._asked[id(self._frame)] = sorted({type(w).__name__ for ws in asked.values() for w in ws})
+            self._asked[id(self._frame)] = self._askers_by_lane([w for ws in asked.values() for w in ws])
             self._frame["start"] = time.perf_counter()
             start = time.process_time()
             try:
@@ -176,6 +191,14 @@ class FrameBreakdown:
                 lanes.add(node.lane.index)
         return lanes
 
+    def _askers_by_lane(self, widgets: list[Any]) -> list[str]:
+        """``lane N: Class,Class`` per lane whose widgets asked for this frame's layout (``other``: none)."""
+        by_lane: dict[str, set[str]] = collections.defaultdict(set)
+        for widget in widgets:
+            lanes = self._lanes_of([widget])
+            by_lane[f"lane {min(lanes)}" if lanes else "other"].add(type(widget).__name__)
+        return [f"{lane}: {','.join(sorted(names))}" for lane, names in sorted(by_lane.items())]
+
     def _rows_changed(self, compositor: Compositor) -> list[float]:
         """Rows each column redraws this frame (its changed cells / its width)."""
         rows: list[float] = []
@@ -193,8 +216,10 @@ class FrameBreakdown:
     def work(frame: dict[str, float]) -> str:
         """What a frame laid out and drew: lanes, widgets placed/measured, drawn (lines), afresh."""
         laid = [i for i in range(4) if frame.get(f"laid{i}")]
+        arranged = [f"{i}:{frame[f'arranged{i}']:.0f}" for i in range(4) if frame.get(f"arranged{i}")]
         counts = {key: f"{frame[key]:.0f}" for key in FRAME_KEYS}
-        return (f"lanes laid out {laid}; widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
+        return (f"lanes laid out {laid} (arrangements per lane {' '.join(arranged)});"
+                f" widgets on screen {frame['widgets']:.0f}, boxes {counts['boxes']},"
                 f" measured {counts['measured']}, drawn {counts['drawn']} ({counts['lines']} lines),"
                 f" rendered afresh {counts['afresh']}")  # fmt: skip
 
@@ -204,20 +229,25 @@ class FrameBreakdown:
         for frame in sorted(self.frames, key=lambda f: f["cpu"], reverse=True)[:count]:
             laid = [i for i in range(4) if frame.get(f"laid{i}")]
             rows = [f"{frame.get(f'rows{i}', 0):.0f}" for i in range(4) if f"rows{i}" in frame]
+            asked = "; ".join(self._asked.get(id(frame), []))
             print(f"  {frame['cpu'] * 1000:4.0f} ms (layout {frame['layout'] * 1000:3.0f}, drawing"
                   f" {frame['draw'] * 1000:3.0f}) widgets {frame['widgets']:.0f}; laid out {laid};"
-                  f" rows {'/'.join(rows)}; asked by {','.join(self._asked.get(id(frame), []))}")  # fmt: skip
+                  f" rows {'/'.join(rows)}; asked by {asked}")  # fmt: skip
             print(f"         {self.work(frame)}")
 
     def by_lanes_laid(self) -> None:
         """Frames by how many lanes they laid out: count, CPU median and longest."""
         groups: dict[int, list[float]] = collections.defaultdict(list)
+        arranging: dict[int, list[float]] = collections.defaultdict(list)
         for frame in self.frames:
             groups[sum(1 for i in range(4) if frame.get(f"laid{i}"))].append(frame["cpu"])
-        for count, times in sorted(groups.items()):
-            times.sort()
-            print(f"  frames laying out {count} lane(s): {len(times)}, CPU median"
-                  f" {times[len(times) // 2] * 1000:.0f} ms, longest {times[-1] * 1000:.0f} ms")  # fmt: skip
+            arranging[sum(1 for i in range(4) if frame.get(f"arranged{i}"))].append(frame["cpu"])
+        for what, by_count in (("laying out (asked by)", groups), ("arranging", arranging)):
+            for count, times in sorted(by_count.items()):
+                times.sort()
+                median, longest = times[len(times) // 2] * 1000, times[-1] * 1000
+                print(f"  frames {what} {count} lane(s): {len(times)}, CPU median {median:.0f} ms,"
+                      f" longest {longest:.0f} ms")  # fmt: skip
 
     def _columns_changed(self, compositor: Compositor) -> float:
         """How many of the compare screen's columns this frame redraws something in."""

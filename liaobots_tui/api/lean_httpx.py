@@ -57,11 +57,14 @@ def _import_httpx() -> ModuleType:
         # answers with its stub; the entry goes again so a later `import httpx._main` loads it.
         sys.modules["httpx._main"] = None  # type: ignore[assignment]
         try:
-            importlib.import_module("httpx")
+            return importlib.import_module("httpx")
         finally:
             if sys.modules.get("httpx._main", ...) is None:
                 del sys.modules["httpx._main"]
-    return sys.modules["httpx"]
+    # Another thread may be importing it right now (two first requests at once, each preparing
+    # the stack in a thread): sys.modules then holds it half made, and import_module waits for
+    # that import to finish where a plain look-up handed out a module without its names.
+    return importlib.import_module("httpx")
 
 
 def _hold_trio_back_from_httpcore() -> None:

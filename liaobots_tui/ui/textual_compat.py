@@ -1537,3 +1537,148 @@ def themes_found_without_copies() -> bool:
     get_theme._without_copies = True  # type: ignore[attr-defined]
     App.get_theme = get_theme  # type: ignore[method-assign]
     return True
+
+#: Seconds a group's held layout waits, with no layout pass on its way, before the next group is
+#: admitted anyway: a screen that stops updating (another screen on top) never holds a group for good.
+GROUP_LAYOUT_WAIT = 0.25
+
+
+class _LayoutGate:
+    """Which group of a screen's widgets the next frame lays out; the others' layout requests wait.
+
+    A group (a Compare lane) is admitted by the first of its widgets that asks for a layout
+    when none is, and stays admitted until the screen's next layout pass. Widgets of other
+    groups keep their request (Textual's own flag) and are prompted again when their group's
+    turn comes: groups are admitted in the order they first waited.
+    """
+
+    def __init__(self, screen: Any, group_of: Callable[[Widget], object | None]) -> None:
+        self.screen = screen
+        self.group_of = group_of
+        self.admitted: object | None = None
+        #: Group -> its widgets whose layout request waits (a dict: in order, each once).
+        self.waiting: dict[object, dict[Widget, None]] = {}
+        self._timer: Any = None
+
+    def admits(self, widget: Widget, group: object) -> bool:
+        if self.admitted is None:
+            self.admitted = group
+        if self.admitted == group:
+            return True
+        self.waiting.setdefault(group, {})[widget] = None
+        if self._timer is None:
+            self._timer = self.screen.set_timer(GROUP_LAYOUT_WAIT, self._waited_too_long)
+        return False
+
+    def laid_out(self) -> None:
+        """The screen's layout pass ran: admit the group that waited longest, prompt its widgets."""
+        self.admitted = None
+        while self.waiting:
+            group = next(iter(self.waiting))
+            widgets = [w for w in self.waiting.pop(group) if w.is_attached and w._layout_required]
+            if widgets:
+                self.admitted = group
+                for widget in widgets:
+                    widget.check_idle()  # its idle handler asks for the layout again
+                break
+        if not self.waiting and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def _waited_too_long(self) -> None:
+        self._timer = None
+        screen = self.screen
+        # A layout pass on its way (a loaded machine draws late) admits the next group itself:
+        # released early, two groups' requests went into that one pass.
+        if not (screen.is_current and (screen._layout_required or screen._layout_widgets)):
+            self.laid_out()
+        if self.waiting and self._timer is None:
+            self._timer = self.screen.set_timer(GROUP_LAYOUT_WAIT, self._waited_too_long)
+
+
+#: id(screen) -> its layout gate (see layout_one_group_per_frame; the gate holds the screen).
+_layout_gates: dict[int, _LayoutGate] = {}
+
+
+def _gated_check_refresh(original: Any) -> Any:
+    def _check_refresh(self: Any) -> None:
+        if self._layout_required and _layout_gates:
+            gate: _LayoutGate | None = None
+            node = self._parent
+            while node is not None:
+                gate = _layout_gates.get(id(node))
+                if gate is not None and gate.screen is node:
+                    break
+                gate, node = None, node._parent
+            group = gate.group_of(self) if gate is not None else None
+            if gate is not None and group is not None and not gate.admits(self, group):
+                # Repaint and restyle as asked; the layout request stays for its group's turn.
+                self._layout_required = False
+                try:
+                    original(self)
+                finally:
+                    self._layout_required = True
+                return
+        original(self)
+
+    _check_refresh.__wrapped__ = original  # type: ignore[attr-defined]
+    _check_refresh._gated = True  # type: ignore[attr-defined]
+    return _check_refresh
+
+
+def layout_one_group_per_frame(screen: Any, group_of: Callable[[Widget], object | None]) -> bool:
+    """Let each of ``screen``'s frames lay out the widgets of one group only; True when applied.
+
+    ``group_of`` names a widget's group (a Compare lane), or None for widgets in none (their
+    layout is never held). Textual lays out in one pass everything asked for since the last
+    frame: in Compare, one lane's write, another's parking pass and a third's table growing
+    a row, each asked for in its own loop turn, were laid out and drawn together (measured,
+    3 x 3,000 deltas paced 400/s, load 3-8: frames laying out one lane 16 ms of CPU median,
+    two 30 ms, three 56 ms; the ten longest frames were all two or three lanes). Here a
+    widget's layout request (``_check_refresh``, which posts it to the screen) is held while
+    another group is admitted for the coming frame; after each layout pass the group that
+    waited longest is admitted and its widgets asked again. Meanwhile the held widgets are
+    repainted in their last layout. What is held is a change of size: a widget mounted into or
+    removed from a held group is still placed in the coming frame (Textual re-arranges a
+    container whose children changed), which costs the lanes' chains of containers a few
+    arrangements, not the growing blocks' measuring.
+    Wraps the private ``Widget._check_refresh`` (once, app-wide: outside an opted-in screen
+    it only walks to the screen, and only for widgets that ask for a layout) and the screen's
+    ``_refresh_layout`` (textual 8.x, checked against 8.2.8; the names are checked first, and
+    elsewhere nothing changes). The screen calls :func:`layout_groups_ended` when it goes.
+    """
+    original = Widget.__dict__.get("_check_refresh")
+    refresh_layout = getattr(screen, "_refresh_layout", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not callable(original)
+        or refresh_layout is None
+        or not hasattr(screen, "_layout_widgets")
+    ):
+        return False
+    if not getattr(original, "_gated", False):
+        Widget._check_refresh = _gated_check_refresh(original)  # type: ignore[method-assign]
+    gate = _layout_gates[id(screen)] = _LayoutGate(screen, group_of)
+
+    def gated_refresh_layout(*args: Any, **kwargs: Any) -> Any:
+        scroll = kwargs.get("scroll", args[1] if len(args) > 1 else False)
+        # A scroll alone (nothing asked for a layout) re-places what is visible: no group's turn.
+        laying_out = not scroll or bool(screen._layout_widgets)
+        try:
+            return refresh_layout(*args, **kwargs)
+        finally:
+            if laying_out:
+                gate.laid_out()
+
+    screen._refresh_layout = gated_refresh_layout
+    return True
+
+
+def layout_groups_ended(screen: Any) -> None:
+    """``screen`` is going (unmount): its layout gate and the widgets it held go with it."""
+    gate = _layout_gates.pop(id(screen), None)
+    if gate is not None:
+        gate.waiting.clear()
+        if gate._timer is not None:
+            gate._timer.stop()
+            gate._timer = None
