@@ -10,7 +10,10 @@ collector, Markdown block widgets alive, and how much of the RSS glibc could han
 back (``malloc_trim`` run on a copy of the figure: measured, not applied), and the
 longest pass of the cyclic garbage collector while each reply streamed and after it
 (each pass stalls the event loop for its whole length; CPU time, the wall time adds
-others' load).
+others' load). Each reply's resident memory is also split (``heap_split``): pymalloc's
+arenas (Python objects up to 512 bytes: used and free blocks), glibc's heap (larger
+objects and C libraries: used, free inside it, mmapped blocks), SQLite's own count, and
+the kernel's anonymous RSS; and how each part grew from reply 2 to the last.
 
 ``--trees A B`` alternates two checkouts (each app process runs that checkout's
 ``liaobots_tui``), one line per run: before/after in one run, at the same load.
@@ -395,6 +398,15 @@ def report_ab(args: argparse.Namespace) -> None:
             after_gc = max(row["gc_after_cpu"] for row in rows)
             cpus = [cpu * 1000 for _, cpu in result.get("releases", [])]
             release = f"; the release {min(cpus):.0f}-{max(cpus):.0f} ms CPU" if cpus else ""
+            if len(rows) > 2 and "py_used" in rows[1]:
+                release += (
+                    f"; reply 2 to {len(rows)}: "
+                    + ", ".join(
+                        f"{label} {rows[-1].get(key, 0) - rows[1].get(key, 0):+.1f}"
+                        for key, label in HEAP_PARTS
+                    )
+                    + " MB"
+                )
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); Python memory blocks {memory_blocks} thousand; "
                   f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
