@@ -10,7 +10,10 @@ collector, Markdown block widgets alive, and how much of the RSS glibc could han
 back (``malloc_trim`` run on a copy of the figure: measured, not applied), and the
 longest pass of the cyclic garbage collector while each reply streamed and after it
 (each pass stalls the event loop for its whole length; CPU time, the wall time adds
-others' load).
+others' load). Each reply's resident memory is also split (``heap_split``): pymalloc's
+arenas (Python objects up to 512 bytes: used and free blocks), glibc's heap (larger
+objects and C libraries: used, free inside it, mmapped blocks), SQLite's own count, and
+the kernel's anonymous RSS; and how each part grew from reply 2 to the last.
 
 ``--trees A B`` alternates two checkouts (each app process runs that checkout's
 ``liaobots_tui``), one line per run: before/after in one run, at the same load.
@@ -37,6 +40,7 @@ import ctypes.util
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -113,6 +117,78 @@ def trim_heap() -> None:
             pass
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+        "keepcost")]  # fmt: skip
+
+
+def heap_split() -> dict[str, float]:
+    """Where the resident memory is, in MB: glibc's heap (in use / free inside it), its mmapped
+    blocks, Python's own allocator (pymalloc arenas: used / free blocks inside them), SQLite's
+    allocations, and the kernel's split of RSS (anonymous, file, shared memory).
+
+    Python objects of up to 512 bytes live in pymalloc's arenas (mmapped, 1 MiB each in 3.11);
+    bigger ones, and C libraries' (SQLite's page cache), in glibc's heap.
+    """
+    split: dict[str, float] = {}
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "mallinfo2"):
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+        split.update(glibc_used=info.uordblks / 2**20, glibc_free=info.fordblks / 2**20,
+                     glibc_mmap=info.hblkhd / 2**20, glibc_top=info.keepcost / 2**20)  # fmt: skip
+    split.update(pymalloc_stats())
+    split["sqlite"] = sqlite_memory_used() / 2**20
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Anonymous", "Pss_File", "Pss_Shmem"):
+                split[key.lower()] = int(rest.split()[0]) / 1024
+    except OSError:
+        pass
+    return split
+
+
+def pymalloc_stats() -> dict[str, float]:
+    """pymalloc's arenas, from ``sys._debugmallocstats`` (written to the C stderr: caught in a file)."""
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        text = caught.read().decode(errors="replace")
+    found: dict[str, float] = {}
+    for label, key in (("# bytes in allocated blocks", "py_used"), ("# bytes in available blocks", "py_free"),
+                       ("# bytes lost to pool headers", "py_headers"),
+                       ("# bytes lost to quantization", "py_quant"),
+                       ("# arenas allocated current", "py_arenas")):  # fmt: skip
+        match = re.search(re.escape(label) + r"\s*=\s*([\d,]+)", text)
+        if match:
+            value = float(match.group(1).replace(",", ""))
+            found[key] = value if key == "py_arenas" else value / 2**20
+    return found
+
+
+def sqlite_memory_used() -> int:
+    """Bytes SQLite has allocated now (``sqlite3_memory_used``: its page caches, statements); 0 if unknown."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        if "libsqlite3" in line:
+            try:
+                lib = ctypes.CDLL(line.split()[-1])
+                lib.sqlite3_memory_used.restype = ctypes.c_int64
+                return int(lib.sqlite3_memory_used())
+            except (OSError, AttributeError):
+                return 0
+    return 0
+
+
 def type_counts() -> collections.Counter[str]:
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
@@ -177,6 +253,7 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                 # beside RSS, what grows in the Python heap and what is the allocator's.
                 "memory_blocks": sys.getallocatedblocks(),
                 "blocks": len(app.screen.query("MarkdownBlock")),
+                **heap_split(),
             }
             if trace:
                 # What stays, not what awaits the collector: a full collection first (timed:
@@ -240,6 +317,21 @@ def run_child(url: str, args: argparse.Namespace, trace: bool, tree: Path | None
     return result
 
 
+#: The parts of heap_split a report shows: (key, label).
+HEAP_PARTS = (("anonymous", "anonymous RSS"), ("py_used", "pymalloc used"), ("py_free", "pymalloc free"),
+              ("glibc_used", "glibc used"), ("glibc_free", "glibc free"), ("glibc_mmap", "glibc mmapped"),
+              ("sqlite", "SQLite"))  # fmt: skip
+
+
+def heap_line(row: dict[str, float]) -> str:
+    """One reply's heap split (see heap_split), MB."""
+    return (f"anonymous {row.get('anonymous', 0):.1f} MB = pymalloc {row['py_used']:.1f} used + "
+            f"{row['py_free']:.1f} free in {row['py_arenas']:.0f} arenas; "
+            f"glibc heap {row.get('glibc_used', 0):.1f} used + {row.get('glibc_free', 0):.1f} free, "
+            f"{row.get('glibc_mmap', 0):.1f} mmapped; "
+            f"of it SQLite {row['sqlite']:.2f}")  # fmt: skip
+
+
 def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     rows = result["rows"]
     print(f"memory per reply: {args.replies} replies in one chat, unpaced, fresh app process; {load()}")
@@ -254,7 +346,16 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
             print(f"      longest gc pass while it streamed {row['gc_stream_cpu']:.0f} ms CPU "
                   f"({row['gc_stream_wall']:.0f} wall, {row['gc_full']} full passes); after it "
                   f"{row['gc_after_cpu']:.0f} ms CPU ({row['gc_after_wall']:.0f} wall)")  # fmt: skip
+        if "py_used" in row:
+            print(f"      {heap_line(row)}")
         previous = row["settled"]
+    if len(rows) > 2 and "py_used" in rows[1]:
+        first, last = rows[1], rows[-1]
+        print(
+            f"  from reply 2 to {len(rows)}: "
+            + ", ".join(f"{label} {last.get(key, 0) - first.get(key, 0):+.1f}" for key, label in HEAP_PARTS)
+            + " MB"
+        )
     growth = [b["settled"] - a["settled"] for a, b in zip(rows, rows[1:], strict=False)]
     if growth:
         print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
@@ -297,6 +398,15 @@ def report_ab(args: argparse.Namespace) -> None:
             after_gc = max(row["gc_after_cpu"] for row in rows)
             cpus = [cpu * 1000 for _, cpu in result.get("releases", [])]
             release = f"; the release {min(cpus):.0f}-{max(cpus):.0f} ms CPU" if cpus else ""
+            if len(rows) > 2 and "py_used" in rows[1]:
+                release += (
+                    f"; reply 2 to {len(rows)}: "
+                    + ", ".join(
+                        f"{label} {rows[-1].get(key, 0) - rows[1].get(key, 0):+.1f}"
+                        for key, label in HEAP_PARTS
+                    )
+                    + " MB"
+                )
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); Python memory blocks {memory_blocks} thousand; "
                   f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "

@@ -75,6 +75,16 @@ class Timeouts:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
+def _unbind(response: httpx.Response) -> None:
+    """Break the cycle a streamed response is in, once closed, so that reference counting frees it.
+
+    httpx binds a streamed response and its stream to each other; left so, the response,
+    its request and the request's body (the whole conversation as JSON) wait for a full
+    collection, which the app holds off while replies stream (``ui/gc_pause.py``).
+    """
+    response.stream = httpx.ByteStream(b"")
+
+
 class DomainMemory:
     """Which domain answered last, per configured domain list.
 
@@ -308,6 +318,7 @@ class FailoverTransport:
                     # A failure while closing must not turn into a failover (or mask the real outcome).
                     with contextlib.suppress(httpx.HTTPError):
                         await response.aclose()
+                    _unbind(response)
 
             if outcome is None:
                 yield _all_failed(failures, statuses, len(order))

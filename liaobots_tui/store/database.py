@@ -147,6 +147,24 @@ class Store:
         with self._lock:
             self._db.close()
 
+    def release_memory(self) -> bool:
+        """Hand back the pages SQLite keeps cached (``PRAGMA shrink_memory``); False when busy.
+
+        Its page cache fills to ``cache_size`` (2 MB) with the pages each reply wrote and
+        folded (measured: +0.4 MB a 160 kB reply until full), resident for good though the
+        next reply reads next to none of them. Never waits: another thread writing keeps
+        the cache this time.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._db.execute("PRAGMA shrink_memory")
+        except sqlite3.Error:  # closed, or a fault of the file: nothing to hand back
+            return False
+        finally:
+            self._lock.release()
+        return True
+
     def __enter__(self) -> Store:
         return self
 

@@ -24,6 +24,14 @@ Region, a link each: ~0.7 MB a reply until full, measured after each of four 160
 replies). They are emptied at each release (:func:`forget_geometry_caches`): pure
 functions of their arguments, they fill again with what the screen now shows.
 
+The spatial maps of containers off screen (a list per 20 rows of a finished reply, in each of
+its containers) are dropped too
+(:func:`~liaobots_tui.ui.textual_compat.forget_offscreen_spatial_maps`): rebuilt if it is
+scrolled back into view.
+
+SQLite's page cache (up to 2 MB, filled by the pages each reply wrote) is handed back too
+(:meth:`~liaobots_tui.store.Store.release_memory`): the next reply reads next to none of them.
+
 Then the reply's garbage is collected (:func:`~liaobots_tui.ui.gc_pause.collect_young`):
 one pass over what is not frozen, that is what the app built since the base was frozen
 (the shown chat, at the last settle) and still holds, not over the whole app. Most of a
@@ -48,8 +56,13 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.geometry import Offset, Region, Size, Spacing
 
+from liaobots_tui.store import Store
 from liaobots_tui.ui import gc_pause
-from liaobots_tui.ui.textual_compat import forget_removed_widgets_styles, prune_closed_watchers
+from liaobots_tui.ui.textual_compat import (
+    forget_offscreen_spatial_maps,
+    forget_removed_widgets_styles,
+    prune_closed_watchers,
+)
 
 #: Seconds after a reply ends before its memory is released (after the final render).
 DELAY = 0.5
@@ -141,6 +154,10 @@ def release(app: App[object]) -> bool:
     prune_closed_watchers(live_nodes(app))
     forget_removed_widgets_styles()
     forget_geometry_caches()
+    forget_offscreen_spatial_maps(live_nodes(app))
+    store = getattr(app, "store", None)
+    if isinstance(store, Store):
+        store.release_memory()
     gc_pause.collect_young()
     trim_heap()
     return True

@@ -1208,7 +1208,7 @@ def memoized_style_matching() -> bool:
     @functools.wraps(original)
     def apply(self: Any, node: Any, *, animate: bool = False, cache: dict[Any, Any] | None = None) -> None:
         memo = _style_matches(self, self.rules)
-        names = frozenset(node._selector_names)
+        names = _selector_names(node, memo)
         candidates = memo.candidates.get(names)
         if candidates is None:
             candidates = memo.candidates[names] = _candidates(self, memo, names)
@@ -1222,7 +1222,7 @@ def memoized_style_matching() -> bool:
             *[
                 (
                     shown._css_type_names,
-                    shown._id,
+                    shown._id if shown._id in _named_ids(memo) else None,
                     frozenset(shown._classes),
                     tuple([shown.has_pseudo_class(name) for name in on_ancestors]) if on_ancestors else (),
                 )
@@ -1682,3 +1682,65 @@ def layout_groups_ended(screen: Any) -> None:
         if gate._timer is not None:
             gate._timer.stop()
             gate._timer = None
+
+def _named_ids(memo: _StyleMatches) -> frozenset[str]:
+    """The ids that some selector of ``memo``'s rules names (remembered with the memo).
+
+    A node's id can change which rules match only when a selector names it; any other id in
+    memoized_style_matching's key made each message box (its own id) key every widget inside
+    it afresh: ~180 new matches a long reply (~0.6 MB a reply until the bound, measured),
+    and every one of them matched again instead of found.
+    """
+    named: frozenset[str] | None = memo.__dict__.get("named_ids")
+    if named is None:
+        from textual.css.model import SelectorType
+
+        named = memo.__dict__["named_ids"] = frozenset(
+            selector.name
+            for rule in memo.rules
+            for selector_set in rule.selector_set
+            for selector in selector_set.selectors
+            if selector.type == SelectorType.ID
+        )
+    return named
+
+
+def forget_offscreen_spatial_maps(nodes: Iterable[object]) -> int:
+    """Drop the spatial maps of the arrangements of containers not on screen; tiles dropped.
+
+    Textual indexes a container's arrangement in a grid of 100x20-cell tiles (``SpatialMap``,
+    built on first use), a list per tile: a finished 160 kB reply is ~7,800 rows, so each of
+    its containers (message box, Markdown column) and the chat around them kept ~390 tiles
+    more for good (measured: +1,570 tiles, ~0.3 MB, a reply). The map is rebuilt, from the
+    placements kept, only when the container is looked into again (scrolled into view).
+    """
+    dropped = 0
+    for node in nodes:
+        cache = getattr(node, "_arrangement_cache", None)
+        cached = getattr(cache, "_cache", None)
+        if not isinstance(node, Widget) or not isinstance(cached, dict) or _on_screen(node):
+            continue
+        for arrangement in cached.values():
+            spatial_map = getattr(arrangement, "_spatial_map", None)
+            tiles = getattr(spatial_map, "_map", None)
+            if isinstance(tiles, dict):
+                dropped += len(tiles)
+                arrangement._spatial_map = None
+    return dropped
+
+
+def _on_screen(widget: Widget) -> bool:
+    """Does any of ``widget`` show on its screen now (its region is placed off it when scrolled away)?"""
+    try:
+        return widget.region.overlaps(widget.screen.region)
+    except Exception:  # not on a screen (any more): nothing shows, but nothing to judge by either
+        return True
+
+
+def _selector_names(node: Any, memo: _StyleMatches) -> frozenset[str]:
+    """The node's selector names for memoized_style_matching, without its id where no selector
+    names it (see :func:`_named_ids`): it cannot change which rules are candidates."""
+    names: frozenset[str] = frozenset(node._selector_names)
+    if node._id is not None and node._id not in _named_ids(memo):
+        names = names - {f"#{node._id}"}
+    return names
