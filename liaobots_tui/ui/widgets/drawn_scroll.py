@@ -6,6 +6,11 @@ between (a parking pass queued before the scroll, run late on a busy machine) an
 those regions with screen rows decides for where the view *was*. Every widget inside the view
 is off by the same number of rows, so shifting the rows it compares with by that number
 makes the decision the one the next frame would make.
+
+Textual may build its map of regions afresh at a look-up (after a frame that left it stale),
+with the scroll of that moment: then the regions are current and the count is 0. Read the
+count after a region of the same pass (the view's own, say), so it and the regions it corrects
+come from one map.
 """
 
 from __future__ import annotations
