@@ -29,6 +29,7 @@ from textual.widgets import Static
 
 from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.textual_compat import anchor_released
+from liaobots_tui.ui.widgets.drawn_scroll import rows_scrolled_since_drawn
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.uniform_rows import UniformRows
@@ -270,9 +271,14 @@ class ConversationView(UniformRows, VerticalScroll):
             return
         # Some rows above and below stay live, so ordinary scrolling never meets a blank.
         margin = round(region.height * self.PARK_MARGIN)
-        top, bottom = region.y - margin, region.bottom + margin
+        boxes = self.boxes()
+        # Run before the frame of a scroll made since it was queued (End on a loaded machine),
+        # this pass sees the boxes where that frame has not moved them yet, and the scroll's own
+        # request for a pass was folded into this one: look where the view is now.
+        drift = rows_scrolled_since_drawn(self, boxes[0]) if boxes else 0
+        top, bottom = region.y - margin + drift, region.bottom + margin + drift
         changed = False
-        for box in self.boxes():
+        for box in boxes:
             changed = box.park_offscreen(top, bottom) or changed
         if changed:
             # Pieces drawn or parked just now change heights (an estimate becomes a measure)

@@ -9,9 +9,10 @@ count does not grow with the text and the scrollbar spans the whole message.
 
 A blank's height is estimated from the text (lines plus wrapping) until a section has
 been drawn; then its measured height is kept (per width). The conversation view calls
-:meth:`LazyText.show_rows` after every scroll and layout (the same hook that parks
+:meth:`LazyText.show_rows` after every scroll and layout (the same pass that parks
 streamed pieces): sections that came near are mounted, those that went far are
-removed. A chat opens at its bottom, so the last sections are the ones mounted first.
+removed; while heights settle it asks the view to look again after the next layout. A
+chat opens at its bottom, so the last sections are the ones mounted first.
 
 A huge Markdown text (over :data:`TAIL_FIRST_CHARS`) is not even cut whole before it is
 shown: only its end is (:func:`~liaobots_tui.ui.text_sections.tail_sections`, bounded by
@@ -247,11 +248,19 @@ class LazyText(Vertical):
 
     # ------------------------------------------------------------------ windowing
 
-    def show_rows(self, top: int, bottom: int) -> None:
-        """Draw the sections that fall within screen rows ``top``..``bottom``; drop the others."""
+    def show_rows(self, top: int, bottom: int) -> bool:
+        """Draw the sections that fall within screen rows ``top``..``bottom``; drop the others.
+
+        True when the caller should call again after the next layout, with the rows of the
+        view then: the heights this changed are laid out then (estimates become measures, and
+        a view that follows the end is moved by that layout, with no scroll event). The rows
+        are taken as they stand in the frame ``region`` reports (the conversation view
+        shifts them when it scrolled since), so a call is never repeated with rows of an
+        earlier scroll.
+        """
         region = self.region
         if not region.height or not self.display:
-            return
+            return False
         width = self.size.width
         if width != self._width:
             # Heights change with the width: re-estimate the blanks, let the layout take
@@ -259,21 +268,18 @@ class LazyText(Vertical):
             self._width = width
             self._measured.clear()
             self._update_blanks()
-            self.call_after_refresh(self.show_rows, top, bottom)
-            return
+            return True
         if not self._laid_out():
-            self.call_after_refresh(self.show_rows, top, bottom)
-            return
+            return True
         self._measure()
         if bottom < region.y or top > region.bottom:
-            return  # nowhere near the view: leave what is drawn (it is bounded anyway)
+            return False  # nowhere near the view: leave what is drawn (it is bounded anyway)
         uncut = self._head is not None or self._stored is not None
         if uncut and top - region.y < self._top.outer_size.height:
             # The view reaches the text not cut yet: cut it now (the background task had not
             # finished), then place the drawn run against the new layout.
             self._finish_head()
-            self.call_after_refresh(self.show_rows, top, bottom)
-            return
+            return True
         top, bottom = max(0, top - region.y), bottom - region.y
         count = len(self.sections)
         above, drawn_top = self._first, self._top.outer_size.height
@@ -310,8 +316,9 @@ class LazyText(Vertical):
         last = max(last, first + 1)
         if (first, last) == (self._first, self._last_shown()):
             self._update_blanks()
-            return
+            return False
         self._move_window(first, last, jump=jump, jump_row=top)
+        return True
 
     def _move_window(self, first: int, last: int, *, jump: bool, jump_row: int) -> None:
         gone = [w for i, w in self._shown.items() if not first <= i < last]

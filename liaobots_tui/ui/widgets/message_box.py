@@ -429,13 +429,14 @@ class MessageBox(HeightFree, UniformRows, Vertical):
     # ------------------------------------------------------------------ parking
 
     def park_offscreen(self, top: int, bottom: int) -> bool:
-        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn);
-        True when anything changed."""
+        """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn)
+        and draw the sections of its long texts within them (see LazyText); True when the caller
+        should look again after the next layout."""
         changed = False
         for column in self._columns:
             changed = column.park_offscreen(top, bottom) or changed
         for lazy in self._lazy:
-            lazy.show_rows(top, bottom)  # schedules its own follow-ups as heights settle
+            changed = lazy.show_rows(top, bottom) or changed
         return changed
 
     def rescale_parked(self, old_width: int, new_width: int) -> None:
