@@ -34,10 +34,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from liaobots_tui.api.messages import (
@@ -61,14 +59,11 @@ from liaobots_tui.ui.textual_compat import (
     after_refresh_work_apart,
     draw_changed_regions_apart,
     keep_full_map_after_reflow,
-    layout_groups_ended,
     layout_once_per_change,
-    layout_one_group_per_frame,
 )
 from liaobots_tui.ui.widgets.conversation import ConversationView
-from liaobots_tui.ui.widgets.flat_blocks import FlatBlocks
 from liaobots_tui.ui.widgets.keys_footer import KeysFooter
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, ParkedRun, PieceMarkdown
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
 
 if TYPE_CHECKING:
@@ -227,28 +222,6 @@ class LaneColumn(Vertical):
             figures.refresh(layout=True)
 
 
-#: Widgets whose layout never waits for their lane's turn (see lane_of): parking and folding.
-UNHELD = (ParkedRun, PieceMarkdown, FlatBlocks)
-
-
-def lane_of(widget: Widget) -> int | None:
-    """The index of the lane ``widget`` is in, for the screen's one-lane-a-frame layout (None:
-    never held; outside the lanes: title, footer, tabs).
-
-    A piece pinned at its height, parked behind a blank or its finished blocks folded into
-    lines takes widgets off the screen; held for its lane's turn at each of those steps, the
-    parking fell behind on a loaded machine (up to 200 widgets on screen, frames of 90-107 ms).
-    """
-    if isinstance(widget, UNHELD):
-        return None
-    node: DOMNode | None = widget
-    while node is not None:
-        if isinstance(node, LaneColumn):
-            return node.lane.index
-        node = node.parent
-    return None
-
-
 class CompareScreen(Screen[int | None]):
     """See the module docstring."""
 
@@ -322,7 +295,6 @@ class CompareScreen(Screen[int | None]):
         draw_changed_regions_apart(self)  # a column's changes do not redraw the columns beside it
         layout_once_per_change(self)  # a write is laid out in one frame, not echoed into the next
         after_refresh_work_apart(self)  # a frame's after-work (folds, parking) in loop turns of its own
-        layout_one_group_per_frame(self, lane_of)  # a frame lays out one lane's changes; the lanes take turns
         if self.comparison is None:
             return
         self.columns[0].view.focus()
@@ -334,7 +306,6 @@ class CompareScreen(Screen[int | None]):
 
     def on_unmount(self) -> None:
         self._closed = True
-        layout_groups_ended(self)
         comparison = self.comparison
         if comparison is not None:
             # The app quits under a comparison: the requests stop, and with none kept every reply
