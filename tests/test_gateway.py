@@ -639,15 +639,31 @@ def _free_port_block(count: int = 4) -> int:
     raise RuntimeError("no free block of ports")
 
 
-def test_serve_forever_prints_urls_and_stops_on_ctrl_c() -> None:
-    port = _free_port_block()
-    code = f"from liaobots_tui.demo.gateway import serve_forever; serve_forever({port})"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+def _serve_forever_listening() -> tuple[subprocess.Popen[str], int, list[str]]:
+    """``serve_forever`` in a child, its port and the banner's first lines, once it listens.
+
+    A block found free can be taken by another test process before the child binds it (seen
+    beside busy loops): the child then exits with "address already in use", and another block
+    is tried.
+    """
+    for _ in range(5):
+        port = _free_port_block()
+        code = f"from liaobots_tui.demo.gateway import serve_forever; serve_forever({port})"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(7)]  # returns once the gateway is listening
+        if lines[1]:
+            return proc, port, lines
+        _, err = proc.communicate(timeout=120)
+        assert "already in use" in err, err
+    raise AssertionError("no free block of ports stayed free")
+
+
+def test_serve_forever_prints_urls_and_stops_on_ctrl_c() -> None:
+    proc, port, lines = _serve_forever_listening()
+    try:
         assert lines[1].split() == [f"http://127.0.0.1:{port}", "(primary)"]
         assert lines[4].strip() == f"http://127.0.0.1:{port + 3}"
         assert get(f"http://127.0.0.1:{port + 3}/v1/models", headers=BEARER).status_code == 200
