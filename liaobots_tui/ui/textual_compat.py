@@ -1421,8 +1421,9 @@ def cached_handler_lookup() -> bool:
     so it is planned once per triple; what depends on the message is still checked per message
     exactly as Textual does, in the same order: ``prevent_default()`` stops at the next class,
     ``@on`` selectors are matched against the message's sender, a method reached twice runs
-    once. Replacing or deleting a class attribute of any message pump class (a theme, a test's
-    monkeypatch) forgets every plan, through Textual's metaclass. Replaces the private method
+    once. Replacing or deleting a handler (``on_*``, ``_on_*``, ``_decorated_handlers``) on any
+    message pump class, as a test's monkeypatch does, forgets every plan, through Textual's
+    metaclass. Replaces the private method
     on textual 8.x (checked against 8.2.8); elsewhere nothing changes.
     """
     import functools
