@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -82,3 +83,31 @@ def test_release_memory_of_a_closed_store_is_a_no_op(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.db", tmp_path / "images")
     store.close()
     assert store.release_memory() is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [REPLY, "Tables · 表格 — " + REPLY, "\u00e9" * 100_000 + "\U0001f600"],
+    ids=["ascii", "cjk", "astral"],
+)
+def test_a_saved_text_is_not_held_twice(store: Store, text: str) -> None:
+    """Saving a reply leaves no UTF-8 copy cached on its str (the app goes on showing that str).
+
+    CPython counts a str's cached UTF-8 form in its size; bound as a str, a non-ASCII
+    reply grew by its UTF-8 length (160 kB) for as long as it was shown.
+    """
+    text = (text + ".")[:-1]  # a str of this test's own (the parametrised one is shared)
+    size = sys.getsizeof(text)
+    conversation = store.create_conversation()
+    store.add_message(conversation, Message("user", [TextPart("question")]))
+    saved = store.add_message(conversation, Message("assistant", [TextPart(text)]))
+    writer = store.reply_writer(saved)
+    writer.flush(saved)
+    stored = writer.finish(saved)
+    assert stored.parts[0].text is text
+    assert sys.getsizeof(text) == size
+    # And it reads back as the same text, as TEXT (not a blob).
+    loaded = store.load_conversation(conversation).messages[-1]
+    assert loaded.message.parts[0].text == text
+    types = store._db.execute("SELECT typeof(text) FROM parts WHERE kind = 'text'").fetchall()
+    assert [tuple(row) for row in types] == [("text",), ("text",)]

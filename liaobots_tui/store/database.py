@@ -791,8 +791,9 @@ def _summary(row: sqlite3.Row) -> ConversationSummary:
 
 
 def _insert_parts(db: sqlite3.Connection, message_id: int, rows: list[PartRow]) -> None:
+    # The text goes as UTF-8 bytes: bound as a str, it stayed cached on the reply (see bound_text).
     db.executemany(
         "INSERT INTO parts (message_id, seq, kind, text, mime_type, path, generated, provider_data_json)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(message_id, seq, *row) for seq, row in enumerate(rows)],
+        " VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)",
+        [(message_id, seq, row[0], codec.bound_text(row[1]), *row[2:]) for seq, row in enumerate(rows)],
     )

@@ -96,8 +96,9 @@ class ReplyWriter:
                     ):
                         if len(part.text) > previous.length:
                             db.execute(
-                                "INSERT INTO part_chunks (message_id, part_seq, text) VALUES (?, ?, ?)",
-                                (self._message_id, seq, part.text[previous.length :]),
+                                "INSERT INTO part_chunks (message_id, part_seq, text)"
+                                " VALUES (?, ?, CAST(? AS TEXT))",
+                                (self._message_id, seq, codec.bound_text(part.text[previous.length :])),
                             )
                             on_disk[seq] = _snapshot(part, provider_json)
                         continue
@@ -117,8 +118,8 @@ class ReplyWriter:
                     )
                     db.execute(
                         "INSERT OR REPLACE INTO parts (message_id, seq, kind, text, mime_type, path,"
-                        " generated, provider_data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (self._message_id, seq, *row),
+                        " generated, provider_data_json) VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)",
+                        (self._message_id, seq, row[0], codec.bound_text(row[1]), *row[2:]),
                     )
                     snapshot = _snapshot(part, provider_json)
                     if isinstance(part, ImagePart | FilePart) and row[3] is not None:

@@ -46,6 +46,7 @@ from liaobots_tui.ui.textual_compat import (
     memoized_style_matching,
     removed_widgets_free_at_once,
     small_box_model_caches,
+    spatial_maps_bounded,
     strips_without_self_cycles,
     themes_found_without_copies,
 )
@@ -102,6 +103,7 @@ class LiaobotsApp(App[int]):
         small_box_model_caches()  # a box model per frame per widget while a reply streams: see there
         removed_widgets_free_at_once()  # a removed widget is a cycle through its styles: see there
         arrangements_without_cycles()  # and each layout pass's map a cycle holding every widget: see there
+        spatial_maps_bounded()  # the chat's map of its children grew a tile per 20 rows of replies: see there
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
         memoized_style_matching()  # a node's CSS rules matched once per path and stylesheet: see there
         dirty_lines_only_cached()  # a tall widget kept a dirty mark per row of its height: see there

@@ -1600,3 +1600,50 @@ def _selector_names(node: Any, memo: _StyleMatches) -> frozenset[str]:
     if node._id is not None and node._id not in _named_ids(memo):
         names = names - {f"#{node._id}"}
     return names
+
+
+#: A container's spatial map keeps at most this many rows of tiles (or twice its children, when
+#: it has more): see spatial_maps_bounded.
+SPATIAL_MAP_ROWS = 64
+
+
+def _bounded_spatial_map(self: Any) -> Any:
+    """``DockArrangeResult.spatial_map`` with tiles as tall as it takes to keep the rows bounded."""
+    spatial_map = self._spatial_map
+    if spatial_map is None:
+        from textual._spatial_map import SpatialMap
+
+        placed = [(p.region.grow(p.margin), p.offset, p.fixed, p.overlay, p) for p in self.placements]
+        bottom = max((region.bottom + offset.y for region, offset, *_ in placed), default=0)
+        rows = max(SPATIAL_MAP_ROWS, 2 * len(placed))
+        spatial_map = self._spatial_map = SpatialMap(100, max(20, -(-bottom // rows)))
+        spatial_map.insert(placed)
+    return spatial_map
+
+
+def spatial_maps_bounded() -> bool:
+    """Containers index their children in a bounded number of tiles, whatever their height;
+    True when applied (or already).
+
+    Textual indexes each arrangement in a grid of 100x20-cell tiles (``SpatialMap``: a list
+    per tile, each child listed in every tile it covers), built afresh at each layout of the
+    container. The chat's view is as tall as every reply in it (a 160 kB reply: ~7,800 rows),
+    so its map grew by ~400 tiles a reply, kept while the chat is open and rebuilt, all of it,
+    at every layout while a reply streams (one a frame). Here the tiles are made as tall as it
+    takes for the map to keep at most ``max(64, 2 x children)`` rows of them: a tile still
+    holds a child or two, so finding what shows in the window costs what it did, and a short
+    container (up to 1,280 rows) keeps Textual's own 20-row tiles. The map's answers are
+    culled by each placement's region as before: only how many false candidates a lookup
+    sees can change. Textual 8.x (checked against 8.2.8); elsewhere nothing changes.
+    """
+    from textual.layout import DockArrangeResult
+
+    current = DockArrangeResult.__dict__.get("spatial_map")
+    if not isinstance(current, property) or current.fget is None:
+        return False
+    if current.fget is _bounded_spatial_map:
+        return True
+    if not (8,) <= _version("textual") < (9,) or "_spatial_map" not in DockArrangeResult.__dataclass_fields__:
+        return False
+    DockArrangeResult.spatial_map = property(_bounded_spatial_map, doc=current.__doc__)  # type: ignore[method-assign,assignment]
+    return True

@@ -201,14 +201,39 @@ async def _written(segment: _Segment) -> None:
 
 
 class _Segment:
-    """A piece of the column: its widget (None while parked) and the text written so far."""
+    """A piece of the column: its widget (None while parked) and the text written so far.
+
+    Slotted: a long reply has hundreds of pieces, each kept for as long as the chat is open.
+    """
+
+    __slots__ = (
+        "markdown",
+        "streamed",
+        "chunks",
+        "_shared",
+        "_start",
+        "_end",
+        "pending",
+        "lead",
+        "lead_written",
+        "close",
+        "cut",
+        "continued",
+        "sealed",
+        "parked_height",
+        "pinned",
+    )
 
     def __init__(self, markdown: PieceMarkdown | None, lead: str = "", *, continued: bool = False) -> None:
         self.markdown = markdown
         #: Its widget shows what was appended to it (the lead and chunks so far), not a full render.
         self.streamed = False
-        #: Message text written to the widget (the lead and close are not part of it).
+        #: Message text written to the widget (the lead and close are not part of it); empty
+        #: once it reads its text from a string held elsewhere (see share).
         self.chunks: list[str] = []
+        #: The string its text is a slice of (``_start``..``_end``), or None: see share.
+        self._shared: str | None = None
+        self._start = self._end = 0
         self.pending: list[str] = []
         #: Fence line that reopens a code block cut before this piece (not message text).
         self.lead = lead
@@ -226,7 +251,30 @@ class _Segment:
         self.pinned = False
 
     def text(self) -> str:
+        if self._shared is not None:
+            return self._shared[self._start : self._end]
         return "".join(self.chunks)
+
+    @property
+    def length(self) -> int:
+        """Characters of message text it holds (as ``len(self.text())``, without joining)."""
+        if self._shared is not None:
+            return self._end - self._start
+        return sum(map(len, self.chunks))
+
+    @property
+    def own_chars(self) -> int:
+        """Characters of text held by this piece alone (its chunks; none once shared)."""
+        return sum(map(len, self.chunks)) + sum(map(len, self.pending))
+
+    def share(self, whole: str, start: int, end: int) -> None:
+        """Read its text from ``whole[start:end]`` (the same characters) and let its own copy go.
+
+        A finished piece is never written again, and the saved reply (or the column's text)
+        holds every character already: kept as chunks too, each reply was held twice.
+        """
+        self._shared, self._start, self._end = whole, start, end
+        self.chunks = []
 
     def source(self) -> str:
         """What its Markdown widget shows (the lead and close fence lines included once sealed)."""
@@ -322,16 +370,22 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             assert segment.markdown is not None
             yield segment.markdown
             return
-        pieces = split_pieces(self._initial) if self._initial.strip() else []
+        whole = self._initial
+        pieces = split_pieces(whole) if whole.strip() else []
+        at = 0
         for index, piece in enumerate(pieces):
             segment = _Segment(None, piece.lead, continued=index > 0 and pieces[index - 1].inside)
-            segment.chunks.append(piece.text)
+            # The pieces are consecutive slices of the text: each reads its own from the text.
+            segment.share(whole, at, at + len(piece.text))
+            at += len(piece.text)
             segment.close, segment.cut = piece.close, piece.inside
             segment.sealed = True
             segment.lead_written = True
             segment.markdown = self._widget_for(segment)
             self._segments.append(segment)
             yield segment.markdown
+        del pieces  # their slices: the segments read the text itself
+        self._initial = ""
 
     def _widget_for(self, segment: _Segment | None) -> PieceMarkdown:
         """A fresh Markdown widget for ``segment`` (its whole source), or an empty live one."""
@@ -362,6 +416,36 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
     def parked_flags(self) -> list[bool]:
         """For each piece, in order: is it parked (no widget, a blank stands in)?"""
         return [bool(s.parked_height) for s in self._segments]
+
+    @property
+    def own_chars(self) -> int:
+        """Characters of text the pieces hold themselves, not read from a shared string (see share_text)."""
+        return sum(s.own_chars for s in self._segments)
+
+    def share_text(self, text: str) -> bool:
+        """Let a finished column's pieces read their text from ``text`` by offsets: the text held once.
+
+        ``text`` is the saved reply's own string (the message box keeps it: copy, edit,
+        export). What the pieces hold must be exactly ``text`` (checked without copying it);
+        if it is not, or the column still streams, nothing changes and False is returned.
+        """
+        if self.streaming or any(s.pending for s in self._segments):
+            return False
+        at = 0
+        for segment in self._segments:
+            pieces = segment.chunks if segment._shared is None else [segment.text()]
+            for chunk in pieces:
+                if not text.startswith(chunk, at):
+                    return False
+                at += len(chunk)
+        if at != len(text):
+            return False
+        at = 0
+        for segment in self._segments:
+            length = segment.length
+            segment.share(text, at, at + length)
+            at += length
+        return True
 
     @property
     def sealed_count(self) -> int:

@@ -407,10 +407,39 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         if message is not None and message.parts and not self._stream_chars:
             # Nothing streamed (a non-streaming reply): render the parts whole.
             await self._render_parts_now()
+        elif message is not None:
+            self._share_texts()
         self._apply_status_class()
         self.header.update(self._header())
         self._refresh_notice()
         self._refresh_reply_line()
+
+    def _share_texts(self) -> None:
+        """Let the finished columns read their pieces from the saved reply's strings (held once).
+
+        A column is the text parts between two images (see add_image); one whose run is a
+        single part reads from that part's string, which the record keeps anyway. A run of
+        several parts would need a joined copy: such a column keeps its own text.
+        """
+        runs: list[list[str]] = [[]]
+        for part in self.message.parts:
+            if isinstance(part, TextPart):
+                runs[-1].append(part.text)
+            elif isinstance(part, ImagePart):
+                runs.append([])
+        if len(runs) == len(self._columns):
+            for column, run in zip(self._columns, runs, strict=True):
+                if len(run) == 1:
+                    column.share_text(run[0])
+        reasoning = [part.text for part in self.message.parts if isinstance(part, ReasoningPart)]
+        if self._thinking is not None and len(reasoning) == 1:
+            self._thinking.column.share_text(reasoning[0])
+
+    @property
+    def own_chars(self) -> int:
+        """Characters of reply text its columns hold beside the record's own strings (see _share_texts)."""
+        thinking = self._thinking.column.own_chars if self._thinking is not None else 0
+        return thinking + sum(column.own_chars for column in self._columns)
 
     async def _render_parts_now(self) -> None:
         notice = self.query_one(".notice", Static)
