@@ -28,6 +28,7 @@ from textual.widgets.markdown import MarkdownBlock
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.scrollbar import ScrollBar
 
 
 @cache
@@ -1600,3 +1601,33 @@ def _selector_names(node: Any, memo: _StyleMatches) -> frozenset[str]:
     if node._id is not None and node._id not in _named_ids(memo):
         names = names - {f"#{node._id}"}
     return names
+
+
+def steady_vertical_scrollbar(widget: Widget) -> ScrollBar:
+    """``widget``'s vertical scrollbar, made a :class:`~liaobots_tui.ui.steady_scrollbars.SteadyScrollBar`
+    (drawn again only when its thumb moves) the first time it is asked for.
+
+    For a ``vertical_scrollbar`` property of a scrolling widget: Textual makes the bar in
+    ``Widget.vertical_scrollbar`` as a plain ``ScrollBar``, kept in the private
+    ``_vertical_scrollbar`` and started through the private ``App._start_widget``; here the
+    same is done with the steady bar (textual 8.x, checked against 8.2.8). Elsewhere, or when
+    the names are missing, Textual's own bar.
+    """
+    from textual.scrollbar import ScrollBar as TextualScrollBar
+
+    from liaobots_tui.ui.steady_scrollbars import SteadyScrollBar
+
+    bar: TextualScrollBar
+
+    made = widget.__dict__.get("_vertical_scrollbar", False)
+    start_widget = getattr(widget.app, "_start_widget", None)
+    if not (8,) <= _version("textual") < (9,) or made is False or not callable(start_widget):
+        bar = Widget.vertical_scrollbar.fget(widget)  # type: ignore[attr-defined]
+        return bar
+    if isinstance(made, TextualScrollBar):
+        return made
+    bar = SteadyScrollBar(vertical=True, name="vertical", thickness=widget.scrollbar_size_vertical)
+    widget._vertical_scrollbar = bar
+    bar.display = False  # as Textual's: shown by the layout when the content overflows
+    start_widget(widget, bar)
+    return bar
