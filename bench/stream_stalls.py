@@ -125,6 +125,8 @@ class LoopMeter:
         self.boot: list[float] = []
         #: While the reply streams: scrollbar draws and their rows, containers arranged afresh.
         self.counts = {"scrollbar draws": 0, "scrollbar rows": 0, "arrangements": 0}
+        #: Containers arranged afresh while it streamed, by class.
+        self.arranged: dict[str, int] = {}
         self.streaming = False
 
     def start(self) -> None:
@@ -284,9 +286,12 @@ class LoopMeter:
                 meter.counts["scrollbar rows"] += widget.size.height if widget.vertical else widget.size.width
             return render(widget)
 
-        def counted_arrange(*args: Any, **kwargs: Any) -> Any:
-            meter.counts["arrangements"] += meter.streaming
-            return arrange(*args, **kwargs)
+        def counted_arrange(widget: Any, *args: Any, **kwargs: Any) -> Any:
+            if meter.streaming:
+                meter.counts["arrangements"] += 1
+                kind = type(widget).__name__
+                meter.arranged[kind] = meter.arranged.get(kind, 0) + 1
+            return arrange(widget, *args, **kwargs)
 
         Widget._render_content = counted_render  # type: ignore[method-assign]
         textual.widget.arrange = counted_arrange  # type: ignore[assignment]
@@ -472,6 +477,8 @@ async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool, wi
           f"{len(meter.boot)} iterations, longest {max(meter.boot, default=0) * 1000:.1f} ms CPU, "
           f"not counted above)")  # fmt: skip
     print("while it streamed: " + ", ".join(f"{what} {n:,}" for what, n in meter.counts.items()))
+    most = sorted(meter.arranged.items(), key=lambda kind: kind[1], reverse=True)[:8]
+    print("  arranged afresh, by class: " + ", ".join(f"{kind} {n:,}" for kind, n in most))
     frames = [parts for parts in meter.split if "screen refresh" in parts]
     if frames:
         print(f"every frame of the stream ({len(frames)} that refreshed the screen), CPU per part: "
