@@ -84,6 +84,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not starts_workers(config):  # the processes that run tests; xdist's controller runs none
         _property_tests_never_time_themselves()
+        _starved_pauses_when_asked()
+
+
+def _starved_pauses_when_asked() -> None:
+    """Under ``LIAOBOTS_STARVED_PAUSES=1`` every idle wait of a Pilot test is one loop turn
+    (``tests/starved_pauses.py``): the races a starved machine shows once in five runs, every run."""
+    from tests import starved_pauses
+
+    if starved_pauses.wanted():
+        starved_pauses.install()
 
 
 #: Where the tests' temporary directories go when the user chose no place: a memory file system.
