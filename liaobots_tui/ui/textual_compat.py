@@ -1305,6 +1305,8 @@ def dirty_lines_only_cached() -> bool:
 AFTER_FRAME_PAUSE = 0.001
 #: Longest a slice of an "after refresh" batch runs before the loop gets a turn (seconds, wall).
 AFTER_FRAME_SLICE = 0.008
+#: Most extra pauses an "after refresh" batch waits for a draw put off after its layout.
+AFTER_DRAW_TRIES = 3
 #: Seconds between the slices of an "after refresh" batch: a frame's period (Textual draws 60 a second).
 AFTER_FRAME_WAIT = 0.02
 
@@ -1341,15 +1343,16 @@ def after_refresh_work_apart(screen: Any) -> bool:
     async def invoke_apart() -> None:
         if not screen._callbacks:
             return
-        await asyncio.sleep(AFTER_FRAME_PAUSE)  # the frame's loop turn is over before its after-work
         draws: _DrawsApart | None = getattr(screen, "_draws_apart", None)
-        while draws is not None:
+        drawn = draws.count if draws is not None else 0
+        await asyncio.sleep(AFTER_FRAME_PAUSE)  # the frame's loop turn is over before its after-work
+        for _ in range(AFTER_DRAW_TRIES):
             # The frame's draw, put off after its layout (draw_after_layout_apart), came due with
-            # this pause: the after-work waits for a turn of its own after the draw, not beside it.
-            drawn = draws.count
-            if not draws.pending and drawn == draws.seen:
+            # this pause: the after-work waits for a turn of its own after the draw, not beside it
+            # (a few pauses at most: frames that keep coming must not starve it).
+            if draws is None or (not draws.pending and draws.count == drawn):
                 break
-            draws.seen = drawn
+            drawn = draws.count
             await asyncio.sleep(AFTER_FRAME_PAUSE)
         queued = screen._callbacks[:]
         screen._callbacks.clear()
@@ -1377,13 +1380,11 @@ DRAW_PAUSE = 0.001
 
 class _DrawsApart:
     """A screen's draws put off after their layout: one pending, and how many were drawn
-    (after_refresh_work_apart waits until none is pending nor was drawn in its turn)."""
+    (after_refresh_work_apart lets a pending draw, or one drawn during its pause, go first)."""
 
     def __init__(self) -> None:
         self.pending = False
         self.count = 0
-        #: The count after_refresh_work_apart saw last.
-        self.seen = 0
 
 
 def draw_after_layout_apart(screen: Any) -> bool:
