@@ -23,6 +23,11 @@ process) and, while it runs:
 10 ms of CPU with what it was (a frame, a timer's callback, a widget's message), per stall
 and per kind, and the stalls before the first delta (the screen opening) apart.
 
+Since the compare screen draws each frame in a loop turn after its layout's
+(``textual_compat.draw_after_layout_apart``), a frame here is its layout and its
+draw-only work; the drawing put off runs in a timer callback of its own (``--trace``
+lists it as such) and is not in the per-frame breakdown.
+
 The sampler holds the GIL briefly each look, so this run is slower than
 ``compare_stream.py``: read its stall lengths only against each other.
 """

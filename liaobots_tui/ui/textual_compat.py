@@ -1335,6 +1335,8 @@ def dirty_lines_only_cached() -> bool:
 AFTER_FRAME_PAUSE = 0.001
 #: Longest a slice of an "after refresh" batch runs before the loop gets a turn (seconds, wall).
 AFTER_FRAME_SLICE = 0.008
+#: Most extra pauses an "after refresh" batch waits for a draw put off after its layout.
+AFTER_DRAW_TRIES = 3
 #: Seconds between the slices of an "after refresh" batch: a frame's period (Textual draws 60 a second).
 AFTER_FRAME_WAIT = 0.02
 
@@ -1371,7 +1373,17 @@ def after_refresh_work_apart(screen: Any) -> bool:
     async def invoke_apart() -> None:
         if not screen._callbacks:
             return
+        draws: _DrawsApart | None = getattr(screen, "_draws_apart", None)
+        drawn = draws.count if draws is not None else 0
         await asyncio.sleep(AFTER_FRAME_PAUSE)  # the frame's loop turn is over before its after-work
+        for _ in range(AFTER_DRAW_TRIES):
+            # The frame's draw, put off after its layout (draw_after_layout_apart), came due with
+            # this pause: the after-work waits for a turn of its own after the draw, not beside it
+            # (a few pauses at most: frames that keep coming must not starve it).
+            if draws is None or (not draws.pending and draws.count == drawn):
+                break
+            drawn = draws.count
+            await asyncio.sleep(AFTER_FRAME_PAUSE)
         queued = screen._callbacks[:]
         screen._callbacks.clear()
         turn_began = time.perf_counter()
@@ -1389,6 +1401,74 @@ def after_refresh_work_apart(screen: Any) -> bool:
                 await invoke(callback)
 
     screen._invoke_and_clear_callbacks = invoke_apart
+    return True
+
+
+#: Seconds a frame's drawing waits after its layout (see draw_after_layout_apart).
+DRAW_PAUSE = 0.001
+
+
+class _DrawsApart:
+    """A screen's draws put off after their layout: one pending, and how many were drawn
+    (after_refresh_work_apart lets a pending draw, or one drawn during its pause, go first)."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.count = 0
+
+
+def draw_after_layout_apart(screen: Any) -> bool:
+    """Let ``screen`` draw a frame in a loop turn after the one that laid it out; True when applied.
+
+    Textual's frame (``Screen._refresh_layout``) lays the screen out and draws what
+    changed in one callback. In Compare a lane's write frame was 50-65 ms of CPU, about
+    half each: with what else fell due in the same turn (another lane's append, a timer),
+    the loop was held past 100 ms beside two busy loops. Here the layout's draw
+    (``_compositor_refresh``) is put off by a one-shot timer of :data:`DRAW_PAUSE`, so a
+    key, a delta or a timer that fell due during the layout runs between the two halves.
+    Textual itself draws after the layout's callback when updates are batched
+    (``call_later(self._compositor_refresh)``): what was laid out stays marked dirty in the
+    compositor until drawn, a later frame's regions join it, and one pending draw draws
+    them all. A draw-only frame (no layout) draws at once, as before; a screen no longer
+    current draws nothing (Textual repaints it whole when it returns). Wraps the screen's own
+    private methods (textual 8.x, checked against 8.2.8; the names are checked first, and
+    elsewhere nothing changes).
+    """
+    refresh_layout = getattr(screen, "_refresh_layout", None)
+    code = getattr(getattr(type(screen), "_refresh_layout", None), "__code__", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or refresh_layout is None
+        or not callable(getattr(screen, "_compositor_refresh", None))
+        or code is None
+        or "_compositor_refresh" not in code.co_names
+    ):
+        return False
+    draws = screen._draws_apart = _DrawsApart()
+
+    def draw() -> None:
+        draws.pending = False
+        draws.count += 1
+        if screen.is_current and screen.is_attached:
+            screen._compositor_refresh()
+
+    def draw_later() -> None:
+        if not draws.pending:
+            draws.pending = True
+            screen.set_timer(DRAW_PAUSE, draw, name="draw-after-layout")
+
+    def refresh_layout_draw_later(*args: Any, **kwargs: Any) -> Any:
+        own = screen.__dict__.get("_compositor_refresh")  # frames_held's, if it holds this screen
+        screen._compositor_refresh = draw_later
+        try:
+            return refresh_layout(*args, **kwargs)
+        finally:
+            if own is None:
+                del screen._compositor_refresh
+            else:
+                screen._compositor_refresh = own
+
+    screen._refresh_layout = refresh_layout_draw_later
     return True
 
 

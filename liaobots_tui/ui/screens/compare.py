@@ -57,6 +57,7 @@ from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from liaobots_tui.ui.textual_compat import (
     after_refresh_work_apart,
+    draw_after_layout_apart,
     draw_changed_regions_apart,
     keep_full_map_after_reflow,
     layout_once_per_change,
@@ -295,6 +296,7 @@ class CompareScreen(Screen[int | None]):
         draw_changed_regions_apart(self)  # a column's changes do not redraw the columns beside it
         layout_once_per_change(self)  # a write is laid out in one frame, not echoed into the next
         after_refresh_work_apart(self)  # a frame's after-work (folds, parking) in loop turns of its own
+        draw_after_layout_apart(self)  # a frame's drawing in a loop turn after its layout's
         if self.comparison is None:
             return
         self.columns[0].view.focus()

@@ -1,0 +1,85 @@
+"""A screen with draw_after_layout_apart draws each frame in a loop turn after its layout's.
+
+Compare's write frames were a layout and a draw in one callback (50-65 ms of CPU together);
+apart, a key or a delta that fell due runs between them. The draw must still come, once
+for what several layouts changed, and draw everything they marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from liaobots_tui.ui.textual_compat import draw_after_layout_apart
+
+
+class OneLine(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("one", id="line")
+
+
+async def test_the_draw_follows_the_layout_in_a_turn_of_its_own() -> None:
+    app = OneLine()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        screen: Any = app.screen
+        laying_out = False
+        refresh_layout = screen._refresh_layout
+
+        def traced_layout(*args: Any, **kwargs: Any) -> Any:
+            nonlocal laying_out
+            laying_out = True
+            try:
+                return refresh_layout(*args, **kwargs)
+            finally:
+                laying_out = False
+
+        screen._refresh_layout = traced_layout
+        assert draw_after_layout_apart(screen)
+        draw = screen._compositor_refresh
+        draws: list[bool] = []  # per draw: was it inside a layout?
+
+        def counted() -> None:
+            draws.append(laying_out)
+            draw()
+
+        screen._compositor_refresh = counted
+        line = app.query_one("#line", Static)
+        line.update("two\nlines")  # a new height: a layout, then a draw
+        while not draws or screen._compositor._dirty_regions:
+            await pilot.pause()
+        assert draws and not any(draws)
+        assert line.size.height == 2
+        # The screen's own draw is back after each layout (a held frame's would be kept too).
+        assert screen._compositor_refresh is counted
+
+
+async def test_layouts_before_their_draw_are_drawn_once_together() -> None:
+    app = OneLine()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        screen: Any = app.screen
+        assert draw_after_layout_apart(screen)
+        draws: list[int] = []
+        draw = screen._compositor_refresh
+
+        def counted() -> None:
+            draws.append(1)
+            draw()
+
+        screen._compositor_refresh = counted
+        line = app.query_one("#line", Static)
+        drawn_apart = screen._draws_apart.count
+        line.update("two\nlines")
+        screen._refresh_layout()  # laid out now, its draw put off
+        line.update("three\nlines\nnow")
+        screen._refresh_layout()  # a second layout joins the pending draw
+        assert screen._draws_apart.pending and not draws  # one draw pending for both, none yet
+        while screen._draws_apart.pending:
+            await pilot.pause()
+        # Both layouts were drawn by the draw put off (a frame the updates asked for may add its own).
+        assert screen._draws_apart.count > drawn_apart
+        assert draws and not screen._compositor._dirty_regions
+        assert line.size.height == 3
