@@ -123,6 +123,10 @@ class LoopMeter:
         self.layout_counts: list[tuple[int, int]] = []
         #: CPU seconds of each iteration before the prompt was sent (the app's start).
         self.boot: list[float] = []
+        #: While the reply streams: scrollbar draws and their rows, containers arranged afresh.
+        self.counts = {"scrollbar draws": 0, "scrollbar rows": 0, "arrangements": 0}
+        #: Containers arranged afresh while it streamed, by class.
+        self.arranged: dict[str, int] = {}
         self.streaming = False
 
     def start(self) -> None:
@@ -182,6 +186,7 @@ class LoopMeter:
         for module_name, class_name, attribute, label in PARTS:
             self._wrap(module_name, class_name, attribute, label)
         self._count_arrangements()
+        self._count_draws()
         if self.widgets:
             self._watch_widgets()
         self._restore += [
@@ -264,6 +269,35 @@ class LoopMeter:
         self._restore += [
             lambda: setattr(Compositor, "reflow", reflow),
             lambda: setattr(Compositor, "_arrange_root", arrange_root),
+        ]
+
+    def _count_draws(self) -> None:
+        """Scrollbar draws (and rows) and containers arranged afresh (an arrangement cache miss)."""
+        import textual.widget
+        from textual.scrollbar import ScrollBar
+        from textual.widget import Widget
+
+        render, arrange = Widget._render_content, textual.widget.arrange
+        meter = self
+
+        def counted_render(widget: Any) -> Any:
+            if meter.streaming and isinstance(widget, ScrollBar):
+                meter.counts["scrollbar draws"] += 1
+                meter.counts["scrollbar rows"] += widget.size.height if widget.vertical else widget.size.width
+            return render(widget)
+
+        def counted_arrange(widget: Any, *args: Any, **kwargs: Any) -> Any:
+            if meter.streaming:
+                meter.counts["arrangements"] += 1
+                kind = type(widget).__name__
+                meter.arranged[kind] = meter.arranged.get(kind, 0) + 1
+            return arrange(widget, *args, **kwargs)
+
+        Widget._render_content = counted_render  # type: ignore[method-assign]
+        textual.widget.arrange = counted_arrange  # type: ignore[assignment]
+        self._restore += [
+            lambda: setattr(Widget, "_render_content", render),
+            lambda: setattr(textual.widget, "arrange", arrange),
         ]
 
     def _watch_widgets(self) -> None:
@@ -395,7 +429,7 @@ class LoopMeter:
         ]
 
     def stop(self) -> None:
-        for undo in self._restore:
+        for undo in reversed(self._restore):  # wrappers of wrappers: the outer one first
             undo()
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
@@ -442,6 +476,9 @@ async def run(deltas: int, pace: float, top: int, profile: bool, no_gc: bool, wi
           f"{result['cpu_max_stall'] * 1000:.0f} ms CPU; before the prompt was sent, the app's start: "
           f"{len(meter.boot)} iterations, longest {max(meter.boot, default=0) * 1000:.1f} ms CPU, "
           f"not counted above)")  # fmt: skip
+    print("while it streamed: " + ", ".join(f"{what} {n:,}" for what, n in meter.counts.items()))
+    most = sorted(meter.arranged.items(), key=lambda kind: kind[1], reverse=True)[:8]
+    print("  arranged afresh, by class: " + ", ".join(f"{kind} {n:,}" for kind, n in most))
     frames = [parts for parts in meter.split if "screen refresh" in parts]
     if frames:
         print(f"every frame of the stream ({len(frames)} that refreshed the screen), CPU per part: "

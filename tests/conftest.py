@@ -84,6 +84,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not starts_workers(config):  # the processes that run tests; xdist's controller runs none
         _property_tests_never_time_themselves()
+        _starved_pauses_when_asked()
+
+
+def _starved_pauses_when_asked() -> None:
+    """Under ``LIAOBOTS_STARVED_PAUSES=1`` every idle wait of a Pilot test is one loop turn
+    (``tests/starved_pauses.py``): the races a starved machine shows once in five runs, every run."""
+    from tests import starved_pauses
+
+    if starved_pauses.wanted():
+        starved_pauses.install()
 
 
 #: Where the tests' temporary directories go when the user chose no place: a memory file system.
@@ -184,10 +194,16 @@ def collections_scan_only_the_test(
     """The app's full collections scan the test's objects, not the whole worker (``tests/worker_heap.py``).
 
     A test module that imports ``gc`` (it checks what the app freezes) keeps the real collector,
-    and the worker heap is frozen again after it.
+    and the worker heap is frozen again after it. What the worker keeps from a test (the modules it
+    imported, Textual's caches) joins the frozen heap now and then (``keep_what_the_worker_kept``).
     """
     from liaobots_tui.ui import gc_pause
-    from tests.worker_heap import KEEPING_THE_WORKER_HEAP, looks_at_the_collector, refreeze_worker_heap
+    from tests.worker_heap import (
+        KEEPING_THE_WORKER_HEAP,
+        keep_what_the_worker_kept,
+        looks_at_the_collector,
+        refreeze_worker_heap,
+    )
 
     real = looks_at_the_collector(getattr(request, "module", None))
     if not real:
@@ -195,6 +211,8 @@ def collections_scan_only_the_test(
     yield
     if real:
         refreeze_worker_heap()
+    else:
+        keep_what_the_worker_kept()
 
 
 # ---------------------------------------------------------------- isolation

@@ -25,7 +25,9 @@ import pytest
 from liaobots_tui.ui import terminal_probe
 from liaobots_tui.ui.terminal_probe import TerminalGraphics, parse_replies, probe
 
-#: Longest a test waits for the probe to write its queries: a hang guard, never a pace.
+#: Longest a test waits for the probe to write its queries, and the probe for an answering
+#: terminal's reply (it returns at DA1's answer; the product's 0.3 s can lapse under two busy loops
+#: before the answering thread ran): a hang guard, never a pace.
 HANG_GUARD = 60.0
 
 
@@ -71,7 +73,7 @@ def terminal(replies: bytes, *, pixels: tuple[int, int] = (0, 0)) -> Iterator[Te
 
 def test_a_sixel_terminal_is_asked_once_and_its_cell_size_comes_from_the_window() -> None:
     with terminal(b"\x1b[?62;4;22c", pixels=(1200, 800)) as term:
-        found = probe(term.slave_in, term.slave_out)
+        found = probe(term.slave_in, term.slave_out, timeout=HANG_GUARD)
     assert found == TerminalGraphics(tty=True, sixel=True, kitty=False, cell=(10, 20), answered=True)
     assert found.best == "sixel"
     # All three questions in one write, DA1 last; the cell size is not asked: the window told it.
@@ -81,14 +83,14 @@ def test_a_sixel_terminal_is_asked_once_and_its_cell_size_comes_from_the_window(
 def test_a_kitty_terminal_answers_the_graphics_query_before_da1() -> None:
     reply = b"\x1b_Gi=31;OK\x1b\\\x1b[6;18;9t\x1b[?62;22c"
     with terminal(reply) as term:
-        found = probe(term.slave_in, term.slave_out)
+        found = probe(term.slave_in, term.slave_out, timeout=HANG_GUARD)
     assert (found.kitty, found.sixel, found.cell, found.best) == (True, False, (9, 18), "kitty")
     assert terminal_probe.CELL_SIZE_QUERY.encode() in term.written  # the window gave no pixels
 
 
 def test_a_terminal_without_graphics_gets_half_cells() -> None:
     with terminal(b"\x1b[?1;2c") as term:
-        found = probe(term.slave_in, term.slave_out)
+        found = probe(term.slave_in, term.slave_out, timeout=HANG_GUARD)
     assert (found.answered, found.best, found.cell) == (True, "halfcell", terminal_probe.DEFAULT_CELL)
 
 
@@ -101,7 +103,7 @@ def test_a_silent_terminal_costs_the_timeout_and_nothing_else() -> None:
 
 def test_a_key_typed_during_the_probe_stays_for_the_app() -> None:
     with terminal(b"\x1b[?62;22cq") as term:
-        probe(term.slave_in, term.slave_out)
+        probe(term.slave_in, term.slave_out, timeout=HANG_GUARD)
         assert term.done.wait(HANG_GUARD)
         fd = term.slave_in.fileno()
         saved = termios.tcgetattr(fd)

@@ -35,3 +35,22 @@ def test_a_module_that_imports_gc_looks_at_the_collector() -> None:
     watching.gc = gc  # type: ignore[attr-defined]
     assert looks_at_the_collector(watching) is True
     assert looks_at_the_collector(None) is False
+
+
+def test_what_a_test_imported_joins_the_frozen_worker_heap_after_it() -> None:
+    import gc
+    import sys
+
+    from tests import worker_heap
+
+    imported = types.ModuleType("tests._imported_by_a_test")
+    kept_by_the_module: list[list[int]] = [[3]]
+    imported.kept = kept_by_the_module  # type: ignore[attr-defined]
+    sys.modules[imported.__name__] = imported  # as a lazy import in a Pilot test
+    try:
+        worker_heap.keep_what_the_worker_kept()  # what the suite runs after each test
+        assert not any(o is kept_by_the_module for o in gc.get_objects())  # frozen with the worker
+        # The fake's frozen count is the one taken at that freeze, not a walk of the list.
+        assert KEEPING_THE_WORKER_HEAP.get_freeze_count() == gc.get_freeze_count()
+    finally:
+        del sys.modules[imported.__name__]

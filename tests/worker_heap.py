@@ -15,11 +15,24 @@ which objects a pass may scan differs, which no test but the garbage collector's
 Those tests (a module that imports ``gc`` itself: it freezes, unfreezes and counts frozen
 objects) run with the real module, and the worker heap is collected and frozen again after
 each of them (:func:`refreeze_worker_heap`), since they unfreeze it.
+
+The worker heap grows after the first freeze: the first Pilot test imports the app's lazy
+modules (Pygments' lexers, httpx's transports: ~35,000 objects) and Textual's bounded caches
+(``lru_cache`` of regions, styles) fill over the next tests (~65,000 objects after 15 Pilot
+tests). Left unfrozen, every collection the app runs in a later test scans them again, and so
+does every count of the unfrozen objects (``gc_pause.unfrozen_count``). So after a test the
+worker's survivors are collected and frozen again (:func:`keep_what_the_worker_kept`) when it
+imported modules, and otherwise after the worker's 1st, 2nd, 4th, ... 64th test and every 64th
+after that: a few passes a worker (~30-80 ms each) while the caches fill, none once they are full.
+What the fake ``gc`` reports as the frozen count is the count at the last freeze, not a walk of
+the frozen list (``gc.get_freeze_count`` walks it: 8-20 ms over a worker's ~85,000 frozen objects,
+once at every chat shown); nothing the app freezes is frozen under it, so that count is exact.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import types
 from typing import Any
 
@@ -33,8 +46,32 @@ class _GcKeepingTheWorkerHeap:
     def unfreeze(self) -> None:
         """The app would unfreeze everything before a full pass: that would include the worker heap."""
 
+    def get_freeze_count(self) -> int:
+        """What was frozen when the worker heap was last frozen: the app's freezes do nothing here.
+
+        Not counted again: ``gc.get_freeze_count`` walks the whole frozen list (the worker heap).
+        Objects of it freed since by their refcounts are still counted, which only the app's
+        differences of this count see, and they stay at zero as when nothing was frozen.
+        """
+        return _heap.frozen
+
     def __getattr__(self, name: str) -> Any:
         return getattr(gc, name)
+
+
+class _WorkerHeap:
+    """When the worker heap was last frozen: its frozen count, modules imported, tests run since."""
+
+    def __init__(self) -> None:
+        self.frozen = 0
+        self.modules = 0
+        self.tests_since = 0
+        self.tests_until_next = 1
+
+
+_heap = _WorkerHeap()
+#: Tests between two freezes once the worker has run many (its caches are full by then).
+REFREEZE_EVERY_MOST = 64
 
 
 #: What ``gc_pause`` sees as ``gc`` in a test that does not look at the collector itself.
@@ -45,6 +82,23 @@ def freeze_worker_heap() -> None:
     """Collect the worker's heap and freeze what survives: no later pass scans it."""
     gc.collect()
     gc.freeze()
+    _heap.frozen = gc.get_freeze_count()
+    _heap.modules = len(sys.modules)
+    _heap.tests_since = 0
+
+
+def keep_what_the_worker_kept() -> None:
+    """After a test: the worker's survivors frozen with its heap when they may have grown (see above).
+
+    When the test imported modules, or on the schedule of the module docstring (its gap doubles
+    up to :data:`REFREEZE_EVERY_MOST` tests). Run when the test's fixtures are gone, so the
+    collection frees its app and what is frozen is what the worker keeps.
+    """
+    _heap.tests_since += 1
+    if len(sys.modules) == _heap.modules and _heap.tests_since < _heap.tests_until_next:
+        return
+    _heap.tests_until_next = min(2 * _heap.tests_until_next, REFREEZE_EVERY_MOST)
+    freeze_worker_heap()
 
 
 def refreeze_worker_heap() -> None:

@@ -28,6 +28,7 @@ from textual.widgets.markdown import MarkdownBlock
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.scrollbar import ScrollBar
 
 
 @cache
@@ -488,7 +489,7 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
     from the private ``_blocks`` of the parsed list and its items; checked against textual
     8.2.8, other versions get Textual's own lists.
     """
-    from textual.containers import Horizontal, Vertical
+    from textual.containers import Horizontal
     from textual.widgets._markdown import (
         MarkdownBullet,
         MarkdownBulletList,
@@ -497,13 +498,29 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
     )
 
     # The growing list is the block that changes in every frame: its rows are placed from
-    # one arrangement a frame (see height_free), not arranged again at each new height.
+    # one arrangement a frame (see height_free), not arranged again at each new height, and
+    # so are the rows and the items' columns in it (see list_rows).
     from liaobots_tui.ui.widgets.height_free import HeightFree
+    from liaobots_tui.ui.widgets.list_rows import ItemColumn, ListRow
 
     lists = (MarkdownBulletList, MarkdownOrderedList)
     privates_there = all(callable(getattr(cls, "_update_from_block", None)) for cls in lists)
     if not (8,) <= _version("textual") < (9,) or not privates_there:
         return {}
+
+    class ListBullet(MarkdownBullet):
+        """A list item's bullet (or number), as tall as its symbol rather than as its row (list_rows)."""
+
+        DEFAULT_CSS = """
+        ListBullet {
+            height: auto;
+        }
+        """
+
+    def row_of(symbol: str, blocks: Iterable[Widget]) -> Widget:
+        bullet = ListBullet()
+        bullet.symbol = symbol
+        return ListRow(bullet, ItemColumn(*blocks))
 
     def rows_of(parsed: MarkdownBlock, symbols: list[str], start: int) -> list[Widget] | None:
         """The rows Textual's compose would make of ``parsed``'s items from the ``start``-th on
@@ -511,12 +528,21 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
         items = [block for block in parsed._blocks if isinstance(block, MarkdownListItem)]
         if len(items) != len(symbols):
             return None
-        rows: list[Widget] = []
-        for item, symbol in zip(items[start:], symbols[start:], strict=True):
-            bullet = MarkdownBullet()
-            bullet.symbol = symbol
-            rows.append(Horizontal(bullet, Vertical(*item._blocks)))
-        return rows
+        return [
+            row_of(symbol, item._blocks) for item, symbol in zip(items[start:], symbols[start:], strict=True)
+        ]
+
+    def ordered_symbols(items: list[MarkdownListItem]) -> list[str]:
+        """As Textual's compose numbers an ordered list: from the first item's number, right-aligned."""
+        start = 1
+        if items:
+            try:
+                start = int(items[0].bullet)
+            except ValueError:
+                pass
+        numbers = [f"{number}. " for number in range(start, start + len(items))]
+        width = max(map(len, numbers), default=0) + 1
+        return [number.rjust(width) for number in numbers]
 
     async def grow(shown: MarkdownBlock, parsed: MarkdownBlock, symbols: list[str]) -> bool:
         """Update ``shown`` to ``parsed`` by its last rows; False when it must be replaced whole."""
@@ -550,9 +576,19 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
         return True
 
     class ItemsFreed(HeightFree):
+        def symbols(self, items: list[MarkdownListItem]) -> list[str]:
+            return [item.bullet for item in items]
+
         def compose(self) -> Iterator[Widget]:
             items = list(self._blocks)  # type: ignore[attr-defined]
-            yield from super().compose()
+            listed = [item for item in items if isinstance(item, MarkdownListItem)]
+            if len(listed) == len(items):
+                # Textual's rows, of the classes arranged once a frame (see list_rows).
+                for item, symbol in zip(listed, self.symbols(listed), strict=True):
+                    yield row_of(symbol, item._blocks)
+                self._blocks.clear()  # type: ignore[attr-defined]
+            else:
+                yield from super().compose()
             # A list's items are never mounted (their blocks are, in its rows): once composed,
             # nothing holds them but their own styles' cycles (see removed_widgets_free_at_once).
             for item in items:
@@ -576,19 +612,13 @@ def growing_list_blocks() -> dict[str, type[MarkdownBlock]]:
             await super()._update_from_block(block)
 
     class GrowingOrderedList(ItemsFreed, MarkdownOrderedList):
+        def symbols(self, items: list[MarkdownListItem]) -> list[str]:
+            return ordered_symbols(items)
+
         async def _update_from_block(self, block: MarkdownBlock) -> None:
             if type(block) is type(self):
                 items = [b for b in block._blocks if isinstance(b, MarkdownListItem)]
-                # As Textual's compose numbers them: from the first item's number, right-aligned.
-                start = 1
-                if items:
-                    try:
-                        start = int(items[0].bullet)
-                    except ValueError:
-                        pass
-                numbers = [f"{number}. " for number in range(start, start + len(items))]
-                width = max(map(len, numbers), default=0) + 1
-                if await grown(self, block, [number.rjust(width) for number in numbers]):
+                if await grown(self, block, ordered_symbols(items)):
                     return
             await super()._update_from_block(block)
 
@@ -1716,3 +1746,33 @@ def blank_containers_render_one_row() -> bool:
         return False
     Widget._render_content = _render_content_one_row(original)  # type: ignore[method-assign]
     return True
+
+
+def steady_vertical_scrollbar(widget: Widget) -> ScrollBar:
+    """``widget``'s vertical scrollbar, made a :class:`~liaobots_tui.ui.steady_scrollbars.SteadyScrollBar`
+    (drawn again only when its thumb moves) the first time it is asked for.
+
+    For a ``vertical_scrollbar`` property of a scrolling widget: Textual makes the bar in
+    ``Widget.vertical_scrollbar`` as a plain ``ScrollBar``, kept in the private
+    ``_vertical_scrollbar`` and started through the private ``App._start_widget``; here the
+    same is done with the steady bar (textual 8.x, checked against 8.2.8). Elsewhere, or when
+    the names are missing, Textual's own bar.
+    """
+    from textual.scrollbar import ScrollBar as TextualScrollBar
+
+    from liaobots_tui.ui.steady_scrollbars import SteadyScrollBar
+
+    bar: TextualScrollBar
+
+    made = widget.__dict__.get("_vertical_scrollbar", False)
+    start_widget = getattr(widget.app, "_start_widget", None)
+    if not (8,) <= _version("textual") < (9,) or made is False or not callable(start_widget):
+        bar = Widget.vertical_scrollbar.fget(widget)  # type: ignore[attr-defined]
+        return bar
+    if isinstance(made, TextualScrollBar):
+        return made
+    bar = SteadyScrollBar(vertical=True, name="vertical", thickness=widget.scrollbar_size_vertical)
+    widget._vertical_scrollbar = bar
+    bar.display = False  # as Textual's: shown by the layout when the content overflows
+    start_widget(widget, bar)
+    return bar

@@ -69,6 +69,17 @@ def screen_waits_end_at_the_hang_guard() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def pauses_end_when_the_app_is_quiet() -> Iterator[None]:
+    """``pilot.pause()`` and ``pilot.press()`` end when the app has handled what they set off, not
+    when the process looks idle, which a starved one does early (``tests/ui/quiet_pauses.py``)."""
+    from tests.ui.quiet_pauses import install
+
+    undo = install()
+    yield
+    undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def css_parsed_once_per_worker() -> Iterator[None]:
     """Each test's app parses the same CSS again: parse it once per worker process instead.
 

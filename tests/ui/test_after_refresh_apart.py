@@ -8,7 +8,8 @@
 - A batch cancelled between two slices (its screen closing) keeps the callbacks it had not
   run, first in the screen's queue, as Textual keeps what it has not run.
 - The compare screen applies it (its frames' after-work, the lanes' folds and parking, was
-  run back to back with the frame: the longest stalls).
+  run back to back with the frame: the longest stalls), and so does the chat screen (its
+  column's folds and parking, the longest stalls of a paced reply under load).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.ui import textual_compat
 from liaobots_tui.ui.textual_compat import after_refresh_work_apart
 from tests.ui.conftest import AppFactory, demo_settings
-from tests.ui.driving import settle, until
+from tests.ui.driving import chat, send, settle, until
 from tests.ui.test_compare_screen import all_ended, open_compare
 
 
@@ -147,3 +148,30 @@ async def test_the_compare_screen_runs_its_after_refresh_work_apart(
         await until(pilot, lambda: all_ended(app), "both replies ended")
         await settle(app, pilot)
         assert all(c.box is not None and c.box.copy_text for c in screen.columns)
+
+
+@pytest.mark.ui
+async def test_the_chat_screen_runs_its_after_refresh_work_apart(
+    gateway: FakeGateway, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A value no other sleep of the app uses: each batch's pause is told apart by it.
+    monkeypatch.setattr(textual_compat, "AFTER_FRAME_PAUSE", 0.00123)
+    pauses = 0
+    sleep = asyncio.sleep
+
+    async def noted_sleep(delay: float, *args: object) -> object:
+        nonlocal pauses
+        pauses += delay == 0.00123
+        return await sleep(delay, *args)
+
+    app = make_app(demo_settings(gateway))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        assert "_invoke_and_clear_callbacks" in vars(chat(app))  # wrapped on this screen
+        monkeypatch.setattr(asyncio, "sleep", noted_sleep)
+        await send(app, pilot, "[[deltas=300]] a long answer with a list")
+        monkeypatch.setattr(asyncio, "sleep", sleep)
+        await settle(app, pilot)
+        assert pauses  # the frames' after-work (the column's folds, parking) ran in batches apart
+        box = chat(app).view.boxes()[-1]
+        assert not box.streaming and box.message.status == "complete" and box.copy_text

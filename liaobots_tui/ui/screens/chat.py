@@ -37,7 +37,11 @@ from liaobots_tui.ui.first_open import FirstOpen
 from liaobots_tui.ui.screens.dialogs import TextInputModal, expand_path
 from liaobots_tui.ui.screens.settings_actions import SettingsActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
-from liaobots_tui.ui.textual_compat import draw_changed_regions_apart, keep_full_map_after_reflow
+from liaobots_tui.ui.textual_compat import (
+    after_refresh_work_apart,
+    draw_changed_regions_apart,
+    keep_full_map_after_reflow,
+)
 from liaobots_tui.ui.turn_view import TurnView
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.conversation_list import ConversationList
@@ -119,6 +123,9 @@ class ChatScreen(SettingsActions):
     def on_mount(self) -> None:
         keep_full_map_after_reflow(self)  # a frame lays the screen out once, not twice
         draw_changed_regions_apart(self)  # the status line's change does not redraw the reply between
+        # The column's fold and parking after a frame run in a loop turn of their own, not back
+        # to back with the frame (the longest stalls of a paced reply were such pairs).
+        after_refresh_work_apart(self)
         if self.lapp.demo_data_dir is not None:
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)

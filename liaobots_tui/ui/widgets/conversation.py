@@ -25,10 +25,11 @@ from textual import events
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message as TextualMessage
+from textual.scrollbar import ScrollBar
 from textual.widgets import Static
 
 from liaobots_tui.store import MessageRecord, Version
-from liaobots_tui.ui.textual_compat import anchor_released
+from liaobots_tui.ui.textual_compat import anchor_released, steady_vertical_scrollbar
 from liaobots_tui.ui.widgets.drawn_scroll import rows_scrolled_since_drawn
 from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
 from liaobots_tui.ui.widgets.message_box import MessageBox
@@ -86,6 +87,12 @@ class ConversationView(UniformRows, VerticalScroll):
         self._loading_earlier = False
         self._parking_scheduled = False
         self._width = 0
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        # Drawn again only when its thumb moves: the view grows in every frame of a reply, and
+        # each growth repainted the whole bar (ui/steady_scrollbars.py).
+        return steady_vertical_scrollbar(self)
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield EarlierMessages("", id="earlier")

@@ -10,9 +10,9 @@ in every frame: measured on a paced stream, the blocks of the live piece (list r
 fences, tables) were arranged three times a frame and their box models recomputed,
 about a third of a long frame's layout time, though none of them had changed.
 
-In a vertical column whose displayed children are all sized in cells or by their
-content (no ``fr``, percentage or viewport heights, no docks, top-aligned), the
-children's places are the same whatever height the column is given, so it is
+In a vertical column (or a horizontal row) whose displayed children are all sized in
+cells or by their content (no ``fr``, percentage or viewport heights, no docks,
+top-aligned), the children's places are the same whatever height it is given, so it is
 arranged at height 0 always: the measuring pass and the placing pass share one
 arrangement, and an unchanged child's box model (keyed by the size it is given) is
 found in its cache from frame to frame. A column that does not qualify is arranged
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from textual.css.scalar import Unit
 from textual.geometry import Size
+from textual.layouts.horizontal import HorizontalLayout
 from textual.layouts.vertical import VerticalLayout
 from textual.widget import Widget
 
@@ -49,7 +50,9 @@ def _fixed(scalar: object) -> bool:
 def places_ignore_height(widget: Widget) -> bool:
     """Are the places of ``widget``'s children the same whatever height ``widget`` is given?"""
     styles = widget.styles
-    if not isinstance(widget.layout, VerticalLayout) or styles.align_vertical != "top":
+    # A row's children are as tall as their own heights say, each at the row's top (a child
+    # with no height fills the row, and the check below turns the row down for it).
+    if not isinstance(widget.layout, VerticalLayout | HorizontalLayout) or styles.align_vertical != "top":
         return False
     for child in widget._nodes:
         child_styles = child.styles
@@ -71,7 +74,8 @@ def places_ignore_height(widget: Widget) -> bool:
 
 
 class HeightFree(_Mixin):
-    """Mixed into a vertical container (listed before it): arranged once per width when it can be."""
+    """Mixed into a vertical or horizontal container (listed before it): arranged once per width
+    when it can be."""
 
     def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
         if size.height and places_ignore_height(self):
