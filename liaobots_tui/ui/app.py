@@ -39,6 +39,7 @@ from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.textual_compat import (
     arrangements_without_cycles,
+    blank_containers_render_one_row,
     cached_handler_lookup,
     dirty_lines_only_cached,
     light_strips,
@@ -104,6 +105,7 @@ class LiaobotsApp(App[int]):
         removed_widgets_free_at_once()  # a removed widget is a cycle through its styles: see there
         arrangements_without_cycles()  # and each layout pass's map a cycle holding every widget: see there
         spatial_maps_bounded()  # the chat's map of its children grew a tile per 20 rows of replies: see there
+        blank_containers_render_one_row()  # a reply's box kept a blank line per row of its height: see there
         memoized_background_tint()  # the screen under a dialog dimmed once per style: see there
         memoized_style_matching()  # a node's CSS rules matched once per path and stylesheet: see there
         dirty_lines_only_cached()  # a tall widget kept a dirty mark per row of its height: see there

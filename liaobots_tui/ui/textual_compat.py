@@ -1759,6 +1759,75 @@ def spatial_maps_bounded() -> bool:
     return True
 
 
+class _SameLine:
+    """A read-only sequence of ``height`` times the same line (what a blank container draws)."""
+
+    __slots__ = ("_line", "_height")
+
+    def __init__(self, line: Strip, height: int) -> None:
+        self._line, self._height = line, height
+
+    def __len__(self) -> int:
+        return self._height
+
+    def __getitem__(self, index: int) -> Strip:
+        if not -self._height <= index < self._height:
+            raise IndexError(index)
+        return self._line
+
+
+#: Containers up to this many rows render their blank content as Textual does (a line per row).
+BLANK_ROWS_KEPT = 64
+
+
+def _render_content_one_row(original: Any) -> Any:
+    def render_content(self: Any) -> None:
+        width, height = self.size
+        if height <= BLANK_ROWS_KEPT or not self.is_container or self.styles.content_align != ("left", "top"):
+            original(self)
+            return
+        from textual.renderables.blank import Blank
+        from textual.visual import Visual
+
+        visual = self._render()
+        if type(visual) is not Blank:  # a keyline, or content of its own
+            original(self)
+            return
+        strips = Visual.to_strips(self, visual, width, 1, self.visual_style)
+        if len(strips) != 1:
+            original(self)
+            return
+        self._render_cache = type(self._render_cache)(self.size, _SameLine(strips[0], height))
+        self._dirty_regions.clear()
+
+    render_content._one_row = True  # type: ignore[attr-defined]
+    render_content._original = original  # type: ignore[attr-defined]
+    return render_content
+
+
+def blank_containers_render_one_row() -> bool:
+    """A tall container's blank content is rendered as one line, not one per row; True when applied.
+
+    A container (a message box, a reply's column) draws nothing of its own but its background,
+    yet Textual renders that content at the container's full height and keeps it
+    (``Widget._render_content``: a list of as many lines as the container is tall, the same
+    blank line in each): a 160 kB reply's box and column are ~7,800 rows each, so each finished
+    reply kept ~125 kB of such lists for as long as the chat was open (traced). Here a
+    container taller than :data:`BLANK_ROWS_KEPT` whose content is Textual's ``Blank`` (no
+    keyline) and top-left aligned keeps one line that stands for every row: exactly the line
+    Textual would put on each. Textual 8.x (checked against 8.2.8); elsewhere nothing changes.
+    """
+    original = Widget.__dict__.get("_render_content")
+    if original is None:
+        return False
+    if getattr(original, "_one_row", False):
+        return True
+    if not (8,) <= _version("textual") < (9,):
+        return False
+    Widget._render_content = _render_content_one_row(original)  # type: ignore[method-assign]
+    return True
+
+
 def steady_vertical_scrollbar(widget: Widget) -> ScrollBar:
     """``widget``'s vertical scrollbar, made a :class:`~liaobots_tui.ui.steady_scrollbars.SteadyScrollBar`
     (drawn again only when its thumb moves) the first time it is asked for.

@@ -284,6 +284,10 @@ class _Segment:
 class ParkedRun(Static):
     """A blank as tall as the adjacent parked pieces it stands in for (``members``, in order)."""
 
+    #: Drawn line by line as blanks (Textual's BLANK): its empty content rendered once kept a
+    #: list of as many lines as it is tall (thousands) for as long as the chat was open.
+    BLANK = True
+
     def __init__(self) -> None:
         super().__init__("", classes="parked")
         self.members: list[_Segment] = []
