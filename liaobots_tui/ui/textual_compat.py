@@ -1440,6 +1440,7 @@ def draw_after_layout_apart(screen: Any) -> bool:
         not (8,) <= _version("textual") < (9,)
         or refresh_layout is None
         or not callable(getattr(screen, "_compositor_refresh", None))
+        or not isinstance(getattr(screen, "_dirty_widgets", None), set)
         or code is None
         or "_compositor_refresh" not in code.co_names
     ):
@@ -1450,6 +1451,9 @@ def draw_after_layout_apart(screen: Any) -> bool:
         draws.pending = False
         draws.count += 1
         if screen.is_current and screen.is_attached:
+            # Widgets refreshed since the layout are drawn with it: ``_compositor_refresh`` forgets
+            # the screen's dirty widgets once drawn, so without this their change never showed.
+            screen._compositor.update_widgets(screen._dirty_widgets)
             screen._compositor_refresh()
 
     def draw_later() -> None:

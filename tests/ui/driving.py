@@ -21,6 +21,7 @@ from textual.widgets import Input, TextArea
 
 from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.screens.chat import ChatScreen
+from tests.ui.screen_waits import draw_pending
 
 #: Seconds after which a wait is a failure (a stuck app), far beyond any wait on a loaded machine.
 HANG_GUARD = 120.0
@@ -39,8 +40,11 @@ def _pumps(app: App[Any]) -> Iterator[DOMNode]:
 
 
 def busy(app: App[Any]) -> bool:
-    """A worker runs or a message waits in any queue of the app or of a screen on its stack."""
+    """A worker runs, a message waits in any queue of the app or of a screen on its stack, or a
+    screen's draw is put off after its layout."""
     if any(worker.is_running for worker in app.workers):
+        return True
+    if any(draw_pending(screen) for screen in app.screen_stack):
         return True
     return any(pump.message_queue_size for pump in _pumps(app))
 

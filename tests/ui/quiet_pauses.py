@@ -28,7 +28,7 @@ from typing import Any
 from textual.app import App
 from textual.pilot import Pilot
 
-from tests.ui.screen_waits import parked
+from tests.ui.screen_waits import draw_pending, parked
 
 #: Rounds a pause or press waits at most for the app to be quiet: enough for a key's chain
 #: (app → screen → focused widget → bubbled message → after-refresh callback) several times over.
@@ -36,13 +36,13 @@ QUIET_ROUNDS = 12
 
 
 def screen_pending(app: App[Any]) -> bool:
-    """The current screen has a layout, scroll, repaint or after-refresh callback still to run."""
+    """The current screen has a layout, scroll, repaint, put-off draw or after-refresh callback to run."""
     try:
         screen = app.screen
     except Exception:  # noqa: BLE001 - no screen (yet, or any more): nothing pending on one
         return False
     flags = ("_layout_required", "_scroll_required", "_repaint_required")
-    if any(getattr(screen, flag, False) for flag in flags):
+    if any(getattr(screen, flag, False) for flag in flags) or draw_pending(screen):
         return True
     return bool(getattr(screen, "_dirty_widgets", None)) or bool(getattr(screen, "_callbacks", None))
 

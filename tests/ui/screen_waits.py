@@ -70,3 +70,10 @@ async def wait_for_screen(pilot: Any, timeout: float) -> bool:
     if len(pending) == len(waits):
         raise WaitForScreenTimeout("Timed out while waiting for widgets to process pending messages.")
     return count <= 0
+
+
+def draw_pending(screen: Any) -> bool:
+    """``screen`` has a draw put off after its layout still to come: until it runs, the terminal
+    lacks the frame's changes (``textual_compat.draw_after_layout_apart``)."""
+    draws = getattr(screen, "_draws_apart", None)
+    return draws is not None and bool(draws.pending)
