@@ -42,6 +42,10 @@ def _cache_bytecode_outside_the_tree() -> None:
     sys.dont_write_bytecode = False
     os.environ["PYTHONPYCACHEPREFIX"] = prefix
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    # The prefix hides the venv's own __pycache__ folders: their code is linked in once per venv.
+    from tests.installed_bytecode import package_folders, seed
+
+    seed(package_folders())
 
 
 _cache_bytecode_outside_the_tree()
