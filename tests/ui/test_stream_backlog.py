@@ -25,13 +25,8 @@ from tests.ui.driving import until
 
 APP_CSS = Path(__file__).parents[2] / "liaobots_tui" / "ui" / "app.tcss"
 
-#: About 29 kB of the demo's realistic Markdown: headings, lists, fences and tables. Given all at
-#: once it is past SKIP_CHARS and more than one SKIP_MOST cut (50 kB cost the same checks ~1.7x the CPU).
-TEXT = reply_text("gpt-5.4", "[[deltas=6000]] a long answer")
-
-
-def test_the_text_is_a_backlog_cut_more_than_once() -> None:
-    assert len(TEXT) - MarkdownColumn.KEEP_CHARS > max(MarkdownColumn.SKIP_CHARS, MarkdownColumn.SKIP_MOST)
+#: About 50 kB of the demo's realistic Markdown: headings, lists, fences and tables.
+TEXT = reply_text("gpt-5.4", "[[deltas=10000]] a long answer")
 
 
 def test_pieces_cut_from_a_backlog_are_the_pieces_a_reload_shows() -> None:
