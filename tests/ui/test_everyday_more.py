@@ -28,7 +28,8 @@ from tests.ui.conftest import (
 )
 from tests.ui.driving import chat, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to what is checked: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 
 async def send(app: LiaobotsApp, pilot: object, text: str) -> None:

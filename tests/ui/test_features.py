@@ -39,7 +39,8 @@ from tests.ui.conftest import (
 )
 from tests.ui.driving import chat, run_from_palette, send, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to what is checked: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 REPLY = "Here you go:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
 
