@@ -1874,7 +1874,14 @@ def call_next_after(pump: Any, delay: float, callback: Callable[[], Any]) -> asy
     and a one-shot timer has no other tick: the callback never runs. With a millisecond's delay
     on a loaded machine that happened (the chat's put-off draw never came, in a suite run at
     load ~7). Here the event loop's own timer, which fires once when due however late the loop
-    gets there, hands ``callback`` to ``pump.call_next``, as ``set_timer``'s tick does. Public
-    APIs only; ``cancel()`` on the handle drops the call, and a pump closed meanwhile ignores it.
+    gets there, hands ``callback`` to ``pump.call_next``, as ``set_timer``'s tick does.
+    ``cancel()`` on the handle drops the call. A pump closing or closed by then (the private
+    ``_closing``/``_closed``, textual 8.2.8) is not called, as Textual stops a pump's timers
+    when it closes: its callback would only wait in a queue no loop reads any more.
     """
-    return asyncio.get_running_loop().call_later(delay, pump.call_next, callback)
+
+    def call() -> None:
+        if not (getattr(pump, "_closing", False) or getattr(pump, "_closed", False)):
+            pump.call_next(callback)
+
+    return asyncio.get_running_loop().call_later(delay, call)
