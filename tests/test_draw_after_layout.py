@@ -7,12 +7,16 @@ for what several layouts changed, and draw everything they marked.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
+import pytest
+import textual._time
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from liaobots_tui.ui.textual_compat import draw_after_layout_apart
+from tests.ui.driving import until
 
 
 class OneLine(App[None]):
@@ -82,4 +86,32 @@ async def test_layouts_before_their_draw_are_drawn_once_together() -> None:
         # Both layouts were drawn by the draw put off (a frame the updates asked for may add its own).
         assert screen._draws_apart.count > drawn_apart
         assert draws and not screen._compositor._dirty_regions
+        assert line.size.height == 3
+
+
+def late_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's timers see every look at the clock come 2 ms after the last, as a loop preempted
+    between two looks does: its one-shot timer of a millisecond then skips its only tick."""
+    real, looks = textual._time.get_time, itertools.count()
+    monkeypatch.setattr(textual._time, "get_time", lambda: real() + next(looks) * 0.002)
+
+
+async def test_the_put_off_draw_comes_when_the_loop_gets_to_it_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Put off on set_timer, this draw never came: the screen kept it pending for good, and no
+    # later layout was drawn again (a chat test never went quiet at load ~7).
+    app = OneLine()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        screen: Any = app.screen
+        assert draw_after_layout_apart(screen)
+        late_loop(monkeypatch)
+        line = app.query_one("#line", Static)
+        for text in ("two\nlines", "three\nlines\nnow"):
+            drawn = screen._draws_apart.count
+            line.update(text)
+            screen._refresh_layout()  # laid out now, its draw put off
+            assert screen._draws_apart.pending
+            await until(pilot, lambda: not screen._draws_apart.pending, "the put-off draw")
+            assert screen._draws_apart.count > drawn  # (the update may lay out and draw again)
+            assert not screen._compositor._dirty_regions  # what the layout changed was drawn
         assert line.size.height == 3

@@ -1459,7 +1459,9 @@ def draw_after_layout_apart(screen: Any) -> bool:
     def draw_later() -> None:
         if not draws.pending:
             draws.pending = True
-            screen.set_timer(DRAW_PAUSE, draw, name="draw-after-layout")
+            # Not screen.set_timer: its one-shot timer can skip its only tick, and a draw that
+            # never came left this one pending for good: no layout was drawn again (call_next_after).
+            call_next_after(screen, DRAW_PAUSE, draw)
 
     def refresh_layout_draw_later(*args: Any, **kwargs: Any) -> Any:
         own = screen.__dict__.get("_compositor_refresh")  # frames_held's, if it holds this screen
@@ -1860,3 +1862,26 @@ def steady_vertical_scrollbar(widget: Widget) -> ScrollBar:
     bar.display = False  # as Textual's: shown by the layout when the content overflows
     start_widget(widget, bar)
     return bar
+
+
+def call_next_after(pump: Any, delay: float, callback: Callable[[], Any]) -> asyncio.TimerHandle:
+    """Run ``callback`` in ``pump``'s message loop once, ``delay`` seconds from now, however late.
+
+    ``MessagePump.set_timer`` does not promise that. Its one-shot ``Timer`` is made with
+    ``skip=True`` and, in ``Timer._run`` (textual 8.2.8), reads the clock once as its start and
+    again before it sleeps: when more than ``delay`` passed between the two looks (a process
+    preempted there, another thread holding the GIL), the tick counts as missed, is skipped,
+    and a one-shot timer has no other tick: the callback never runs. With a millisecond's delay
+    on a loaded machine that happened (the chat's put-off draw never came, in a suite run at
+    load ~7). Here the event loop's own timer, which fires once when due however late the loop
+    gets there, hands ``callback`` to ``pump.call_next``, as ``set_timer``'s tick does.
+    ``cancel()`` on the handle drops the call. A pump closing or closed by then (the private
+    ``_closing``/``_closed``, textual 8.2.8) is not called, as Textual stops a pump's timers
+    when it closes: its callback would only wait in a queue no loop reads any more.
+    """
+
+    def call() -> None:
+        if not (getattr(pump, "_closing", False) or getattr(pump, "_closed", False)):
+            pump.call_next(callback)
+
+    return asyncio.get_running_loop().call_later(delay, call)

@@ -39,6 +39,7 @@ from liaobots_tui.ui.screens.settings_actions import SettingsActions
 from liaobots_tui.ui.sidebars import Sidebar, SidebarPolicy, chats_width, remembered_sidebars, save_sidebar
 from liaobots_tui.ui.textual_compat import (
     after_refresh_work_apart,
+    draw_after_layout_apart,
     draw_changed_regions_apart,
     keep_full_map_after_reflow,
 )
@@ -126,6 +127,7 @@ class ChatScreen(SettingsActions):
         # The column's fold and parking after a frame run in a loop turn of their own, not back
         # to back with the frame (the longest stalls of a paced reply were such pairs).
         after_refresh_work_apart(self)
+        draw_after_layout_apart(self)  # a frame's drawing in a loop turn after its layout's
         if self.lapp.demo_data_dir is not None:
             where = f"Demo chats are kept in {self.lapp.demo_data_dir}, apart from your own history."
             self.notify(where, title="Demo", timeout=8)

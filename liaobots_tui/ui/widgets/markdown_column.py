@@ -35,13 +35,13 @@ from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from liaobots_tui.api.sanitize import clean_text
 from liaobots_tui.ui.markdown_turns import markdown_turn
 from liaobots_tui.ui.textual_compat import (
+    call_next_after,
     growing_list_blocks,
     one_widget_table_block,
 )
@@ -359,7 +359,9 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         self.streaming = streaming
         self._piece_classes = classes
         self._segments: list[_Segment] = []
-        self._timer: Timer | None = None
+        #: The next flush, on the loop's timer: Textual's one-shot timer may skip its only tick
+        #: (textual_compat.call_next_after), and a flush that never came stalled the reply.
+        self._timer: asyncio.TimerHandle | None = None
         #: The next slice of a backlog waits for the screen to draw the last one (see flush).
         self._drain_after_refresh = False
         self._flush_lock = asyncio.Lock()
@@ -468,7 +470,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             return
         self._segments[-1].pending.append(text)
         if self._timer is None and not self._drain_after_refresh:
-            self._timer = self.set_timer(self.THROTTLE, self.flush)
+            self._timer = call_next_after(self, self.THROTTLE, self.flush)
 
     def has_pending(self) -> bool:
         return bool(self._segments and self._segments[-1].pending)
@@ -511,7 +513,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
                 await _written(written)  # mounted: the next refresh draws it
                 self._drain_after_refresh = self.call_after_refresh(self._drain_next)
             if not self._drain_after_refresh:
-                self._timer = self.set_timer(self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
+                self._timer = call_next_after(self, self.DRAIN_PAUSE if soon else self.THROTTLE, self.flush)
 
     def _widget_budget(self, queued: int) -> int:
         """Most widgets (estimated) a slice adds with ``queued`` characters waiting (this slice's
@@ -529,7 +531,7 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         """The screen drew the last slice: the next one a moment later (input gets a turn first)."""
         self._drain_after_refresh = False
         if self.has_pending() and self._timer is None:
-            self._timer = self.set_timer(self.DRAIN_PAUSE, self.flush)
+            self._timer = call_next_after(self, self.DRAIN_PAUSE, self.flush)
 
     def _skip_ahead(self, live: _Segment) -> None:
         """A model outran the renderer: park the backlog's finished pieces without drawing them.
@@ -639,13 +641,13 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         """End the stream: drain the backlog, wait for the last writes (a full render of the live
         piece only if an append lost text)."""
         if self._timer is not None:
-            self._timer.stop()
+            self._timer.cancel()
             self._timer = None
         # A timer flush may be half-way (its text taken, not yet written): wait for it too.
         while self._flush_lock.locked() or self.has_pending():
             await self.flush()
             if self._timer is not None:
-                self._timer.stop()
+                self._timer.cancel()
                 self._timer = None
             await asyncio.sleep(self.DRAIN_PAUSE)  # input and screen updates get a turn between slices
         for segment in self._segments:
