@@ -54,6 +54,8 @@ from app_harness import GatewayProcess, chat_app, load, peak_rss_mb, reset_peak,
 SIZE = (120, 40)
 #: Seconds to let the app settle after a reply (it releases memory half a second after one).
 SETTLE_SECONDS = 1.5
+#: The fake account's credits: enough for many long replies (the default ran out after ~7).
+BALANCE = 100_000.0
 
 
 def trimmable_mb() -> float:
@@ -381,7 +383,7 @@ def report_ab(args: argparse.Namespace) -> None:
           f"{args.rounds} rounds alternating {' vs '.join(map(str, trees))}")  # fmt: skip
     for number in range(1, args.rounds + 1):
         for tree in trees:
-            gateway = GatewayProcess(0.0)  # a fresh one: the fake account's credits run out
+            gateway = GatewayProcess(0.0, balance=BALANCE)  # a fresh one: its own credits
             try:
                 result = run_child(gateway.url, args, trace=False, tree=tree)
             except RuntimeError as error:
@@ -464,7 +466,7 @@ def main() -> None:
     if args.trees:
         report_ab(args)
         return
-    gateway = GatewayProcess(0.0)
+    gateway = GatewayProcess(0.0, balance=BALANCE)
     try:
         if not args.only_trace:
             report(args, run_child(gateway.url, args, trace=False))
