@@ -21,6 +21,7 @@ from liaobots_tui.api.messages import format_for_model
 from liaobots_tui.conversations.compare import MAX_MODELS, MIN_MODELS
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.model_picker import filter_models
+from liaobots_tui.ui.widgets.ordered_input import OrderedInput
 
 HELP = "Type to filter · ↓ to the list · Space ticks a model · Enter compares · Esc cancels"
 
@@ -51,7 +52,7 @@ class ComparePickerModal(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog compare-dialog"):
             yield Static(Content(f"Compare {MIN_MODELS} to {MAX_MODELS} models"), classes="dialog-title")
-            yield Input(placeholder="Type to filter models…", id="compare-search")
+            yield OrderedInput(placeholder="Type to filter models…", id="compare-search")  # filters per key
             yield SelectionList[str](id="compare-models")
             yield Static("", id="compare-chosen")
             yield Static("", id="compare-why")

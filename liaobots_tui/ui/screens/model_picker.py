@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from liaobots_tui.api.messages import FORMATS, Format, format_for_model, is_image_model
 from liaobots_tui.ui.plain import highlighted, plain_line
+from liaobots_tui.ui.widgets.ordered_input import OrderedInput
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog model-dialog"):
             yield Static(Content("Model and format"), classes="dialog-title")
-            yield Input(placeholder="Type to search models…", id="model-search")
+            yield OrderedInput(placeholder="Type to search models…", id="model-search")  # filters per key
             yield OptionList(id="model-list")
             yield Static(Content.styled(self._count_line(len(self.models)), "dim"), id="model-source")
             with Horizontal(id="format-row"):

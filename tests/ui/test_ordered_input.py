@@ -1,0 +1,62 @@
+"""Keys typed quickly into a search box keep their order (widgets.ordered_input.OrderedInput).
+
+Textual runs an Input's Backspace only once the key has bubbled up to the app, while
+its letters go in at once: with the chats search rerun on the screen at each key, four
+quick Backspaces landed after "teammates" typed behind them ("boldteamm")."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.widgets import Input
+
+from liaobots_tui.api.messages import Message, TextPart
+from liaobots_tui.store import Store
+from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
+from tests.ui.conftest import SIZE, AppFactory
+from tests.ui.driving import chat, settle, until
+from tests.ui.test_features import scripted_app
+
+pytestmark = pytest.mark.ui
+
+
+def typed(text: str) -> list[events.Key]:
+    """Key events for ``text``, where "\\b" is a Backspace: each its own event, as a terminal sends."""
+    return [events.Key("backspace", "\x7f") if ch == "\b" else events.Key(ch, ch) for ch in text]
+
+
+async def test_backspaces_typed_quickly_in_the_chats_search_act_before_the_letters_after_them(
+    make_app: AppFactory, store: Store
+) -> None:
+    for i in range(3):
+        cid = store.create_conversation(title=f"chat {i}")
+        store.add_messages(cid, [Message("user", [TextPart(f"keep teammates happy {i}")])])
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+l", "slash")
+        field = app.screen.query_one("#chat-search", Input)
+        assert field.has_focus
+        for key in typed("bold\b\b\b\bteammates"):  # posted at once, as a terminal's burst is
+            app.post_message(key)
+        await until(pilot, lambda: field.value == "teammates", "the search text typed")
+        await settle(app, pilot)
+        assert len(chat(app).chats.ids) == 3  # the search ran on the final text
+        for key in typed("x\b"):
+            app.post_message(key)
+        app.post_message(events.Key("left", None))  # a bound key that is not Backspace
+        app.post_message(events.Key("y", "y"))
+        await until(pilot, lambda: field.value == "teammateys", "the cursor moved before the y")
+
+
+async def test_the_compare_filter_keeps_key_order_too(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        chat(app).prompt.load_text("question")
+        await pilot.press("alt+c")
+        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
+        field = app.screen.query_one("#compare-search", Input)
+        for key in typed("gemini\b\b\b\b\b\bgpt"):
+            app.post_message(key)
+        await until(pilot, lambda: field.value == "gpt", "the filter typed")
