@@ -60,3 +60,18 @@ async def test_the_compare_filter_keeps_key_order_too(make_app: AppFactory, stor
         for key in typed("gemini\b\b\b\b\b\bgpt"):
             app.post_message(key)
         await until(pilot, lambda: field.value == "gpt", "the filter typed")
+
+
+async def test_the_prompt_keeps_key_order_and_its_history_keys(make_app: AppFactory, store: Store) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        prompt = chat(app).prompt
+        assert prompt.has_focus
+        for key in typed("bold\b\b\b\bteammates"):
+            app.post_message(key)
+        await until(pilot, lambda: prompt.text == "teammates", "the prompt typed")
+        chat(app).history.add("an earlier prompt")
+        prompt.load_text("")
+        app.post_message(events.Key("up", None))  # on the first line: the prompt history, as before
+        await until(pilot, lambda: prompt.text == "an earlier prompt", "the history entry")
