@@ -85,6 +85,9 @@ async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFac
         assert screen.conversation_title == "Fork of Origin"
         assert store.conversation_settings(screen.conversation_id or 0)[FORKED_FROM]["conversation"] == origin
         assert screen.chats.ids[0] == screen.conversation_id
+        # The title bar names the origin by id too: "Fork of Origin" outlives a rename of Origin.
+        title_bar = str(screen.query_one("#title-bar").render())
+        assert f"chat {screen.conversation_id} · fork of chat {origin}" in title_bar
 
 
 async def test_chats_search_opens_the_chat_at_the_matching_message(
