@@ -75,3 +75,24 @@ async def test_the_prompt_keeps_key_order_and_its_history_keys(make_app: AppFact
         prompt.load_text("")
         app.post_message(events.Key("up", None))  # on the first line: the prompt history, as before
         await until(pilot, lambda: prompt.text == "an earlier prompt", "the history entry")
+
+
+async def test_typing_on_the_compare_list_filters_again_for_the_next_model(
+    make_app: AppFactory, store: Store
+) -> None:
+    """After ticking one model on the list, its name's letters find the next: no shift+tab first."""
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        chat(app).prompt.load_text("question")
+        await pilot.press("alt+c")
+        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
+        picker = app.screen
+        assert isinstance(picker, ComparePickerModal)
+        first = picker.chosen[0]
+        await pilot.press(*"sonnet-4-6", "down", "space")
+        assert picker.chosen == [first, "claude-sonnet-4-6"]
+        assert picker.focused is picker.model_list
+        await pilot.press(*"gemini-3-pro-p", "down", "space")  # typed on the list: back to the filter
+        assert picker.query_one("#compare-search", Input).value == "gemini-3-pro-p"
+        assert picker.chosen == [first, "claude-sonnet-4-6", "gemini-3-pro-preview"]

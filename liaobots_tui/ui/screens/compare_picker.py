@@ -8,7 +8,7 @@ from the gateway: shown plain, never as markup.
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -23,7 +23,7 @@ from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.model_picker import filter_models
 from liaobots_tui.ui.widgets.ordered_input import OrderedInput
 
-HELP = "Type to filter · ↓ to the list · Space ticks a model · Enter compares · Esc cancels"
+HELP = "Type to filter · ↓ to the list · Space ticks · type on for the next · Enter compares · Esc cancels"
 
 
 class ComparePickerModal(ModalScreen[list[str] | None]):
@@ -52,7 +52,9 @@ class ComparePickerModal(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog compare-dialog"):
             yield Static(Content(f"Compare {MIN_MODELS} to {MAX_MODELS} models"), classes="dialog-title")
-            yield OrderedInput(placeholder="Type to filter models…", id="compare-search")  # filters per key
+            yield OrderedInput(
+                placeholder="Type to filter models…", id="compare-search", select_on_focus=False
+            )  # filters per key; the letter typed on the list (on_key) is not selected
             yield SelectionList[str](id="compare-models")
             yield Static("", id="compare-chosen")
             yield Static("", id="compare-why")
@@ -109,6 +111,17 @@ class ComparePickerModal(ModalScreen[list[str] | None]):
 
     def _why(self, text: str) -> None:
         self.query_one("#compare-why", Static).update(Content(text))
+
+    def on_key(self, event: events.Key) -> None:
+        # A letter typed on the list goes on filtering (Space still ticks): after ticking one model
+        # the next is found by typing its name, not by going back to the filter with shift+tab first.
+        if self.focused is not self.model_list or not event.is_printable or event.character in (None, " "):
+            return  # keys for the list (Space ticks) or the screen
+        event.stop()
+        field = self.query_one("#compare-search", Input)
+        field.value = event.character or ""  # a new name: the filter starts again from this letter
+        field.cursor_position = len(field.value)
+        field.focus()
 
     def action_to_list(self) -> None:
         self.model_list.focus()
