@@ -96,3 +96,26 @@ async def test_typing_on_the_compare_list_filters_again_for_the_next_model(
         await pilot.press(*"gemini-3-pro-p", "down", "space")  # typed on the list: back to the filter
         assert picker.query_one("#compare-search", Input).value == "gemini-3-pro-p"
         assert picker.chosen == [first, "claude-sonnet-4-6", "gemini-3-pro-preview"]
+
+
+async def test_space_in_the_compare_filter_ticks_the_best_match_even_typed_at_once(
+    make_app: AppFactory, store: Store
+) -> None:
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        chat(app).prompt.load_text("question")
+        await pilot.press("alt+c")
+        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
+        picker = app.screen
+        assert isinstance(picker, ComparePickerModal)
+        first = picker.chosen[0]
+        field = picker.query_one("#compare-search", Input)
+        for key in typed("sonnet-4-6"):
+            app.post_message(key)
+        app.post_message(events.Key("space", " "))
+        await until(pilot, lambda: len(picker.chosen) == 2, "a second model ticked")
+        assert picker.chosen == [first, "claude-sonnet-4-6"] and field.value == "sonnet-4-6"
+        await settle(app, pilot)
+        ticked = picker.model_list.selected
+        assert ticked == ["claude-sonnet-4-6"]  # the list shows the tick too
