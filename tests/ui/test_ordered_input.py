@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import pytest
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from liaobots_tui.api.messages import Message, TextPart
 from liaobots_tui.store import Store
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
+from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from tests.ui.conftest import SIZE, AppFactory
-from tests.ui.driving import chat, settle, until
+from tests.ui.driving import chat, settle, type_text, until
 from tests.ui.test_features import scripted_app
 
 pytestmark = pytest.mark.ui
@@ -119,3 +120,23 @@ async def test_space_in_the_compare_filter_ticks_the_best_match_even_typed_at_on
         await settle(app, pilot)
         ticked = picker.model_list.selected
         assert ticked == ["claude-sonnet-4-6"]  # the list shows the tick too
+
+
+async def test_the_model_picker_moves_then_picks_in_key_order(make_app: AppFactory, store: Store) -> None:
+    """Enter acts in the filter now: a ↓ typed before it must have moved the list first."""
+    app, _ = scripted_app(make_app, store, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerModal), "the model picker")
+        picker = app.screen
+        await type_text(pilot, "gpt-5.4")
+        await settle(app, pilot)
+        assert isinstance(picker, ModelPickerModal)
+        assert picker.query_one("#model-list", OptionList).highlighted == 0
+        second = picker._shown[1]  # the models listed, in order
+        app.post_message(events.Key("down", None))
+        app.post_message(events.Key("enter", "\r"))
+        await until(pilot, lambda: not isinstance(app.screen, ModelPickerModal), "the picker closed")
+        await settle(app, pilot)
+        assert chat(app).model == second

@@ -9,6 +9,8 @@ from the gateway: shown plain, never as markup.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,6 +38,8 @@ class FilterInput(OrderedInput):
     The text filtered is sent along, since the list may not show it yet (``Input.Changed`` bubbles
     up behind).
     """
+
+    KEY_ACTIONS: ClassVar[dict[str, str]] = {"down": "screen.to_list"}
 
     class TickBest(TextualMessage):
         def __init__(self, query: str) -> None:

@@ -9,6 +9,7 @@ follows the model name (claude → anthropic, gemini → gemini, else openai).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -71,6 +72,12 @@ class FormatSet(RadioSet):
         self.post_message(self.Picked(highlighted.id if highlighted is not None else None))
 
 
+class SearchInput(OrderedInput):
+    """The model filter: ↑/↓ move the list from here, in key order with the Enter that picks."""
+
+    KEY_ACTIONS: ClassVar[dict[str, str]] = {"down": "screen.move(1)", "up": "screen.move(-1)"}
+
+
 class ModelPickerModal(ModalScreen[ModelChoice | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -94,7 +101,7 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog model-dialog"):
             yield Static(Content("Model and format"), classes="dialog-title")
-            yield OrderedInput(placeholder="Type to search models…", id="model-search")  # filters per key
+            yield SearchInput(placeholder="Type to search models…", id="model-search")  # filters per key
             yield OptionList(id="model-list")
             yield Static(Content.styled(self._count_line(len(self.models)), "dim"), id="model-source")
             with Horizontal(id="format-row"):

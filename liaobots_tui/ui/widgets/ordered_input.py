@@ -15,6 +15,7 @@ before the key reaches the field; keys the field does not bind bubble as before.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
@@ -53,5 +54,11 @@ _INPUT_ACTIONS = bound_actions(Input.BINDINGS)
 class OrderedInput(Input):
     """An :class:`~textual.widgets.Input` whose bound keys act in key order; see the module docstring."""
 
+    #: More keys run here, in order, for a field whose screen binds them (↓ moving a picker's list):
+    #: once Enter acts here, a ↓ typed before it must not still be on its way up to the app.
+    KEY_ACTIONS: ClassVar[dict[str, str]] = {}
+
     async def _on_key(self, event: events.Key) -> None:
-        await run_bound_key(self, event, _INPUT_ACTIONS)
+        await run_bound_key(
+            self, event, {**_INPUT_ACTIONS, **self.KEY_ACTIONS} if self.KEY_ACTIONS else _INPUT_ACTIONS
+        )
