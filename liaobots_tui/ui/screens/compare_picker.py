@@ -31,7 +31,8 @@ HELP = "Type to filter · Space ticks the best match · ↓ to the list · Enter
 
 
 class FilterInput(OrderedInput):
-    """The filter. Space ticks the best match (model ids hold no spaces), from the filter itself.
+    """The filter. Space ticks the best match (model ids hold no spaces) and empties the filter
+    for the next name ("gpt-5.4 claude-son " ticks two), from the filter itself.
 
     Typed quickly, "gpt-5.4", ↓ and Space went wrong: the ↓ reached the screen's binding only
     after bubbling up, while the Space, forwarded to the still focused filter, was typed into it.
@@ -52,6 +53,7 @@ class FilterInput(OrderedInput):
             event.prevent_default()
             if self.value.strip():
                 self.post_message(self.TickBest(self.value))
+                self.value = ""  # here, in key order: the next model's name is typed from scratch
             return
         await super()._on_key(event)
 
