@@ -125,6 +125,10 @@ async def test_space_in_the_compare_filter_ticks_the_best_match_even_typed_at_on
             app.post_message(key)
         await until(pilot, lambda: len(picker.chosen) == 4, "four models ticked")
         assert picker.chosen == [first, "claude-sonnet-4-6", "gemini-3-pro-preview", "gpt-5.4-mini"]
+        for key in typed("sonnet-4-6 "):  # a ticked model's name again: it stays ticked
+            app.post_message(key)
+        await until(pilot, lambda: "ticked already" in str(picker.query_one("#compare-why").render()))
+        assert len(picker.chosen) == 4
 
 
 async def test_the_model_picker_moves_then_picks_in_key_order(make_app: AppFactory, store: Store) -> None:

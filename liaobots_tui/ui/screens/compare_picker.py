@@ -22,6 +22,7 @@ from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from liaobots_tui.api.messages import format_for_model
+from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.conversations.compare import MAX_MODELS, MIN_MODELS
 from liaobots_tui.ui.plain import plain_line
 from liaobots_tui.ui.screens.model_picker import filter_models
@@ -132,13 +133,13 @@ class ComparePickerModal(ModalScreen[list[str] | None]):
         if not hits:
             return
         model = hits[0][0]
-        if model in self.chosen:  # a toggle, as Space on the list
-            self.chosen.remove(model)
-        elif len(self.chosen) >= MAX_MODELS:
+        if model in self.chosen:  # typing a chosen model's name again must not drop it
+            self._why(f"{clean_line(model, 60)} is ticked already (Space on the list unticks it).")
+            return
+        if len(self.chosen) >= MAX_MODELS:
             self._why(f"At most {MAX_MODELS} models: untick one first.")
             return
-        else:
-            self.chosen.append(model)
+        self.chosen.append(model)
         self._why("")
         # The ticks shown come from self.chosen: the list is refilled for the filter as it is now.
         self._refill(self.query_one("#compare-search", Input).value)
