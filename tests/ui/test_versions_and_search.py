@@ -48,6 +48,8 @@ async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFac
         screen = chat(app)
         last = screen.view.boxes()[-1]
         assert last.version == Version(2, 2) and "‹ 2/2 ›" in str(last.header.render())
+        # Next to the role, before the model: a narrow column cuts the header's end, not the marker.
+        assert str(last.header.render()).startswith("Assistant  ‹ 2/2 ›  gpt-5.4")
         await pilot.press("alt+comma")  # nothing selected: the last message with versions
         await until(pilot, lambda: screen.view.boxes()[-1].message.id == first)
         shown = screen.view.boxes()[-1]
