@@ -401,6 +401,21 @@ async def test_copy_message_code_block_and_last_reply(make_app: AppFactory, stor
         assert app.clipboard == REPLY
 
 
+async def test_i_and_escape_on_a_selected_message_go_back_to_the_prompt(
+    make_app: AppFactory, store: Store
+) -> None:
+    """The message's footer offers "i Back to prompt"; it (and Esc) must move the focus there,
+    or the next letter typed runs a message key ("f" forks the chat)."""
+    app, _ = scripted_app(make_app, store, [TextDelta(REPLY)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "code please")
+        for key in ("i", "escape"):
+            await pilot.press("ctrl+g")
+            assert chat(app).focused_box() is chat(app).view.boxes()[-1]
+            await pilot.press(key)
+            assert app.focused is chat(app).prompt, key
+
+
 async def test_export_to_markdown(make_app: AppFactory, store: Store, tmp_path: Path) -> None:
     app, _ = scripted_app(make_app, store, [TextDelta(REPLY)])
     target = tmp_path / "out" / "chat.md"

@@ -250,18 +250,18 @@ class MessageBox(HeightFree, UniformRows, Vertical):
             yield column
 
     def _header(self) -> Content:
-        if self.message.role == "user":
-            label = Content.from_markup("[b]You[/]")
-        else:
-            label = Content.from_markup("[b]Assistant[/]")
+        label = Content.from_markup("[b]You[/]" if self.message.role == "user" else "[b]Assistant[/]")
+        if self.version is not None:
+            # Before the model: a narrow column (100 columns with the chats list open) cuts the
+            # header's end, and it cut the only sign that the reply has other versions.
+            label = label + Content.styled(
+                f"  ‹ {self.version.number}/{self.version.count} ›", "bold $accent"
+            )
+        if self.message.role != "user":
             # Model ids and format names come from the gateway and the store: plain, one line.
             details = " · ".join(clean_line(x, 80) for x in (self.message.model, self.message.format) if x)
             if details:
                 label = label + Content.styled(f"  {details}", "dim")
-        if self.version is not None:
-            label = label + Content.styled(
-                f"  ‹ {self.version.number}/{self.version.count} ›", "bold $accent"
-            )
         return label
 
     def set_version(self, version: Version | None) -> None:
