@@ -22,7 +22,7 @@ from typing import Any
 GATEWAY_CHILD = """
 import sys
 from liaobots_tui.demo.gateway import FakeGateway
-gw = FakeGateway("demo", domains=1, delta_delay=float(sys.argv[1]))
+gw = FakeGateway("demo", domains=1, delta_delay=float(sys.argv[1]), balance=float(sys.argv[2]))
 gw.start()
 print(gw.urls[0], flush=True)
 sys.stdin.read()  # until the parent closes our stdin
@@ -36,9 +36,10 @@ TICK = 0.005
 class GatewayProcess:
     """The fake gateway in a child process; ``url`` is its one domain."""
 
-    def __init__(self, delta_delay: float = 0.0) -> None:
+    def __init__(self, delta_delay: float = 0.0, balance: float = 100.0) -> None:
+        # balance: the fake account's credits (each long reply costs some: a run of many runs out).
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", GATEWAY_CHILD, str(delta_delay)],
+            [sys.executable, "-c", GATEWAY_CHILD, str(delta_delay), str(balance)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -54,6 +54,8 @@ from app_harness import GatewayProcess, chat_app, load, peak_rss_mb, reset_peak,
 SIZE = (120, 40)
 #: Seconds to let the app settle after a reply (it releases memory half a second after one).
 SETTLE_SECONDS = 1.5
+#: The fake account's credits: enough for many long replies (the default ran out after ~7).
+BALANCE = 100_000.0
 
 
 def trimmable_mb() -> float:
@@ -253,6 +255,11 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                 # beside RSS, what grows in the Python heap and what is the allocator's.
                 "memory_blocks": sys.getallocatedblocks(),
                 "blocks": len(app.screen.query("MarkdownBlock")),
+                # Every widget of the screen: each costs ~22 kB mounted (queue, task, styles, caches).
+                "widgets": sum(1 for _ in app.screen.walk_children()),
+                # The reply's text as Python holds it (1, 2 or 4 bytes a character: Chinese makes 2),
+                # the floor of what a reply must keep: "flat" is measured against it.
+                "text_mb": sys.getsizeof(box.message.text) / 2**20,
                 **heap_split(),
             }
             if trace:
@@ -332,6 +339,27 @@ def heap_line(row: dict[str, float]) -> str:
             f"of it SQLite {row['sqlite']:.2f}")  # fmt: skip
 
 
+#: "Flat": settled RSS grows per reply (after the second) by at most the reply's own text as
+#: Python holds it plus this much (MB): a turn's few widgets (~8 of ~22 kB), its pieces'
+#: records and allocator slack. A leak (a widget tree per block kept, the text twice) is
+#: several times that.
+FLAT_SLACK_MB = 0.5
+
+
+def flat_line(rows: list[dict[str, float]]) -> str:
+    """Growth per reply from reply 2 to the last (settled RSS and Python's memory blocks) against
+    the reply's text: the verdict on "flat" (see FLAT_SLACK_MB)."""
+    replies = len(rows) - 2
+    per_reply = (rows[-1]["settled"] - rows[1]["settled"]) / replies
+    text = max(row.get("text_mb", 0.0) for row in rows)
+    blocks = (rows[-1].get("memory_blocks", 0) - rows[1].get("memory_blocks", 0)) / replies
+    widgets = (rows[-1].get("widgets", 0) - rows[1].get("widgets", 0)) / replies
+    verdict = "flat" if per_reply <= text + FLAT_SLACK_MB else "NOT flat"
+    return (f"from reply 2 to {len(rows)}: {per_reply:+.2f} MB a reply (its text {text:.2f} MB + "
+            f"{per_reply - text:+.2f}), {blocks:+,.0f} memory blocks and {widgets:+.0f} widgets a "
+            f"reply: {verdict} (<= text + {FLAT_SLACK_MB} MB)")  # fmt: skip
+
+
 def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     rows = result["rows"]
     print(f"memory per reply: {args.replies} replies in one chat, unpaced, fresh app process; {load()}")
@@ -360,6 +388,8 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     if growth:
         print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
               f"(target: flat, < 350 MB after two)")  # fmt: skip
+    if len(rows) > 2:
+        print(f"  {flat_line(rows)}")
     if result.get("releases"):
         walls = [wall * 1000 for wall, _ in result["releases"]]
         cpus = [cpu * 1000 for _, cpu in result["releases"]]
@@ -381,7 +411,7 @@ def report_ab(args: argparse.Namespace) -> None:
           f"{args.rounds} rounds alternating {' vs '.join(map(str, trees))}")  # fmt: skip
     for number in range(1, args.rounds + 1):
         for tree in trees:
-            gateway = GatewayProcess(0.0)  # a fresh one: the fake account's credits run out
+            gateway = GatewayProcess(0.0, balance=BALANCE)  # a fresh one: its own credits
             try:
                 result = run_child(gateway.url, args, trace=False, tree=tree)
             except RuntimeError as error:
@@ -407,6 +437,8 @@ def report_ab(args: argparse.Namespace) -> None:
                     )
                     + " MB"
                 )
+            if len(rows) > 2:
+                release += f"; {flat_line(rows)}"
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); Python memory blocks {memory_blocks} thousand; "
                   f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
@@ -464,7 +496,7 @@ def main() -> None:
     if args.trees:
         report_ab(args)
         return
-    gateway = GatewayProcess(0.0)
+    gateway = GatewayProcess(0.0, balance=BALANCE)
     try:
         if not args.only_trace:
             report(args, run_child(gateway.url, args, trace=False))

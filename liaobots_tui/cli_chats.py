@@ -143,7 +143,9 @@ def _search(store: Store, args: argparse.Namespace, out: TextIO) -> None:
         out.write(f"no message matches {clean_line(args.search, 60)!r}\n")
         return
     for hit in hits:
-        who = "you" if hit.role == "user" else clean_line(hit.model or "assistant", 32)
+        model = clean_line(hit.model, 32) if hit.model else ""
+        # A prompt that matched still names the chat's model: every hit line says which model.
+        who = (f"you ({model})" if model else "you") if hit.role == "user" else model or "assistant"
         out.write(f"#{hit.conversation_id}  {_when(hit.created_at)}  {who}  {clean_line(hit.title, 40)}\n")
         out.write(f"    {hit.snippet}\n")
     if more:

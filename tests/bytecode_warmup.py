@@ -67,12 +67,16 @@ class Rewriting:
         self.rewrite: Callable[[Path, pytest.Config], tuple[os.stat_result, CodeType]] = rewrite._rewrite_test
         self.write: Callable[[Any, CodeType, os.stat_result, Path], bool] = rewrite._write_pyc
         self.state: Any = config.stash[rewrite.assertstate_key]
+        #: Where the plugins' modules pytest rewrites on import are (see :func:`marked_sources`).
+        self.marked: tuple[Path, ...] = marked_sources(getattr(self.state.hook, "_must_rewrite", ()))
 
     def rewrites(self, source: Path) -> bool:
         from _pytest.pathlib import fnmatch_ex
 
-        return source.name == _ALWAYS_REWRITTEN or any(
-            fnmatch_ex(pattern, source) for pattern in self.patterns
+        return (
+            source.name == _ALWAYS_REWRITTEN
+            or any(fnmatch_ex(pattern, source) for pattern in self.patterns)
+            or any(source == place or source.is_relative_to(place) for place in self.marked)
         )
 
     def pyc(self, source: Path) -> Path:
@@ -85,6 +89,35 @@ class Rewriting:
         self.write(self.state, code, stat, pyc)
 
 
+def marked_sources(names: Iterable[str]) -> tuple[Path, ...]:
+    """The files and package folders of the modules pytest was told to rewrite (``mark_rewrite``).
+
+    pytest rewrites the asserts of every module of a distribution that provides a pytest plugin
+    (Hypothesis, anyio, xdist, syrupy, ...: ~150 modules the workers import), each worker on its
+    own when nothing is cached. Only top-level names are looked up (``find_spec`` of a dotted name
+    would import its parents); a name that cannot be found is left to the workers.
+    """
+    places: list[Path] = []
+    for name in sorted(names):
+        if "." in name:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            places.extend(Path(location) for location in spec.submodule_search_locations)
+        elif spec.origin and spec.origin.endswith(".py"):
+            places.append(Path(spec.origin))
+    return tuple(places)
+
+
+def _sources(place: Path) -> Iterable[Path]:
+    return [place] if place.is_file() else place.rglob("*.py")
+
+
 def _plain_pyc(source: Path) -> Path:
     return Path(importlib.util.cache_from_source(str(source)))
 
@@ -93,7 +126,7 @@ def stale_files(folders: Iterable[Path], rewriting: Rewriting) -> list[Path]:
     """The ``.py`` files under ``folders`` whose cached code (plain or rewritten) is missing or old."""
     stale = []
     for folder in folders:
-        for source in folder.rglob("*.py"):
+        for source in _sources(folder):
             pyc = rewriting.pyc(source) if rewriting.rewrites(source) else _plain_pyc(source)
             if not _header_matches(source, pyc):
                 stale.append(source)
@@ -121,10 +154,13 @@ def _worker_count() -> int:
     return max(1, cores or 1)
 
 
-def warm_up(config: pytest.Config, folders: Iterable[Path], helpers: int | None = None) -> int:
+def warm_up(
+    config: pytest.Config, folders: Iterable[Path], helpers: int | None = None, plugins: bool = False
+) -> int:
     """Compile what the workers would compile, once; return how many files that was (0 when skipped).
 
     ``helpers``: how many processes share the work (default: one per core; 1 compiles in this process).
+    ``plugins``: the modules pytest rewrites for its plugins (:func:`marked_sources`) too.
     """
     global _rewriting_in_this_process
     if sys.dont_write_bytecode:
@@ -133,6 +169,8 @@ def warm_up(config: pytest.Config, folders: Iterable[Path], helpers: int | None 
         rewriting = Rewriting(config)
     except (ImportError, AttributeError, KeyError):
         return 0  # pytest's internals moved: the workers compile as before
+    if plugins:
+        folders = [*folders, *rewriting.marked]
     stale = sorted(stale_files(folders, rewriting), key=lambda path: path.stat().st_size, reverse=True)
     if not stale:
         return 0

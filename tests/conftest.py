@@ -42,6 +42,10 @@ def _cache_bytecode_outside_the_tree() -> None:
     sys.dont_write_bytecode = False
     os.environ["PYTHONPYCACHEPREFIX"] = prefix
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    # The prefix hides the venv's own __pycache__ folders: their code is linked in once per venv.
+    from tests.installed_bytecode import package_folders, seed
+
+    seed(package_folders())
 
 
 _cache_bytecode_outside_the_tree()
@@ -126,12 +130,12 @@ def _temporary_files_in_memory(config: pytest.Config) -> None:
 def _compile_once_before_the_workers(config: pytest.Config) -> None:
     """In xdist's controller: compile the package and rewrite the test modules once
     (``tests/bytecode_warmup.py``), not once in every worker: a fresh clone's first run no longer
-    pays it four times over."""
+    pays it four times over. The modules pytest rewrites for its plugins (Hypothesis, xdist, ...) too."""
     from tests.bytecode_warmup import starts_workers, warm_up
 
     if starts_workers(config):
         root = Path(__file__).resolve().parent.parent
-        warm_up(config, [root / "liaobots_tui", root / "tests"])
+        warm_up(config, [root / "liaobots_tui", root / "tests"], plugins=True)
 
 
 @pytest.fixture(autouse=True)

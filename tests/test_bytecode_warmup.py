@@ -10,7 +10,7 @@ from typing import cast
 
 import pytest
 
-from tests.bytecode_warmup import Rewriting, stale_files, starts_workers, warm_up
+from tests.bytecode_warmup import Rewriting, marked_sources, stale_files, starts_workers, warm_up
 
 
 @pytest.fixture
@@ -73,6 +73,32 @@ def test_without_bytecode_nothing_is_written(tree: Path, pytestconfig: pytest.Co
     sys.dont_write_bytecode = True  # restored by the fixture's monkeypatch
     assert warm_up(pytestconfig, folders(tree), helpers=1) == 0
     assert not (tree / "prefix").exists()
+
+
+def test_the_modules_pytest_rewrites_for_plugins_are_found_without_importing_them(
+    tree: Path, pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tree / "plug").mkdir()
+    (tree / "plug" / "__init__.py").write_text("def check() -> None:\n    assert 1\n")
+    (tree / "plug_single.py").write_text("Z = 3\n")
+    monkeypatch.syspath_prepend(str(tree))
+    places = marked_sources(["plug_single", "plug", "plug.sub", "not_installed_anywhere"])
+    assert places == (tree / "plug", tree / "plug_single.py")  # a dotted or missing name: left alone
+    assert "plug" not in sys.modules
+    rewriting = _rewriting(pytestconfig)
+    rewriting.marked = places
+    assert rewriting.rewrites(tree / "plug" / "__init__.py") and rewriting.rewrites(tree / "plug_single.py")
+    assert sorted(stale_files(places, rewriting)) == [tree / "plug" / "__init__.py", tree / "plug_single.py"]
+
+
+def test_the_suites_own_plugins_are_among_what_the_controller_rewrites(pytestconfig: pytest.Config) -> None:
+    import hypothesis
+    import textual
+
+    rewriting = _rewriting(pytestconfig)
+    assert Path(hypothesis.__file__).parent in rewriting.marked
+    assert rewriting.rewrites(Path(hypothesis.__file__).parent / "core.py")
+    assert not rewriting.rewrites(Path(textual.__file__))  # plainly compiled, as its import does
 
 
 def test_only_the_controller_of_a_distributed_run_warms_up() -> None:

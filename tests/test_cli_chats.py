@@ -76,7 +76,7 @@ def test_search_prints_chat_date_model_and_snippet_per_hit(
     # The chosen reply and the prompt; the other version is not the chat as it reads now.
     assert [line.split()[0] for line in lines[::2]] == [f"#{rust}", f"#{rust}"]
     assert "claude-x" in lines[0] and "Lifetimes bound borrows." in lines[1]
-    assert lines[2].split()[3] == "you"
+    assert lines[2].split()[3:5] == ["you", "(claude-sonnet-4-6)"]  # a prompt's hit: the chat's model
     hits = json.loads(run_cli(capsys, "chats", "--search", "tomato", "--json").out)
     assert [(h["conversation_id"], h["role"]) for h in hits] == [(soup, "assistant"), (soup, "user")]
     ((start, end),) = hits[0]["highlights"]

@@ -97,6 +97,7 @@ def test_one_model_failing_shows_its_error_in_its_section_and_the_others_finish(
     for model in ("gpt-5.4", "claude-sonnet-4-6"):
         assert texts[model].startswith(gw.reply_text_for(model, "hi").rstrip("\n"))
     assert "gpt-no-such-model [failed]: " in r.out
+    assert re.search(r"gpt-no-such-model \[failed\]: .*, not charged$", r.out, re.MULTILINE)
     assert r.err.startswith("liaobots: gpt-no-such-model: ") and r.err.count("\n") == 1
 
 

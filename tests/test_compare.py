@@ -128,6 +128,9 @@ async def test_one_model_failing_does_not_stop_the_others(controller: Conversati
     assert [r.status for r in replies] == ["complete", "failed", "complete"]
     assert replies[1].error and "no-such-model" in replies[1].error
     assert "[failed]" in comparison.lanes[1].summary()
+    # Refused before any byte: charged nothing, and said so (it read "credits ?", as if unknown).
+    assert comparison.lanes[1].summary().endswith("~0 tokens, not charged")
+    assert comparison.lanes[0].credits_label() not in ("?", "not charged")
     with pytest.raises(InputError, match="sent nothing"):
         comparison.keep(1)
 

@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from liaobots_tui.demo.gateway import FakeGateway, Faults
+from liaobots_tui.demo.ledger import SEED_MIN_AGE_MS, seed_records
 
 BEARER = {"Authorization": "Bearer demo"}
 ANTHROPIC = {"x-api-key": "demo", "anthropic-version": "2023-06-01"}
@@ -446,6 +447,15 @@ def test_paging_through_all_usage_records() -> None:
             "id", "tokens", "input_tokens", "output_tokens", "model", "price",
             "cache_hit_tokens", "cache_creation_tokens", "create_time",
         }  # fmt: skip
+
+
+def test_seeded_records_are_older_than_any_reply_a_usage_match_could_take_them_for() -> None:
+    """The newest seeded record was 22.8 s old: after a demo restart it matched a claude reply the
+    previous run had just made (0.564 credits instead of its 0.051) and the chat's total tripled."""
+    now_ms = 1_800_000_000_000
+    records = seed_records(250, now_ms)
+    assert min(now_ms - r["create_time"] for r in records) >= SEED_MIN_AGE_MS > 120_000
+    assert len({r["create_time"] for r in records}) > 240  # still spread over the month
 
 
 def test_balance_goes_down_after_a_chat(gw: FakeGateway, client: httpx.Client) -> None:

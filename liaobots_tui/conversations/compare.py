@@ -143,16 +143,30 @@ class Lane:
             return None
         return ReplyCost(estimate_cost(self.model, self.reply.usage), False)
 
+    @property
+    def refused(self) -> bool:
+        """Failed before any reply byte (a 404 model, a 502, out of credit): nothing was charged,
+        as :func:`~liaobots_tui.usage_stats.reply_cost` counts it; "credits ?" said unknown."""
+        reply = self.reply
+        return reply.status == "failed" and not reply.parts and reply.usage is None
+
+    def credits_label(self) -> str:
+        """``0.0512``, ``≈ 0.05 estimate``, ``not charged`` (refused), or ``?`` (none known yet)."""
+        cost = self.cost
+        if cost is not None:
+            return cost.label()
+        return "not charged" if self.refused else "?"
+
     def summary(self) -> str:
         """One line: model, status, time to first token, total time, tokens, credits."""
         ttft = "-" if self.ttft is None else f"{self.ttft:.2f}s"
         tokens, exact = self.tokens
-        cost = self.cost
-        charged = "?" if cost is None else cost.label()
+        label = self.credits_label()
+        charged = label if label == "not charged" else f"credits {label}"
         status = "" if self.reply.status == "complete" else f" [{self.reply.status}]"
         return (
             f"{clean_line(self.model)}{status}: first token {ttft}, total {self.elapsed():.2f}s, "
-            f"{'' if exact else '~'}{tokens} tokens, credits {charged}"
+            f"{'' if exact else '~'}{tokens} tokens, {charged}"
         )
 
     # ------------------------------------------------------------------ events

@@ -22,6 +22,8 @@ MAX_PAGE_SIZE = 100
 
 _FIRST_ID = 1_234_000_000
 _DAY_MS = 86_400_000
+#: The newest seeded record is this old at least (ms): older than any reply a usage match could take it for.
+SEED_MIN_AGE_MS = 30 * 60_000
 
 
 def seed_records(count: int, now_ms: int) -> list[dict[str, Any]]:
@@ -34,7 +36,10 @@ def seed_records(count: int, now_ms: int) -> list[dict[str, Any]]:
     models = list(MODELS)
     weights = [8, 6, 7, 2, 5, 6, 2, 3, 3, 2]
     span = 30 * _DAY_MS
-    offsets = sorted((rng.randrange(span) for _ in range(count)), reverse=True)  # oldest first
+    # None newer than SEED_MIN_AGE_MS: the newest (22.8 s old) matched a reply the previous demo
+    # run had just made (same model, within the 120 s the credits panel allows), so after a restart
+    # that chat's total jumped from 0.279 to "≈ 0.791". Only the few newest move; the rest stay put.
+    offsets = sorted((max(SEED_MIN_AGE_MS, rng.randrange(span)) for _ in range(count)), reverse=True)
     records: list[dict[str, Any]] = []
     next_id = _FIRST_ID
     for offset in offsets:

@@ -38,6 +38,7 @@ from liaobots_tui.ui.first_paint import FirstPaint
 from liaobots_tui.ui.screens.chat import ChatScreen
 from liaobots_tui.ui.source_commands import SourceCommands
 from liaobots_tui.ui.textual_compat import (
+    alt_punctuation_keys,
     arrangements_without_cycles,
     blank_containers_render_one_row,
     cached_handler_lookup,
@@ -111,6 +112,7 @@ class LiaobotsApp(App[int]):
         dirty_lines_only_cached()  # a tall widget kept a dirty mark per row of its height: see there
         cached_handler_lookup()  # a message's handlers found once per pair of classes, not per message
         themes_found_without_copies()  # every node styled looks its theme up: see there
+        alt_punctuation_keys()  # alt+, (ESC ,) reached the app as a typed comma: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()

@@ -1885,3 +1885,44 @@ def call_next_after(pump: Any, delay: float, callback: Callable[[], Any]) -> asy
             pump.call_next(callback)
 
     return asyncio.get_running_loop().call_later(delay, call)
+
+
+def _alt_punctuation_keys(original: Any) -> Any:
+    def sequence_to_key_events(self: Any, sequence: str, alt: bool = False) -> Iterator[Any]:
+        for key in original(self, sequence, alt):
+            # Only a printable character Textual named without a modifier ("comma", "space"):
+            # control characters ("tab", "ctrl+a") and letters (already "alt+u") stay as they are.
+            if alt and len(sequence) == 1 and sequence.isprintable() and "+" not in key.key:
+                yield type(key)(f"alt+{key.key}", key.character)
+            else:
+                yield key
+
+    sequence_to_key_events._alt_punctuation = True  # type: ignore[attr-defined]
+    return sequence_to_key_events
+
+
+def alt_punctuation_keys() -> bool:
+    """ESC followed by a punctuation key is reported as alt+<key>, as ESC u is alt+u; True when applied.
+
+    A terminal (and tmux, and SSH) sends alt+, as ESC ",". Textual's parser
+    (``XTermParser._sequence_to_key_events``) adds ``alt+`` only to keys whose name is
+    one character (letters and digits), so ESC "," came through as a bare "comma" with
+    the character ",": the "Previous version" binding (alt+comma) never ran and the
+    prompt got a comma typed into it instead. Here a key reported after ESC whose name
+    has no modifier and whose character is printable gets the ``alt+`` Textual gives a
+    letter (the app then drops its character, as for alt+u). Textual 8.x (checked
+    against 8.2.8); elsewhere nothing changes.
+    """
+    try:
+        from textual._xterm_parser import XTermParser
+    except ImportError:
+        return False
+    original = XTermParser.__dict__.get("_sequence_to_key_events")
+    if original is None:
+        return False
+    if getattr(original, "_alt_punctuation", False):
+        return True
+    if not (8,) <= _version("textual") < (9,):
+        return False
+    XTermParser._sequence_to_key_events = _alt_punctuation_keys(original)  # type: ignore[method-assign]
+    return True

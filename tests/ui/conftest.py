@@ -163,6 +163,22 @@ def gateway() -> Iterator[FakeGateway]:
 
 
 @pytest.fixture
+def short_replies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's canned replies cut to their first two blocks: a heading, then a paragraph or a list.
+
+    For a test whose replies are incidental to what it checks (a flow: sent, saved, edited,
+    switched, restarted). The whole canned reply (450-790 characters, ~100-160 deltas, a fence
+    and a table) cost ~0.19 s of CPU to stream and lay out, twice a boot; ~150 characters cost
+    ~0.09 s. The gateway and ``reply_text_for`` read the same texts, so assertions on them hold;
+    a ``[[deltas=N]]`` prompt cycles through the short texts.
+    """
+    from liaobots_tui.demo import replies
+
+    short = tuple("\n\n".join(reply.split("\n\n")[:2]) for reply in replies._REPLIES)
+    monkeypatch.setattr(replies, "_REPLIES", short)
+
+
+@pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "history.sqlite3", tmp_path / "images") as s:
         yield s

@@ -28,7 +28,8 @@ from liaobots_tui.usage_stats import format_credits
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import chat, send, settle, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to what is checked: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 IMAGE_MODEL = "gemini-3-pro-image-preview"
 

@@ -21,7 +21,8 @@ from liaobots_tui.ui.widgets.message_box import MessageBox
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import HANG_GUARD, chat, send, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to the flows: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 
 def boxes(app: LiaobotsApp) -> list[MessageBox]:

@@ -19,7 +19,8 @@ from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import HANG_GUARD, chat, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to what is checked: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 MODELS = ["gpt-5.4", "claude-sonnet-4-6", "gemini-3-pro-preview"]
 

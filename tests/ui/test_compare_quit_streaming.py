@@ -16,7 +16,8 @@ from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import HANG_GUARD, chat, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental (they are stalled after 3 deltas): cut short (tests/ui/conftest.py).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 MODELS = ["gpt-5.4", "claude-sonnet-4-6"]
 

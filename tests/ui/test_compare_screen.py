@@ -16,7 +16,8 @@ from liaobots_tui.ui.screens.dialogs import ConfirmModal
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import HANG_GUARD, chat, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to what is checked: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 
 def compare_screen(app: LiaobotsApp) -> CompareScreen:
@@ -110,6 +111,8 @@ async def test_narrow_terminal_shows_one_tab_per_model_and_a_failed_model_its_er
         assert failed.box.message.status == "failed"
         notice = str(failed.box.query_one(".notice").render())
         assert "gpt-no-such-model" in notice and notice.startswith("✗")
+        figures = str(failed.query_one(".lane-figures").render())
+        assert figures.startswith("failed") and figures.endswith("not charged")
         await pilot.press("right")
         assert screen.query_one(TabbedContent).active == "tab-1" and screen.current_index() == 1
         await pilot.press("k")  # nothing to keep from a failed model: refused, the screen stays

@@ -39,7 +39,8 @@ from tests.ui.conftest import (
 )
 from tests.ui.driving import chat, run_from_palette, send, settle, type_text, until
 
-pytestmark = pytest.mark.ui
+# Replies here are incidental to what is checked: cut short (tests/ui/conftest.py, short_replies).
+pytestmark = [pytest.mark.ui, pytest.mark.usefixtures("short_replies")]
 
 REPLY = "Here you go:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
 
@@ -137,7 +138,8 @@ async def test_status_thinking_and_retry_notices_show_while_a_reply_streams(
         assert str(reply.query_one(".notice").render()) == "Rate limited, retrying in 2 s (attempt 1)"
         gate.set()
         await settle(app, pilot)
-        assert not reply.query_one(".notice").display
+        # Gone once it has nothing to say (a notice line is mounted only while it shows something).
+        assert not reply.query_children(".notice")
 
 
 async def test_output_is_followed_only_while_at_the_bottom(make_app: AppFactory, store: Store) -> None:
@@ -397,6 +399,21 @@ async def test_copy_message_code_block_and_last_reply(make_app: AppFactory, stor
         await pilot.press("i")
         await pilot.press("f5")
         assert app.clipboard == REPLY
+
+
+async def test_i_and_escape_on_a_selected_message_go_back_to_the_prompt(
+    make_app: AppFactory, store: Store
+) -> None:
+    """The message's footer offers "i Back to prompt"; it (and Esc) must move the focus there,
+    or the next letter typed runs a message key ("f" forks the chat)."""
+    app, _ = scripted_app(make_app, store, [TextDelta(REPLY)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "code please")
+        for key in ("i", "escape"):
+            await pilot.press("ctrl+g")
+            assert chat(app).focused_box() is chat(app).view.boxes()[-1]
+            await pilot.press(key)
+            assert app.focused is chat(app).prompt, key
 
 
 async def test_export_to_markdown(make_app: AppFactory, store: Store, tmp_path: Path) -> None:

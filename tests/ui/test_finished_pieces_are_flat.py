@@ -24,8 +24,13 @@ from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PieceMarkdow
 from tests.ui.driving import until
 
 APP_CSS = Path(__file__).parents[2] / "liaobots_tui" / "ui" / "app.tcss"
-#: About 20 kB of the demo's Markdown: headings, lists, fences and tables.
-TEXT = reply_text("gpt-5.4", "[[deltas=4000]] a long answer")
+#: About 10 kB of the demo's Markdown: headings, lists, fences and tables, eight pieces (20 kB
+#: made the same checks on twice the text).
+TEXT = reply_text("gpt-5.4", "[[deltas=2000]] a long answer")
+#: About 20 kB: the width-and-theme test keeps the text it was written with. With TEXT a flat
+#: piece in the parking margin, off screen, kept its old theme's lines (they are found stale
+#: only when drawn: FlatMarkdown.render_line) and that test's wait for every piece never ended.
+THEMED_TEXT = reply_text("gpt-5.4", "[[deltas=4000]] a long answer")
 HOSTILE = "A [b]bold?[/b] and [@click=app.quit]quit[/] stay literal.\n\n"
 
 
@@ -82,7 +87,7 @@ async def test_finished_pieces_on_screen_are_flat_and_look_the_same() -> None:
 async def test_the_screen_holds_few_widgets_for_a_long_reply_with_tables() -> None:
     app = Pane()
     async with app.run_test(size=(100, 40)) as pilot:
-        view, column = await reply(app, pilot, TEXT * 3)
+        view, column = await reply(app, pilot, TEXT * 2)  # 16 pieces, a dozen of them with tables
         shown = [p for p in column.pieces if isinstance(p, PieceMarkdown)]
 
         def all_flat() -> bool:
@@ -95,7 +100,7 @@ async def test_the_screen_holds_few_widgets_for_a_long_reply_with_tables() -> No
         assert shown
         # A flat piece is one widget; the whole pane is a handful, whatever the reply holds.
         assert len(list(view.query("*"))) < 40
-        assert view.boxes()[0].copy_text == TEXT * 3
+        assert view.boxes()[0].copy_text == TEXT * 2
 
 
 @pytest.mark.ui
@@ -121,7 +126,7 @@ async def test_a_selection_in_a_flat_piece_gives_the_drawn_text() -> None:
 async def test_a_width_or_theme_change_draws_flat_pieces_afresh() -> None:
     app = Pane()
     async with app.run_test(size=(100, 40)) as pilot:
-        view, column = await reply(app, pilot, TEXT)
+        view, column = await reply(app, pilot, THEMED_TEXT)
         await until(pilot, lambda: bool(flat(column)), "flat pieces")
         await pilot.resize_terminal(70, 40)
 
@@ -144,4 +149,4 @@ async def test_a_width_or_theme_change_draws_flat_pieces_afresh() -> None:
         await until(pilot, redrawn, "redrawn")
         view.schedule_parking()
         await until(pilot, lambda: bool(flat(column)), "flat again")
-        assert view.boxes()[0].copy_text == TEXT
+        assert view.boxes()[0].copy_text == THEMED_TEXT

@@ -161,7 +161,7 @@ async def test_parked_pieces_are_freed_once_the_reply_has_ended(
     monkeypatch.setattr(memory_release, "release", release)
     app = make_app(demo_settings(gateway))
     async with app.run_test(size=(80, 24)) as pilot:
-        await send(app, pilot, "[[deltas=3000]] a long answer")
+        await send(app, pilot, "[[deltas=1500]] a long answer")  # six pieces: most parked on 24 rows
         await until(pilot, lambda: releases == [True], "the release after the reply")
         view = chat(app).view
         assert sum(column.parked_count for box in view.boxes() for column in box.columns) >= 2

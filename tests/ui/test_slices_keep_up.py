@@ -19,6 +19,11 @@ from tests.ui.column_app import ColumnApp
 from tests.ui.driving import until
 
 
+def column_budget_steps(queued: int) -> int:
+    """How many FRAME_WIDGETS steps the budget is for ``queued`` characters."""
+    return MarkdownColumn(streaming=True)._widget_budget(queued) // (MarkdownColumn.FRAME_WIDGETS or 1)
+
+
 def test_the_budget_grows_with_the_backlog_in_steps() -> None:
     column = MarkdownColumn(streaming=True)
     base, step = MarkdownColumn.FRAME_WIDGETS, MarkdownColumn.RAMP_CHARS
@@ -50,15 +55,22 @@ async def test_a_write_is_an_append_under_way_at_once() -> None:
         assert column.text == "Hello **world**\n\n- a\n"
 
 
-#: ~70 list items of ~30 characters: a backlog past BUDGET_CHARS made only of list items.
-ITEMS = "".join(f"- point {n} of a long list\n" for n in range(70))
+#: 20 list items of ~27 characters: a backlog past BUDGET_CHARS (scaled below) made only of list items.
+ITEMS = "".join(f"- point {n} of a long list\n" for n in range(20))
 
 
 @pytest.mark.ui
 async def test_a_backlog_of_list_items_is_drained_in_slices_bounded_by_the_ramp(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The thresholds scaled down by ~4 (their ratio kept: the ramp's step is half the budget's edge),
+    # so the backlog that crosses them is 20 items, not 70: each item mounts four widgets, and
+    # 70 of them were ~3.6 s of CPU. The ramp is the same function of what is queued.
+    monkeypatch.setattr(MarkdownColumn, "BUDGET_CHARS", 400)
+    monkeypatch.setattr(MarkdownColumn, "RAMP_CHARS", 200)
     assert MarkdownColumn.BUDGET_CHARS < len(ITEMS) < MarkdownColumn.SKIP_CHARS
+    assert len(ITEMS) < MarkdownColumn.FRAME_CHARS  # only the widget budget cuts the slices
+    assert column_budget_steps(len(ITEMS)) >= 2  # the first slice is cut by a ramped-up budget
     handed: list[tuple[str, int]] = []  # each append's text and the characters queued behind it
     textual_append = PieceMarkdown.append
     column = MarkdownColumn(streaming=True)

@@ -48,6 +48,8 @@ async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFac
         screen = chat(app)
         last = screen.view.boxes()[-1]
         assert last.version == Version(2, 2) and "‹ 2/2 ›" in str(last.header.render())
+        # Next to the role, before the model: a narrow column cuts the header's end, not the marker.
+        assert str(last.header.render()).startswith("Assistant  ‹ 2/2 ›  gpt-5.4")
         await pilot.press("alt+comma")  # nothing selected: the last message with versions
         await until(pilot, lambda: screen.view.boxes()[-1].message.id == first)
         shown = screen.view.boxes()[-1]
@@ -85,6 +87,9 @@ async def test_versions_show_and_move_with_keys_and_the_palette(make_app: AppFac
         assert screen.conversation_title == "Fork of Origin"
         assert store.conversation_settings(screen.conversation_id or 0)[FORKED_FROM]["conversation"] == origin
         assert screen.chats.ids[0] == screen.conversation_id
+        # The title bar names the origin by id too: "Fork of Origin" outlives a rename of Origin.
+        title_bar = str(screen.query_one("#title-bar").render())
+        assert f"chat {screen.conversation_id} · fork of chat {origin}" in title_bar
 
 
 async def test_chats_search_opens_the_chat_at_the_matching_message(

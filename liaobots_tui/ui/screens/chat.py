@@ -309,6 +309,10 @@ class ChatScreen(SettingsActions):
             return self.streaming
         return True
 
+    def action_focus_prompt(self) -> None:
+        """``i`` on a selected message: back to the prompt (Esc does it too, once nothing streams)."""
+        self.prompt.focus()
+
     def action_leave(self) -> None:
         self.action_stop()
 

@@ -25,7 +25,7 @@ from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.api.transport import GatewayClient, host_of
 from liaobots_tui.conversations import ConversationController
 from liaobots_tui.errors import LiaobotsError
-from liaobots_tui.store import MessageRecord
+from liaobots_tui.store import FORKED_FROM, MessageRecord
 from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.export_actions import app_export_dir
 from liaobots_tui.ui.plain import plain_line
@@ -155,10 +155,24 @@ class ChatScreenBase(MessageActions):
         if self.conversation_id is not None:
             # The id `liaobots ask --cid N` continues, where a user can read it off.
             bar += Content.styled(f"  · chat {self.conversation_id}", "dim")
+            origin = self._forked_from()
+            if origin is not None:  # the title says "Fork of <title>"; the id stays true after a rename
+                bar += Content.styled(f" · fork of chat {origin}", "dim")
         if self.lapp.demo:
             apart = " · demo history, apart from yours" if self.lapp.demo_data_dir is not None else ""
             bar += Content.styled(f"  [demo gateway{apart}]", "$warning")
         self.query_one("#title-bar", Static).update(bar)
+
+    def _forked_from(self) -> int | None:
+        """The chat this one was forked from (the store's :data:`FORKED_FROM` setting), if any."""
+        if self.conversation_id is None:
+            return None
+        try:
+            origin = self.lapp.store.conversation_settings(self.conversation_id).get(FORKED_FROM)
+        except (LiaobotsError, sqlite3.Error):
+            return None
+        chat_id = origin.get("conversation") if isinstance(origin, dict) else None
+        return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
 
     def _update_status(self) -> None:
         # Every settings change ends here, so this is where the image options appear or go.

@@ -90,8 +90,8 @@ def lane_figures(lane: Lane) -> Content:
     status = lane.reply.status
     ttft = "first token –" if lane.ttft is None else f"first token {lane.ttft:.2f} s"
     tokens, exact = lane.tokens
-    cost = lane.cost
-    charged = "credits ?" if cost is None else cost.label()
+    label = lane.credits_label()
+    charged = f"credits {label}" if label == "?" else label
     style = STATUS_STYLES.get(status, "")
     return Content.assemble(
         Content.styled(status, style) if style else status,

@@ -9,6 +9,7 @@ follows the model name (claude → anthropic, gemini → gemini, else openai).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from liaobots_tui.api.messages import FORMATS, Format, format_for_model, is_image_model
 from liaobots_tui.ui.plain import highlighted, plain_line
+from liaobots_tui.ui.widgets.ordered_input import OrderedInput
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ class FormatSet(RadioSet):
         self.post_message(self.Picked(highlighted.id if highlighted is not None else None))
 
 
+class SearchInput(OrderedInput):
+    """The model filter: ↑/↓ move the list from here, in key order with the Enter that picks."""
+
+    KEY_ACTIONS: ClassVar[dict[str, str]] = {"down": "screen.move(1)", "up": "screen.move(-1)"}
+
+
 class ModelPickerModal(ModalScreen[ModelChoice | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -93,7 +101,7 @@ class ModelPickerModal(ModalScreen[ModelChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog model-dialog"):
             yield Static(Content("Model and format"), classes="dialog-title")
-            yield Input(placeholder="Type to search models…", id="model-search")
+            yield SearchInput(placeholder="Type to search models…", id="model-search")  # filters per key
             yield OptionList(id="model-list")
             yield Static(Content.styled(self._count_line(len(self.models)), "dim"), id="model-source")
             with Horizontal(id="format-row"):

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.chat_dates import list_date
 from liaobots_tui.store import ConversationSummary, SearchHit
+from liaobots_tui.ui.widgets.ordered_input import OrderedInput
 
 #: Characters of a row that fit the sidebar at its usual width (32) on one line.
 TITLE_WIDTH = 25
@@ -146,7 +147,8 @@ class ConversationList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Chats"), classes="sidebar-title")
-        yield Input(placeholder="Search chats…", id="chat-search", compact=True)
+        # Each key reruns the search on the screen: its editing keys must not wait behind that.
+        yield OrderedInput(placeholder="Search chats…", id="chat-search", compact=True)
         yield ChatOptionList(id="chat-list")
 
     @property

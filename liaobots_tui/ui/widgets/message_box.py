@@ -145,6 +145,8 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         self._thinking_seen = False
         self._text_seen = False
         self._stream_chars = 0
+        #: The notice line while it has something to say (see _refresh_notice).
+        self._notice_line: Static | None = None
 
     # ------------------------------------------------------------------ composition
 
@@ -176,11 +178,13 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         else:
             yield from self._static_parts()
         if self.message.role != "user":
-            # Grounding links (Gemini Google Search); hidden while there are none.
-            yield SourcesList(self.message.sources)
+            if self.message.sources:
+                # Grounding links (Gemini Google Search); mounted when there are some (set_sources).
+                yield SourcesList(self.message.sources)
             # Tokens, time and credits once the reply has ended (hidden while it streams).
             yield Static(Content(""), classes="reply-line")
-        yield Static(Content(""), classes=f"notice {self._status_class()}")
+        # The notice line is mounted while it has something to say (_refresh_notice): a widget is
+        # ~22 kB (its message queue, task, styles and caches), and a chat keeps every message's.
 
     def _status_class(self) -> str:
         return f"-{self.message.status}" if self.message.status in _STATUSES else ""
@@ -191,16 +195,24 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         mode = getattr(settings, "image_mode", None)
         return mode if isinstance(mode, str) else None
 
-    def _tail(self) -> Widget:
-        """What new content goes above: the sources list of a reply, else the notice line."""
-        sources = self.query_children(SourcesList)
-        return sources.first() if sources else self.query_one(".notice", Static)
+    def _tail(self) -> Widget | None:
+        """What new content goes above: the sources list of a reply, else its reply line, else the
+        notice line; None (the end) when there is none of them."""
+        for selector in ("SourcesList", ".reply-line"):
+            found = self.query_children(selector)
+            if found:
+                return found.first()
+        return self._notice_line
 
     def set_sources(self, sources: Iterable[Source]) -> None:
         """Show the reply's grounding links (SourcesEvent while streaming)."""
         self.message = self.message.revised(sources=tuple(sources))
-        for widget in self.query_children(SourcesList):
-            widget.sources = list(self.message.sources)
+        lists = self.query_children(SourcesList)
+        if lists:
+            lists.first().sources = list(self.message.sources)
+        elif self.message.sources and self.message.role != "user":
+            lines = self.query_children(".reply-line")
+            self.mount(SourcesList(self.message.sources), before=lines.first() if lines else None)
 
     def _static_parts(self) -> ComposeResult:
         reasoning = "".join(p.text for p in self.message.parts if isinstance(p, ReasoningPart))
@@ -238,18 +250,18 @@ class MessageBox(HeightFree, UniformRows, Vertical):
             yield column
 
     def _header(self) -> Content:
-        if self.message.role == "user":
-            label = Content.from_markup("[b]You[/]")
-        else:
-            label = Content.from_markup("[b]Assistant[/]")
+        label = Content.from_markup("[b]You[/]" if self.message.role == "user" else "[b]Assistant[/]")
+        if self.version is not None:
+            # Before the model: a narrow column (100 columns with the chats list open) cuts the
+            # header's end, and it cut the only sign that the reply has other versions.
+            label = label + Content.styled(
+                f"  ‹ {self.version.number}/{self.version.count} ›", "bold $accent"
+            )
+        if self.message.role != "user":
             # Model ids and format names come from the gateway and the store: plain, one line.
             details = " · ".join(clean_line(x, 80) for x in (self.message.model, self.message.format) if x)
             if details:
                 label = label + Content.styled(f"  {details}", "dim")
-        if self.version is not None:
-            label = label + Content.styled(
-                f"  ‹ {self.version.number}/{self.version.count} ›", "bold $accent"
-            )
         return label
 
     def set_version(self, version: Version | None) -> None:
@@ -285,10 +297,18 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         self.header.scroll_visible(animate=False)
 
     def _refresh_notice(self, override: str | None = None) -> None:
-        notice = self.query_one(".notice", Static)
+        """Show the notice line (mounted last, when first needed), or remove it when it has nothing to say."""
         text = clean_line(override, NOTICE_CHARS) if override is not None else self._notice()
-        notice.update(Content(text))
-        notice.display = bool(text)
+        notice = self._notice_line
+        if not text:
+            if notice is not None:
+                self._notice_line = None  # (it stays a child until its removal is processed)
+                notice.remove()
+        elif notice is None:
+            self._notice_line = Static(Content(text), classes=f"notice {self._status_class()}")
+            self.mount(self._notice_line)
+        else:
+            notice.update(Content(text))
 
     def on_mount(self) -> None:
         self._refresh_notice()
@@ -442,11 +462,10 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         return thinking + sum(column.own_chars for column in self._columns)
 
     async def _render_parts_now(self) -> None:
-        notice = self.query_one(".notice", Static)
         tail = self._tail()
         for child in list(self.children):
-            kept = child is notice or child is tail
-            if not (kept or child.has_class("header") or child.has_class("reply-line")):
+            kept = child is tail or isinstance(child, SourcesList)
+            if not (kept or any(child.has_class(name) for name in ("header", "reply-line", "notice"))):
                 await child.remove()
         self._columns = []
         self._lazy = []

@@ -26,6 +26,7 @@ from liaobots_tui.api.messages import Attachment, FilePart
 from liaobots_tui.api.sanitize import clean_line
 from liaobots_tui.attachment_sizes import describe
 from liaobots_tui.ui.widgets.image_preview import human_size
+from liaobots_tui.ui.widgets.ordered_input import bound_actions, run_bound_key
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 #: Pasting one existing path with these endings attaches the file (its bytes then decide what it is).
@@ -117,6 +118,10 @@ class PromptHistory:
         return self.draft
 
 
+#: TextArea's own key bindings, run in key order (see :mod:`liaobots_tui.ui.widgets.ordered_input`).
+_TEXT_AREA_ACTIONS = bound_actions(TextArea.BINDINGS)
+
+
 class PromptInput(TextArea):
     """The prompt. Posts :class:`PromptInput.Submitted` on Enter."""
 
@@ -168,6 +173,8 @@ class PromptInput(TextArea):
                 start, end = self.selection
                 self.replace("\n", start, end, maintain_selection_offset=False)  # cursor after it
             return
+        if await run_bound_key(self, event, _TEXT_AREA_ACTIONS):
+            return  # Backspace, arrows…: now, not after the letters typed behind it (ordered_input)
         await super()._on_key(event)
 
     async def _on_paste(self, event: events.Paste) -> None:
