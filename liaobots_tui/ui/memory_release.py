@@ -59,6 +59,7 @@ from textual.geometry import Offset, Region, Size, Spacing
 from liaobots_tui.store import Store
 from liaobots_tui.ui import gc_pause
 from liaobots_tui.ui.textual_compat import (
+    call_next_after,
     forget_offscreen_spatial_maps,
     forget_removed_widgets_styles,
     prune_closed_watchers,
@@ -92,11 +93,13 @@ def release_when_quiet(app: App[object], delay: float = DELAY) -> None:
     def attempt() -> None:
         quiet_for = time.monotonic() - _last_input
         if quiet_for < QUIET and not gc_pause.streaming():
-            app.set_timer(max(QUIET - quiet_for, _SOON), attempt)
+            call_next_after(app, max(QUIET - quiet_for, _SOON), attempt)
             return
         release(app)
 
-    app.set_timer(max(delay, _SOON), attempt)
+    # On the loop's timer: Textual's one-shot timer may skip its only tick (a loop late by more
+    # than its delay), and that reply's memory was never released (textual_compat.call_next_after).
+    call_next_after(app, max(delay, _SOON), attempt)
 
 
 @cache

@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from liaobots_tui.demo.gateway import FakeGateway
 from liaobots_tui.ui import gc_pause, memory_release
+from tests.test_draw_after_layout import late_loop
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import chat, until
 
@@ -38,6 +39,23 @@ async def test_the_release_runs_only_after_a_quiet_moment(monkeypatch: pytest.Mo
         await until(pilot, lambda: bool(quiet_at_release), "the release")
         assert quiet_at_release[0] >= 0.2  # never right after a key
         assert len(quiet_at_release) == 1
+
+
+async def test_the_release_comes_when_the_loop_gets_to_its_timer_late(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A delay shorter than the late clock's step (2 ms), as a loop preempted for longer finds it:
+    # on Textual's one-shot timer the attempt never ran, and nothing of the reply was released.
+    released: list[bool] = []
+    monkeypatch.setattr(memory_release, "release", lambda app: released.append(True) or True)
+    monkeypatch.setattr(memory_release, "_SOON", 0.001)
+    monkeypatch.setattr(memory_release, "_last_input", 0.0)  # no input: quiet
+    app = _Typing()
+    async with app.run_test() as pilot:
+        late_loop(monkeypatch)
+        memory_release.release_when_quiet(app, delay=0.0)
+        await until(pilot, lambda: bool(released), "the release")
+        assert released == [True]
 
 
 async def test_a_release_while_a_reply_streams_does_nothing_then(monkeypatch: pytest.MonkeyPatch) -> None:
