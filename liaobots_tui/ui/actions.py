@@ -77,9 +77,11 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ChatAction(
         "pick_preset",
         "Use a preset",
-        "Fill this chat's system prompt, model, format, temperature and thinking from a preset.",
+        "Fill this chat's system prompt, model, format, temperature and thinking from a preset"
+        " (ctrl+n offers it when you have presets).",
         "",
-        key_label="palette; offered by ctrl+n when you have presets",
+        # Short: the help's key column is MAX_KEY_CELLS wide, and the longer label ran into its text.
+        key_label="palette, ctrl+n",
     ),
     ChatAction(
         "compose_in_editor",

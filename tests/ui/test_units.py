@@ -191,3 +191,11 @@ def test_every_action_has_a_key_or_a_documented_one() -> None:
         # ctrl+e is the exception the issue asks for: it beats the TextArea's line-end (End still does that).
         allowed = {"ctrl+e"} if action.action == "compose_in_editor" and action.priority else set()
         assert not (set(action.key.split(",")) & taken) - allowed, action.action
+
+
+def test_every_help_key_label_fits_the_key_column() -> None:
+    """A longer label was cut and ran into its text ("palette; offered by ctrl+…Use a preset")."""
+    from liaobots_tui.ui.screens.help import MAX_KEY_CELLS, help_sections
+
+    too_long = [key for _, keys in help_sections() for key, _ in keys if len(key) > MAX_KEY_CELLS]
+    assert too_long == []
