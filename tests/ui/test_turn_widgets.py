@@ -11,8 +11,12 @@ the reply cites some.
 from __future__ import annotations
 
 import pytest
+from textual.app import App, ComposeResult
 
+from liaobots_tui.api.messages import Message, Source, TextPart
 from liaobots_tui.demo.gateway import FakeGateway
+from liaobots_tui.store import MessageRecord
+from liaobots_tui.ui.widgets.message_box import MessageBox
 from liaobots_tui.ui.widgets.sources import SourcesList
 from tests.ui.conftest import SIZE, AppFactory, demo_settings
 from tests.ui.driving import chat, send
@@ -35,3 +39,30 @@ async def test_a_finished_turn_has_no_empty_notice_or_sources_widgets(
         assert kinds == ["MessageHeader", "MarkdownColumn", "Static"]
         assert reply.children[-1].has_class("reply-line")
         assert len(prompt.children) == 2
+
+
+class _Boxes(App[None]):
+    def __init__(self, *boxes: MessageBox) -> None:
+        super().__init__()
+        self._boxes = boxes
+
+    def compose(self) -> ComposeResult:
+        yield from self._boxes
+
+
+@pytest.mark.ui
+async def test_a_failed_reply_with_sources_composes_both_in_order() -> None:
+    failed = MessageRecord(
+        Message("assistant", [TextPart("Partial")], sources=[Source("https://example.com", "Example")]),
+        status="failed",
+        error="Gateway said no",
+    )
+    box = MessageBox(failed)
+    async with _Boxes(box).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        kinds = [type(child).__name__ for child in box.children]
+        assert kinds == ["MessageHeader", "MarkdownColumn", "SourcesList", "Static", "Static"]
+        assert box.children[-2].has_class("reply-line")
+        notice = box.children[-1]
+        assert notice.has_class("notice") and notice.has_class("-failed")
+        assert str(notice.render()) == "✗ Gateway said no"

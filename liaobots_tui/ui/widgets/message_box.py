@@ -185,6 +185,10 @@ class MessageBox(HeightFree, UniformRows, Vertical):
             yield Static(Content(""), classes="reply-line")
         # The notice line is mounted while it has something to say (_refresh_notice): a widget is
         # ~22 kB (its message queue, task, styles and caches), and a chat keeps every message's.
+        notice = self._notice()
+        if notice:  # composed, not mounted after (a failed reply from history, a reply starting)
+            self._notice_line = Static(Content(notice), classes=f"notice {self._status_class()}")
+            yield self._notice_line
 
     def _status_class(self) -> str:
         return f"-{self.message.status}" if self.message.status in _STATUSES else ""
