@@ -13,10 +13,17 @@ from typing import Any
 import pytest
 import textual._time
 from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Static
 
-from liaobots_tui.ui.textual_compat import draw_after_layout_apart
+from liaobots_tui.ui.textual_compat import (
+    draw_after_layout_apart,
+    keep_full_map_after_reflow,
+    layout_once_per_change,
+)
 from tests.ui.driving import until
+from tests.ui.test_compare_draws_apart import Terminal, watch_display
 
 
 class OneLine(App[None]):
@@ -115,3 +122,48 @@ async def test_the_put_off_draw_comes_when_the_loop_gets_to_it_late(monkeypatch:
             assert screen._draws_apart.count > drawn  # (the update may lay out and draw again)
             assert not screen._compositor._dirty_regions  # what the layout changed was drawn
         assert line.size.height == 3
+
+
+class TwoColumns(App[None]):
+    CSS = "Horizontal > Vertical { width: 1fr; } #hidden { display: none; }"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Static("one", id="line")
+                yield Static("below", id="below")
+            with Vertical(id="right"):
+                yield Static("hidden", id="hidden")
+
+
+@pytest.mark.draws_frames
+async def test_a_layout_after_a_look_up_rebuilt_the_map_still_draws_what_it_moved() -> None:
+    # The put-off draw's update_widgets met a widget mounted since the layout and marked the full
+    # map stale; a look-up of a region (a lane's parking) rebuilt it with the new places before
+    # the next layout, which found nothing changed: a Compare column's last frames never showed.
+    app = TwoColumns()
+    terminal = Terminal(40, 10)
+    watch_display(app, Screen, terminal)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        screen: Any = app.screen
+        # As Compare's columns: a layout pass does not echo into another (which marked it all again).
+        assert keep_full_map_after_reflow(screen) and layout_once_per_change(screen)
+        assert draw_after_layout_apart(screen)
+        line, below = app.query_one("#line", Static), app.query_one("#below", Static)
+        compositor = screen._compositor
+        with app.batch_update():  # the screen's own frames wait: the steps below come in this order
+            line.update("two\nlines")  # 'below' moves down a row at the next layout
+            await until(pilot, lambda: screen._layout_required, "the line asking for a layout")
+            # As the put-off draw's update_widgets does with a block mounted since the layout: a
+            # widget not on screen (here one not displayed) marks the full map stale.
+            compositor.update_widgets({app.query_one("#hidden", Static)})
+            assert compositor._full_map_invalidated
+            # A look-up (a lane's parking, a scroll) rebuilds the map: 'below' is on row 2 there.
+            assert compositor.find_widget(below).region.y == 2
+            screen._refresh_layout()  # the layout, as the screen's frame runs it: its draw put off
+            screen._layout_required = False
+        await until(pilot, lambda: not screen._draws_apart.pending, "the put-off draw")
+        await pilot.pause()
+        assert below.region.y == 2
+        assert terminal.matches(screen._compositor.render_strips()) == []

@@ -1475,6 +1475,9 @@ def draw_after_layout_apart(screen: Any) -> bool:
                 screen._compositor_refresh = own
 
     screen._refresh_layout = refresh_layout_draw_later
+    # The put-off draw's update_widgets can leave the full map stale for a look-up to rebuild before
+    # the next layout, which then marked nothing: it marks what changed since the last layout.
+    layout_marks_changes_since_last_layout(screen._compositor)
     return True
 
 
@@ -1925,4 +1928,56 @@ def alt_punctuation_keys() -> bool:
     if not (8,) <= _version("textual") < (9,):
         return False
     XTermParser._sequence_to_key_events = _alt_punctuation_keys(original)  # type: ignore[method-assign]
+    return True
+
+
+def layout_marks_changes_since_last_layout(compositor: Any) -> bool:
+    """Let ``compositor``'s layout mark what changed since the last layout, not since the last look-up.
+
+    A layout pass (``Compositor.reflow``) marks as dirty the regions of widgets whose place
+    differs from the full map it replaces. That map is rebuilt lazily too: once it is marked
+    stale (``update_widgets`` met a widget not laid out yet), the next look-up of a widget's
+    region (``find_widget``, through ``full_map``) arranges the screen again and keeps the result,
+    marking nothing. The layout that follows then finds nothing changed, and what it moved
+    never reaches the terminal. With the draw put off after its layout
+    (draw_after_layout_apart), that happens: the put-off draw's ``update_widgets`` meets blocks
+    mounted since the layout, a lane's parking or a scroll looks a region up, and a Compare
+    column's last write and its figures line were never drawn (a suite run at load ~22; 1 run in
+    ~30 of that test in starved mode beside two busy loops). Here a layout also marks what
+    changed since the map the previous layout built, when that map was replaced meanwhile (a
+    superset of Textual's marks). Wraps the compositor's own ``reflow`` (textual 8.x, checked
+    against 8.2.8; the private ``_full_map``/``_dirty_regions`` are checked first, and elsewhere
+    nothing changes). True when applied (or already).
+    """
+    from textual._compositor import Compositor
+
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not isinstance(compositor, Compositor)
+        or not isinstance(getattr(compositor, "_full_map", None), dict)
+        or not isinstance(getattr(compositor, "_dirty_regions", None), set)
+    ):
+        return False
+    if getattr(compositor, "_marks_since_last_layout", False):
+        return True
+    textual_reflow = compositor.reflow
+    # The map the last layout built: the one in place, unless it is stale already.
+    laid_out: list[dict[Any, Any]] = [] if compositor._full_map_invalidated else [compositor._full_map]
+
+    def reflow(parent: Widget, size: Any) -> Any:
+        previous = laid_out[0] if laid_out else None
+        rebuilt = previous is not None and compositor._full_map is not previous
+        result = textual_reflow(parent, size)
+        built = compositor._full_map
+        if rebuilt and previous is not None and compositor.size.region not in compositor._dirty_regions:
+            # Textual marked the changes against the map it replaced; when that was a look-up's
+            # rebuild, not the last layout's map, what moved since the last layout is marked here.
+            for _, geometry in built.items() ^ previous.items():
+                if region := geometry.clip.intersection(geometry.region):
+                    compositor._dirty_regions.add(region)
+        laid_out[:] = [built]
+        return result
+
+    compositor.reflow = reflow  # type: ignore[method-assign]
+    compositor._marks_since_last_layout = True  # type: ignore[attr-defined]
     return True
