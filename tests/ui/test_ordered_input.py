@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pytest
 from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from liaobots_tui.api.messages import Message, TextPart
 from liaobots_tui.store import Store
+from liaobots_tui.ui.app import LiaobotsApp
 from liaobots_tui.ui.screens.compare_picker import ComparePickerModal
 from liaobots_tui.ui.screens.model_picker import ModelPickerModal
 from tests.ui.conftest import SIZE, AppFactory
@@ -25,6 +27,17 @@ def typed(text: str) -> list[events.Key]:
     """Key events for ``text``, where "\\b" is a Backspace: each its own event, as a terminal sends."""
     names = {"\b": "backspace", " ": "space"}
     return [events.Key(names.get(ch, ch), "\x7f" if ch == "\b" else ch) for ch in text]
+
+
+async def open_compare_picker(app: LiaobotsApp, pilot: Pilot[int]) -> ComparePickerModal:
+    """The compare picker, opened from a chat with a prompt typed (alt+c needs one)."""
+    await settle(app, pilot)
+    chat(app).prompt.load_text("question")
+    await pilot.press("alt+c")
+    await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
+    picker = app.screen
+    assert isinstance(picker, ComparePickerModal)
+    return picker
 
 
 async def test_backspaces_typed_quickly_in_the_chats_search_act_before_the_letters_after_them(
@@ -54,11 +67,7 @@ async def test_backspaces_typed_quickly_in_the_chats_search_act_before_the_lette
 async def test_the_compare_filter_keeps_key_order_too(make_app: AppFactory, store: Store) -> None:
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        chat(app).prompt.load_text("question")
-        await pilot.press("alt+c")
-        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
-        field = app.screen.query_one("#compare-search", Input)
+        field = (await open_compare_picker(app, pilot)).query_one("#compare-search", Input)
         for key in typed("gemini\b\b\b\b\b\bgpt"):
             app.post_message(key)
         await until(pilot, lambda: field.value == "gpt", "the filter typed")
@@ -85,12 +94,7 @@ async def test_typing_on_the_compare_list_filters_again_for_the_next_model(
     """After ticking one model on the list, its name's letters find the next: no shift+tab first."""
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        chat(app).prompt.load_text("question")
-        await pilot.press("alt+c")
-        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
-        picker = app.screen
-        assert isinstance(picker, ComparePickerModal)
+        picker = await open_compare_picker(app, pilot)
         first = picker.chosen[0]
         await pilot.press(*"sonnet-4-6", "down", "space")
         assert picker.chosen == [first, "claude-sonnet-4-6"]
@@ -105,12 +109,7 @@ async def test_space_in_the_compare_filter_ticks_the_best_match_even_typed_at_on
 ) -> None:
     app, _ = scripted_app(make_app, store, [])
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        chat(app).prompt.load_text("question")
-        await pilot.press("alt+c")
-        await until(pilot, lambda: isinstance(app.screen, ComparePickerModal), "the compare picker")
-        picker = app.screen
-        assert isinstance(picker, ComparePickerModal)
+        picker = await open_compare_picker(app, pilot)
         first = picker.chosen[0]
         field = picker.query_one("#compare-search", Input)
         for key in typed("sonnet-4-6"):
