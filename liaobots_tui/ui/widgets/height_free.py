@@ -54,7 +54,7 @@ def places_ignore_height(widget: Widget) -> bool:
     # with no height fills the row, and the check below turns the row down for it).
     if not isinstance(widget.layout, VerticalLayout | HorizontalLayout) or styles.align_vertical != "top":
         return False
-    for child in widget._nodes:
+    for child in widget.children:
         child_styles = child.styles
         if child_styles.display == "none":
             continue
