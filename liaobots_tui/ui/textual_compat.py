@@ -1956,6 +1956,7 @@ def layout_marks_changes_since_last_layout(compositor: Any) -> bool:
         or not isinstance(compositor, Compositor)
         or not isinstance(getattr(compositor, "_full_map", None), dict)
         or not isinstance(getattr(compositor, "_dirty_regions", None), set)
+        or not isinstance(getattr(compositor, "_full_map_invalidated", None), bool)
     ):
         return False
     if getattr(compositor, "_marks_since_last_layout", False):
