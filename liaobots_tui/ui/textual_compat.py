@@ -1424,7 +1424,7 @@ def draw_after_layout_apart(screen: Any) -> bool:
     changed in one callback. In Compare a lane's write frame was 50-65 ms of CPU, about
     half each: with what else fell due in the same turn (another lane's append, a timer),
     the loop was held past 100 ms beside two busy loops. Here the layout's draw
-    (``_compositor_refresh``) is put off by a one-shot timer of :data:`DRAW_PAUSE`, so a
+    (``_compositor_refresh``) is put off by :data:`DRAW_PAUSE` (:func:`call_next_after`), so a
     key, a delta or a timer that fell due during the layout runs between the two halves.
     Textual itself draws after the layout's callback when updates are batched
     (``call_later(self._compositor_refresh)``): what was laid out stays marked dirty in the
