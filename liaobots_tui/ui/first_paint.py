@@ -13,7 +13,8 @@ so anyone waiting for the app's workers to finish (tests, the snapshot harness)
 waits for these requests as before.
 
 The garbage collector, held while the app starts (ui/gc_pause.py), runs again then,
-and the syntax-highlighting lexers are built in a thread (ui/lexer_warmup.py).
+and the syntax-highlighting lexers are built in a thread (ui/lexer_warmup.py); glibc's
+mmap threshold is fixed then (ui/memory_release.py: not paid before the first paint).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from liaobots_tui.ui import gc_pause, lexer_warmup
+from liaobots_tui.ui import gc_pause, lexer_warmup, memory_release
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +47,7 @@ class FirstPaint:
         self._painted.set()
         gc_pause.start_painted()
         lexer_warmup.start()  # the first code block of a reply no longer builds its lexer mid-stream
+        memory_release.fix_mmap_threshold()  # long replies no longer leave holes in the heap
 
     async def wait(self) -> None:
         """Return once the chat is painted (at once afterwards)."""
