@@ -134,16 +134,17 @@ def trim_heap() -> bool:
 
 #: glibc's ``mallopt`` parameter number for the mmap threshold (malloc.h: M_MMAP_THRESHOLD).
 _M_MMAP_THRESHOLD = -3
-#: Blocks this big or bigger get a mapping of their own, handed back whole when freed.
+#: Blocks this big or bigger that do not fit the heap's free space get a mapping of their own,
+#: handed back whole when freed.
 MMAP_THRESHOLD = 64 * 1024
 
 
 def fix_mmap_threshold() -> bool:
     """Keep large blocks out of the heap for good; False where that is not possible.
 
-    glibc maps a block of 128 kB or more on its own, but the first time such a block is
-    freed it raises that threshold to the block's size (up to 32 MB), and from then on
-    every block below it comes from the heap. A long reply's text and its pieces are
+    Where the heap has no free room for a block of 128 kB or more, glibc maps it on its
+    own, but the first time such a block is freed it raises that threshold to the block's
+    size (up to 32 MB), and from then on every block below it grows the heap instead. A long reply's text and its pieces are
     such blocks, made and freed again and again while it streams: they left holes in
     the heap that the next reply's blocks did not fit exactly, so the heap grew by its
     free space, which ``malloc_trim`` cannot give back while a live block sits above it.
