@@ -67,9 +67,7 @@ class Exporter(App[None]):
         yield Static("exporting")
 
 
-async def test_a_slow_export_says_so_on_a_late_loop(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+async def test_a_slow_export_says_so_on_a_late_loop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(export_actions, "NOTICE_AFTER", 0.001)
     app = Exporter()
     told = threading.Event()
@@ -94,4 +92,3 @@ async def test_a_slow_export_says_so_on_a_late_loop(
         assert not target.exists()  # shown while the build ran
         told.set()
         await until(pilot, target.exists, "the export written")
-
