@@ -43,6 +43,7 @@ from liaobots_tui.ui.textual_compat import (
     blank_containers_render_one_row,
     cached_handler_lookup,
     dirty_lines_only_cached,
+    frames_dropped_in_a_batch_drawn_after_it,
     light_strips,
     memoized_background_tint,
     memoized_style_matching,
@@ -113,6 +114,7 @@ class LiaobotsApp(App[int]):
         cached_handler_lookup()  # a message's handlers found once per pair of classes, not per message
         themes_found_without_copies()  # every node styled looks its theme up: see there
         alt_punctuation_keys()  # alt+, (ESC ,) reached the app as a typed comma: see there
+        frames_dropped_in_a_batch_drawn_after_it(self)  # a screen pushed while replies stream: see there
         self.settings = settings
         self.store = store
         self.config_path = config_path or paths.config_file()

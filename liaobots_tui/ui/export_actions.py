@@ -23,6 +23,7 @@ from textual.widget import Widget
 from liaobots_tui.errors import InputError, LiaobotsError
 from liaobots_tui.export_files import export_dir
 from liaobots_tui.ui.screens.dialogs import ConfirmModal
+from liaobots_tui.ui.textual_compat import call_next_after
 
 
 def app_export_dir(app: App[Any]) -> Path:
@@ -99,16 +100,24 @@ def build_then_write_asking(
     """
 
     async def run() -> None:
-        notice = node.set_timer(
-            NOTICE_AFTER, lambda: node.notify(f"Exporting to {path.name}…", timeout=3, markup=False)
-        )
+        built = False
+
+        def tell() -> None:
+            if not built:  # the build may end between the loop's timer and this call
+                node.notify(f"Exporting to {path.name}…", timeout=3, markup=False)
+
+        # Not set_timer: its one-shot timer can skip its only tick (a loop preempted, or the
+        # build's thread holding the GIL, for longer than the delay), and a slow export then
+        # showed no sign of itself until its file appeared (textual_compat.call_next_after).
+        notice = call_next_after(node, NOTICE_AFTER, tell)
         try:
             text = await asyncio.to_thread(build)
         except (LiaobotsError, sqlite3.Error) as exc:
             node.notify(str(exc), title="Export failed", severity="error", markup=False)
             return
         finally:
-            notice.stop()
+            built = True
+            notice.cancel()
         write_asking(node, path, lambda replace: write(text, replace), what=what)
 
     node.run_worker(run(), group="export")

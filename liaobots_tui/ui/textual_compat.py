@@ -1982,3 +1982,73 @@ def layout_marks_changes_since_last_layout(compositor: Any) -> bool:
     compositor.reflow = reflow  # type: ignore[method-assign]
     compositor._marks_since_last_layout = True  # type: ignore[attr-defined]
     return True
+
+
+def frames_dropped_in_a_batch_drawn_after_it(app: Any) -> bool:
+    """A frame ``app`` renders while an update batch is held is drawn once the batch ends; True when applied.
+
+    ``App._display`` throws a frame away while ``App.batch_update`` is held (``_batch_count``),
+    and the screen forgets it: what it rendered is no longer dirty. Its layout during a batch
+    (``Screen._refresh_layout``) is drawn by a ``call_later`` that may still find the batch held,
+    and the screen's update timer and idle handler skip their work during one, with nothing to
+    come back to it when the batch ends (``App._end_batch`` prompts the app, not the screen).
+    Streamed Markdown holds a batch for each write (``Markdown.append``): a screen pushed while
+    Compare's replies streamed (the image viewer) had its first frame dropped and stayed
+    undrawn, the compare screen still showing, while the keys went to it. Here what a dropped
+    frame drew is marked dirty again in its screen's compositor (3 frames of 63 in a 3 x 3,000
+    delta Compare), and the end of a batch prompts the current screen when it has work waiting
+    (its idle handler then draws it). Wraps the app's own private
+    methods (textual 8.x, checked against 8.2.8; the names are checked first, and elsewhere
+    nothing changes).
+    """
+    display = getattr(app, "_display", None)
+    end_batch = getattr(app, "_end_batch", None)
+    if (
+        not (8,) <= _version("textual") < (9,)
+        or not callable(display)
+        or not callable(end_batch)
+        or not isinstance(getattr(app, "_batch_count", None), int)
+    ):
+        return False
+    if getattr(app, "_draws_after_batches", False):
+        return True
+
+    from textual._compositor import ChopsUpdate, LayoutUpdate
+
+    def display_or_keep(screen: Any, renderable: Any) -> None:
+        compositor = getattr(screen, "_compositor", None)
+        if renderable is not None and app._batch_count and compositor is not None:
+            # Dropped below: what it drew is dirty again (only that: a Compare frame dropped
+            # so cost a redraw of its changed lines, not of the screen), for the next update.
+            if isinstance(renderable, ChopsUpdate):
+                regions = [Region(x1, y, x2 - x1, 1) for y, x1, x2 in renderable.spans]
+            elif isinstance(renderable, LayoutUpdate):
+                regions = [renderable.region]
+            else:
+                regions = [compositor.size.region]
+            compositor._dirty_regions.update(regions)
+            screen._repaint_required = True  # the screen's next update draws its dirty regions
+        display(screen, renderable)
+
+    from textual.app import ScreenStackError, UnknownModeError
+
+    def end_batch_then_draw() -> None:
+        end_batch()
+        if app._batch_count:
+            return
+        try:
+            screen = app.screen
+        except (ScreenStackError, UnknownModeError):  # no screen yet, or none left
+            return
+        if (
+            getattr(screen, "_repaint_required", False)
+            or getattr(screen, "_layout_required", False)
+            or getattr(screen, "_scroll_required", False)
+            or getattr(screen, "_dirty_widgets", None)
+        ):
+            screen.check_idle()
+
+    app._display = display_or_keep
+    app._end_batch = end_batch_then_draw
+    app._draws_after_batches = True
+    return True

@@ -54,6 +54,7 @@ from liaobots_tui.ui.text_sections import (
     sections_from,
     tail_sections,
 )
+from liaobots_tui.ui.textual_compat import call_next_after
 from liaobots_tui.ui.widgets.markdown_column import PieceMarkdown
 
 #: Texts longer than this are shown lazily (shorter ones are drawn whole, as before).
@@ -168,7 +169,10 @@ class LazyText(Vertical):
         first_paint = getattr(self.app, "first_paint", None)
         if isinstance(first_paint, FirstPaint):
             await first_paint.wait()
-        self.set_timer(self.HEAD_DELAY, self._start_head)
+        # Not set_timer: its one-shot timer can skip its only tick (a loop preempted for longer
+        # than the delay), and the rest was then never cut or read in the background: the view
+        # going up did it all at once, a freeze (textual_compat.call_next_after).
+        call_next_after(self, self.HEAD_DELAY, self._start_head)
 
     def _guess_width(self) -> int:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
