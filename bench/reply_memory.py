@@ -15,8 +15,8 @@ arenas (Python objects up to 512 bytes: used and free blocks), glibc's heap (lar
 objects and C libraries: used, free inside it, mmapped blocks), SQLite's own count, and
 the kernel's anonymous RSS; and how each part grew from reply 2 to the last.
 
-``--trees A B`` alternates two checkouts (each app process runs that checkout's
-``liaobots_tui``), one line per run: before/after in one run, at the same load.
+``--trees A B [C ...]`` alternates two or more checkouts (each app process runs that
+checkout's ``liaobots_tui``), one line per run: before/after in one run, at the same load.
 
 ``--trace`` runs a second, separate child under ``tracemalloc`` (which slows it
 several times and adds its own memory, so its RSS is not reported; its replies are
@@ -480,9 +480,9 @@ def main() -> None:
     parser.add_argument("--diff-from", type=int, default=2, help="--trace: compare this reply with the last")
     parser.add_argument(
         "--trees",
-        nargs=2,
-        metavar=("A", "B"),
-        help="two checkouts run alternately (each round: one app process per checkout)",
+        nargs="+",
+        metavar="TREE",
+        help="two or more checkouts run alternately (each round: one app process per checkout)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="--trees: rounds")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -494,6 +494,8 @@ def main() -> None:
         print(json.dumps(result))
         return
     if args.trees:
+        if len(args.trees) < 2:
+            parser.error("--trees needs at least two checkouts")
         report_ab(args)
         return
     gateway = GatewayProcess(0.0, balance=BALANCE)

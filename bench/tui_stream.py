@@ -368,6 +368,13 @@ async def stream_text(text: str) -> dict[str, float]:
     app = Pane()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        # What the chat screen does at its first paint (ui/first_paint.py), where the tree has it:
+        # the pane stands in for that screen, so the allocator is set as in the app.
+        from liaobots_tui.ui import memory_release
+
+        fix_mmap_threshold = getattr(memory_release, "fix_mmap_threshold", None)
+        if fix_mmap_threshold is not None:
+            fix_mmap_threshold()
         view = app.query_one(ConversationView)
         reply = MessageRecord(Message("assistant", model="gpt-5.4", format="openai"), status="streaming")
         box = await view.add_message(reply, streaming=True)
