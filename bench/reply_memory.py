@@ -25,9 +25,16 @@ allocations that grew between reply ``--diff-from`` (2) and the last reply,
 grouped by traceback (what holds the memory that stays), plus the object types
 whose counts grew.
 
+``--sizes`` asks, in one run, what a reply's size costs: for each size (kB of Markdown) a
+fresh app process streams ``--repeat`` replies of that size into one chat; printed per size
+are the RSS at start, the peak while the first reply streamed and the settled RSS after it,
+then the peak and settled RSS after each repeat and the growth per repeat against the text
+(the "flat" verdict, see :data:`FLAT_SLACK_MB`). With ``--trees`` it runs every tree per size.
+
     python bench/reply_memory.py [--replies 5] [--deltas 33000] [--trace | --only-trace]
                                  [--trace-replies 4] [--trace-deltas 12000] [--frames 10]
     python bench/reply_memory.py --trees /work/main . [--rounds 3] [--replies 4]
+    python bench/reply_memory.py --sizes 16 160 1600 [--repeat 3] [--trees /work/main .]
 """
 
 from __future__ import annotations
@@ -448,6 +455,55 @@ def report_ab(args: argparse.Namespace) -> None:
                   f"collected); {load()}")  # fmt: skip
 
 
+#: Characters the demo gateway's Markdown reply holds per delta (33,000 deltas: 161,871 characters).
+CHARS_PER_DELTA = 161_871 / 33_000
+
+
+def deltas_for(kilobytes: float) -> int:
+    """Deltas of the demo gateway's Markdown reply of about ``kilobytes`` kB (1,000 characters)."""
+    return max(1, round(kilobytes * 1000 / CHARS_PER_DELTA))
+
+
+def size_line(rows: list[dict[str, float]], start: float) -> str:
+    """One size's figures: RSS at start, then peak and settled per reply, growth per repeat."""
+    first = rows[0]
+    line = (f"{first['chars'] / 1000:,.0f} kB ({first['text_mb']:.2f} MB as Python holds it) in "
+            f"{first['seconds']:.1f} s: started {start:.0f} MB, peak {first['peak']:.0f} MB "
+            f"({first['peak'] - start:+.1f}), settled {first['settled']:.0f} MB "
+            f"({first['settled'] - start:+.1f})")  # fmt: skip
+    if len(rows) > 1:
+        peaks = "/".join(f"{row['peak']:.0f}" for row in rows[1:])
+        settled = "/".join(f"{row['settled']:.0f}" for row in rows[1:])
+        pairs = zip(rows, rows[1:], strict=False)
+        growth = ", ".join(f"{b['settled'] - a['settled']:+.2f}" for a, b in pairs)
+        line += f"; repeats: peak {peaks} MB, settled {settled} MB (per repeat {growth} MB)"
+    if len(rows) > 2:
+        line += f"; {flat_line(rows)}"
+    return line
+
+
+def report_sizes(args: argparse.Namespace) -> None:
+    """Peak and settled RSS per reply size, each size in a fresh app process (per tree with --trees)."""
+    trees: list[Path | None] = [Path(t).resolve() for t in args.trees] if args.trees else [None]
+    sizes = ", ".join(f"{kb:g}" for kb in args.sizes)
+    print(f"memory per reply size: {sizes} kB Markdown replies, {args.repeat} of each in one chat, "
+          f"unpaced, a fresh app process per size; {load()}")  # fmt: skip
+    for kilobytes in args.sizes:
+        for number in range(1, args.rounds + 1 if args.trees else 2):
+            for tree in trees:
+                args.replies, args.deltas = args.repeat, deltas_for(kilobytes)
+                gateway = GatewayProcess(0.0, balance=BALANCE)
+                try:
+                    result = run_child(gateway.url, args, trace=False, tree=tree)
+                except RuntimeError as error:
+                    print(f"  {kilobytes:g} kB {tree or ''}: {error}")
+                    continue
+                finally:
+                    gateway.close()
+                who = f" round {number} {tree.name}" if tree is not None else ""
+                print(f"  {kilobytes:g} kB{who}: {size_line(result['rows'], result['start'])}; {load()}")
+
+
 def report_trace(args: argparse.Namespace, traced: dict[str, Any]) -> None:
     print(f"traced run (tracemalloc, {args.trace_replies} replies of {args.trace_deltas:,} deltas; "
           f"its RSS is not comparable): Python heap after each reply")  # fmt: skip
@@ -485,6 +541,10 @@ def main() -> None:
         help="two or more checkouts run alternately (each round: one app process per checkout)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="--trees: rounds")
+    parser.add_argument(
+        "--sizes", nargs="+", type=float, metavar="KB", help="reply sizes (kB): peak and settled RSS each"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="--sizes: replies of each size in one chat")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -492,6 +552,9 @@ def main() -> None:
         result = asyncio.run(child(url, Path(tmpdir), args.replies, args.deltas, args.trace,
                                    args.frames, args.diff_from))  # fmt: skip
         print(json.dumps(result))
+        return
+    if args.sizes:
+        report_sizes(args)
         return
     if args.trees:
         if len(args.trees) < 2:
