@@ -48,6 +48,7 @@ Nothing runs while another reply streams: its own end schedules the next release
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from functools import cache
@@ -108,15 +109,14 @@ def _glibc() -> Any | None:
     """glibc, loaded through ctypes, or None (another libc, or not Linux)."""
     if not sys.platform.startswith("linux"):
         return None
-    # Imported here, after the first paint: ctypes costs the app's start-up ~7 ms it does not need.
+    # Imported here, after the first paint (in a thread: fix_mmap_threshold_soon): ctypes costs
+    # ~7 ms of CPU on an idle machine, ~30 at load 10, that the start-up does not need.
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
     try:
-        libc = ctypes.CDLL(name)
+        # The symbols the interpreter itself links (its libc's): no ctypes.util.find_library,
+        # which runs ``ldconfig -p`` in a child process.
+        libc = ctypes.CDLL(None)
     except OSError:
         return None
     # musl and others have neither malloc_trim nor glibc's mallopt parameters.
@@ -155,6 +155,17 @@ def fix_mmap_threshold() -> bool:
     if libc is None:
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+def fix_mmap_threshold_soon() -> threading.Thread:
+    """:func:`fix_mmap_threshold` in a daemon thread (started now; returned for a caller to wait on).
+
+    Called at the first paint: loading ctypes there held the loop right after the chat
+    was drawn; in a thread it holds the interpreter lock in slices, while the user reads.
+    """
+    fixer = threading.Thread(target=fix_mmap_threshold, name="mmap-threshold", daemon=True)
+    fixer.start()
+    return fixer
 
 
 def forget_geometry_caches() -> int:
