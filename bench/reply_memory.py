@@ -61,6 +61,9 @@ from app_harness import GatewayProcess, chat_app, load, peak_rss_mb, reset_peak,
 SIZE = (120, 40)
 #: Seconds to let the app settle after a reply (it releases memory half a second after one).
 SETTLE_SECONDS = 1.5
+#: At most this many seconds more for the app's memory release after a reply: on a loaded machine
+#: its timers ran late, and a reply measured before it was released read as growth (then "shrank").
+RELEASE_WAIT_SECONDS = 30.0
 #: The fake account's credits: enough for many long replies (the default ran out after ~7).
 BALANCE = 100_000.0
 
@@ -209,8 +212,9 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
     try:
         from liaobots_tui.ui import memory_release
     except ImportError:  # a tree without it (a baseline)
-        pass
+        has_release = False
     else:
+        has_release = True
         real_release = memory_release.release
 
         def timed_release(app: Any) -> bool:
@@ -241,6 +245,10 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
             # Idle: whatever the app does once a reply ended (parking, the memory release a
             # moment after it) has run.
             await asyncio.sleep(SETTLE_SECONDS)
+            # And the release after this reply has run (measured before it, the reply's garbage counts).
+            waited = time.monotonic()
+            while has_release and len(releases) < number and time.monotonic() - waited < RELEASE_WAIT_SECONDS:
+                await asyncio.sleep(0.05)
             for _ in range(5):
                 await pilot.pause()
             settled = passes.take()
@@ -253,6 +261,8 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                 "gc_after_wall": longest_ms(settled)[0],
                 "gc_after_cpu": longest_ms(settled)[1],
                 "frozen": gc.get_freeze_count(),
+                "released": len(releases),
+                "release_wait": time.monotonic() - waited,
                 "chars": len(box.copy_text),
                 "seconds": seconds,
                 "peak": peak_rss_mb(),
@@ -367,6 +377,14 @@ def flat_line(rows: list[dict[str, float]]) -> str:
             f"reply: {verdict} (<= text + {FLAT_SLACK_MB} MB)")  # fmt: skip
 
 
+def late_releases(rows: list[dict[str, float]]) -> str:
+    """Replies whose memory release ran after the settle time (the bench waited for it), or ""."""
+    late = [row["release_wait"] for row in rows if row.get("release_wait", 0.0) > 0.1]
+    missing = sum(1 for number, row in enumerate(rows, 1) if row.get("released", number) < number)
+    text = f"; the release came late after {len(late)} replies (up to +{max(late):.1f} s)" if late else ""
+    return text + (f"; NO release after {missing} replies" if missing else "")
+
+
 def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     rows = result["rows"]
     print(f"memory per reply: {args.replies} replies in one chat, unpaced, fresh app process; {load()}")
@@ -396,7 +414,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
               f"(target: flat, < 350 MB after two)")  # fmt: skip
     if len(rows) > 2:
-        print(f"  {flat_line(rows)}")
+        print(f"  {flat_line(rows)}{late_releases(rows)}")
     if result.get("releases"):
         walls = [wall * 1000 for wall, _ in result["releases"]]
         cpus = [cpu * 1000 for _, cpu in result["releases"]]
@@ -446,6 +464,7 @@ def report_ab(args: argparse.Namespace) -> None:
                 )
             if len(rows) > 2:
                 release += f"; {flat_line(rows)}"
+            release += late_releases(rows)
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
                   f"{growth}); Python memory blocks {memory_blocks} thousand; "
                   f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
@@ -479,7 +498,7 @@ def size_line(rows: list[dict[str, float]], start: float) -> str:
         line += f"; repeats: peak {peaks} MB, settled {settled} MB (per repeat {growth} MB)"
     if len(rows) > 2:
         line += f"; {flat_line(rows)}"
-    return line
+    return line + late_releases(rows)
 
 
 def report_sizes(args: argparse.Namespace) -> None:
