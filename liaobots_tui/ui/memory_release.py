@@ -22,7 +22,10 @@ memoize their results in bounded caches of up to 4,096 entries each: a tall chat
 are new keys in every frame, so they filled by ~2,800 entries a reply (a key tuple, a
 Region, a link each: ~0.7 MB a reply until full, measured after each of four 160 kB
 replies). They are emptied at each release (:func:`forget_geometry_caches`): pure
-functions of their arguments, they fill again with what the screen now shows.
+functions of their arguments, they fill again with what the screen now shows. So is Rich's
+memo of each drawn string's width in cells (up to 4,096 strings of up to 512 characters: a
+reply's new lines added ~150 a reply, ~60 kB, each a small string pinning its pymalloc pool
+among the stream's freed ones; :func:`forget_cell_widths`).
 
 The spatial maps of containers off screen (a list per 20 rows of a finished reply, in each of
 its containers) are dropped too
@@ -54,6 +57,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from rich.cells import cached_cell_len
 from textual.app import App
 from textual.dom import DOMNode
 from textual.geometry import Offset, Region, Size, Spacing
@@ -180,6 +184,13 @@ def forget_geometry_caches() -> int:
     return dropped
 
 
+def forget_cell_widths() -> int:
+    """Empty Rich's memo of the cell width of each string drawn (see the module); how many went."""
+    dropped = int(cached_cell_len.cache_info().currsize)
+    cached_cell_len.cache_clear()
+    return dropped
+
+
 def live_nodes(app: App[object]) -> Iterator[DOMNode]:
     """The app and every node of the screens on its stack."""
     yield app
@@ -195,6 +206,7 @@ def release(app: App[object]) -> bool:
     prune_closed_watchers(live_nodes(app))
     forget_removed_widgets_styles()
     forget_geometry_caches()
+    forget_cell_widths()
     forget_offscreen_spatial_maps(live_nodes(app))
     store = getattr(app, "store", None)
     if isinstance(store, Store):
