@@ -151,6 +151,7 @@ def heap_split() -> dict[str, float]:
         info = libc.mallinfo2()
         split.update(glibc_used=info.uordblks / 2**20, glibc_free=info.fordblks / 2**20,
                      glibc_mmap=info.hblkhd / 2**20, glibc_top=info.keepcost / 2**20)  # fmt: skip
+    split.update(glibc_arenas())
     split.update(pymalloc_stats())
     split["sqlite"] = sqlite_memory_used() / 2**20
     try:
@@ -161,6 +162,37 @@ def heap_split() -> dict[str, float]:
     except OSError:
         pass
     return split
+
+
+def glibc_arenas() -> dict[str, float]:
+    """glibc's arenas (``malloc_info``): how many, and the MB the threads' arenas hold (not main's).
+
+    A thread that finds the main arena locked gets an arena of its own (up to 8 per core),
+    with its own heap and free space: one made at some reply shows as a jump there.
+    """
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is None or not hasattr(libc, "malloc_info"):
+        return {}
+    libc.fdopen.restype = ctypes.c_void_p
+    libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    with tempfile.TemporaryFile() as caught:
+        stream = libc.fdopen(os.dup(caught.fileno()), b"w")
+        if not stream:
+            return {}
+        libc.malloc_info(0, stream)
+        libc.fclose(stream)
+        caught.seek(0)
+        text = caught.read().decode(errors="replace")
+    heaps = re.findall(r'<heap nr="(\d+)">(.*?)</heap>', text, re.S)
+    thread_bytes = 0
+    for number, body in heaps:
+        current = re.search(r'<system type="current" size="(\d+)"/>', body)
+        if number != "0" and current:
+            thread_bytes += int(current.group(1))
+    return {"glibc_arenas": float(len(heaps)), "glibc_threads": thread_bytes / 2**20}
 
 
 def pymalloc_stats() -> dict[str, float]:
@@ -344,7 +376,7 @@ def run_child(url: str, args: argparse.Namespace, trace: bool, tree: Path | None
 #: The parts of heap_split a report shows: (key, label).
 HEAP_PARTS = (("anonymous", "anonymous RSS"), ("py_used", "pymalloc used"), ("py_free", "pymalloc free"),
               ("glibc_used", "glibc used"), ("glibc_free", "glibc free"), ("glibc_mmap", "glibc mmapped"),
-              ("sqlite", "SQLite"))  # fmt: skip
+              ("glibc_threads", "threads' arenas"), ("sqlite", "SQLite"))  # fmt: skip
 
 
 def heap_line(row: dict[str, float]) -> str:
@@ -352,7 +384,8 @@ def heap_line(row: dict[str, float]) -> str:
     return (f"anonymous {row.get('anonymous', 0):.1f} MB = pymalloc {row['py_used']:.1f} used + "
             f"{row['py_free']:.1f} free in {row['py_arenas']:.0f} arenas; "
             f"glibc heap {row.get('glibc_used', 0):.1f} used + {row.get('glibc_free', 0):.1f} free, "
-            f"{row.get('glibc_mmap', 0):.1f} mmapped; "
+            f"{row.get('glibc_mmap', 0):.1f} mmapped, {row.get('glibc_arenas', 0):.0f} arenas "
+            f"({row.get('glibc_threads', 0):.1f} in threads' ones); "
             f"of it SQLite {row['sqlite']:.2f}")  # fmt: skip
 
 
@@ -449,6 +482,8 @@ def report_ab(args: argparse.Namespace) -> None:
             pairs = zip(rows, rows[1:], strict=False)
             growth = ", ".join(f"{b['settled'] - a['settled']:+.1f}" for a, b in pairs)
             memory_blocks = "/".join(f"{row.get('memory_blocks', 0) / 1000:.0f}" for row in rows)
+            arenas = "/".join(f"{row.get('glibc_arenas', 0):.0f}" for row in rows)
+            threads_mb = "/".join(f"{row.get('glibc_threads', 0):.1f}" for row in rows)
             stream_gc = max(row["gc_stream_cpu"] for row in rows)
             after_gc = max(row["gc_after_cpu"] for row in rows)
             cpus = [cpu * 1000 for _, cpu in result.get("releases", [])]
@@ -466,7 +501,8 @@ def report_ab(args: argparse.Namespace) -> None:
                 release += f"; {flat_line(rows)}"
             release += late_releases(rows)
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
-                  f"{growth}); Python memory blocks {memory_blocks} thousand; "
+                  f"{growth}); Python memory blocks {memory_blocks} thousand; glibc arenas {arenas} "
+                  f"(threads' {threads_mb} MB); "
                   f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
                   f"{after_gc:.0f} ms{release}; {rows[-1]['objects']:,.0f} objects at the end, "
                   f"garbage not reached "
