@@ -15,8 +15,8 @@ arenas (Python objects up to 512 bytes: used and free blocks), glibc's heap (lar
 objects and C libraries: used, free inside it, mmapped blocks), SQLite's own count, and
 the kernel's anonymous RSS; and how each part grew from reply 2 to the last.
 
-``--trees A B`` alternates two checkouts (each app process runs that checkout's
-``liaobots_tui``), one line per run: before/after in one run, at the same load.
+``--trees A B [C ...]`` alternates two or more checkouts (each app process runs that
+checkout's ``liaobots_tui``), one line per run: before/after in one run, at the same load.
 
 ``--trace`` runs a second, separate child under ``tracemalloc`` (which slows it
 several times and adds its own memory, so its RSS is not reported; its replies are
@@ -25,9 +25,16 @@ allocations that grew between reply ``--diff-from`` (2) and the last reply,
 grouped by traceback (what holds the memory that stays), plus the object types
 whose counts grew.
 
+``--sizes`` asks, in one run, what a reply's size costs: for each size (kB of Markdown) a
+fresh app process streams ``--repeat`` replies of that size into one chat; printed per size
+are the RSS at start, the peak while the first reply streamed and the settled RSS after it,
+then the peak and settled RSS after each repeat and the growth per repeat against the text
+(the "flat" verdict, see :data:`FLAT_SLACK_MB`). With ``--trees`` it runs every tree per size.
+
     python bench/reply_memory.py [--replies 5] [--deltas 33000] [--trace | --only-trace]
                                  [--trace-replies 4] [--trace-deltas 12000] [--frames 10]
     python bench/reply_memory.py --trees /work/main . [--rounds 3] [--replies 4]
+    python bench/reply_memory.py --sizes 16 160 1600 [--repeat 3] [--trees /work/main .]
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ from app_harness import GatewayProcess, chat_app, load, peak_rss_mb, reset_peak,
 SIZE = (120, 40)
 #: Seconds to let the app settle after a reply (it releases memory half a second after one).
 SETTLE_SECONDS = 1.5
+#: At most this many seconds more for the app's memory release after a reply: on a loaded machine
+#: its timers ran late, and a reply measured before it was released read as growth (then "shrank").
+RELEASE_WAIT_SECONDS = 30.0
 #: The fake account's credits: enough for many long replies (the default ran out after ~7).
 BALANCE = 100_000.0
 
@@ -141,6 +151,7 @@ def heap_split() -> dict[str, float]:
         info = libc.mallinfo2()
         split.update(glibc_used=info.uordblks / 2**20, glibc_free=info.fordblks / 2**20,
                      glibc_mmap=info.hblkhd / 2**20, glibc_top=info.keepcost / 2**20)  # fmt: skip
+    split.update(glibc_arenas())
     split.update(pymalloc_stats())
     split["sqlite"] = sqlite_memory_used() / 2**20
     try:
@@ -151,6 +162,37 @@ def heap_split() -> dict[str, float]:
     except OSError:
         pass
     return split
+
+
+def glibc_arenas() -> dict[str, float]:
+    """glibc's arenas (``malloc_info``): how many, and the MB the threads' arenas hold (not main's).
+
+    A thread that finds the main arena locked gets an arena of its own (up to 8 per core),
+    with its own heap and free space: one made at some reply shows as a jump there.
+    """
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is None or not hasattr(libc, "malloc_info"):
+        return {}
+    libc.fdopen.restype = ctypes.c_void_p
+    libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    with tempfile.TemporaryFile() as caught:
+        stream = libc.fdopen(os.dup(caught.fileno()), b"w")
+        if not stream:
+            return {}
+        libc.malloc_info(0, stream)
+        libc.fclose(stream)
+        caught.seek(0)
+        text = caught.read().decode(errors="replace")
+    heaps = re.findall(r'<heap nr="(\d+)">(.*?)</heap>', text, re.S)
+    thread_bytes = 0
+    for number, body in heaps:
+        current = re.search(r'<system type="current" size="(\d+)"/>', body)
+        if number != "0" and current:
+            thread_bytes += int(current.group(1))
+    return {"glibc_arenas": float(len(heaps)), "glibc_threads": thread_bytes / 2**20}
 
 
 def pymalloc_stats() -> dict[str, float]:
@@ -202,8 +244,9 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
     try:
         from liaobots_tui.ui import memory_release
     except ImportError:  # a tree without it (a baseline)
-        pass
+        has_release = False
     else:
+        has_release = True
         real_release = memory_release.release
 
         def timed_release(app: Any) -> bool:
@@ -234,6 +277,10 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
             # Idle: whatever the app does once a reply ended (parking, the memory release a
             # moment after it) has run.
             await asyncio.sleep(SETTLE_SECONDS)
+            # And the release after this reply has run (measured before it, the reply's garbage counts).
+            waited = time.monotonic()
+            while has_release and len(releases) < number and time.monotonic() - waited < RELEASE_WAIT_SECONDS:
+                await asyncio.sleep(0.05)
             for _ in range(5):
                 await pilot.pause()
             settled = passes.take()
@@ -246,6 +293,8 @@ async def child(url: str, tmp: Path, replies: int, deltas: int, trace: bool, fra
                 "gc_after_wall": longest_ms(settled)[0],
                 "gc_after_cpu": longest_ms(settled)[1],
                 "frozen": gc.get_freeze_count(),
+                "released": len(releases),
+                "release_wait": time.monotonic() - waited,
                 "chars": len(box.copy_text),
                 "seconds": seconds,
                 "peak": peak_rss_mb(),
@@ -327,7 +376,7 @@ def run_child(url: str, args: argparse.Namespace, trace: bool, tree: Path | None
 #: The parts of heap_split a report shows: (key, label).
 HEAP_PARTS = (("anonymous", "anonymous RSS"), ("py_used", "pymalloc used"), ("py_free", "pymalloc free"),
               ("glibc_used", "glibc used"), ("glibc_free", "glibc free"), ("glibc_mmap", "glibc mmapped"),
-              ("sqlite", "SQLite"))  # fmt: skip
+              ("glibc_threads", "threads' arenas"), ("sqlite", "SQLite"))  # fmt: skip
 
 
 def heap_line(row: dict[str, float]) -> str:
@@ -335,7 +384,8 @@ def heap_line(row: dict[str, float]) -> str:
     return (f"anonymous {row.get('anonymous', 0):.1f} MB = pymalloc {row['py_used']:.1f} used + "
             f"{row['py_free']:.1f} free in {row['py_arenas']:.0f} arenas; "
             f"glibc heap {row.get('glibc_used', 0):.1f} used + {row.get('glibc_free', 0):.1f} free, "
-            f"{row.get('glibc_mmap', 0):.1f} mmapped; "
+            f"{row.get('glibc_mmap', 0):.1f} mmapped, {row.get('glibc_arenas', 0):.0f} arenas "
+            f"({row.get('glibc_threads', 0):.1f} in threads' ones); "
             f"of it SQLite {row['sqlite']:.2f}")  # fmt: skip
 
 
@@ -358,6 +408,14 @@ def flat_line(rows: list[dict[str, float]]) -> str:
     return (f"from reply 2 to {len(rows)}: {per_reply:+.2f} MB a reply (its text {text:.2f} MB + "
             f"{per_reply - text:+.2f}), {blocks:+,.0f} memory blocks and {widgets:+.0f} widgets a "
             f"reply: {verdict} (<= text + {FLAT_SLACK_MB} MB)")  # fmt: skip
+
+
+def late_releases(rows: list[dict[str, float]]) -> str:
+    """Replies whose memory release ran after the settle time (the bench waited for it), or ""."""
+    late = [row["release_wait"] for row in rows if row.get("release_wait", 0.0) > 0.1]
+    missing = sum(1 for number, row in enumerate(rows, 1) if row.get("released", number) < number)
+    text = f"; the release came late after {len(late)} replies (up to +{max(late):.1f} s)" if late else ""
+    return text + (f"; NO release after {missing} replies" if missing else "")
 
 
 def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
@@ -389,7 +447,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         print(f"  growth per reply after the first: {', '.join(f'{g:+.1f}' for g in growth)} MB "
               f"(target: flat, < 350 MB after two)")  # fmt: skip
     if len(rows) > 2:
-        print(f"  {flat_line(rows)}")
+        print(f"  {flat_line(rows)}{late_releases(rows)}")
     if result.get("releases"):
         walls = [wall * 1000 for wall, _ in result["releases"]]
         cpus = [cpu * 1000 for _, cpu in result["releases"]]
@@ -424,6 +482,8 @@ def report_ab(args: argparse.Namespace) -> None:
             pairs = zip(rows, rows[1:], strict=False)
             growth = ", ".join(f"{b['settled'] - a['settled']:+.1f}" for a, b in pairs)
             memory_blocks = "/".join(f"{row.get('memory_blocks', 0) / 1000:.0f}" for row in rows)
+            arenas = "/".join(f"{row.get('glibc_arenas', 0):.0f}" for row in rows)
+            threads_mb = "/".join(f"{row.get('glibc_threads', 0):.1f}" for row in rows)
             stream_gc = max(row["gc_stream_cpu"] for row in rows)
             after_gc = max(row["gc_after_cpu"] for row in rows)
             cpus = [cpu * 1000 for _, cpu in result.get("releases", [])]
@@ -439,13 +499,64 @@ def report_ab(args: argparse.Namespace) -> None:
                 )
             if len(rows) > 2:
                 release += f"; {flat_line(rows)}"
+            release += late_releases(rows)
             print(f"  round {number} {tree.name or tree}: settled {settled} MB (per reply after the first: "
-                  f"{growth}); Python memory blocks {memory_blocks} thousand; "
+                  f"{growth}); Python memory blocks {memory_blocks} thousand; glibc arenas {arenas} "
+                  f"(threads' {threads_mb} MB); "
                   f"longest gc pass CPU: streaming {stream_gc:.0f} ms, after a reply "
                   f"{after_gc:.0f} ms{release}; {rows[-1]['objects']:,.0f} objects at the end, "
                   f"garbage not reached "
                   f"{rows[-1].get('left_garbage', 0):,} ({rows[-1].get('after_full', 0):.0f} MB once "
                   f"collected); {load()}")  # fmt: skip
+
+
+#: Characters the demo gateway's Markdown reply holds per delta (33,000 deltas: 161,871 characters).
+CHARS_PER_DELTA = 161_871 / 33_000
+
+
+def deltas_for(kilobytes: float) -> int:
+    """Deltas of the demo gateway's Markdown reply of about ``kilobytes`` kB (1,000 characters)."""
+    return max(1, round(kilobytes * 1000 / CHARS_PER_DELTA))
+
+
+def size_line(rows: list[dict[str, float]], start: float) -> str:
+    """One size's figures: RSS at start, then peak and settled per reply, growth per repeat."""
+    first = rows[0]
+    line = (f"{first['chars'] / 1000:,.0f} kB ({first['text_mb']:.2f} MB as Python holds it) in "
+            f"{first['seconds']:.1f} s: started {start:.0f} MB, peak {first['peak']:.0f} MB "
+            f"({first['peak'] - start:+.1f}), settled {first['settled']:.0f} MB "
+            f"({first['settled'] - start:+.1f})")  # fmt: skip
+    if len(rows) > 1:
+        peaks = "/".join(f"{row['peak']:.0f}" for row in rows[1:])
+        settled = "/".join(f"{row['settled']:.0f}" for row in rows[1:])
+        pairs = zip(rows, rows[1:], strict=False)
+        growth = ", ".join(f"{b['settled'] - a['settled']:+.2f}" for a, b in pairs)
+        line += f"; repeats: peak {peaks} MB, settled {settled} MB (per repeat {growth} MB)"
+    if len(rows) > 2:
+        line += f"; {flat_line(rows)}"
+    return line + late_releases(rows)
+
+
+def report_sizes(args: argparse.Namespace) -> None:
+    """Peak and settled RSS per reply size, each size in a fresh app process (per tree with --trees)."""
+    trees: list[Path | None] = [Path(t).resolve() for t in args.trees] if args.trees else [None]
+    sizes = ", ".join(f"{kb:g}" for kb in args.sizes)
+    print(f"memory per reply size: {sizes} kB Markdown replies, {args.repeat} of each in one chat, "
+          f"unpaced, a fresh app process per size; {load()}")  # fmt: skip
+    for kilobytes in args.sizes:
+        for number in range(1, args.rounds + 1 if args.trees else 2):
+            for tree in trees:
+                args.replies, args.deltas = args.repeat, deltas_for(kilobytes)
+                gateway = GatewayProcess(0.0, balance=BALANCE)
+                try:
+                    result = run_child(gateway.url, args, trace=False, tree=tree)
+                except RuntimeError as error:
+                    print(f"  {kilobytes:g} kB {tree or ''}: {error}")
+                    continue
+                finally:
+                    gateway.close()
+                who = f" round {number} {tree.name}" if tree is not None else ""
+                print(f"  {kilobytes:g} kB{who}: {size_line(result['rows'], result['start'])}; {load()}")
 
 
 def report_trace(args: argparse.Namespace, traced: dict[str, Any]) -> None:
@@ -480,11 +591,15 @@ def main() -> None:
     parser.add_argument("--diff-from", type=int, default=2, help="--trace: compare this reply with the last")
     parser.add_argument(
         "--trees",
-        nargs=2,
-        metavar=("A", "B"),
-        help="two checkouts run alternately (each round: one app process per checkout)",
+        nargs="+",
+        metavar="TREE",
+        help="two or more checkouts run alternately (each round: one app process per checkout)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="--trees: rounds")
+    parser.add_argument(
+        "--sizes", nargs="+", type=float, metavar="KB", help="reply sizes (kB): peak and settled RSS each"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="--sizes: replies of each size in one chat")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -493,7 +608,12 @@ def main() -> None:
                                    args.frames, args.diff_from))  # fmt: skip
         print(json.dumps(result))
         return
+    if args.sizes:
+        report_sizes(args)
+        return
     if args.trees:
+        if len(args.trees) < 2:
+            parser.error("--trees needs at least two checkouts")
         report_ab(args)
         return
     gateway = GatewayProcess(0.0, balance=BALANCE)

@@ -14,12 +14,13 @@ waits for these requests as before.
 
 The garbage collector, held while the app starts (ui/gc_pause.py), runs again then,
 and the syntax-highlighting lexers are built in a thread (ui/lexer_warmup.py); glibc's
-mmap threshold is fixed then (ui/memory_release.py: not paid before the first paint).
+mmap threshold is fixed then, in a thread (ui/memory_release.py: not paid before the first paint).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
@@ -34,6 +35,8 @@ class FirstPaint:
 
     def __init__(self) -> None:
         self._painted = asyncio.Event()
+        #: The thread fixing glibc's mmap threshold, started at the first paint (None before).
+        self.threshold_fixer: threading.Thread | None = None
 
     @property
     def done(self) -> bool:
@@ -47,7 +50,8 @@ class FirstPaint:
         self._painted.set()
         gc_pause.start_painted()
         lexer_warmup.start()  # the first code block of a reply no longer builds its lexer mid-stream
-        memory_release.fix_mmap_threshold()  # long replies no longer leave holes in the heap
+        # Long replies no longer leave holes in the heap (ctypes loaded off the loop).
+        self.threshold_fixer = memory_release.fix_mmap_threshold_soon()
 
     async def wait(self) -> None:
         """Return once the chat is painted (at once afterwards)."""

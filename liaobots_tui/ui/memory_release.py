@@ -22,7 +22,10 @@ memoize their results in bounded caches of up to 4,096 entries each: a tall chat
 are new keys in every frame, so they filled by ~2,800 entries a reply (a key tuple, a
 Region, a link each: ~0.7 MB a reply until full, measured after each of four 160 kB
 replies). They are emptied at each release (:func:`forget_geometry_caches`): pure
-functions of their arguments, they fill again with what the screen now shows.
+functions of their arguments, they fill again with what the screen now shows. So is Rich's
+memo of each drawn string's width in cells (up to 4,096 strings of up to 512 characters: a
+reply's new lines added ~150 a reply, ~60 kB, each a small string pinning its pymalloc pool
+among the stream's freed ones; :func:`forget_cell_widths`).
 
 The spatial maps of containers off screen (a list per 20 rows of a finished reply, in each of
 its containers) are dropped too
@@ -48,11 +51,13 @@ Nothing runs while another reply streams: its own end schedules the next release
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from rich.cells import cached_cell_len
 from textual.app import App
 from textual.dom import DOMNode
 from textual.geometry import Offset, Region, Size, Spacing
@@ -108,15 +113,14 @@ def _glibc() -> Any | None:
     """glibc, loaded through ctypes, or None (another libc, or not Linux)."""
     if not sys.platform.startswith("linux"):
         return None
-    # Imported here, after the first paint: ctypes costs the app's start-up ~7 ms it does not need.
+    # Imported here, after the first paint (in a thread: fix_mmap_threshold_soon): ctypes costs
+    # ~7 ms of CPU on an idle machine, ~30 at load 10, that the start-up does not need.
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
     try:
-        libc = ctypes.CDLL(name)
+        # The symbols the interpreter itself links (its libc's): no ctypes.util.find_library,
+        # which runs ``ldconfig -p`` in a child process.
+        libc = ctypes.CDLL(None)
     except OSError:
         return None
     # musl and others have neither malloc_trim nor glibc's mallopt parameters.
@@ -158,6 +162,17 @@ def fix_mmap_threshold() -> bool:
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
+def fix_mmap_threshold_soon() -> threading.Thread:
+    """:func:`fix_mmap_threshold` in a daemon thread (started now; returned for a caller to wait on).
+
+    Called at the first paint: loading ctypes there held the loop right after the chat
+    was drawn; in a thread it holds the interpreter lock in slices, while the user reads.
+    """
+    fixer = threading.Thread(target=fix_mmap_threshold, name="mmap-threshold", daemon=True)
+    fixer.start()
+    return fixer
+
+
 def forget_geometry_caches() -> int:
     """Empty the memo caches of Textual's geometry methods (see the module); how many entries went."""
     dropped = 0
@@ -167,6 +182,13 @@ def forget_geometry_caches() -> int:
             if cache_info is not None:
                 dropped += cache_info().currsize
                 method.cache_clear()
+    return dropped
+
+
+def forget_cell_widths() -> int:
+    """Empty Rich's memo of the cell width of each string drawn (see the module); how many went."""
+    dropped = int(cached_cell_len.cache_info().currsize)
+    cached_cell_len.cache_clear()
     return dropped
 
 
@@ -185,6 +207,7 @@ def release(app: App[object]) -> bool:
     prune_closed_watchers(live_nodes(app))
     forget_removed_widgets_styles()
     forget_geometry_caches()
+    forget_cell_widths()
     forget_offscreen_spatial_maps(live_nodes(app))
     store = getattr(app, "store", None)
     if isinstance(store, Store):

@@ -168,3 +168,14 @@ def test_the_release_empties_the_geometry_caches_and_geometry_stays_right() -> N
     assert memory_release.forget_geometry_caches() > 0
     assert Region.intersection.cache_info().currsize == 0  # type: ignore[attr-defined]
     assert first.intersection(second) == Region(5, 5, 5, 5)  # computed afresh, the same
+
+
+def test_the_release_empties_the_cell_width_memo_and_widths_stay_right() -> None:
+    from rich.cells import cached_cell_len, cell_len
+
+    line = "a line of a reply, 中文 included"
+    assert cell_len(line) == len(line) + 2  # two wide characters
+    assert cached_cell_len.cache_info().currsize > 0
+    assert memory_release.forget_cell_widths() > 0
+    assert cached_cell_len.cache_info().currsize == 0
+    assert cell_len(line) == len(line) + 2  # measured afresh, the same
