@@ -574,6 +574,8 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         A reply cut short without its saved record (a turn that ended without one) shows text the
         record lacks; such a box never folds. Checked once per record.
         """
+        if self.message.role == "user":
+            return True  # its text is a plain Static made from the record
         if self._differs_from is self.message:
             return False
         runs: list[str] = [""]
