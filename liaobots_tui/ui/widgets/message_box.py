@@ -8,6 +8,10 @@ The text itself is one or more :class:`~liaobots_tui.ui.widgets.markdown_column.
 current column and later text opens a new one, so text and images keep the order
 the model sent them in.
 
+A finished box far off screen *folds*: it lets its children go and stands as a blank of
+its height until it comes near again, then composes them from its record (see
+:mod:`~liaobots_tui.ui.widgets.turn_park`); ask for :attr:`MessageBox.header`, not a query.
+
 Everything shown here that came from outside (reply and thinking text, model ids,
 the error line, the user's own pasted text) is plain text, never markup, and
 terminal-safe (see :mod:`liaobots_tui.ui.plain`).
