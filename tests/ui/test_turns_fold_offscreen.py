@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from textual.widget import Widget
 
-from liaobots_tui.api.messages import Message, TextPart
+from liaobots_tui.api.messages import Message, ReasoningPart, Source, TextPart
 from liaobots_tui.store import MessageRecord, Version
 from liaobots_tui.ui.widgets.conversation import ConversationView
 from liaobots_tui.ui.widgets.markdown_column import ParkedRun, PieceMarkdown
-from liaobots_tui.ui.widgets.message_box import MessageBox
+from liaobots_tui.ui.widgets.message_box import MessageBox, ThinkingBlock
 from tests.ui.driving import until
 from tests.ui.pictures import ConversationPane, picture
 
@@ -187,3 +187,41 @@ async def test_a_width_change_while_folded_shows_the_text_at_the_new_width(
         await settled(pilot, view)
         # (The scrollbar differs: pieces further down keep estimated heights until drawn.)
         assert text_rows(app, scrollbar=False) == expected
+
+
+@pytest.mark.ui
+async def test_an_opened_thinking_block_and_sources_survive_a_fold() -> None:
+    app = ConversationPane()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        thought = Message(
+            "assistant",
+            [ReasoningPart("First I think about it."), TextPart(reply_text(9))],
+            model="m",
+            format="openai",
+            sources=(Source("https://example.com/a", "A"),),
+        )
+        first = await view.add_message(MessageRecord(thought, id=100, status="complete"))
+        for record in records(3):
+            await view.add_message(record)
+        await until(pilot, lambda: view.max_scroll_y > 0, "taller than the view")
+        view.scroll_home(animate=False)
+        await settled(pilot, view)
+        first.query_one(ThinkingBlock).collapsed = False  # the user opened it
+        await settled(pilot, view)
+        view.scroll_end(animate=False)
+        await until(pilot, lambda: first.folded, "folded")
+        # The palette's source entries ask for the list: composed again for the asking.
+        found = first.sources_list()
+        assert found is not None and [s.uri for s in found.sources] == ["https://example.com/a"]
+        assert not first.folded
+        view.scroll_end(animate=False)
+        view.scroll_home(animate=False)
+        await settled(pilot, view)
+        view.scroll_end(animate=False)
+        await settled(pilot, view)
+        await until(pilot, lambda: first.folded, "folded once seen and left")
+        view.scroll_home(animate=False)
+        await settled(pilot, view)
+        assert not first.query_one(ThinkingBlock).collapsed
+        assert "First I think about it." in "\n".join(text_rows(app))
