@@ -321,7 +321,7 @@ class MessageBox(HeightFree, UniformRows, Vertical):
     @property
     def header(self) -> MessageHeader:
         """Its header (a folded box composes itself again first: see turn_park)."""
-        self.unfold()
+        self._unfold_to_show()
         if self._header_widget is None:  # not composed yet
             return self.query_one(MessageHeader)
         return self._header_widget
@@ -329,7 +329,7 @@ class MessageBox(HeightFree, UniformRows, Vertical):
     def sources_list(self) -> SourcesList | None:
         """The reply's sources list, if it shows one (a folded box composes itself again first)."""
         if self.message.sources:
-            self.unfold()
+            self._unfold_to_show()
         lists = self.query_children(SourcesList).results(SourcesList)
         return next((found for found in lists if not found._pruning), None)
 
@@ -619,17 +619,24 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         self._notice_line = self._header_widget = None
         return True
 
-    def unfold(self, top: int | None = None, bottom: int | None = None) -> None:
+    def _unfold_to_show(self) -> None:
+        """Unfold for a caller about to show it (select, a search hit, its sources): its first
+        screenful drawn at once, and it stays unfolded until the view has come near it."""
+        if self._folded is not None:
+            y = self.region.y
+            self.unfold(y, y + self.screen.size.height, hold=True)
+
+    def unfold(self, top: int | None = None, bottom: int | None = None, *, hold: bool = False) -> None:
         """Compose the children again from the record, the pieces near screen rows ``top``..``bottom``
-        drawn and the others parked at the heights they had. Without rows (its header was asked
-        for), every piece stays parked and the box stays unfolded until the view comes near it."""
+        drawn and the others parked at the heights they had (without rows, all parked). ``hold``:
+        it stays unfolded until the view has come near it."""
         folded = self._folded
         if folded is None:
             return
         y = self.region.y
         self._restoring = [(aside, y + aside.offset) for aside in folded.asides]
         self._window = (top, bottom) if top is not None and bottom is not None else NOWHERE
-        self._hold = top is None or bottom is None
+        self._hold = hold
         try:
             widgets = list(self.compose())
         finally:
