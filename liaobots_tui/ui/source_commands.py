@@ -22,14 +22,14 @@ def _sources_list(provider: Provider) -> SourcesList | None:
     screen = provider.screen
     focused = screen.focused
     if isinstance(focused, MessageHeader) and focused.box.message.sources:
-        lists = focused.box.query_children(SourcesList)
-        if lists:
-            return lists.first()
+        found = focused.box.sources_list()
+        if found is not None:
+            return found
     for box in reversed(list(screen.query(MessageBox))):
         if box.message.sources:
-            lists = box.query_children(SourcesList)
-            if lists:
-                return lists.first()
+            found = box.sources_list()
+            if found is not None:
+                return found
     return None
 
 

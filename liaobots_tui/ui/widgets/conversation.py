@@ -12,9 +12,10 @@ when the user scrolls to the top or presses the "earlier messages" line, so a
 
 Long replies are columns of Markdown pieces (see MarkdownColumn). Pieces far above
 or below the view are *parked*: hidden, each run of them behind one blank of
-their total height, so every refresh lays out only what is near the screen. Parking is
-re-checked after scrolling and whenever a reply grows a piece; a width change
-re-estimates the parked heights.
+their total height, so every refresh lays out only what is near the screen. A finished
+message further away still *folds*: its box keeps no children, only its height (see
+turn_park). Parking is re-checked after scrolling and whenever a reply grows a piece; a
+width change re-estimates the parked heights.
 """
 
 from __future__ import annotations
@@ -286,7 +287,10 @@ class ConversationView(UniformRows, VerticalScroll):
         top, bottom = region.y - margin + drift, region.bottom + margin + drift
         changed = False
         for box in boxes:
-            changed = box.park_offscreen(top, bottom) or changed
+            if box.park_offscreen(top, bottom):
+                changed = True
+            else:  # settled: a whole turn further off than the margin again folds away (turn_park)
+                box.fold_beyond(top - margin, bottom + margin)
         if changed:
             # Pieces drawn or parked just now change heights (an estimate becomes a measure)
             # and so what is near: look again once they are laid out, until nothing moves.

@@ -293,6 +293,34 @@ class ParkedRun(Static):
         self.members: list[_Segment] = []
 
 
+class PiecesAside:
+    """A finished column's pieces, all parked (their text and rows kept, no widget), while the
+    message box that showed them has let its widgets go (see ``turn_park``).
+
+    ``offset`` is the row of the column's top within its box, so the box can tell which pieces
+    will be near the view before it composes them again (:meth:`MarkdownColumn.from_aside`).
+    """
+
+    __slots__ = ("segments", "offset", "classes")
+
+    def __init__(self, segments: list[_Segment], offset: int, classes: str) -> None:
+        self.segments = segments
+        self.offset = offset
+        self.classes = classes
+
+    @property
+    def rows(self) -> int:
+        return sum(segment.parked_height for segment in self.segments)
+
+    def text(self) -> str:
+        return "".join(segment.text() for segment in self.segments)
+
+    def rescale(self, old_width: int, new_width: int) -> None:
+        """The width changed: re-estimate the heights as parked pieces do (measured once drawn)."""
+        for segment in self.segments:
+            segment.parked_height = max(1, round(segment.parked_height * old_width / new_width))
+
+
 class MarkdownColumn(HeightFree, UniformRows, Vertical):
     """A Markdown text as a column of pieces; ``streaming`` columns grow with :meth:`append`."""
 
@@ -368,8 +396,61 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
         #: Characters handed to the Markdown widgets (or parked unread) so far (benchmarks watch it).
         self.shown_chars = 0
         self._initial = clean_text(text)
+        #: Composed from these pieces (each drawn, or parked behind a blank), not from a text.
+        self._restored = False
+
+    @classmethod
+    def from_aside(cls, aside: PiecesAside, y: int, top: int, bottom: int) -> MarkdownColumn:
+        """A column of the pieces set aside, at screen row ``y``: those within rows ``top``..``bottom``
+        are drawn afresh from their text, the others stay parked at the heights they had."""
+        column = cls(classes=aside.classes)
+        for segment in aside.segments:
+            if y + segment.parked_height >= top and y <= bottom:
+                y += segment.parked_height
+                segment.parked_height = 0
+            else:
+                y += segment.parked_height
+        column._segments = aside.segments
+        column.shown_chars = sum(segment.length for segment in aside.segments)
+        column._restored = True
+        return column
+
+    def _aside_heights(self) -> list[int] | None:
+        """Each piece's rows (parked or measured); None while one is not final or not laid out."""
+        if self.streaming or any(s.pending or not s.sealed for s in self._segments):
+            return None
+        heights: list[int] = []
+        for segment in self._segments:
+            markdown = segment.markdown
+            if segment.parked_height:
+                heights.append(segment.parked_height)
+            elif markdown is not None and (markdown.region.height or not segment.length):
+                heights.append(markdown.outer_size.height)  # (an empty piece: 0, drawn when back)
+            else:
+                return None
+        return heights
+
+    @property
+    def can_set_aside(self) -> bool:
+        return self._aside_heights() is not None
+
+    def set_aside(self, offset: int) -> PiecesAside | None:
+        """Park every piece (its height kept, its widget let go with the column's) for a box that
+        folds away; None while a piece is not final or not laid out (nothing changes then)."""
+        heights = self._aside_heights()
+        if heights is None:
+            return None
+        for segment, height in zip(self._segments, heights, strict=True):
+            segment.parked_height = height
+            segment.pinned = False
+            segment.markdown = None  # removed with the column: drawn afresh when it comes back
+        segments, self._segments = self._segments, []
+        return PiecesAside(segments, offset, self._piece_classes)
 
     def compose(self) -> ComposeResult:
+        if self._restored:
+            yield from self._compose_restored()
+            return
         if self.streaming:
             segment = _Segment(self._widget_for(None))
             self._segments.append(segment)
@@ -392,6 +473,24 @@ class MarkdownColumn(HeightFree, UniformRows, Vertical):
             yield segment.markdown
         del pieces  # their slices: the segments read the text itself
         self._initial = ""
+
+    def _compose_restored(self) -> ComposeResult:
+        """Each shown piece's widget, one ParkedRun per run of parked ones (as _sync_children)."""
+        segments = self._segments
+        index = 0
+        while index < len(segments):
+            segment = segments[index]
+            if not segment.parked_height:
+                segment.markdown = self._widget_for(segment)
+                yield segment.markdown
+                index += 1
+                continue
+            run = ParkedRun()
+            while index < len(segments) and segments[index].parked_height:
+                run.members.append(segments[index])
+                index += 1
+            run.styles.height = sum(s.parked_height for s in run.members)
+            yield run
 
     def _widget_for(self, segment: _Segment | None) -> PieceMarkdown:
         """A fresh Markdown widget for ``segment`` (its whole source), or an empty live one."""

@@ -8,6 +8,10 @@ The text itself is one or more :class:`~liaobots_tui.ui.widgets.markdown_column.
 current column and later text opens a new one, so text and images keep the order
 the model sent them in.
 
+A finished box far off screen *folds*: it lets its children go and stands as a blank of
+its height until it comes near again, then composes them from its record (see
+:mod:`~liaobots_tui.ui.widgets.turn_park`); ask for :attr:`MessageBox.header`, not a query.
+
 Everything shown here that came from outside (reply and thinking text, model ids,
 the error line, the user's own pasted text) is plain text, never markup, and
 terminal-safe (see :mod:`liaobots_tui.ui.plain`).
@@ -35,8 +39,9 @@ from liaobots_tui.ui.widgets.attachment_thumbs import AttachmentThumbs
 from liaobots_tui.ui.widgets.height_free import HeightFree
 from liaobots_tui.ui.widgets.image_preview import ImagePreview
 from liaobots_tui.ui.widgets.lazy_text import LAZY_CHARS, LazyText
-from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn
+from liaobots_tui.ui.widgets.markdown_column import MarkdownColumn, PiecesAside
 from liaobots_tui.ui.widgets.sources import SourcesList
+from liaobots_tui.ui.widgets.turn_park import NOWHERE, Folded, within
 from liaobots_tui.ui.widgets.uniform_rows import UniformRows
 from liaobots_tui.usage_stats import ReplyCost
 
@@ -53,12 +58,12 @@ class ThinkingBlock(Collapsible):
     ThinkingBlock { height: auto; }
     """
 
-    def __init__(self, text: str = "", *, live: bool = False) -> None:
+    def __init__(self, text: str = "", *, live: bool = False, collapsed: bool = True) -> None:
         #: Long reasoning from history is drawn lazily (and only once expanded).
         self.lazy = LazyText(text, classes="thinking") if not live and len(text) > LAZY_CHARS else None
         self.column = MarkdownColumn("" if self.lazy else text, streaming=live, classes="thinking")
         self._chars = len(text)
-        super().__init__(self.lazy or self.column, title=self._label(live), collapsed=True)
+        super().__init__(self.lazy or self.column, title=self._label(live), collapsed=collapsed)
 
     @property
     def text(self) -> str:
@@ -147,12 +152,24 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         self._stream_chars = 0
         #: The notice line while it has something to say (see _refresh_notice).
         self._notice_line: Static | None = None
+        self._header_widget: MessageHeader | None = None
+        #: Set while it stands as a blank with no children (see turn_park).
+        self._folded: Folded | None = None
+        #: While composing again: the pieces set aside, each with its screen row, and the rows
+        #: near the view (see unfold).
+        self._restoring: list[tuple[PiecesAside, int]] = []
+        self._window = NOWHERE
+        #: Unfolded on request (its header asked for): stays until the view has come near it.
+        self._hold = False
+        #: The record whose text its columns were found not to show (see _shows_its_record).
+        self._differs_from: MessageRecord | None = None
 
     # ------------------------------------------------------------------ composition
 
     def compose(self) -> ComposeResult:
         # The status classes from the start: set after mounting, each restyled its widget again.
-        yield MessageHeader(self._header(), classes=f"header {self._status_class()}")
+        self._header_widget = MessageHeader(self._header(), classes=f"header {self._status_class()}")
+        yield self._header_widget
         if self.message.role == "user":
             text = self.message.text
             if len(text) > LAZY_CHARS:
@@ -211,6 +228,8 @@ class MessageBox(HeightFree, UniformRows, Vertical):
     def set_sources(self, sources: Iterable[Source]) -> None:
         """Show the reply's grounding links (SourcesEvent while streaming)."""
         self.message = self.message.revised(sources=tuple(sources))
+        if self._folded is not None:
+            return  # composed with them when it unfolds
         lists = self.query_children(SourcesList)
         if lists:
             lists.first().sources = list(self.message.sources)
@@ -221,7 +240,8 @@ class MessageBox(HeightFree, UniformRows, Vertical):
     def _static_parts(self) -> ComposeResult:
         reasoning = "".join(p.text for p in self.message.parts if isinstance(p, ReasoningPart))
         if reasoning and not reasoning.isspace():
-            self._thinking = ThinkingBlock(reasoning)
+            folded = self._folded
+            self._thinking = ThinkingBlock(reasoning, collapsed=not (folded and folded.thinking_open))
             if self._thinking.lazy is not None:
                 self._lazy.append(self._thinking.lazy)
             yield self._thinking
@@ -243,6 +263,13 @@ class MessageBox(HeightFree, UniformRows, Vertical):
             yield lazy
             return
         text = "".join(part.text for part in parts)
+        if self._restoring and self._restoring[0][0].text() == text:
+            # Folded and coming back: its pieces as they were (see turn_park).
+            aside, y = self._restoring.pop(0)
+            column = MarkdownColumn.from_aside(aside, y, *self._window)
+            self._columns.append(column)
+            yield column
+            return
         # isspace, not strip: strip would copy a 50 MB text to test it.
         if len(text) > LAZY_CHARS and not text.isspace():
             lazy = LazyText(text)
@@ -272,7 +299,7 @@ class MessageBox(HeightFree, UniformRows, Vertical):
         """Show which of its versions this message is (None: it has no others)."""
         if version != self.version:
             self.version = version
-            if self.is_mounted:
+            if self.is_mounted and self._folded is None:
                 self.header.update(self._header())
 
     def _notice(self) -> str:
@@ -293,7 +320,18 @@ class MessageBox(HeightFree, UniformRows, Vertical):
 
     @property
     def header(self) -> MessageHeader:
-        return self.query_one(MessageHeader)
+        """Its header (a folded box composes itself again first: see turn_park)."""
+        self._unfold_to_show()
+        if self._header_widget is None:  # not composed yet
+            return self.query_one(MessageHeader)
+        return self._header_widget
+
+    def sources_list(self) -> SourcesList | None:
+        """The reply's sources list, if it shows one (a folded box composes itself again first)."""
+        if self.message.sources:
+            self._unfold_to_show()
+        lists = self.query_children(SourcesList).results(SourcesList)
+        return next((found for found in lists if not found._pruning), None)
 
     def select(self) -> None:
         """Focus this message (its header) and scroll it into view."""
@@ -302,6 +340,8 @@ class MessageBox(HeightFree, UniformRows, Vertical):
 
     def _refresh_notice(self, override: str | None = None) -> None:
         """Show the notice line (mounted last, when first needed), or remove it when it has nothing to say."""
+        if self._folded is not None:
+            return  # composed from the record when it unfolds
         text = clean_line(override, NOTICE_CHARS) if override is not None else self._notice()
         notice = self._notice_line
         if not text:
@@ -483,7 +523,17 @@ class MessageBox(HeightFree, UniformRows, Vertical):
     def park_offscreen(self, top: int, bottom: int) -> bool:
         """Park the reply's sealed pieces outside screen rows ``top``..``bottom`` (see MarkdownColumn)
         and draw the sections of its long texts within them (see LazyText); True when the caller
-        should look again after the next layout."""
+        should look again after the next layout. A folded box within those rows composes itself
+        again (see turn_park)."""
+        region = self.region
+        near = bool(region.height) and within(region.y, region.height, top, bottom)
+        if self._folded is not None:
+            if near:
+                self.unfold(top, bottom)
+                return True
+            return False
+        if near:
+            self._hold = False
         changed = False
         for column in self._columns:
             changed = column.park_offscreen(top, bottom) or changed
@@ -491,8 +541,120 @@ class MessageBox(HeightFree, UniformRows, Vertical):
             changed = lazy.show_rows(top, bottom) or changed
         return changed
 
+    def fold_beyond(self, top: int, bottom: int) -> bool:
+        """Fold (see turn_park) if it lies wholly outside screen rows ``top``..``bottom``."""
+        region = self.region
+        if not region.height or within(region.y, region.height, top, bottom):
+            return False
+        return self.fold()
+
+    # ------------------------------------------------------------------ folding (turn_park)
+
+    @property
+    def folded(self) -> bool:
+        """It stands as a blank with no children (see turn_park)."""
+        return self._folded is not None
+
+    def _can_fold(self) -> bool:
+        message = self.message
+        return (
+            self._folded is None
+            and not self._hold
+            and self.is_mounted
+            and not self.streaming
+            and message.status != "streaming"
+            and not self._lazy  # long texts from history: their sections' heights live in them
+            and not message.images
+            and not any(isinstance(part, ImagePart) for part in message.parts)
+            and not self.has_class("-editing")
+            and not self.has_focus_within
+            and all(column.can_set_aside for column in self._columns)
+            and self._shows_its_record()
+        )
+
+    def _shows_its_record(self) -> bool:
+        """Do its columns show exactly its record's text runs (so it can be composed again from it)?
+
+        A reply cut short without its saved record (a turn that ended without one) shows text the
+        record lacks; such a box never folds. Checked once per record.
+        """
+        if self.message.role == "user":
+            return True  # its text is a plain Static made from the record
+        if self._differs_from is self.message:
+            return False
+        runs: list[str] = [""]
+        for part in self.message.parts:
+            if isinstance(part, TextPart):
+                runs[-1] += part.text
+            elif isinstance(part, ImagePart):
+                runs.append("")
+        shown = [column.text for column in self._columns]
+        if [run for run in runs if run.strip()] != [text for text in shown if text.strip()]:
+            self._differs_from = self.message
+            return False
+        return True
+
+    def fold(self) -> bool:
+        """Let every child go and stand as a blank of the same height; False when it may not
+        (streaming, selected, edited, images, a long lazy text, not laid out yet)."""
+        region = self.region
+        if not region.height or not self._can_fold():
+            return False
+        asides: list[PiecesAside] = []
+        for column in self._columns:
+            aside = column.set_aside(column.region.y - region.y)
+            if aside is not None and aside.segments and not aside.text().isspace():
+                asides.append(aside)
+        header = self._header_widget
+        self._folded = Folded(
+            height=region.height,
+            asides=asides,
+            text_rows=sum(child.outer_size.height for child in self.query_children(".user-text")),
+            header_classes=tuple(header.classes) if header is not None else (),
+            thinking_open=self._thinking is not None and not self._thinking.collapsed,
+        )
+        self.remove_children()
+        self.styles.height = region.height
+        self._columns, self._lazy, self._thinking = [], [], None
+        self._notice_line = self._header_widget = None
+        return True
+
+    def _unfold_to_show(self) -> None:
+        """Unfold for a caller about to show it (select, a search hit, its sources): its first
+        screenful drawn at once, and it stays unfolded until the view has come near it."""
+        if self._folded is not None:
+            y = self.region.y
+            self.unfold(y, y + self.screen.size.height, hold=True)
+
+    def unfold(self, top: int | None = None, bottom: int | None = None, *, hold: bool = False) -> None:
+        """Compose the children again from the record, the pieces near screen rows ``top``..``bottom``
+        drawn and the others parked at the heights they had (without rows, all parked). ``hold``:
+        it stays unfolded until the view has come near it."""
+        folded = self._folded
+        if folded is None:
+            return
+        y = self.region.y
+        self._restoring = [(aside, y + aside.offset) for aside in folded.asides]
+        self._window = (top, bottom) if top is not None and bottom is not None else NOWHERE
+        self._hold = hold
+        try:
+            widgets = list(self.compose())
+        finally:
+            self._restoring = []
+            self._window = NOWHERE
+            self._folded = None
+        if self._header_widget is not None:
+            self._header_widget.add_class(*folded.header_classes)
+        self.styles.height = None
+        self.mount_all(widgets)
+        self._refresh_reply_line()
+
     def rescale_parked(self, old_width: int, new_width: int) -> None:
         """The width changed: shown pieces measure themselves again, parked ones are re-estimated."""
+        if self._folded is not None:
+            self._folded.rescale(old_width, new_width)
+            self.styles.height = self._folded.height
+            return
         for column in self._columns:
             column.unpin()
             column.rescale_parked(old_width, new_width)
@@ -501,6 +663,8 @@ class MessageBox(HeightFree, UniformRows, Vertical):
 
     @property
     def parked_count(self) -> int:
+        if self._folded is not None:
+            return sum(len(aside.segments) for aside in self._folded.asides)
         return sum(column.parked_count for column in self._columns)
 
     # ------------------------------------------------------------------ queries
