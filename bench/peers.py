@@ -14,13 +14,15 @@ the wire are the same for all three.
 
 Replies (``--cases``): ``plain26`` (26 kB of plain prose in paragraphs),
 ``md24`` (24 kB of realistic Markdown: headings, lists, fences, tables) and
-``md160`` (a long 160 kB Markdown reply); ``NAMExN`` (``md160x3``) asks for that
-reply N times in one chat, one after the other, and reports the settled RSS after
-each (does memory grow per reply?). Reported per client and reply: time
-from Enter until the reply's last words are drawn (or, where they never are, until
-the client went idle), its CPU time until it went idle, whether the last words were
-drawn, and RSS: before the prompt, peak while streaming (VmHWM) and settled (VmRSS
-once idle). Then each peer's time and memory as ratios to liaobots.
+``md160`` (a long 160 kB Markdown reply), or ``start`` (start-up only, no prompt);
+``NAMExN`` (``md160x3``) asks for that reply N times in one chat, one after the
+other, and reports the settled RSS after each (does memory grow per reply?).
+Reported per client and reply: time from Enter until the reply's last words are drawn
+(or, where they never are, until the client went idle), its CPU time until it went idle,
+whether the last words were drawn, and RSS: before the prompt, peak while streaming
+(VmHWM) and settled (VmRSS once idle). Then each peer's time and memory as ratios to
+liaobots. Every run also times the start-up: from the exec to the first screen drawn and
+to idle after it (ready for the prompt), with the CPU used by then.
 
 The peers are installed from PyPI into throwaway virtualenvs under ``--cache``
 (``~/.cache/liaobots-bench/peers`` by default), never into the project; a peer
@@ -65,6 +67,9 @@ MODEL = "claude-sonnet-4-6"
 #: The reply's last words: drawn on screen means the client showed the whole reply.
 LAST_WORDS = "okapi zebra"
 CASE_MARK = re.compile(r"\[\[bench=(\w+)\]\]")
+#: The first screen is drawn once this many visible (non-space) characters are: each client's
+#: first frame draws 580-4,300 (elia prints an 77-character line before its first frame).
+FIRST_SCREEN_CHARS = 400
 #: Which reply of a series a prompt asks for: each ends with other last words, so the previous
 #: reply's, drawn again while the next one streams, do not count as the next one's end.
 REPLY_MARK = re.compile(r"\[\[reply=(\d+)\]\]")
@@ -80,6 +85,7 @@ CASES = {
     "plain26": "26 kB plain prose",
     "md24": "24 kB Markdown",
     "md160": "160 kB Markdown",
+    "start": "start-up only",
 }
 
 
@@ -182,6 +188,10 @@ class Terminal:
         #: last clear (None: not yet).
         self.last_words = LAST_WORDS
         self.last_words_at: float | None = None
+        #: When the first screen was drawn (:data:`FIRST_SCREEN_CHARS`), and the CPU used by then.
+        self.first_screen_at: float | None = None
+        self.first_screen_cpu = 0.0
+        self._visible = 0
         self.alive = True
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -207,6 +217,11 @@ class Terminal:
                 (pending[:cut], pending[cut:]) if cut >= 0 and len(pending) - cut < 64 else (pending, b"")
             )
             drawn = _ESCAPES.sub(b"", head).decode(errors="replace")
+            if self.first_screen_at is None:
+                self._visible += len("".join(drawn.split()))
+                if self._visible >= FIRST_SCREEN_CHARS:
+                    self.first_screen_cpu = self.cpu()
+                    self.first_screen_at = time.monotonic()
             with self._lock:
                 seen = len(self.text)
                 self.text = (self.text + drawn)[-(1 << 18) :]
@@ -223,6 +238,12 @@ class Terminal:
             self.text = ""
             self.last_words = last_words
             self.last_words_at = None
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive and not condition():
+            time.sleep(0.05)
+        return condition()
 
     def wait_for(self, words: str, timeout: float) -> bool:
         """Until ``words`` are drawn (after the last clear)."""
@@ -321,6 +342,12 @@ class Result:
     #: False: still busy at the timeout (seconds is then a lower bound, memory as it was then).
     finished: bool = True
     error: str = ""
+    #: Start-up, from the exec: the first screen drawn, and idle (ready for the prompt); CPU by then.
+    first_screen: float = 0.0
+    first_screen_cpu: float = 0.0
+    ready: float = 0.0
+    ready_cpu: float = 0.0
+    ready_mb: float = 0.0
     #: A series (``md160x3``): settled RSS after each reply, and each reply's time.
     settled_each: list[float] = field(default_factory=list)
     seconds_each: list[float] = field(default_factory=list)
@@ -438,8 +465,16 @@ def run_case(client: Client, case: str, timeout: float) -> Result:
     term = Terminal(client.argv, client.env, client.home)
     result = Result()
     try:
-        if term.wait_idle(1.5, 90, not_before=term.started + 2.0) is None:
+        # Ready: idle once its first screen is drawn (oterm idles ~15 s before it draws anything).
+        drawn = term.wait_until(lambda: term.first_screen_at is not None, 120)
+        ready = term.wait_idle(1.5, 120, not_before=term.first_screen_at or 0.0) if drawn else None
+        if term.first_screen_at is None or ready is None:
             result.error = "did not finish starting"
+            return result
+        result.ready, result.ready_cpu, result.ready_mb = ready - term.started, term.cpu(), term.rss_mb()
+        result.first_screen = term.first_screen_at - term.started
+        result.first_screen_cpu = term.first_screen_cpu
+        if name == "start":
             return result
         for reply in range(1, replies + 1) if replies > 1 else [0]:
             term.clear(last_words(reply))
@@ -480,6 +515,43 @@ def run_case(client: Client, case: str, timeout: float) -> Result:
         return result
     finally:
         term.close()
+
+
+def run_figures(case: str, result: Result) -> str:
+    """One run's figures, as the bench goes."""
+    if case == "start":
+        screen = f"first screen {result.first_screen:.2f} s (cpu {result.first_screen_cpu:.2f} s)"
+        return (
+            f"{screen}, ready {result.ready:.2f} s (cpu {result.ready_cpu:.2f} s), {result.ready_mb:.0f} MB"
+        )
+    memory = f"{result.before_mb:.0f} / {result.peak_mb:.0f} / {result.settled_mb:.0f}"
+    figures = f"{result.seconds:.1f} s, cpu {result.cpu:.1f} s, RSS {memory} MB"
+    if len(result.settled_each) > 1:
+        figures += ", settled after each reply " + " / ".join(f"{mb:.1f}" for mb in result.settled_each)
+    return figures
+
+
+def print_start(results: dict[tuple[str, str], list[Result]], names: list[str]) -> None:
+    """Start-up per client, medians over every run of every case: time and CPU to the first screen
+    and to idle (ready for the prompt), RSS then; each peer's CPU to the first screen as a ratio."""
+    print("start-up (a fresh home; medians over every run):")
+    header = f"{'first screen':>13} {'cpu':>7} {'ready (idle)':>13} {'cpu':>7} {'RSS':>7}"
+    print(f"  {'client':<9} {'runs':>4} {header}")
+    base: float | None = None
+    for name in names:
+        runs = [r for (who, _), found in results.items() if who == name for r in found if r.ready]
+        if not runs:
+            continue
+        screen_cpu = statistics.median(r.first_screen_cpu for r in runs)
+        line = (f"  {name:<9} {len(runs):>4} {statistics.median(r.first_screen for r in runs):12.2f}s "
+                f"{screen_cpu:6.2f}s {statistics.median(r.ready for r in runs):12.2f}s "
+                f"{statistics.median(r.ready_cpu for r in runs):6.2f}s "
+                f"{statistics.median(r.ready_mb for r in runs):5.0f}MB")  # fmt: skip
+        if name == "liaobots":
+            base = screen_cpu
+        elif base:
+            line += f"   first screen's CPU vs liaobots: {screen_cpu / base:.2f}x"
+        print(line)
 
 
 def series_line(found: list[Result]) -> str:
@@ -545,13 +617,7 @@ def main() -> None:
                     results.setdefault((name, case), []).append(result)
                     busy = "" if result.finished else f"still busy after {args.timeout:.0f} s"
                     state = result.error or busy
-                    memory = f"{result.before_mb:.0f} / {result.peak_mb:.0f} / {result.settled_mb:.0f}"
-                    figures = f"{result.seconds:.1f} s, cpu {result.cpu:.1f} s, RSS {memory} MB"
-                    if len(result.settled_each) > 1:
-                        figures += ", settled after each reply " + " / ".join(
-                            f"{mb:.1f}" for mb in result.settled_each
-                        )
-                    print(f"  {name}, {case}: {state or figures}", flush=True)
+                    print(f"  {name}, {case}: {state or run_figures(case, result)}", flush=True)
     finally:
         server.stdin.close()
         server.wait(10)
@@ -561,6 +627,8 @@ def main() -> None:
     print(header)
     series: list[str] = []
     for case in cases:
+        if case == "start":
+            continue
         label = case_label(case)
         ours = results.get(("liaobots", case), [])
         for name in names:
@@ -589,6 +657,7 @@ def main() -> None:
             print(line)
             if split_case(case)[1] > 1:
                 series.append(f"  {label:<21} {name:<9} " + series_line(found))
+    print_start(results, names)
     if series:
         print("settled RSS after each reply of one chat (median over rounds; growth per reply from the"
               " second reply on):")  # fmt: skip
