@@ -384,9 +384,11 @@ def liaobots_client(urls: dict[str, str], home: Path) -> Client:
     env = _base_env(home)
     env.update(PYTHONPATH=str(HERE), LIAOBOTS_HOME=str(home / "liaobots"))
     (home / "liaobots").mkdir(parents=True)
-    (home / "liaobots" / "config.toml").write_text(
+    config = home / "liaobots" / "config.toml"
+    config.write_text(
         f'auth_code = "demo"\nbase_urls = ["{urls["gateway"]}"]\nmodel = "{MODEL}"\nformat = "openai"\n'
     )
+    config.chmod(0o600)  # as the app writes it: else it warns that others can read the auth code
     return Client("liaobots", [sys.executable, "-m", "liaobots_tui"], env, home)
 
 
