@@ -539,20 +539,22 @@ def print_start(results: dict[tuple[str, str], list[Result]], names: list[str]) 
     print("start-up (a fresh home; medians over every run):")
     header = f"{'first screen':>13} {'cpu':>7} {'ready (idle)':>13} {'cpu':>7} {'RSS':>7}"
     print(f"  {'client':<9} {'runs':>4} {header}")
-    base: float | None = None
+    base: tuple[float, float, float] | None = None
     for name in names:
         runs = [r for (who, _), found in results.items() if who == name for r in found if r.ready]
         if not runs:
             continue
         screen_cpu = statistics.median(r.first_screen_cpu for r in runs)
+        ready_cpu = statistics.median(r.ready_cpu for r in runs)
+        ready_mb = statistics.median(r.ready_mb for r in runs)
         line = (f"  {name:<9} {len(runs):>4} {statistics.median(r.first_screen for r in runs):12.2f}s "
                 f"{screen_cpu:6.2f}s {statistics.median(r.ready for r in runs):12.2f}s "
-                f"{statistics.median(r.ready_cpu for r in runs):6.2f}s "
-                f"{statistics.median(r.ready_mb for r in runs):5.0f}MB")  # fmt: skip
+                f"{ready_cpu:6.2f}s {ready_mb:5.0f}MB")  # fmt: skip
         if name == "liaobots":
-            base = screen_cpu
+            base = (screen_cpu, ready_cpu, ready_mb)
         elif base:
-            line += f"   first screen's CPU vs liaobots: {screen_cpu / base:.2f}x"
+            line += (f"   vs liaobots: CPU to first screen {screen_cpu / base[0]:.2f}x, to ready "
+                     f"{ready_cpu / base[1]:.2f}x, RSS {ready_mb / base[2]:.2f}x")  # fmt: skip
         print(line)
 
 
