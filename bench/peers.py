@@ -14,17 +14,21 @@ the wire are the same for all three.
 
 Replies (``--cases``): ``plain26`` (26 kB of plain prose in paragraphs),
 ``md24`` (24 kB of realistic Markdown: headings, lists, fences, tables) and
-``md160`` (a long 160 kB Markdown reply). Reported per client and reply: time
-from Enter until the reply's last words are drawn (or, where they never are, until
-the client went idle), its CPU time until it went idle, whether the last words were
-drawn, and RSS: before the prompt, peak while streaming (VmHWM) and settled (VmRSS
-once idle). Then each peer's time and memory as ratios to liaobots.
+``md160`` (a long 160 kB Markdown reply), or ``start`` (start-up only, no prompt);
+``NAMExN`` (``md160x3``) asks for that reply N times in one chat, one after the
+other, and reports the settled RSS after each (does memory grow per reply?).
+Reported per client and reply: time from Enter until the reply's last words are drawn
+(or, where they never are, until the client went idle), its CPU time until it went idle,
+whether the last words were drawn, and RSS: before the prompt, peak while streaming
+(VmHWM) and settled (VmRSS once idle). Then each peer's time and memory as ratios to
+liaobots. Every run also times the start-up: from the exec to the first screen drawn and
+to idle after it (ready for the prompt), with the CPU used by then.
 
 The peers are installed from PyPI into throwaway virtualenvs under ``--cache``
 (``~/.cache/liaobots-bench/peers`` by default), never into the project; a peer
 whose install or start fails is reported as skipped with the reason.
 
-    python bench/peers.py [--cases plain26,md24,md160] [--clients liaobots,oterm,elia]
+    python bench/peers.py [--cases plain26,md24,md160,md160x3] [--clients liaobots,oterm,elia]
                           [--rounds 1] [--timeout 600] [--cache DIR]
 
 ``PEERS_DEBUG=1`` prints the end of what each client drew (to see why a client did not finish).
@@ -49,7 +53,7 @@ import termios
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app_harness import load
@@ -63,6 +67,14 @@ MODEL = "claude-sonnet-4-6"
 #: The reply's last words: drawn on screen means the client showed the whole reply.
 LAST_WORDS = "okapi zebra"
 CASE_MARK = re.compile(r"\[\[bench=(\w+)\]\]")
+#: The first screen is drawn once this many visible (non-space) characters are: each client's
+#: first frame draws 580-4,300 (elia prints an 77-character line before its first frame).
+FIRST_SCREEN_CHARS = 400
+#: Which reply of a series a prompt asks for: each ends with other last words, so the previous
+#: reply's, drawn again while the next one streams, do not count as the next one's end.
+REPLY_MARK = re.compile(r"\[\[reply=(\d+)\]\]")
+ORDINALS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+SERIES = re.compile(r"([a-z]+\d+)x(\d)")
 
 PEERS = {
     # name: (pip requirement, module that must import, command in the venv's bin/)
@@ -73,14 +85,31 @@ CASES = {
     "plain26": "26 kB plain prose",
     "md24": "24 kB Markdown",
     "md160": "160 kB Markdown",
+    "start": "start-up only",
 }
+
+
+def last_words(reply: int) -> str:
+    """The last words of reply number ``reply`` of a series (0: a single reply)."""
+    return f"{LAST_WORDS} {ORDINALS[reply]}" if reply else LAST_WORDS
+
+
+def split_case(case: str) -> tuple[str, int]:
+    """``md160x3`` -> ("md160", 3): the reply and how many times in one chat (1: a single reply)."""
+    series = SERIES.fullmatch(case)
+    return (series.group(1), int(series.group(2))) if series else (case, 1)
+
+
+def case_label(case: str) -> str:
+    name, replies = split_case(case)
+    return CASES[name] + (f" x{replies}" if replies > 1 else "")
 
 
 # ---------------------------------------------------------------- the replies
 
 
-def case_text(name: str) -> str:
-    """The reply for case ``name``: deterministic, ending with :data:`LAST_WORDS`."""
+def case_text(name: str, reply: int = 0) -> str:
+    """The reply for case ``name``: deterministic, ending with :func:`last_words` of ``reply``."""
     from liaobots_tui.demo.replies import reply_text
 
     if name == "plain26":
@@ -101,7 +130,7 @@ def case_text(name: str) -> str:
         body = reply_text(MODEL, "[[deltas=33000]]")
     else:
         raise ValueError(name)
-    return body.rstrip() + f"\n\nLast words: {LAST_WORDS}.\n"
+    return body.rstrip() + f"\n\nLast words: {last_words(reply)}.\n"
 
 
 def serve() -> None:
@@ -110,17 +139,18 @@ def serve() -> None:
     from liaobots_tui.demo.gateway import FakeGateway
     from liaobots_tui.demo.replies import split_deltas
 
-    cache: dict[str, list[str]] = {}
+    cache: dict[tuple[str, int], list[str]] = {}
     original = demo_reply.reply_deltas
 
     def deltas_for(prompt: str) -> list[str]:
         mark = CASE_MARK.search(prompt)
         if mark is None:
             return split_deltas("Ask for [[bench=plain26]], [[bench=md24]] or [[bench=md160]].")
-        name = mark.group(1)
-        if name not in cache:
-            cache[name] = split_deltas(case_text(name))
-        return cache[name]
+        reply = REPLY_MARK.search(prompt)
+        key = (mark.group(1), int(reply.group(1)) if reply else 0)
+        if key not in cache:
+            cache[key] = split_deltas(case_text(*key))
+        return cache[key]
 
     def bench_reply_deltas(model: str, prompt: str) -> list[str]:
         return deltas_for(prompt) if CASE_MARK.search(prompt) else original(model, prompt)
@@ -154,8 +184,14 @@ class Terminal:
         self._lock = threading.Lock()
         #: What was drawn, escape sequences removed (the last 256 kB).
         self.text = ""
-        #: When LAST_WORDS were first drawn after the last clear (None: not yet).
+        #: The words that end the reply awaited now, and when they were first drawn after the
+        #: last clear (None: not yet).
+        self.last_words = LAST_WORDS
         self.last_words_at: float | None = None
+        #: When the first screen was drawn (:data:`FIRST_SCREEN_CHARS`), and the CPU used by then.
+        self.first_screen_at: float | None = None
+        self.first_screen_cpu = 0.0
+        self._visible = 0
         self.alive = True
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -181,21 +217,33 @@ class Terminal:
                 (pending[:cut], pending[cut:]) if cut >= 0 and len(pending) - cut < 64 else (pending, b"")
             )
             drawn = _ESCAPES.sub(b"", head).decode(errors="replace")
+            if self.first_screen_at is None:
+                self._visible += len("".join(drawn.split()))
+                if self._visible >= FIRST_SCREEN_CHARS:
+                    self.first_screen_cpu = self.cpu()
+                    self.first_screen_at = time.monotonic()
             with self._lock:
                 seen = len(self.text)
                 self.text = (self.text + drawn)[-(1 << 18) :]
-                fresh = self.text[max(0, len(self.text) - len(drawn) - len(LAST_WORDS)) :]
-                if self.last_words_at is None and seen and LAST_WORDS in fresh:
+                fresh = self.text[max(0, len(self.text) - len(drawn) - len(self.last_words)) :]
+                if self.last_words_at is None and seen and self.last_words in fresh:
                     self.last_words_at = time.monotonic()
 
     def drawn(self) -> str:
         with self._lock:
             return self.text
 
-    def clear(self) -> None:
+    def clear(self, last_words: str = LAST_WORDS) -> None:
         with self._lock:
             self.text = ""
+            self.last_words = last_words
             self.last_words_at = None
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive and not condition():
+            time.sleep(0.05)
+        return condition()
 
     def wait_for(self, words: str, timeout: float) -> bool:
         """Until ``words`` are drawn (after the last clear)."""
@@ -294,6 +342,15 @@ class Result:
     #: False: still busy at the timeout (seconds is then a lower bound, memory as it was then).
     finished: bool = True
     error: str = ""
+    #: Start-up, from the exec: the first screen drawn, and idle (ready for the prompt); CPU by then.
+    first_screen: float = 0.0
+    first_screen_cpu: float = 0.0
+    ready: float = 0.0
+    ready_cpu: float = 0.0
+    ready_mb: float = 0.0
+    #: A series (``md160x3``): settled RSS after each reply, and each reply's time.
+    settled_each: list[float] = field(default_factory=list)
+    seconds_each: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -327,9 +384,11 @@ def liaobots_client(urls: dict[str, str], home: Path) -> Client:
     env = _base_env(home)
     env.update(PYTHONPATH=str(HERE), LIAOBOTS_HOME=str(home / "liaobots"))
     (home / "liaobots").mkdir(parents=True)
-    (home / "liaobots" / "config.toml").write_text(
+    config = home / "liaobots" / "config.toml"
+    config.write_text(
         f'auth_code = "demo"\nbase_urls = ["{urls["gateway"]}"]\nmodel = "{MODEL}"\nformat = "openai"\n'
     )
+    config.chmod(0o600)  # as the app writes it: else it warns that others can read the auth code
     return Client("liaobots", [sys.executable, "-m", "liaobots_tui"], env, home)
 
 
@@ -400,42 +459,119 @@ def oterm_client(cache: Path, urls: dict[str, str], home: Path) -> Client:
 
 
 def run_case(client: Client, case: str, timeout: float) -> Result:
+    """One chat in a fresh client: the case's reply, or each reply of a series one after the other.
+
+    A series' time and CPU are the sums over its replies, its peak the session's, its settled RSS
+    the one after the last reply (after each in ``settled_each``)."""
+    name, replies = split_case(case)
     term = Terminal(client.argv, client.env, client.home)
     result = Result()
     try:
-        if term.wait_idle(1.5, 90, not_before=term.started + 2.0) is None:
+        # Ready: idle once its first screen is drawn (oterm idles ~15 s before it draws anything).
+        drawn = term.wait_until(lambda: term.first_screen_at is not None, 120)
+        ready = term.wait_idle(1.5, 120, not_before=term.first_screen_at or 0.0) if drawn else None
+        if term.first_screen_at is None or ready is None:
             result.error = "did not finish starting"
             return result
-        term.clear()
-        term.type(f"Please answer at length. [[bench={case}]]")
-        term.wait_idle(0.5, 20)
-        result.before_mb = term.rss_mb()
-        term.reset_peak()
-        cpu_before = term.cpu()
-        start = time.monotonic()
-        term.type(client.send)
-        # Done: the reply's last words are drawn (or, for a client that does not follow the
-        # end of the reply, it went idle); then settled once idle (RSS, CPU).
-        done = term.wait_idle(
-            3.0, timeout, not_before=start + 1.0, until=lambda: term.last_words_at is not None
-        )
-        if done is None and not term.alive:
-            result.error = "exited"
+        result.ready, result.ready_cpu, result.ready_mb = ready - term.started, term.cpu(), term.rss_mb()
+        result.first_screen = term.first_screen_at - term.started
+        result.first_screen_cpu = term.first_screen_cpu
+        if name == "start":
             return result
-        result.shown = term.last_words_at is not None
-        if done is None:
-            result.finished, result.seconds = False, timeout
-        else:
-            result.seconds = (term.last_words_at or done) - start
-            term.wait_idle(2.0, 120)
-        result.cpu = term.cpu() - cpu_before
-        result.peak_mb = term.peak_mb()
-        result.settled_mb = term.rss_mb()
-        if os.environ.get("PEERS_DEBUG"):
-            print(f"--- {client.name}, {case}: the end of what it drew ---\n{term.drawn()[-3000:]}\n---")
+        for reply in range(1, replies + 1) if replies > 1 else [0]:
+            term.clear(last_words(reply))
+            mark = f" [[reply={reply}]]" if reply else ""
+            term.type(f"Please answer at length. [[bench={name}]]{mark}")
+            term.wait_idle(0.5, 20)
+            if reply <= 1:
+                result.before_mb = term.rss_mb()
+                term.reset_peak()
+            cpu_before = term.cpu()
+            start = time.monotonic()
+            term.type(client.send)
+            # Done: the reply's last words are drawn (or, for a client that does not follow the
+            # end of the reply, it went idle); then settled once idle (RSS, CPU).
+            done = term.wait_idle(
+                3.0, timeout, not_before=start + 1.0, until=lambda: term.last_words_at is not None
+            )
+            if done is None and not term.alive:
+                result.error = "exited"
+                return result
+            result.shown = term.last_words_at is not None
+            if done is None:
+                result.finished, seconds = False, timeout
+            else:
+                seconds = (term.last_words_at or done) - start
+                term.wait_idle(2.0, 120)
+            result.seconds += seconds
+            result.cpu += term.cpu() - cpu_before
+            result.peak_mb = term.peak_mb()
+            result.settled_mb = term.rss_mb()
+            result.seconds_each.append(seconds)
+            result.settled_each.append(result.settled_mb)
+            if os.environ.get("PEERS_DEBUG"):
+                print(f"--- {client.name}, {case} ({reply}): the end of what it drew ---\n"
+                      f"{term.drawn()[-3000:]}\n---")  # fmt: skip
+            if not (result.finished and result.shown):
+                break  # still streaming, or it never showed the end: the next reply would not count
         return result
     finally:
         term.close()
+
+
+def run_figures(case: str, result: Result) -> str:
+    """One run's figures, as the bench goes."""
+    if case == "start":
+        screen = f"first screen {result.first_screen:.2f} s (cpu {result.first_screen_cpu:.2f} s)"
+        return (
+            f"{screen}, ready {result.ready:.2f} s (cpu {result.ready_cpu:.2f} s), {result.ready_mb:.0f} MB"
+        )
+    memory = f"{result.before_mb:.0f} / {result.peak_mb:.0f} / {result.settled_mb:.0f}"
+    figures = f"{result.seconds:.1f} s, cpu {result.cpu:.1f} s, RSS {memory} MB"
+    if len(result.settled_each) > 1:
+        figures += ", settled after each reply " + " / ".join(f"{mb:.1f}" for mb in result.settled_each)
+    return figures
+
+
+def print_start(results: dict[tuple[str, str], list[Result]], names: list[str]) -> None:
+    """Start-up per client, medians over every run of every case: time and CPU to the first screen
+    and to idle (ready for the prompt), RSS then; each peer's CPU to the first screen as a ratio."""
+    print("start-up (a fresh home; medians over every run):")
+    header = f"{'first screen':>13} {'cpu':>7} {'ready (idle)':>13} {'cpu':>7} {'RSS':>7}"
+    print(f"  {'client':<9} {'runs':>4} {header}")
+    base: tuple[float, float, float] | None = None
+    for name in names:
+        runs = [r for (who, _), found in results.items() if who == name for r in found if r.ready]
+        if not runs:
+            continue
+        screen_cpu = statistics.median(r.first_screen_cpu for r in runs)
+        ready_cpu = statistics.median(r.ready_cpu for r in runs)
+        ready_mb = statistics.median(r.ready_mb for r in runs)
+        line = (f"  {name:<9} {len(runs):>4} {statistics.median(r.first_screen for r in runs):12.2f}s "
+                f"{screen_cpu:6.2f}s {statistics.median(r.ready for r in runs):12.2f}s "
+                f"{ready_cpu:6.2f}s {ready_mb:5.0f}MB")  # fmt: skip
+        if name == "liaobots":
+            base = (screen_cpu, ready_cpu, ready_mb)
+        elif base:
+            line += (f"   vs liaobots: CPU to first screen {screen_cpu / base[0]:.2f}x, to ready "
+                     f"{ready_cpu / base[1]:.2f}x, RSS {ready_mb / base[2]:.2f}x")  # fmt: skip
+        print(line)
+
+
+def series_line(found: list[Result]) -> str:
+    """Settled RSS after each reply of a series (medians over rounds) and its growth per reply."""
+    replies = min(len(r.settled_each) for r in found)
+    each = [statistics.median(r.settled_each[i] for r in found) for i in range(replies)]
+    line = " / ".join(f"{mb:.1f}" for mb in each) + " MB"
+    if replies >= 3:
+        line += f"  ({(each[-1] - each[1]) / (replies - 2):+.2f} MB a reply)"
+    elif replies == 2:
+        line += f"  ({each[1] - each[0]:+.2f} MB the second reply)"
+    if any(len(r.settled_each) < replies or not r.finished for r in found) or replies < max(
+        len(r.settled_each) for r in found
+    ):
+        line += "  (a round stopped early: a reply did not finish)"
+    return line
 
 
 def main() -> None:
@@ -453,8 +589,8 @@ def main() -> None:
     cases = [c for c in args.cases.split(",") if c]
     names = [c for c in args.clients.split(",") if c]
     for case in cases:
-        if case not in CASES:
-            parser.error(f"unknown case {case!r}; use {', '.join(CASES)}")
+        if split_case(case)[0] not in CASES:
+            parser.error(f"unknown case {case!r}; use {', '.join(CASES)} or a series such as md160x3")
     skipped: dict[str, str] = {}
     for peer in names:
         if peer in PEERS:
@@ -485,26 +621,30 @@ def main() -> None:
                     results.setdefault((name, case), []).append(result)
                     busy = "" if result.finished else f"still busy after {args.timeout:.0f} s"
                     state = result.error or busy
-                    print(f"  {name}, {case}: {state or f'{result.seconds:.1f} s'}", flush=True)
+                    print(f"  {name}, {case}: {state or run_figures(case, result)}", flush=True)
     finally:
         server.stdin.close()
         server.wait(10)
     print(f"peers, the same reply streamed unpaced to each client in a {COLUMNS}x{ROWS} pty; {load()}")
-    header = (f"  {'reply':<17} {'client':<9} {'time':>8} {'cpu':>8} {'RSS before':>11} {'peak':>7} "
+    header = (f"  {'reply':<21} {'client':<9} {'time':>8} {'cpu':>8} {'RSS before':>11} {'peak':>7} "
               f"{'settled':>8}  end drawn")  # fmt: skip
     print(header)
+    series: list[str] = []
     for case in cases:
+        if case == "start":
+            continue
+        label = case_label(case)
         ours = results.get(("liaobots", case), [])
         for name in names:
             found = [r for r in results.get((name, case), []) if not r.error]
             if not found:
                 why = skipped.get(name) or next((r.error for r in results.get((name, case), [])), "not run")
-                print(f"  {CASES[case]:<17} {name:<9} {'-':>8}  ({why})")
+                print(f"  {label:<21} {name:<9} {'-':>8}  ({why})")
                 continue
             seconds = statistics.median(r.seconds for r in found)
             cpu = statistics.median(r.cpu for r in found)
             over = "" if all(r.finished for r in found) else ">"
-            line = (f"  {CASES[case]:<17} {name:<9} {over:>1}{seconds:6.1f}s {cpu:7.1f}s "
+            line = (f"  {label:<21} {name:<9} {over:>1}{seconds:6.1f}s {cpu:7.1f}s "
                     f"{statistics.median(r.before_mb for r in found):9.0f}MB "
                     f"{max(r.peak_mb for r in found):5.0f}MB {max(r.settled_mb for r in found):6.0f}MB  "
                     f"{'yes' if all(r.shown for r in found) else 'NO'}")  # fmt: skip
@@ -513,10 +653,19 @@ def main() -> None:
                 base = statistics.median(r.seconds for r in good)
                 peak = max(r.peak_mb for r in good)
                 settled = max(r.settled_mb for r in good)
-                line += (f"   vs liaobots: time {over}{seconds / base:.1f}x, peak "
+                base_cpu = statistics.median(r.cpu for r in good)
+                line += (f"   vs liaobots: time {over}{seconds / base:.1f}x, "
+                         f"cpu {over}{cpu / base_cpu:.1f}x, peak "
                          f"{max(r.peak_mb for r in found) / peak:.2f}x, settled "
                          f"{max(r.settled_mb for r in found) / settled:.2f}x")  # fmt: skip
             print(line)
+            if split_case(case)[1] > 1:
+                series.append(f"  {label:<21} {name:<9} " + series_line(found))
+    print_start(results, names)
+    if series:
+        print("settled RSS after each reply of one chat (median over rounds; growth per reply from the"
+              " second reply on):")  # fmt: skip
+        print("\n".join(series))
     print("  (x > 1: the peer takes longer / holds more memory than liaobots; '>': still streaming at the"
           " timeout, memory as it was then)")  # fmt: skip
 
