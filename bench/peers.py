@@ -156,7 +156,8 @@ def serve() -> None:
         return deltas_for(prompt) if CASE_MARK.search(prompt) else original(model, prompt)
 
     demo_reply.reply_deltas = bench_reply_deltas  # type: ignore[assignment]
-    gateway = FakeGateway("demo", domains=1)
+    # Credits for any number of rounds: at the default 100 the seventh 160 kB reply was refused.
+    gateway = FakeGateway("demo", domains=1, balance=1e9)
     gateway.start()
     print(json.dumps({"gateway": gateway.urls[0]}), flush=True)
     sys.stdin.read()  # until the parent closes our stdin
@@ -530,6 +531,8 @@ def run_figures(case: str, result: Result) -> str:
     figures = f"{result.seconds:.1f} s, cpu {result.cpu:.1f} s, RSS {memory} MB"
     if len(result.settled_each) > 1:
         figures += ", settled after each reply " + " / ".join(f"{mb:.1f}" for mb in result.settled_each)
+        figures += " MB, each reply " + " / ".join(f"{s:.1f}" for s in result.seconds_each) + " s"
+        figures += "" if result.shown else " (the last one's end never drawn)"
     return figures
 
 
