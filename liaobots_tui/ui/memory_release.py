@@ -146,15 +146,15 @@ MMAP_THRESHOLD = 64 * 1024
 def fix_mmap_threshold() -> bool:
     """Keep large blocks out of the heap for good; False where that is not possible.
 
-    Where the heap has no free room for a block of 128 kB or more, glibc maps it on its
-    own, but the first time such a block is freed it raises that threshold to the block's
-    size (up to 32 MB), and from then on every block below it grows the heap instead. A long reply's text and its pieces are
-    such blocks, made and freed again and again while it streams: they left holes in
-    the heap that the next reply's blocks did not fit exactly, so the heap grew by its
-    free space, which ``malloc_trim`` cannot give back while a live block sits above it.
-    Measured (``bench/reply_memory.py``, six 160 kB replies): settled RSS +1.62 MB a
-    reply (glibc's free space +0.83 of it), +0.62 MB with the threshold fixed at 64 kB
-    (the text itself is 0.31). Setting the threshold turns glibc's adjustment off.
+    Where the heap has no free room for a block of 128 kB or more, glibc maps it on its own,
+    but the first time such a block is freed it raises that threshold to the block's size
+    (up to 32 MB), and from then on every block below it grows the heap instead. A long
+    reply's text and its pieces are such blocks, made and freed again and again while it
+    streams: they left holes in the heap that the next reply's blocks did not fit exactly,
+    so the heap grew by its free space, which ``malloc_trim`` cannot give back while a live
+    block sits above it. Measured (``bench/reply_memory.py``, six 160 kB replies): settled
+    RSS +1.62 MB a reply (glibc's free space +0.83 of it), +0.62 MB with the threshold fixed
+    at 64 kB (the text itself is 0.31). Setting the threshold turns glibc's adjustment off.
     """
     libc = _glibc()
     if libc is None:
