@@ -28,7 +28,7 @@ The peers are installed from PyPI into throwaway virtualenvs under ``--cache``
 (``~/.cache/liaobots-bench/peers`` by default), never into the project; a peer
 whose install or start fails is reported as skipped with the reason.
 
-    python bench/peers.py [--cases plain26,md24,md160,md160x3] [--clients liaobots,oterm,elia]
+    python bench/peers.py [--cases plain26,md24,md160,md160x3,start] [--clients liaobots,oterm,elia]
                           [--rounds 1] [--timeout 600] [--cache DIR]
 
 ``PEERS_DEBUG=1`` prints the end of what each client drew (to see why a client did not finish).
@@ -68,7 +68,7 @@ MODEL = "claude-sonnet-4-6"
 LAST_WORDS = "okapi zebra"
 CASE_MARK = re.compile(r"\[\[bench=(\w+)\]\]")
 #: The first screen is drawn once this many visible (non-space) characters are: each client's
-#: first frame draws 580-4,300 (elia prints an 77-character line before its first frame).
+#: first frame draws 580-4,300 (elia prints a 77-character line before its first frame).
 FIRST_SCREEN_CHARS = 400
 #: Which reply of a series a prompt asks for: each ends with other last words, so the previous
 #: reply's, drawn again while the next one streams, do not count as the next one's end.
