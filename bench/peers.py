@@ -28,7 +28,7 @@ The peers are installed from PyPI into throwaway virtualenvs under ``--cache``
 (``~/.cache/liaobots-bench/peers`` by default), never into the project; a peer
 whose install or start fails is reported as skipped with the reason.
 
-    python bench/peers.py [--cases plain26,md24,md160,md160x3] [--clients liaobots,oterm,elia]
+    python bench/peers.py [--cases plain26,md24,md160,md160x3,start] [--clients liaobots,oterm,elia]
                           [--rounds 1] [--timeout 600] [--cache DIR]
 
 ``PEERS_DEBUG=1`` prints the end of what each client drew (to see why a client did not finish).
@@ -68,7 +68,7 @@ MODEL = "claude-sonnet-4-6"
 LAST_WORDS = "okapi zebra"
 CASE_MARK = re.compile(r"\[\[bench=(\w+)\]\]")
 #: The first screen is drawn once this many visible (non-space) characters are: each client's
-#: first frame draws 580-4,300 (elia prints an 77-character line before its first frame).
+#: first frame draws 580-4,300 (elia prints a 77-character line before its first frame).
 FIRST_SCREEN_CHARS = 400
 #: Which reply of a series a prompt asks for: each ends with other last words, so the previous
 #: reply's, drawn again while the next one streams, do not count as the next one's end.
@@ -156,7 +156,8 @@ def serve() -> None:
         return deltas_for(prompt) if CASE_MARK.search(prompt) else original(model, prompt)
 
     demo_reply.reply_deltas = bench_reply_deltas  # type: ignore[assignment]
-    gateway = FakeGateway("demo", domains=1)
+    # Credits for any number of rounds: at the default 100 the seventh 160 kB reply was refused.
+    gateway = FakeGateway("demo", domains=1, balance=1e9)
     gateway.start()
     print(json.dumps({"gateway": gateway.urls[0]}), flush=True)
     sys.stdin.read()  # until the parent closes our stdin
@@ -530,6 +531,8 @@ def run_figures(case: str, result: Result) -> str:
     figures = f"{result.seconds:.1f} s, cpu {result.cpu:.1f} s, RSS {memory} MB"
     if len(result.settled_each) > 1:
         figures += ", settled after each reply " + " / ".join(f"{mb:.1f}" for mb in result.settled_each)
+        figures += " MB, each reply " + " / ".join(f"{s:.1f}" for s in result.seconds_each) + " s"
+        figures += "" if result.shown else " (the last one's end never drawn)"
     return figures
 
 
